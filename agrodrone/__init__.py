@@ -1,0 +1,3 @@
+"""agrodrone command line: wires fields, planner, missions, sim and telemetry together."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from agrodrone.cli import main
+
+main()

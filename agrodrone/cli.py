@@ -1,0 +1,52 @@
+"""`agrodrone` console script: one click group, one module per subcommand."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from agrodrone import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agrodrone")
+def cli() -> None:
+    """Plan, fly and record drone crop-spraying jobs on ArduPilot."""
+
+
+def _register() -> None:
+    # One import and add_command per subcommand module, in data-flow order.
+    pass
+
+
+_register()
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; a user's mistake is one `error:` line and exit status 2."""
+    from agrodrone.errors import user_errors
+
+    try:
+        rv = cli.main(args=argv, prog_name="agrodrone", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(2)
+    except user_errors() as exc:
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Writing results so that a failure never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write a whole file or nothing: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_all(out_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write a set of result files together: all of them land, or none is touched.
+
+    The files are staged in a temporary sibling folder first, so an error while
+    producing any one of them leaves the previous contents of `out_dir` intact.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir))
+    try:
+        for name, data in files.items():
+            write_atomic(stage / name, data)
+        written = []
+        for name in files:
+            target = out_dir / name
+            os.replace(stage / name, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,5 @@
+"""Bad field input: the message names the file, the feature and the reason."""
+
+
+class FieldError(Exception):
+    """A boundary file or feature that cannot be used as a field."""
