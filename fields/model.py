@@ -15,6 +15,14 @@ SAO_M2 = 360.0  # 1 sào (Bắc Bộ)
 HA_M2 = 10_000.0
 
 
+def _rings(geom: BaseGeometry):
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        yield poly.exterior
+        yield from poly.interiors
+
+
 @dataclass
 class Zone:
     """A no-spray zone (water, house, school) or an obstacle (pole, tree) near a field.
@@ -47,10 +55,20 @@ class Field:
     boundary: BaseGeometry  # Polygon or MultiPolygon, local metres
     frame: LocalFrame
     source: str = ""  # the file it came from
-    source_crs: str = "EPSG:4326"
+    source_crs: str = "EPSG:4326"  # the CRS the file declared (WGS84 when it declared none)
     zones: list[Zone] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    source_format: str = ""  # GeoJSON, KML, KMZ, Shapefile, GeoPackage, WKT
+
+    @property
+    def utm_epsg(self) -> int:
+        return self.frame.utm_epsg
+
+    @property
+    def vertices(self) -> int:
+        """Distinct boundary vertices, holes included (each ring's closing point not counted)."""
+        return int(sum(len(ring.coords) - 1 for ring in _rings(self.boundary)))
 
     @cached_property
     def keepout(self) -> BaseGeometry:
