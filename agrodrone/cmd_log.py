@@ -1,0 +1,40 @@
+"""`agrodrone log`: record a live MAVLink link into SQLite and a .tlog until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+
+@click.command("log")
+@click.option("--connect", "url", required=True, help="MAVLink link, e.g. tcp:127.0.0.1:5760 or udpin:0.0.0.0:14550")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)")
+@click.option("--cooperative", default=None, help="cooperative id the flights belong to")
+@click.option("--drone", default=None, help="drone id (its MAVLink system id is learnt from the link)")
+@click.option("--tlog", "tlog_path", default=None, type=click.Path(dir_okay=False),
+              help="raw .tlog to append to [default: <db>-<UTC time>.tlog next to the database]")
+@click.option("--passive", is_flag=True, help="only listen: send no heartbeat and no stream requests")
+@click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@click.option("--quiet", is_flag=True, help="no connection messages")
+def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog_path: str | None,
+        passive: bool, duration: float | None, quiet: bool) -> None:
+    """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
+    from telemetry import Recorder, run_logger
+
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    if duration is not None:
+        threading.Timer(duration, stop.set).start()
+    say = (lambda s: None) if quiet else (lambda s: click.echo(s, err=True))
+    recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
+    say(f"logging to {db_path} and {recorder.tlog_path}")
+    try:
+        stats = run_logger(url, recorder.handle, stop, passive=passive, on_event=say)
+    finally:
+        recorder.close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    click.echo(f"{recorder.messages} messages logged ({recorder.stored} rows), "
+               f"{stats.connects} connection(s), {stats.losses} link loss(es); tlog {recorder.tlog_path}")

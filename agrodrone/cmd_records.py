@@ -1,0 +1,154 @@
+"""`agrodrone records`: create, list, show, export and verify spray records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+_LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
+                 "volume_l", "target_dose_l_ha", "achieved_dose_l_ha", "coverage_pct", "sorties", "product")
+
+
+def _db(path: str):
+    from telemetry import TelemetryError, open_db
+
+    if not Path(path).is_file():
+        raise TelemetryError(f"{path}: no such database")
+    return open_db(path, create=False)
+
+
+def _load_plan(path: str) -> dict:
+    from telemetry import TelemetryError
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "plan.json"
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TelemetryError(f"{p}: no such plan file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TelemetryError(f"{p}: not a readable plan.json ({exc})") from None
+
+
+@click.group("records")
+def records() -> None:
+    """Spray records: what was sprayed, where, at which dose (tamper-evident)."""
+
+
+@records.command("create")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--plan", "plan_path", required=True, type=click.Path(), help="plan folder or plan.json")
+@click.option("--job", "job_id", default=None, help="job id [default: <field>-<local start time>]")
+@click.option("--flight", "flight_ids", type=int, multiple=True,
+              help="flight id (repeat per sortie) [default: the earliest unassigned flights over the field]")
+@click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
+@click.option("--operator", default=None, help="operator id")
+@click.option("--operator-name", default=None)
+@click.option("--drone", default=None, help="drone id")
+@click.option("--product", default=None, help="product trade name")
+@click.option("--registration", default=None, help="product registration number")
+@click.option("--active-substance", default=None)
+@click.option("--tank-mix", default=None, help="e.g. '0.5 L product + 9.5 L water'")
+@click.option("--growth-stage", default=None, help="crop growth stage (e.g. BBCH 55)")
+@click.option("--pump-servo", type=int, default=None, help="servo channel of the pump (SERVOn_FUNCTION=22)")
+@click.option("--pump-max", type=float, default=None, help="pump flow at full output, L/min")
+@click.option("--tz", default=None, help="local time zone [default: Asia/Ho_Chi_Minh]")
+@click.option("--notes", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def create(db_path: str, plan_path: str, job_id, flight_ids, cooperative, operator, operator_name, drone, product,
+           registration, active_substance, tank_mix, growth_stage, pump_servo, pump_max, tz, notes,
+           as_json: bool) -> None:
+    """Group logged flights into a job and append its spray record."""
+    from telemetry import DEFAULT_TZ, create_record
+
+    plan = _load_plan(plan_path)
+    rec = create_record(_db(db_path), plan, job_id=job_id, flight_ids=list(flight_ids) or None,
+                        cooperative=cooperative, operator=operator, operator_name=operator_name, drone=drone,
+                        product=product, registration=registration, active_substance=active_substance,
+                        tank_mix=tank_mix, growth_stage=growth_stage, pump_servo=pump_servo,
+                        pump_max_l_min=pump_max, tz=tz or DEFAULT_TZ, notes=notes)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in rec.items() if not k.endswith("_geojson")}, ensure_ascii=False))
+        return
+    click.echo(f"record {rec['id']} ({rec['cooperative_id']} #{rec['chain_seq']}) job {rec['job_id']}: "
+               f"{rec['area_ha']} ha ({rec['area_sao']} sào), {rec['volume_l']} L, "
+               f"dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
+               f"coverage {rec['coverage_pct']} %, {rec['sorties']} sortie(s)")
+
+
+@records.command("list")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--cooperative", default=None)
+@click.option("--field", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def list_(db_path: str, cooperative: str | None, field: str | None, as_json: bool) -> None:
+    """One line per record."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from telemetry import list_records
+
+    rows = list_records(_db(db_path), cooperative=cooperative, field=field)
+    if as_json:
+        click.echo(json.dumps([{c: r[c] for c in _LIST_COLUMNS} for r in rows], ensure_ascii=False))
+        return
+    table = Table(*_LIST_COLUMNS, title=f"{len(rows)} spray record(s)")
+    for r in rows:
+        table.add_row(*("" if r[c] is None else str(r[c]) for c in _LIST_COLUMNS))
+    Console(width=200).print(table)
+
+
+@records.command("show")
+@click.argument("record_id")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="everything, geometry included")
+def show(record_id: str, db_path: str, as_json: bool) -> None:
+    """Every field of one record (by id or job id)."""
+    from telemetry import export_records, get_record
+
+    rec = get_record(_db(db_path), record_id)
+    if as_json:
+        click.echo(export_records([rec], "json"), nl=False)
+        return
+    for k, v in rec.items():
+        if k.endswith("_geojson"):
+            v = "(geometry, see --json or export)" if v else None
+        click.echo(f"{k:22} {'' if v is None else v}")
+
+
+@records.command("export")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "json"]), default="csv")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="file [default: stdout]")
+@click.option("--cooperative", default=None)
+@click.option("--field", default=None)
+def export(db_path: str, fmt: str, out_path: str | None, cooperative: str | None, field: str | None) -> None:
+    """Every record field; GeoJSON carries the as-applied geometry."""
+    from agrodrone.output import write_atomic
+    from telemetry import export_records, list_records
+
+    text = export_records(list_records(_db(db_path), cooperative=cooperative, field=field), fmt)
+    if out_path:
+        write_atomic(out_path, text)
+        click.echo(f"wrote {out_path}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@records.command("verify")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+def verify(db_path: str) -> None:
+    """Recompute every record hash and chain link; exit 1 when anything was edited or deleted."""
+    from telemetry import verify_chain
+
+    rep = verify_chain(_db(db_path))
+    for p in rep.problems:
+        click.echo(f"TAMPERED: {p}")
+    if rep.ok:
+        click.echo(f"ok: {rep.records} record(s) in {rep.cooperatives} cooperative chain(s) verified")
+    else:
+        click.echo(f"FAILED: {len(rep.problems)} problem(s) in {rep.records} record(s)")
+        raise click.exceptions.Exit(1)

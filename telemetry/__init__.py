@@ -1,0 +1,21 @@
+"""Telemetry: live logging and .tlog import into SQLite, flights, as-applied maps and spray records."""
+
+from telemetry.asapplied import PumpCalibration
+from telemetry.chain import ChainReport, verify_chain
+from telemetry.errors import TelemetryError
+from telemetry.export import FORMATS, export_records
+from telemetry.flights import Flight, list_flights, rebuild_flights
+from telemetry.importer import ImportReport, import_tlog
+from telemetry.live import LinkStats, run_logger
+from telemetry.recorder import Recorder
+from telemetry.records import DEFAULT_TZ, PlanView, create_record, get_record, list_records
+from telemetry.schema import SCHEMA_VERSION, ensure_schema, open_db
+from telemetry.tlog import TlogWriter
+
+__all__ = [
+    "TelemetryError", "open_db", "ensure_schema", "SCHEMA_VERSION",
+    "import_tlog", "ImportReport", "TlogWriter", "Recorder", "run_logger", "LinkStats",
+    "Flight", "list_flights", "rebuild_flights",
+    "PumpCalibration", "PlanView", "create_record", "get_record", "list_records", "DEFAULT_TZ",
+    "export_records", "FORMATS", "verify_chain", "ChainReport",
+]

@@ -1,0 +1,149 @@
+"""What was really sprayed: pump flow from the servo output, volume, and the as-applied map.
+
+The pump PWM on the sprayer servo channel gives flow through the drone's pump
+calibration, flow = (pwm - pwm_off) / (pwm_full - pwm_off) x pump_max (clamped). Each
+servo sample holds from the midpoint with its previous sample to the midpoint with
+its next one, so a switch on or off is placed half-way between the samples that saw
+it; volume is that step function integrated, and the map is the track flown during
+the pump-on intervals, buffered by half the swath (flat ends) and unioned, in metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+import sqlite_utils
+from shapely.geometry.base import BaseGeometry
+
+from fields.frame import LocalFrame
+
+MAX_HOLD_S = 2.0  # a sample never stands for more than this (link loss is not spraying)
+
+
+@dataclass(frozen=True)
+class PumpCalibration:
+    servo: int = 9
+    pump_max_l_min: float = 2.4
+    pwm_off: int = 1000
+    pwm_full: int = 2000
+
+    def flow(self, pwm: np.ndarray) -> np.ndarray:
+        """L/min for each PWM value; 0 at or below the off value."""
+        pwm = np.asarray(pwm, dtype=float)
+        frac = (pwm - self.pwm_off) / float(self.pwm_full - self.pwm_off)
+        return np.clip(frac, 0.0, 1.0) * self.pump_max_l_min
+
+
+@dataclass
+class Track:
+    """One flight's samples on a common clock (seconds)."""
+
+    pos_t: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    servo_t: np.ndarray
+    pwm: np.ndarray
+
+
+def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int, servo: int) -> Track:
+    """Positions and pump PWM of one flight, on the vehicle clock when both streams carry it."""
+    if not 1 <= servo <= 16:
+        raise ValueError(f"servo channel {servo} is not 1..16")
+    pos = np.array(db.execute(
+        "SELECT t_us, time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
+        "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us", [sysid, start_us, end_us]).fetchall(), dtype=float).reshape(-1, 4)
+    srv = np.array(db.execute(
+        f"SELECT t_us, time_usec, servo{servo} FROM servo WHERE sysid = ? AND port = 0 AND t_us BETWEEN ? AND ? "
+        "ORDER BY t_us", [sysid, start_us, end_us]).fetchall(), dtype=float).reshape(-1, 3)
+    pos_vt, srv_vt = pos[:, 1] / 1e3, srv[:, 1] / 1e6
+    use_vehicle = (len(pos) > 1 and len(srv) > 1 and np.all(np.diff(pos_vt) >= 0) and np.all(np.diff(srv_vt) >= 0)
+                   and pos_vt[0] > 0 and srv_vt[0] > 0
+                   and min(pos_vt[-1], srv_vt[-1]) > max(pos_vt[0], srv_vt[0]))
+    if use_vehicle:
+        pos_t, srv_t = pos_vt, srv_vt
+    else:
+        pos_t, srv_t = pos[:, 0] / 1e6, srv[:, 0] / 1e6
+    return Track(pos_t, pos[:, 2], pos[:, 3], srv_t, np.nan_to_num(srv[:, 2]))
+
+
+def hold_windows(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of the time each sample stands for (midpoints, capped at MAX_HOLD_S)."""
+    if len(t) == 0:
+        return t, t
+    mid = (t[1:] + t[:-1]) / 2
+    lo = np.concatenate([[t[0]], mid])
+    hi = np.concatenate([mid, [t[-1]]])
+    half = MAX_HOLD_S / 2
+    return np.maximum(lo, t - half), np.minimum(hi, t + half)
+
+
+def pump_volume(t: np.ndarray, flow_l_min: np.ndarray) -> float:
+    """Litres pumped: the flow step function integrated over time."""
+    lo, hi = hold_windows(t)
+    return float(np.sum(flow_l_min * (hi - lo)) / 60.0)
+
+
+def spray_intervals(t: np.ndarray, flow_l_min: np.ndarray) -> list[tuple[float, float]]:
+    """Time intervals with the pump on (adjacent on-samples merged)."""
+    lo, hi = hold_windows(t)
+    out: list[tuple[float, float]] = []
+    for a, b, on in zip(lo, hi, flow_l_min > 0):
+        if not on:
+            continue
+        if out and a <= out[-1][1] + 1e-9:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def spray_lines(track: Track, intervals: list[tuple[float, float]], frame: LocalFrame) -> list[BaseGeometry]:
+    """The path flown during each pump-on interval, in the local frame (positions interpolated at the ends)."""
+    if len(track.pos_t) == 0:
+        return []
+    x, y = frame.to_local(track.lon, track.lat)
+    x, y, pt = np.asarray(x), np.asarray(y), track.pos_t
+    lines = []
+    for a, b in intervals:
+        a, b = max(a, pt[0]), min(b, pt[-1])
+        if b < a:
+            continue
+        inside = (pt > a) & (pt < b)
+        ts = np.concatenate([[a], pt[inside], [b]])
+        xs, ys = np.interp(ts, pt, x), np.interp(ts, pt, y)
+        coords = np.column_stack([xs, ys])
+        keep = np.concatenate([[True], np.any(np.diff(coords, axis=0) != 0, axis=1)])
+        coords = coords[keep]
+        lines.append(shapely.Point(coords[0]) if len(coords) == 1 else shapely.LineString(coords))
+    return lines
+
+
+def swath_polygons(lines: list[BaseGeometry], swath_m: float) -> np.ndarray:
+    """Each spray line buffered by half the swath: flat ends on lines, a disc where the drone hovered."""
+    if not lines:
+        return np.array([], dtype=object)
+    arr = np.array(lines, dtype=object)
+    is_point = shapely.get_type_id(arr) == 0
+    out = np.empty(len(arr), dtype=object)
+    if (~is_point).any():
+        out[~is_point] = shapely.buffer(arr[~is_point], swath_m / 2, cap_style="flat", join_style="round",
+                                        quad_segs=8)
+    if is_point.any():
+        out[is_point] = shapely.buffer(arr[is_point], swath_m / 2, quad_segs=8)
+    return out
+
+
+def overlap_area(polys: np.ndarray) -> BaseGeometry:
+    """Where two or more sprayed strips cross each other (sprayed twice)."""
+    if len(polys) < 2:
+        return shapely.Polygon()
+    tree = shapely.STRtree(polys)
+    i, j = tree.query(polys, predicate="intersects")
+    pairs = i < j
+    if not pairs.any():
+        return shapely.Polygon()
+    inter = shapely.intersection(polys[i[pairs]], polys[j[pairs]])
+    inter = inter[shapely.area(inter) > 1e-3]
+    return shapely.union_all(inter) if len(inter) else shapely.Polygon()

@@ -1,0 +1,79 @@
+"""Tamper evidence: each spray record's SHA-256 covers its content and the previous record's hash.
+
+The chain is per cooperative (chain_seq 1, 2, ...). Editing any hashed column breaks
+that record's hash; deleting a record leaves a hole in chain_seq and a prev_hash that
+no longer matches; deleting the newest record disagrees with record_chain's head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from telemetry.schema import RECORD_COLUMNS
+
+UNHASHED = {"id", "hash", "prev_hash"}
+HASHED_COLUMNS = [c for c in RECORD_COLUMNS if c not in UNHASHED]
+
+
+def canonical(record: dict) -> str:
+    """The exact text that is hashed: hashed columns only, typed as stored, sorted keys, compact."""
+    out = {}
+    for col in HASHED_COLUMNS:
+        v = record.get(col)
+        if v is not None:
+            kind = RECORD_COLUMNS[col]
+            v = float(v) if kind is float else int(v) if kind is int else str(v)
+        out[col] = v
+    return json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def record_hash(record: dict, prev_hash: str | None) -> str:
+    return hashlib.sha256(((prev_hash or "") + canonical(record)).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ChainReport:
+    records: int = 0
+    cooperatives: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(db: sqlite_utils.Database) -> ChainReport:
+    """Recompute every hash and check every link; each problem is one line naming the record."""
+    report = ChainReport()
+    cols = list(RECORD_COLUMNS)
+    rows = [dict(zip(cols, r)) for r in db.execute(
+        f"SELECT {', '.join(cols)} FROM spray_records ORDER BY cooperative_id, chain_seq")]
+    heads = {r[0]: (r[1], r[2]) for r in db.execute("SELECT cooperative_id, length, head_hash FROM record_chain")}
+    by_coop: dict[str, list[dict]] = {}
+    for r in rows:
+        by_coop.setdefault(r["cooperative_id"], []).append(r)
+    report.records, report.cooperatives = len(rows), len(set(by_coop) | set(heads))
+    for coop in sorted(set(by_coop) | set(heads)):
+        chain = by_coop.get(coop, [])
+        prev_hash, expected_seq = None, 1
+        for r in chain:
+            label = f"record {r['id']} ({coop} #{r['chain_seq']})"
+            if r["chain_seq"] != expected_seq:
+                report.problems.append(
+                    f"{coop}: record(s) #{expected_seq}..#{r['chain_seq'] - 1} missing (deleted) before {label}")
+            if r["prev_hash"] != prev_hash:
+                report.problems.append(f"{label}: previous-hash link broken (a record before it was deleted or altered)")
+            if record_hash(r, r["prev_hash"]) != r["hash"]:
+                report.problems.append(f"{label}: content does not match its hash (edited)")
+            prev_hash, expected_seq = r["hash"], r["chain_seq"] + 1
+        length, head = heads.get(coop, (0, None))
+        last_seq = chain[-1]["chain_seq"] if chain else 0
+        if length != last_seq or head != prev_hash:
+            report.problems.append(
+                f"{coop}: chain head says {length} record(s) ending {str(head)[:12]}, table ends at "
+                f"#{last_seq} {str(prev_hash)[:12]} (newest record(s) deleted or chain altered)")
+    return report

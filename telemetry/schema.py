@@ -1,0 +1,161 @@
+"""The SQLite schema, created and migrated by code; docs/schema.md describes every table.
+
+`open_db` is the one way in: WAL journal (a reader never blocks the logger, a killed
+logger never corrupts the file), foreign keys on, and the schema brought to
+SCHEMA_VERSION by running the missing migrations in order; a migration's version row
+is written only after all of its steps succeeded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from telemetry.errors import TelemetryError
+from telemetry.messages import COMMON_COLUMNS, SPECS
+
+SCHEMA_VERSION = 1
+
+
+def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (or create) a telemetry database with WAL, foreign keys and the current schema."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise TelemetryError(f"{path}: no such database")
+    if path.exists() and path.is_dir():
+        raise TelemetryError(f"{path}: is a folder, not a database file")
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        ensure_schema(db)
+    except sqlite3.DatabaseError as exc:
+        raise TelemetryError(f"{path}: not a usable SQLite database ({exc})") from None
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_version" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> int:
+    """Run every migration the database has not seen yet; returns the resulting version."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise TelemetryError(
+            f"database schema version {current} is newer than this agrodrone ({SCHEMA_VERSION})")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with db.conn:
+            MIGRATIONS[version](db)
+            db["schema_version"].insert(
+                {"version": version, "applied_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    return SCHEMA_VERSION
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """Reference data, raw messages, flights, jobs and the spray-record chain."""
+    db["schema_version"].create({"version": int, "applied_utc": str}, pk="version")
+
+    # Reference data. units/unit_mappings/cooperative attributes feed the province's indicators.
+    db["units"].create({"id": str, "name": str, "level": str, "parent_id": str, "valid_from": str,
+                        "valid_to": str}, pk="id", foreign_keys=[("parent_id", "units", "id")])
+    db["unit_mappings"].create({"old_id": str, "new_id": str, "effective_date": str, "note": str},
+                               pk=("old_id", "new_id"),
+                               foreign_keys=[("old_id", "units", "id"), ("new_id", "units", "id")])
+    db["cooperatives"].create({"id": str, "name": str, "unit_id": str, "raw_material_area": int,
+                               "linkage_model": int, "main_products": str, "address": str, "tax_code": str},
+                              pk="id", foreign_keys=[("unit_id", "units", "id")])
+    db["operators"].create({"id": str, "name": str, "cooperative_id": str, "licence": str, "phone": str},
+                           pk="id", foreign_keys=[("cooperative_id", "cooperatives", "id")])
+    db["drones"].create({"id": str, "name": str, "cooperative_id": str, "model": str, "serial": str,
+                         "mav_sysid": int, "tank_l": float, "swath_m": float, "pump_max_l_min": float,
+                         "pump_servo": int, "pwm_off": int, "pwm_full": int},
+                        pk="id", foreign_keys=[("cooperative_id", "cooperatives", "id")])
+    db["fields"].create({"id": str, "name": str, "cooperative_id": str, "unit_id": str, "crop": str,
+                         "eppo": str, "area_ha": float, "area_sao": float, "sprayable_ha": float,
+                         "utm_epsg": int, "boundary_geojson": str, "properties_json": str},
+                        pk="id", foreign_keys=[("cooperative_id", "cooperatives", "id"),
+                                               ("unit_id", "units", "id")])
+    db["products"].create({"id": int, "name": str, "registration": str, "active_substance": str,
+                           "formulation": str}, pk="id")
+    db["products"].create_index(["name", "registration"], unique=True)
+
+    # Where the messages came from: one row per imported tlog (by content hash) or live session.
+    db["sources"].create({"id": int, "kind": str, "path": str, "sha256": str, "size_bytes": int,
+                          "started_utc": str, "finished_utc": str, "messages": int, "stored": int,
+                          "skipped_bytes": int, "cooperative_id": str, "drone_id": str},
+                         pk="id", foreign_keys=[("cooperative_id", "cooperatives", "id"),
+                                                ("drone_id", "drones", "id")])
+    db["sources"].create_index(["sha256"], unique=True)
+
+    for spec in SPECS:
+        cols = {"id": int, **COMMON_COLUMNS, **spec.columns}
+        db[spec.table].create(cols, pk="id", foreign_keys=[("source_id", "sources", "id")],
+                              not_null={"t_us", "sysid", "compid", "seq"})
+        db[spec.table].create_index(["sysid", "compid", "t_us", "seq"], unique=True,
+                                    index_name=f"uq_{spec.table}_key")
+        db[spec.table].create_index(["sysid", "t_us"], index_name=f"ix_{spec.table}_time")
+
+    # Jobs: the sorties flown for one plan on one field.
+    db["jobs"].create({"id": str, "cooperative_id": str, "field_id": str, "operator_id": str, "drone_id": str,
+                       "product_id": int, "crop": str, "eppo": str, "growth_stage": str, "tank_mix": str,
+                       "target_dose_l_ha": float, "plan_sha256": str, "plan_json": str, "created_utc": str,
+                       "note": str},
+                      pk="id", foreign_keys=[("cooperative_id", "cooperatives", "id"), ("field_id", "fields", "id"),
+                                             ("operator_id", "operators", "id"), ("drone_id", "drones", "id"),
+                                             ("product_id", "products", "id")])
+    db["jobs"].create_index(["cooperative_id"])
+    db["jobs"].create_index(["field_id"])
+
+    # Flights: arm to disarm of one vehicle (sysid), cut from the heartbeats.
+    db["flights"].create({"id": int, "sysid": int, "drone_id": str, "start_us": int, "end_us": int,
+                          "start_utc": str, "end_utc": str, "duration_s": float, "job_id": str, "sortie": int},
+                         pk="id", foreign_keys=[("drone_id", "drones", "id"), ("job_id", "jobs", "id")])
+    db["flights"].create_index(["sysid", "start_us"], unique=True)
+    db["flights"].create_index(["job_id"])
+
+    # Spray records: one per job, hash-chained per cooperative (see telemetry/chain.py).
+    db["spray_records"].create(RECORD_COLUMNS, pk="id",
+                               foreign_keys=[("job_id", "jobs", "id"), ("cooperative_id", "cooperatives", "id"),
+                                             ("field_id", "fields", "id"), ("drone_id", "drones", "id"),
+                                             ("operator_id", "operators", "id")],
+                               not_null={"job_id", "cooperative_id", "chain_seq", "hash"})
+    db["spray_records"].create_index(["job_id"], unique=True)
+    db["spray_records"].create_index(["cooperative_id", "chain_seq"], unique=True)
+    db["spray_records"].create_index(["cooperative_id", "start_utc"])
+    db["spray_records"].create_index(["field_id"])
+    db["record_chain"].create({"cooperative_id": str, "length": int, "head_hash": str}, pk="cooperative_id",
+                              foreign_keys=[("cooperative_id", "cooperatives", "id")])
+
+
+# Every column of a spray record; all but id/hash/prev_hash are covered by the hash.
+RECORD_COLUMNS: dict[str, type] = {
+    "id": int, "job_id": str, "cooperative_id": str, "chain_seq": int,
+    "operator_id": str, "operator_name": str, "drone_id": str, "drone_sysid": int,
+    "field_id": str, "field_name": str, "unit_id": str,
+    "crop": str, "eppo": str, "growth_stage": str,
+    "product": str, "registration": str, "active_substance": str, "tank_mix": str,
+    "start_utc": str, "end_utc": str, "start_local": str, "end_local": str, "timezone": str,
+    "spray_start_utc": str, "spray_end_utc": str,
+    "area_m2": float, "area_ha": float, "area_sao": float, "area_in_field_ha": float,
+    "volume_l": float, "target_dose_l_ha": float, "achieved_dose_l_ha": float, "dose_deviation_pct": float,
+    "planned_sprayable_ha": float, "coverage_pct": float, "gaps_m2": float, "overlap_m2": float,
+    "outside_field_m2": float, "no_spray_m2": float,
+    "wind_max_m_s": float, "wind_mean_m_s": float,
+    "flights": int, "sorties": int, "planned_sorties": int, "spray_time_s": float, "flight_time_s": float,
+    "swath_m": float, "pump_servo": int, "pump_max_l_min": float,
+    "plan_sha256": str, "plan_field_id": str,
+    "as_applied_geojson": str, "gaps_geojson": str,
+    "notes": str, "created_utc": str, "hash": str, "prev_hash": str,
+}
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1}
