@@ -1,0 +1,130 @@
+"""`agrodrone plan`: a field file in, plan.json + plan.geojson + plan.png out."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agrodrone import __version__
+from agrodrone.output import write_all
+
+
+def _reload(value: str | None) -> tuple[float, float] | None:
+    """`LAT,LON` -> (lon, lat)."""
+    from planner import PlanError
+
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise PlanError(f"--reload {value!r} is not LAT,LON (e.g. 21.7046,105.7312)") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise PlanError(f"--reload {value!r} is not LAT,LON: latitude must be within ±90 and longitude within ±180")
+    return lon, lat
+
+
+def _angle(value: str | None) -> float | None:
+    from planner import PlanError
+
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise PlanError(f"--angle {value!r} is neither degrees nor 'auto'") from None
+
+
+def _pick_field(path: str, field_id: str | None):
+    import fields
+    from planner import PlanError
+
+    found = fields.load(path, field_id=field_id)
+    if field_id is not None:
+        found = [f for f in found if f.id == field_id] or found
+    if not found:
+        raise PlanError(f"{path}: no field to plan")
+    if len(found) > 1:
+        ids = ", ".join(f.id for f in found)
+        raise PlanError(f"{path} holds {len(found)} fields ({ids}); choose one with --field ID")
+    return found[0]
+
+
+def output_files(plan: Any) -> dict[str, str | bytes]:
+    """Every file `agrodrone plan` writes, by name: the single place to add more outputs."""
+    files: dict[str, str | bytes] = {
+        "plan.json": json.dumps(plan.to_dict(created_by=f"agrodrone {__version__}"), ensure_ascii=False, indent=1) + "\n",
+        "plan.geojson": json.dumps(plan.to_geojson(), ensure_ascii=False) + "\n",
+        "plan.png": plan.to_png(),
+    }
+    return files
+
+
+def _summary(plan: Any, out_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    m = plan.metrics()
+    console = Console()
+    t = Table(title=f"plan for {plan.field.name} ({m['field_id']})", show_header=False, box=None)
+    t.add_column(style="bold")
+    t.add_column()
+    rows = [
+        ("area", f"{m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)"),
+        ("drone", f"{plan.params.drone_name} ({plan.params.preset}), tank {plan.params.tank_l:g} L"),
+        ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
+        ("speed / flow", f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %"),
+        ("angle", f"{m['angle_deg']:g}° ({plan.angle_mode})"),
+        ("coverage", f"{m['coverage_pct']:.2f} %  overlap {m['overlap_pct']:.2f} %  outside {m['outside_pct']:.2f} %  no-spray {m['no_spray_m2']:.1f} m²"),
+        ("path", f"spray {m['spray_length_m']:.0f} m, transit {m['transit_length_m']:.0f} m, {m['turns']} turns, ratio {m['path_ratio']:.3f}"),
+        ("sorties", f"{m['sorties']}, flight {m['flight_time_s'] / 60:.1f} min, job {m['job_time_s'] / 60:.1f} min with reloads"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    for w in plan.warnings:
+        console.print(f"[yellow]note:[/yellow] {w}")
+    console.print(f"wrote plan.json, plan.geojson, plan.png to {out_dir}")
+
+
+@click.command("plan")
+@click.argument("field_file", type=click.Path(dir_okay=False))
+@click.option("--field", "field_id", metavar="ID", help="Field to plan when the file holds several.")
+@click.option("--drone", "preset", metavar="PRESET", help="Drone preset (see planner/drones.json).")
+@click.option("--dose", type=float, metavar="L_HA", help="Application rate of tank mix, L/ha.")
+@click.option("--swath", type=float, metavar="M", help="Effective spray width, m.")
+@click.option("--speed", type=float, metavar="M_S", help="Spray ground speed, m/s.")
+@click.option("--height", type=float, metavar="M", help="Spray height above home, m.")
+@click.option("--tank", type=float, metavar="L", help="Tank volume, L.")
+@click.option("--angle", metavar="DEG|auto", default="auto", show_default=True,
+              help="Swath heading, degrees clockwise from grid north, or auto.")
+@click.option("--edge-passes", type=int, metavar="N", help="Laps along the field edge before the swaths.")
+@click.option("--reload", "reload_", metavar="LAT,LON", help="Take-off / refill point (default: field edge).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for plan.json, plan.geojson and plan.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank, angle, edge_passes,
+                 reload_, out_dir, as_json) -> None:
+    """Plan the spray swaths, sorties and dose for FIELD_FILE."""
+    import planner
+
+    params = planner.params_for(
+        preset, dose_l_ha=dose, swath_m=swath, speed_m_s=speed, height_m=height, tank_l=tank,
+        angle_deg=_angle(angle), edge_passes=edge_passes, reload=_reload(reload_),
+    )
+    field = _pick_field(field_file, field_id)
+    started = time.perf_counter()
+    result = planner.plan(field, params)
+    result.plan_ms = (time.perf_counter() - started) * 1000.0
+    write_all(out_dir, output_files(result))
+    if as_json:
+        click.echo(json.dumps(result.metrics(), ensure_ascii=False))
+    else:
+        _summary(result, Path(out_dir))

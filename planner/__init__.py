@@ -1,0 +1,20 @@
+"""Coverage planning for spray drones: swaths, route, sorties, dose and metrics (pure computation)."""
+
+from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
+from planner.errors import PlanError
+from planner.params import PlanParams, default_preset, params_for, presets
+from planner.plan import Plan, plan
+
+__all__ = [
+    "plan",
+    "Plan",
+    "PlanParams",
+    "PlanError",
+    "presets",
+    "default_preset",
+    "params_for",
+    "Sprayer",
+    "sprayer_for",
+    "flow_l_min",
+    "pump_rate_pct",
+]

@@ -1,0 +1,78 @@
+"""Dose and flow: the DESIGN.md formulas for the pump and the ArduPilot sprayer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from planner.errors import PlanError
+from planner.params import PlanParams
+
+FLOW_FACTOR = 0.006  # L/min per (L/ha * m * m/s)
+
+
+def flow_l_min(dose_l_ha: float, swath_m: float, speed_m_s: float) -> float:
+    """Q = D * w * v * 0.006 (L/min)."""
+    return dose_l_ha * swath_m * speed_m_s * FLOW_FACTOR
+
+
+def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> float:
+    """SPRAY_PUMP_RATE: pump output in % at 1 m/s that gives the dose at any ground speed."""
+    return 100.0 * dose_l_ha * swath_m * FLOW_FACTOR / pump_max_l_min
+
+
+def litres(length_m: float, swath_m: float, dose_l_ha: float) -> float:
+    """Tank mix sprayed along `length_m` of swath."""
+    return length_m * swath_m * dose_l_ha / 10_000.0
+
+
+@dataclass(frozen=True)
+class Sprayer:
+    """The pump settings for a plan; `speed_m_s` is the speed actually planned."""
+
+    flow_l_min: float
+    speed_m_s: float
+    speed_capped: bool
+    note: str
+    pump_rate_pct: float
+    pump_max_l_min: float
+    speed_min_cm_s: float
+    pump_min_pct: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sprayer_for(p: PlanParams) -> Sprayer:
+    """Flow at the asked speed; if the pump cannot give it, the speed is lowered, never the dose."""
+    speed = min(p.speed_m_s, p.max_speed_m_s)
+    note = ""
+    if speed < p.speed_m_s:
+        note = f"speed lowered from {p.speed_m_s:g} to the drone's maximum {speed:g} m/s"
+    q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
+    capped = speed < p.speed_m_s
+    if q > p.pump_max_l_min:
+        v = p.pump_max_l_min / (p.dose_l_ha * p.swath_m * FLOW_FACTOR)
+        v = math.floor(v * 100.0) / 100.0  # a round speed that stays within the pump
+        note = (
+            f"pump gives at most {p.pump_max_l_min:g} L/min; {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath "
+            f"needs {q:.2f} L/min at {speed:g} m/s, so the speed is lowered to {v:.2f} m/s"
+        )
+        speed, capped = v, True
+        q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
+    if speed * 100 < p.speed_min_cm_s:
+        raise PlanError(
+            f"pump too small: {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath needs a speed of {speed:.2f} m/s, "
+            f"below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s; lower the dose or the swath"
+        )
+    return Sprayer(
+        flow_l_min=q,
+        speed_m_s=speed,
+        speed_capped=capped,
+        note=note,
+        pump_rate_pct=pump_rate_pct(p.dose_l_ha, p.swath_m, p.pump_max_l_min),
+        pump_max_l_min=p.pump_max_l_min,
+        speed_min_cm_s=p.speed_min_cm_s,
+        pump_min_pct=p.pump_min_pct,
+    )

@@ -1,0 +1,186 @@
+"""The plan as plain data: the plan.json dict (docs/plan-format.md), GeoJSON and metrics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from fields import HA_M2, SAO_M2
+from planner.dose import litres
+
+if TYPE_CHECKING:
+    from planner.plan import Plan
+
+FORMAT = "agrodrone-plan"
+VERSION = 1
+
+
+def _r(x: float, nd: int = 2) -> float:
+    return round(float(x), nd)
+
+
+def _lonlat(plan: "Plan", xy: np.ndarray) -> list[list[float]]:
+    xy = np.atleast_2d(xy)
+    lon, lat = plan.field.frame.to_wgs84(xy[:, 0], xy[:, 1])
+    return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
+
+
+def _geojson_geom(plan: "Plan", geom: BaseGeometry) -> dict[str, Any]:
+    g = plan.field.frame.geom_to_wgs84(geom)
+    g = shapely.set_precision(g, 1e-7) if not g.is_empty else g
+    return shapely.geometry.mapping(g)
+
+
+def metrics_of(plan: "Plan") -> dict[str, Any]:
+    p, cov = plan.params, plan.coverage
+    a = float(plan.sprayable.area)
+    spray = sum(s.spray_length_m for s in plan.sorties)
+    transit = sum(s.transit_length_m for s in plan.sorties)
+    route_len = sum(l.length for l in plan.route)
+    swath_count = len({l.swath for l in plan.route if l.kind == "swath"})
+    turns = sum(1 for l in plan.route if l.kind == "transit")
+    flight = sum(s.flight_time_s for s in plan.sorties)
+    ideal = a / p.swath_m
+    return {
+        "field_id": plan.field.id,
+        "area_ha": _r(plan.field.area_ha, 4),
+        "sprayable_ha": _r(a / HA_M2, 4),
+        "sprayable_sao": _r(a / SAO_M2, 1),
+        "coverage_pct": _r(100.0 * cov.covered_m2 / a),
+        "overlap_pct": _r(100.0 * cov.overlap_m2 / a),
+        "outside_pct": _r(100.0 * cov.outside_m2 / a),
+        "outside_m2": _r(cov.outside_m2, 1),
+        "no_spray_m2": _r(cov.no_spray_m2, 2),
+        "spray_length_m": _r(spray, 1),
+        "transit_length_m": _r(transit, 1),
+        "total_length_m": _r(spray + transit, 1),
+        "route_length_m": _r(route_len, 1),
+        "turns": turns,
+        "swaths": swath_count,
+        "cells": plan.cells,
+        "sorties": len(plan.sorties),
+        "volume_l": _r(litres(spray, p.swath_m, p.dose_l_ha), 2),
+        "dose_l_ha": p.dose_l_ha,
+        "swath_m": p.swath_m,
+        "flow_l_min": _r(plan.sprayer.flow_l_min, 3),
+        "speed_m_s": _r(plan.sprayer.speed_m_s, 2),
+        "speed_capped": plan.sprayer.speed_capped,
+        "pump_rate_pct": _r(plan.sprayer.pump_rate_pct, 2),
+        "flight_time_s": _r(flight, 0),
+        "job_time_s": _r(flight + max(0, len(plan.sorties) - 1) * p.reload_s, 0),
+        "angle_deg": plan.angle_deg,
+        "path_ratio": _r(route_len / ideal, 3),
+        "path_ratio_total": _r((spray + transit) / ideal, 3),
+        "plan_ms": None if plan.plan_ms is None else _r(plan.plan_ms, 1),
+    }
+
+
+def _breakpoint(plan: "Plan", bp) -> dict[str, Any]:
+    (lon, lat), = _lonlat(plan, bp.xy)
+    return {"lon": lon, "lat": lat, "swath": int(bp.swath), "offset_m": _r(bp.offset_m, 2)}
+
+
+def plan_dict(plan: "Plan", created_by: str) -> dict[str, Any]:
+    f, p, s = plan.field, plan.params, plan.sprayer
+    keepout = []
+    for z in f.zones:
+        keepout.append({
+            "id": z.id, "kind": z.kind, "buffer_m": z.buffer_m, "height_m": z.height_m,
+            "geometry": _geojson_geom(plan, z.keepout),
+        })
+    (rlon, rlat), = _lonlat(plan, plan.reload_xy)
+    sorties = []
+    for so in plan.sorties:
+        legs = []
+        for leg in so.legs:
+            d: dict[str, Any] = {"kind": leg.kind}
+            if leg.kind == "swath":
+                d["swath"] = int(leg.swath)
+                d["offset_m"] = _r(leg.offset, 2)
+            d["coords"] = _lonlat(plan, leg.coords)
+            d["length_m"] = _r(leg.length, 2)
+            if leg.kind == "swath":
+                d["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
+            legs.append(d)
+        sorties.append({
+            "index": so.index,
+            "volume_l": _r(so.volume_l, 3),
+            "spray_length_m": _r(so.spray_length_m, 1),
+            "transit_length_m": _r(so.transit_length_m, 1),
+            "flight_time_s": _r(so.flight_time_s, 0),
+            "start": _breakpoint(plan, so.start),
+            "end": _breakpoint(plan, so.end),
+            "legs": legs,
+        })
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_by": created_by,
+        "field": {
+            "id": f.id,
+            "name": f.name,
+            "properties": dict(f.properties),
+            "source": str(f.source),
+            "utm_epsg": f.frame.utm_epsg,
+            "area_ha": _r(f.area_ha, 4),
+            "sprayable_ha": _r(plan.sprayable.area / HA_M2, 4),
+            "boundary": _geojson_geom(plan, f.boundary),
+            "sprayable": _geojson_geom(plan, plan.sprayable),
+            "keepout": keepout,
+        },
+        "drone": {
+            "preset": p.preset, "name": p.drone_name, "tank_l": p.tank_l, "swath_m": p.swath_m,
+            "pump_max_l_min": p.pump_max_l_min, "max_speed_m_s": p.max_speed_m_s,
+            "endurance_s": p.endurance_s, "accel_m_s2": p.accel_m_s2,
+            "climb_m_s": p.climb_m_s, "descent_m_s": p.descent_m_s,
+        },
+        "params": {
+            "dose_l_ha": p.dose_l_ha, "swath_m": p.swath_m, "speed_m_s": p.speed_m_s,
+            "transit_speed_m_s": p.transit_speed_m_s, "height_m": p.height_m, "tank_l": p.tank_l,
+            "tank_reserve_l": p.tank_reserve_l, "battery_reserve_s": p.battery_reserve_s,
+            "angle_deg": plan.angle_deg, "angle_mode": plan.angle_mode, "edge_passes": int(p.edge_passes),
+            "turn_margin_m": p.turn_margin_m, "turn_s": p.turn_s, "reload_s": p.reload_s,
+        },
+        "sprayer": s.to_dict(),
+        "reload": {"lon": rlon, "lat": rlat},
+        "warnings": list(plan.warnings),
+        "sorties": sorties,
+        "metrics": metrics_of(plan),
+    }
+
+
+def plan_geojson(plan: "Plan") -> dict[str, Any]:
+    """WGS84 features: every swath and transit leg, the reload point and the breakpoints."""
+    p = plan.params
+    feats: list[dict[str, Any]] = []
+    (rlon, rlat), = _lonlat(plan, plan.reload_xy)
+    feats.append({
+        "type": "Feature",
+        "properties": {"kind": "reload", "sortie": 0, "order": 0},
+        "geometry": {"type": "Point", "coordinates": [rlon, rlat]},
+    })
+    order = 0
+    for so in plan.sorties:
+        for leg in so.legs:
+            order += 1
+            props: dict[str, Any] = {"kind": leg.kind, "sortie": so.index, "order": order, "length_m": _r(leg.length, 2)}
+            if leg.kind == "swath":
+                props["swath"] = int(leg.swath)
+                props["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
+            feats.append({
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "LineString", "coordinates": _lonlat(plan, leg.coords)},
+            })
+        if so.index < len(plan.sorties):
+            bp = _breakpoint(plan, so.end)
+            feats.append({
+                "type": "Feature",
+                "properties": {"kind": "breakpoint", "sortie": so.index, "order": order,
+                               "swath": bp["swath"], "offset_m": bp["offset_m"]},
+                "geometry": {"type": "Point", "coordinates": [bp["lon"], bp["lat"]]},
+            })
+    return {"type": "FeatureCollection", "features": feats}

@@ -1,0 +1,128 @@
+"""Plan parameters: drone presets from drones.json, the operator's overrides, validation."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from planner.errors import PlanError
+
+DEFAULT_DOSE_L_HA = 15.0  # rice, drone application of a tank mix (10-20 L/ha is usual)
+
+
+@lru_cache(maxsize=1)
+def _drones() -> dict[str, Any]:
+    return json.loads(resources.files("planner").joinpath("drones.json").read_text(encoding="utf-8"))
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    """Every drone preset by name (a copy; edit the JSON file to add one)."""
+    return {k: dict(v) for k, v in _drones()["presets"].items()}
+
+
+def default_preset() -> str:
+    return str(_drones()["default"])
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """Everything the planner needs besides the field; lengths m, speeds m/s, times s."""
+
+    dose_l_ha: float = DEFAULT_DOSE_L_HA
+    swath_m: float = 4.0
+    speed_m_s: float = 5.0
+    height_m: float = 3.0
+    tank_l: float = 10.0
+    angle_deg: float | None = None  # swath heading clockwise from grid north; None = auto
+    edge_passes: int = 0
+    reload: tuple[float, float] | None = None  # (lon, lat); None = field edge nearest the area
+    pump_max_l_min: float = 2.4
+    max_speed_m_s: float = 7.0
+    transit_speed_m_s: float = 8.0
+    endurance_s: float = 600.0
+    battery_reserve_s: float = 60.0
+    tank_reserve_l: float = 0.3
+    accel_m_s2: float = 2.5
+    climb_m_s: float = 2.5
+    descent_m_s: float = 1.0
+    turn_s: float = 2.0
+    reload_s: float = 120.0
+    turn_margin_m: float = 3.0
+    speed_min_cm_s: float = 100.0
+    pump_min_pct: float = 0.0
+    preset: str = "generic-10l-hex"
+    drone_name: str = ""
+
+    def validate(self) -> "PlanParams":
+        """Refuse values no drone can fly; returns self so calls chain."""
+        positive = {
+            "dose_l_ha": "dose", "swath_m": "swath", "speed_m_s": "speed", "height_m": "height",
+            "tank_l": "tank", "pump_max_l_min": "pump maximum", "transit_speed_m_s": "transit speed",
+            "endurance_s": "endurance", "accel_m_s2": "acceleration", "climb_m_s": "climb rate",
+            "descent_m_s": "descent rate",
+        }
+        for key, label in positive.items():
+            v = getattr(self, key)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise PlanError(f"{label} must be greater than 0 (got {v:g})" if isinstance(v, (int, float)) else f"{label} must be a number")
+        for key in ("battery_reserve_s", "tank_reserve_l", "turn_s", "reload_s", "turn_margin_m", "speed_min_cm_s", "pump_min_pct"):
+            v = getattr(self, key)
+            if not math.isfinite(v) or v < 0:
+                raise PlanError(f"{key} must not be negative (got {v:g})")
+        if self.swath_m > 50:
+            raise PlanError(f"swath {self.swath_m:g} m is wider than any spray drone's (at most 50 m)")
+        if self.height_m > 30:
+            raise PlanError(f"height {self.height_m:g} m is too high for spraying (at most 30 m)")
+        if self.tank_reserve_l >= self.tank_l:
+            raise PlanError(f"tank reserve {self.tank_reserve_l:g} L leaves nothing of the {self.tank_l:g} L tank")
+        if self.battery_reserve_s >= self.endurance_s:
+            raise PlanError(f"battery reserve {self.battery_reserve_s:g} s is not less than the endurance {self.endurance_s:g} s")
+        if self.edge_passes < 0 or self.edge_passes > 10 or int(self.edge_passes) != self.edge_passes:
+            raise PlanError(f"edge passes must be a whole number from 0 to 10 (got {self.edge_passes})")
+        if self.angle_deg is not None and not math.isfinite(self.angle_deg):
+            raise PlanError("angle must be a number of degrees or 'auto'")
+        if self.reload is not None:
+            lon, lat = self.reload
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise PlanError(f"reload point {lat:g},{lon:g} is not a latitude,longitude pair")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_PRESET_KEYS = {
+    "tank_l": "tank_l", "swath_m": "swath_m", "pump_max_l_min": "pump_max_l_min",
+    "spray_speed_m_s": "speed_m_s", "max_speed_m_s": "max_speed_m_s",
+    "transit_speed_m_s": "transit_speed_m_s", "endurance_s": "endurance_s",
+    "battery_reserve_s": "battery_reserve_s", "tank_reserve_l": "tank_reserve_l",
+    "accel_m_s2": "accel_m_s2", "climb_m_s": "climb_m_s", "descent_m_s": "descent_m_s",
+    "turn_s": "turn_s", "reload_s": "reload_s", "height_m": "height_m",
+}
+
+
+def params_for(preset_name: str | None = None, **overrides: Any) -> PlanParams:
+    """A preset's numbers with the operator's overrides on top (None means "keep")."""
+    name = preset_name or default_preset()
+    table = presets()
+    if name not in table:
+        raise PlanError(f"unknown drone preset {name!r} (known: {', '.join(sorted(table))})")
+    preset = table[name]
+    values: dict[str, Any] = {dst: float(preset[src]) for src, dst in _PRESET_KEYS.items() if src in preset}
+    values["preset"] = name
+    values["drone_name"] = str(preset.get("name", name))
+    known = {f.name for f in fields(PlanParams)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise PlanError(f"unknown plan parameter {key!r}")
+        if value is not None:
+            values[key] = value
+    if "tank_l" in overrides and overrides["tank_l"] is not None and "tank_reserve_l" not in overrides:
+        # keep the reserve in proportion when the operator changes the tank
+        values["tank_reserve_l"] = min(values.get("tank_reserve_l", 0.0), 0.03 * float(overrides["tank_l"]))
+    return PlanParams(**values).validate()
+

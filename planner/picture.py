@@ -1,0 +1,97 @@
+"""plan.png: the plan drawn for the operator (matplotlib, Agg backend, returns PNG bytes)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+
+if TYPE_CHECKING:
+    from planner.plan import Plan
+
+
+def _rings(geom):
+    for poly in shapely.get_parts(geom):
+        if isinstance(poly, shapely.Polygon) and not poly.is_empty:
+            yield np.asarray(poly.exterior.coords), [np.asarray(r.coords) for r in poly.interiors]
+
+
+def render_png(plan: "Plan", dpi: int = 110) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon as MplPolygon
+
+    f = plan.field
+    x0, y0, x1, y1 = f.boundary.bounds
+    ox, oy = x0, y0  # draw in metres from the field's south-west corner
+    fig = Figure(figsize=(10, 7.5), dpi=dpi)
+    ax = fig.add_axes((0.06, 0.07, 0.62, 0.86))
+    for ext, holes in _rings(f.boundary):
+        ax.add_patch(MplPolygon(ext - (ox, oy), closed=True, facecolor="#e8f5e0", edgecolor="#2e7d32", lw=1.2))
+        for h in holes:
+            ax.add_patch(MplPolygon(h - (ox, oy), closed=True, facecolor="#bbdefb", edgecolor="#1565c0", lw=1.0))
+    if not f.keepout.is_empty:
+        for ext, holes in _rings(f.keepout):
+            ax.add_patch(MplPolygon(ext - (ox, oy), closed=True, facecolor="#ffcdd2", edgecolor="#c62828",
+                                    lw=0.8, hatch="//", alpha=0.8))
+    cmap = matplotlib.colormaps["tab10"]
+    n = len(plan.sorties)
+    for so in plan.sorties:
+        colour = cmap((so.index - 1) % 10)
+        sw = [l.coords - (ox, oy) for l in so.legs if l.kind == "swath"]
+        tr = [l.coords - (ox, oy) for l in so.legs if l.kind == "transit"]
+        if sw:
+            ax.add_collection(LineCollection(sw, colors=[colour], linewidths=1.6))
+        if tr:
+            ax.add_collection(LineCollection(tr, colors=["#616161"], linewidths=0.7, linestyles="dashed"))
+    bps = np.array([so.end.xy for so in plan.sorties[:-1]]) if n > 1 else np.zeros((0, 2))
+    if len(bps):
+        ax.plot(bps[:, 0] - ox, bps[:, 1] - oy, "kx", ms=7, mew=1.8, zorder=5)
+    rx, ry = plan.reload_xy - (ox, oy)
+    ax.plot([rx], [ry], marker="*", color="#ff6f00", ms=16, mec="k", zorder=6)
+    pad = max(plan.params.swath_m * 2, 5.0)
+    allx = [rx, 0, x1 - ox]
+    ally = [ry, 0, y1 - oy]
+    ax.set_xlim(min(allx) - pad, max(allx) + pad)
+    ax.set_ylim(min(ally) - pad, max(ally) + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"m east (UTM EPSG:{f.frame.utm_epsg})")
+    ax.set_ylabel("m north")
+    ax.set_title(f"{f.name} ({f.id})", fontsize=11)
+    handles = [
+        Patch(facecolor="#e8f5e0", edgecolor="#2e7d32", label="field"),
+        Patch(facecolor="#bbdefb", edgecolor="#1565c0", label="hole"),
+        Patch(facecolor="#ffcdd2", edgecolor="#c62828", hatch="//", label="no-spray / obstacle"),
+        Line2D([], [], color="#616161", ls="--", lw=0.8, label="transit (pump off)"),
+        Line2D([], [], marker="*", color="#ff6f00", mec="k", ms=12, ls="", label="reload"),
+        Line2D([], [], marker="x", color="k", ms=7, ls="", label="breakpoint"),
+    ]
+    for so in plan.sorties[:10]:
+        handles.append(Line2D([], [], color=cmap((so.index - 1) % 10), lw=2, label=f"sortie {so.index} swaths"))
+    if n > 10:
+        handles.append(Line2D([], [], color="w", label=f"... {n} sorties"))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.93), fontsize=8, frameon=False)
+    m = plan.metrics()
+    text = "\n".join([
+        f"area {m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)",
+        f"dose {plan.params.dose_l_ha:g} L/ha, swath {plan.params.swath_m:g} m, angle {m['angle_deg']:g}°",
+        f"speed {m['speed_m_s']:g} m/s, flow {m['flow_l_min']:.2f} L/min",
+        f"SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
+        f"coverage {m['coverage_pct']:.2f} %, overlap {m['overlap_pct']:.2f} %",
+        f"outside {m['outside_pct']:.2f} %, in no-spray {m['no_spray_m2']:.1f} m²",
+        f"sorties {m['sorties']}, volume {m['volume_l']:.1f} L",
+        f"spray {m['spray_length_m'] / 1000:.2f} km, transit {m['transit_length_m'] / 1000:.2f} km",
+        f"flight {m['flight_time_s'] / 60:.0f} min, turns {m['turns']}",
+    ])
+    if plan.sprayer.speed_capped:
+        text += "\nspeed lowered: pump too small"
+    fig.text(0.70, 0.07, text, fontsize=8, va="bottom", family="monospace")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,175 @@
+"""plan(field, params): the stages in order, from sprayable area to sorties and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
+
+from fields import Field
+from planner.angle import choose_layout
+from planner.decomposition import cells_of
+from planner.dose import Sprayer, litres, sprayer_for
+from planner.errors import PlanError
+from planner.geometry import Rotation, holes_of
+from planner.headlands import edge_passes
+from planner.metrics import Coverage, coverage
+from planner.params import PlanParams
+from planner.route import Leg, build_route
+from planner.sorties import Sortie, split_sorties
+from planner.swaths import SwathSet
+from planner.transit import CLEARANCE_M, TransitPlanner
+
+MAX_RELOAD_DISTANCE_M = 5_000.0
+MIN_PART_M2 = 0.5  # slivers left by repairs or buffers
+
+
+@dataclass
+class Plan:
+    """A finished plan in the field's local frame; to_dict() gives the plan.json dict."""
+
+    field: Field
+    params: PlanParams
+    sprayer: Sprayer
+    angle_deg: float
+    angle_mode: str
+    reload_xy: np.ndarray
+    route: list[Leg]  # the unsplit coverage route
+    sorties: list[Sortie]
+    cells: int
+    coverage: Coverage
+    sprayable: BaseGeometry
+    warnings: list[str] = dc_field(default_factory=list)
+    plan_ms: float | None = None  # set by the caller, who owns the clock
+
+    @property
+    def swath_legs(self) -> list[Leg]:
+        return [l for s in self.sorties for l in s.legs if l.kind == "swath"]
+
+    def metrics(self) -> dict[str, Any]:
+        """The summary numbers (`agrodrone plan --json`)."""
+        from planner.export import metrics_of
+
+        return metrics_of(self)
+
+    def to_dict(self, created_by: str = "agrodrone") -> dict[str, Any]:
+        from planner.export import plan_dict
+
+        return plan_dict(self, created_by)
+
+    def to_geojson(self) -> dict[str, Any]:
+        from planner.export import plan_geojson
+
+        return plan_geojson(self)
+
+    def to_png(self, dpi: int = 110) -> bytes:
+        from planner.picture import render_png
+
+        return render_png(self, dpi=dpi)
+
+
+def _polygons(geom: BaseGeometry) -> BaseGeometry:
+    """Only the areal parts, without slivers."""
+    if geom.is_empty:
+        return geom
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and p.area >= MIN_PART_M2]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _reload_point(field: Field, params: PlanParams, area: BaseGeometry, forbidden: BaseGeometry) -> np.ndarray:
+    if params.reload is not None:
+        lon, lat = params.reload
+        x, y = field.frame.to_local(lon, lat)
+        pt = shapely.Point(float(x), float(y))
+        d = field.boundary.distance(pt)
+        if d > MAX_RELOAD_DISTANCE_M:
+            raise PlanError(
+                f"reload point {lat:.6f},{lon:.6f} is {d / 1000:.1f} km from field {field.id}; "
+                f"give a point within {MAX_RELOAD_DISTANCE_M / 1000:g} km (as LAT,LON)"
+            )
+        if not forbidden.is_empty and forbidden.contains(pt):
+            raise PlanError(f"reload point {lat:.6f},{lon:.6f} lies in a no-spray zone, obstacle or hole of field {field.id}")
+        return np.array([float(x), float(y)])
+    # The field edge nearest the middle of the work, away from keep-out zones.
+    edge = shapely.union_all([shapely.LinearRing(p.exterior.coords) for p in shapely.get_parts(field.boundary)])
+    if not forbidden.is_empty:
+        free = edge.difference(forbidden.buffer(CLEARANCE_M + 1.0))
+        edge = free if not free.is_empty else edge
+    target = area.centroid if not area.is_empty else field.boundary.centroid
+    p = nearest_points(edge, target)[0]
+    return np.array([p.x, p.y])
+
+
+def plan(field: Field, params: PlanParams) -> Plan:
+    """Plan the spraying of one field: swaths, route, sorties, dose and metrics (pure)."""
+    params = params.validate()
+    w = params.swath_m
+    sprayer = sprayer_for(params)
+    area = _polygons(field.sprayable)
+    if area.is_empty:
+        raise PlanError(f"field {field.id} has no sprayable area (no-spray zones cover all of it)")
+    rect = area.minimum_rotated_rectangle
+    c = np.asarray(rect.exterior.coords) if isinstance(rect, shapely.Polygon) else np.zeros((2, 2))
+    sides = np.hypot(*np.diff(c, axis=0).T) if len(c) > 2 else np.array([0.0])
+    if area.area < w * w or float(sides.max()) < w:
+        raise PlanError(
+            f"field {field.id} ({area.area:.0f} m² sprayable, {float(sides.max()):.1f} m long) "
+            f"is smaller than one {w:g} m swath"
+        )
+    keepout = _polygons(field.keepout)
+    holes = holes_of(field.boundary)
+    present = [g for g in (keepout, holes) if not g.is_empty]
+    forbidden = shapely.union_all(present) if present else shapely.Polygon()
+
+    laps, rest = edge_passes(area, w, int(params.edge_passes))
+    rest = _polygons(rest)
+    turn_cost = w + params.turn_s * sprayer.speed_m_s
+    warnings: list[str] = []
+    if sprayer.note:
+        warnings.append(sprayer.note)
+    if rest.is_empty:  # the edge laps cover everything
+        angle = params.angle_deg % 180.0 if params.angle_deg is not None else 0.0
+        swaths = SwathSet(Rotation(0.0, (0.0, 0.0)), w, np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0))
+    else:
+        layout = choose_layout(rest, keepout, holes, w, turn_cost, params.angle_deg)
+        swaths, angle = layout.swaths, layout.bearing_deg
+    cells = cells_of(swaths)
+    transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
+    reload_xy = _reload_point(field, params, area, forbidden)
+    route = build_route(swaths, cells, laps, transit, reload_xy)
+    if not any(l.kind == "swath" for l in route):
+        raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")
+    longest = max(l.length for l in route if l.kind == "swath" and not np.allclose(l.start, l.end))
+    usable = params.tank_l - params.tank_reserve_l
+    need = litres(longest, w, params.dose_l_ha)
+    if need > usable:
+        raise PlanError(
+            f"tank {params.tank_l:g} L (usable {usable:g} L) is smaller than one swath: the longest swath "
+            f"({longest:.0f} m at {params.dose_l_ha:g} L/ha, {w:g} m wide) needs {need:.1f} L; "
+            f"use a bigger tank, a lower dose or another angle"
+        )
+    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s)
+    lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
+    cov = coverage(lines, w, area, keepout)
+    return Plan(
+        field=field,
+        params=params,
+        sprayer=sprayer,
+        angle_deg=round(float(angle), 2),
+        angle_mode="auto" if params.angle_deg is None else "fixed",
+        reload_xy=reload_xy,
+        route=route,
+        sorties=sorties,
+        cells=len(cells),
+        coverage=cov,
+        sprayable=area,
+        warnings=warnings + list(field.warnings),
+    )

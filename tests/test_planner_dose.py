@@ -1,0 +1,69 @@
+"""Dose, flow and pump settings against values worked out by hand (DESIGN.md formulas)."""
+
+from __future__ import annotations
+
+import pytest
+
+import planner
+from planner import PlanError
+
+
+def test_flow_formula_by_hand():
+    # 15 L/ha * 5 m * 5 m/s * 0.006 = 2.25 L/min
+    assert planner.flow_l_min(15, 5, 5) == pytest.approx(2.25)
+    # 20 L/ha * 6 m * 6 m/s * 0.006 = 4.32 L/min
+    assert planner.flow_l_min(20, 6, 6) == pytest.approx(4.32)
+
+
+def test_pump_rate_by_hand():
+    # SPRAY_PUMP_RATE = 100 * 15 * 4 * 0.006 / 2.4 = 15 %
+    assert planner.pump_rate_pct(15, 4, 2.4) == pytest.approx(15.0)
+    # 100 * 20 * 11 * 0.006 / 12 = 11 %
+    assert planner.pump_rate_pct(20, 11, 12) == pytest.approx(11.0)
+
+
+def test_sprayer_keeps_speed_when_pump_is_big_enough():
+    s = planner.sprayer_for(planner.params_for("generic-10l-hex", swath_m=5.0))
+    assert not s.speed_capped and s.note == ""
+    assert s.speed_m_s == 5.0
+    assert s.flow_l_min == pytest.approx(2.25)
+    assert s.pump_rate_pct == pytest.approx(100 * 15 * 5 * 0.006 / 2.4)
+
+
+def test_speed_is_lowered_when_pump_is_too_small_never_the_dose():
+    # 30 L/ha * 5 m * 5 m/s * 0.006 = 4.5 L/min > 2.4 L/min: v = 2.4 / (30*5*0.006) = 2.666.. -> 2.66
+    p = planner.params_for("generic-10l-hex", dose_l_ha=30, swath_m=5.0, speed_m_s=5.0)
+    s = planner.sprayer_for(p)
+    assert s.speed_capped
+    assert s.speed_m_s == pytest.approx(2.66)
+    assert s.flow_l_min == pytest.approx(30 * 5 * 2.66 * 0.006)
+    assert s.flow_l_min <= 2.4
+    assert "2.4 L/min" in s.note and "2.66" in s.note
+    # the pump rate still gives the asked dose: rate% * Qmax / 100 at 1 m/s = D*w*0.006
+    assert s.pump_rate_pct / 100 * 2.4 == pytest.approx(30 * 5 * 0.006)
+
+
+def test_pump_far_too_small_is_refused():
+    with pytest.raises(PlanError, match="pump too small"):
+        planner.sprayer_for(planner.params_for("generic-10l-hex", dose_l_ha=200, swath_m=10))
+
+
+def test_presets_come_from_the_data_file():
+    table = planner.presets()
+    assert {"generic-10l-hex", "spray-20l", "spray-30l", "spray-40l"} <= set(table)
+    assert table["generic-10l-hex"]["swath_m"] == 4
+    assert all(6 <= table[k]["swath_m"] <= 11 for k in ("spray-20l", "spray-30l", "spray-40l"))
+    p = planner.params_for("spray-30l", tank_l=25)
+    assert p.tank_l == 25 and p.swath_m == 9 and p.preset == "spray-30l"
+    with pytest.raises(PlanError, match="unknown drone preset 'nope'"):
+        planner.params_for("nope")
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [({"swath_m": 0}, "swath must be greater than 0"), ({"dose_l_ha": -3}, "dose must be greater than 0"),
+     ({"speed_m_s": 0}, "speed must be greater than 0"), ({"edge_passes": -1}, "edge passes")],
+)
+def test_bad_parameters_are_refused(override, message):
+    with pytest.raises(PlanError, match=message):
+        planner.params_for(None, **override)
