@@ -11,6 +11,9 @@ from telemetry.recorder import Recorder
 from telemetry.records import DEFAULT_TZ, PlanView, create_record, get_record, list_records
 from telemetry.schema import SCHEMA_VERSION, ensure_schema, open_db
 from telemetry.tlog import TlogWriter
+from telemetry.indicators import Indicators, Period, Targets, UnitIndicators, parse_period
+from telemetry.registry import RegistryReport, load_registry, unit_tree
+from telemetry.report import build_report
 
 __all__ = [
     "TelemetryError", "open_db", "ensure_schema", "SCHEMA_VERSION",
@@ -18,4 +21,6 @@ __all__ = [
     "Flight", "list_flights", "rebuild_flights",
     "PumpCalibration", "PlanView", "create_record", "get_record", "list_records", "DEFAULT_TZ",
     "export_records", "FORMATS", "verify_chain", "ChainReport",
+    "load_registry", "RegistryReport", "unit_tree", "Indicators", "Period", "Targets", "UnitIndicators",
+    "parse_period", "build_report",
 ]

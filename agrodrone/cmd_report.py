@@ -1,0 +1,98 @@
+"""`agrodrone report` (HTML + CSV + JSON for a unit or a cooperative) and `agrodrone registry`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from agrodrone.output import write_all
+
+
+@click.command("report")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="telemetry database")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the report files")
+@click.option("--period", default=None, metavar="2026-Q4|2026-10|2026",
+              help="quarter, month or year [default: every day with records]")
+@click.option("--from", "date_from", default=None, metavar="DATE", help="first day (YYYY-MM-DD or dd/mm/yyyy)")
+@click.option("--to", "date_to", default=None, metavar="DATE", help="last day, included")
+@click.option("--unit", default=None, metavar="ID", help="administrative unit [default: the top-level unit]")
+@click.option("--cooperative", default=None, metavar="ID", help="a cooperative's spray log instead of a unit report")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--target", "targets", multiple=True, metavar="NAME=PCT",
+              help="linkage_models=50 (default) or cooperatives=PCT; repeatable")
+@click.option("--tz", default="Asia/Ho_Chi_Minh", show_default=True, help="time zone the period's days are in")
+def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
+           unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str) -> None:
+    """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
+    from telemetry.indicators import Targets
+    from telemetry.report import build_report, open_report_db
+
+    goals = Targets.parse(targets)
+    db = open_report_db(db_path)
+    try:
+        files = build_report(db, unit=unit, cooperative=cooperative, period=period, date_from=date_from,
+                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name)
+    finally:
+        db.conn.close()
+    written = write_all(out_dir, files)
+    doc = json.loads(files["report.json"])
+    scope = doc.get("unit", {}).get("id") or doc.get("cooperative", {}).get("id")
+    click.echo(f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "
+               f"{', '.join(p.name for p in written)} in {out_dir}")
+
+
+@click.group("registry")
+def registry() -> None:
+    """Administrative units, unit mappings and cooperatives (CSV or JSON) for the indicators."""
+
+
+@registry.command("load")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="telemetry database")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def registry_load(db_path: str, files: tuple[str, ...]) -> None:
+    """Load units, unit mappings and cooperatives from FILES, all in one transaction."""
+    from telemetry import open_db
+    from telemetry.registry import load_registry
+
+    db = open_db(db_path)
+    try:
+        rep = load_registry(db, list(files))
+    finally:
+        db.conn.close()
+    click.echo(f"loaded {len(files)} file(s) into {db_path}: {rep.summary()}")
+
+
+@registry.command("show")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="telemetry database")
+@click.option("--json", "as_json", is_flag=True, help="one JSON list of units")
+def registry_show(db_path: str, as_json: bool) -> None:
+    """The unit tree with the cooperatives registered in each unit."""
+    from telemetry.registry import unit_tree
+    from telemetry.report import open_report_db
+
+    db = open_report_db(db_path)
+    try:
+        nodes = unit_tree(db)
+        coops = db.execute("SELECT unit_id, id, name FROM cooperatives ORDER BY id").fetchall()
+        maps = db.execute("SELECT old_id, new_id FROM unit_mappings ORDER BY old_id, new_id").fetchall()
+    finally:
+        db.conn.close()
+    by_unit: dict[str, list[tuple[str, str]]] = {}
+    for unit_id, cid, name in coops:
+        by_unit.setdefault(unit_id, []).append((cid, name))
+    moved = {}
+    for old, new in maps:
+        moved.setdefault(old, []).append(new)
+    if as_json:
+        click.echo(json.dumps([{**n.__dict__, "cooperative_ids": [c for c, _ in by_unit.get(n.id, [])],
+                                "maps_to": moved.get(n.id, [])} for n in nodes], ensure_ascii=False, indent=2))
+        return
+    if not nodes:
+        click.echo("no units: load them with `agrodrone registry load`")
+    for n in nodes:
+        arrow = f"  -> {', '.join(moved[n.id])}" if n.id in moved else ""
+        click.echo(f"{'  ' * n.depth}{n.name} [{n.level}] ({n.id}){arrow}")
+        for cid, name in by_unit.get(n.id, []):
+            click.echo(f"{'  ' * (n.depth + 1)}* {name} ({cid})")

@@ -1,0 +1,402 @@
+"""The province's digital-economy indicators, computed with SQL over the spray records.
+
+A cooperative "applies digital technology" in a period when it has at least one
+digital spray record that started in it. Per administrative unit (rolling up the
+tree, and following old -> new unit mappings so a reorganised tree counts the same
+cooperatives) the indicators are: cooperatives with such a record, raw-material
+linkage models (a cooperative in a linkage model tied to a raw-material area) with
+such a record against the target (50 % by default), hectares, flights, litres and
+the area-weighted mean achieved dose against the target dose. Everything is one
+SQL statement per table; nothing loads the records into Python.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from telemetry.errors import TelemetryError
+
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+DOSE_TOLERANCE_PCT = 10.0  # a job whose achieved dose is further off its target than this is flagged
+SAO_M2 = 360.0
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days from `start` to `end`, both included."""
+
+    kind: str  # month | quarter | year | range
+    start: date
+    end: date
+    key: str  # 2026-10, 2026-Q4, 2026, 2026-10-01..2026-12-31
+
+    def utc_bounds(self, tz: str = DEFAULT_TZ) -> tuple[str, str]:
+        """[first local midnight, the midnight after the last day) as UTC ISO strings, as records store them."""
+        zone = _zone(tz)
+
+        def utc(d: date) -> str:
+            t = datetime.combine(d, time(0), zone).astimezone(timezone.utc)
+            return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return utc(self.start), utc(self.end + timedelta(days=1))
+
+    def months(self) -> list[str]:
+        """Every calendar month the period touches, as YYYY-MM."""
+        out, y, m = [], self.start.year, self.start.month
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TelemetryError(f"unknown time zone {tz!r}") from None
+
+
+def parse_date(text: str) -> date:
+    """YYYY-MM-DD or dd/mm/yyyy."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            d, m, y = (int(x) for x in text.split("/"))
+            return date(y, m, d)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise TelemetryError(f"bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)") from None
+
+
+def parse_period(period: str | None = None, date_from: str | None = None, date_to: str | None = None) -> Period:
+    """`2026-10` (month), `2026-Q4` (quarter), `2026` (year), or a --from/--to date range."""
+    if period is not None and (date_from or date_to):
+        raise TelemetryError("give either --period or --from/--to, not both")
+    if period is not None:
+        text = period.strip().upper()
+        if m := re.fullmatch(r"(\d{4})", text):
+            y = int(m[1])
+            return Period("year", date(y, 1, 1), date(y, 12, 31), f"{y}")
+        if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
+            y, q = int(m[1]), int(m[2])
+            last = 3 * q
+            return Period("quarter", date(y, last - 2, 1), date(y, last, calendar.monthrange(y, last)[1]),
+                          f"{y}-Q{q}")
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+            y, mo = int(m[1]), int(m[2])
+            if 1 <= mo <= 12:
+                return Period("month", date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), f"{y}-{mo:02d}")
+        raise TelemetryError(f"bad period {period!r} (use 2026, 2026-Q4 or 2026-10, or --from/--to)")
+    if not date_from or not date_to:
+        raise TelemetryError("a date range needs both --from and --to")
+    a, b = parse_date(date_from), parse_date(date_to)
+    if b < a:
+        raise TelemetryError(f"--to {b.isoformat()} is before --from {a.isoformat()}")
+    return Period("range", a, b, f"{a.isoformat()}..{b.isoformat()}")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Shares (%) a unit must reach; `cooperatives_pct` None means no target for that indicator."""
+
+    linkage_models_pct: float = 50.0
+    cooperatives_pct: float | None = None
+
+    @classmethod
+    def parse(cls, items: list[str] | tuple[str, ...]) -> "Targets":
+        """From `linkage_models=50`, `cooperatives=70` (percent) settings."""
+        values: dict[str, float | None] = {}
+        for item in items:
+            name, _, pct = item.partition("=")
+            key = {"linkage_models": "linkage_models_pct", "linkage": "linkage_models_pct",
+                   "cooperatives": "cooperatives_pct", "coops": "cooperatives_pct"}.get(name.strip())
+            if key is None:
+                raise TelemetryError(f"unknown target {name.strip()!r} (use linkage_models=PCT or cooperatives=PCT)")
+            try:
+                v = float(pct)
+            except ValueError:
+                raise TelemetryError(f"target {name.strip()} needs a percentage, got {pct!r}") from None
+            if not 0 <= v <= 100:
+                raise TelemetryError(f"target {name.strip()} must be between 0 and 100, got {v:g}")
+            values[key] = v
+        return cls(**values)
+
+
+@dataclass
+class UnitIndicators:
+    unit_id: str
+    name: str
+    level: str
+    parent_id: str | None
+    depth: int  # 0 for the unit asked for, 1 for its children ...
+    cooperatives: int
+    cooperatives_digital: int
+    linkage_models: int  # cooperatives in a linkage model tied to a raw-material area
+    linkage_models_digital: int
+    jobs: int
+    flights: int
+    area_ha: float
+    volume_l: float
+    achieved_dose_l_ha: float | None  # litres / hectares over the records that have a dose
+    target_dose_l_ha: float | None  # area-weighted
+    jobs_off_dose: int  # records more than DOSE_TOLERANCE_PCT off their target
+    drones: int
+    cooperatives_pct: float | None = None
+    linkage_models_pct: float | None = None
+    dose_deviation_pct: float | None = None
+    area_sao: float = 0.0
+    meets_target: bool | None = None  # None: nothing to measure (no linkage model and no cooperative target)
+
+    def finish(self, targets: Targets) -> "UnitIndicators":
+        self.cooperatives_pct = _pct(self.cooperatives_digital, self.cooperatives)
+        self.linkage_models_pct = _pct(self.linkage_models_digital, self.linkage_models)
+        self.area_sao = round(self.area_ha * 10_000 / SAO_M2, 1)
+        if self.achieved_dose_l_ha is not None and self.target_dose_l_ha:
+            self.dose_deviation_pct = round((self.achieved_dose_l_ha - self.target_dose_l_ha)
+                                            / self.target_dose_l_ha * 100, 1)
+        checks = []
+        if self.linkage_models_pct is not None:
+            checks.append(self.linkage_models_pct >= targets.linkage_models_pct)
+        if targets.cooperatives_pct is not None and self.cooperatives_pct is not None:
+            checks.append(self.cooperatives_pct >= targets.cooperatives_pct)
+        self.meets_target = all(checks) if checks else None
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _r(v, nd: int):
+    return None if v is None else round(float(v), nd)
+
+
+# Every (cooperative, unit containing it): its own unit, the units that unit maps onto, and all their ancestors.
+_PLACED = """
+placed(coop, unit) AS (
+    SELECT id, unit_id FROM cooperatives WHERE unit_id IS NOT NULL
+    UNION SELECT p.coop, m.new_id FROM placed p JOIN unit_mappings m ON m.old_id = p.unit
+    UNION SELECT p.coop, u.parent_id FROM placed p JOIN units u ON u.id = p.unit WHERE u.parent_id IS NOT NULL
+)"""
+_SUBTREE = """
+sub(id, depth, path) AS (
+    SELECT id, 0, name || char(30) || id FROM units WHERE id = :unit
+    UNION ALL SELECT u.id, sub.depth + 1, sub.path || char(31) || u.name || char(30) || u.id
+    FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 50
+)"""
+# The records of the period, read from the covering index ix_spray_records_period (schema v2).
+# `+cooperative_id` keeps the planner on that index instead of the (cooperative_id, start_utc)
+# one, which would fetch every wide record row.
+_REC = """
+rec AS (
+    SELECT +cooperative_id AS coop, drone_id, flights, area_ha, volume_l, achieved_dose_l_ha,
+           target_dose_l_ha, dose_deviation_pct, start_local
+    FROM spray_records WHERE start_utc >= :t0 AND start_utc < :t1
+)"""
+_ACT = """
+act AS (
+    SELECT coop, COUNT(*) AS jobs, SUM(flights) AS flights, SUM(area_ha) AS ha, SUM(volume_l) AS vol,
+           SUM(CASE WHEN achieved_dose_l_ha IS NOT NULL THEN volume_l END) AS dosed_vol,
+           SUM(CASE WHEN achieved_dose_l_ha IS NOT NULL THEN area_ha END) AS dosed_ha,
+           SUM(CASE WHEN target_dose_l_ha IS NOT NULL THEN target_dose_l_ha * area_ha END) AS tgt_x_ha,
+           SUM(CASE WHEN target_dose_l_ha IS NOT NULL THEN area_ha END) AS tgt_ha,
+           SUM(ABS(dose_deviation_pct) > :tol) AS off, MAX(substr(start_local, 1, 10)) AS last_day
+    FROM rec GROUP BY coop
+)"""
+
+
+class Indicators:
+    """Indicator queries for one database, period and time zone."""
+
+    def __init__(self, db: sqlite_utils.Database, period: Period, *, targets: Targets | None = None,
+                 tz: str = DEFAULT_TZ) -> None:
+        self.db = db
+        self.period = period
+        self.targets = targets or Targets()
+        self.tz = tz
+        self.zone = _zone(tz)
+        self.t0, self.t1 = period.utc_bounds(tz)
+
+    def _args(self, **kw) -> dict:
+        return {"t0": self.t0, "t1": self.t1, "tol": DOSE_TOLERANCE_PCT, **kw}
+
+    # -- scope -------------------------------------------------------------------------------
+    def unit(self, unit_id: str) -> dict:
+        row = self.db.execute("SELECT id, name, level, parent_id FROM units WHERE id = ?", [unit_id]).fetchone()
+        if row is None:
+            raise TelemetryError(f"unknown unit {unit_id!r} ({_known_hint(self.db, 'units')})")
+        return dict(zip(("id", "name", "level", "parent_id"), row))
+
+    def unit_path(self, unit_id: str) -> list[dict]:
+        """The unit and its ancestors, root first."""
+        rows = self.db.execute(
+            "WITH RECURSIVE up(id, n) AS (SELECT ?, 0 UNION ALL SELECT u.parent_id, up.n + 1 FROM units u "
+            "JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL AND up.n < 50) "
+            "SELECT u.id, u.name, u.level FROM up JOIN units u ON u.id = up.id ORDER BY up.n DESC",
+            [unit_id]).fetchall()
+        return [dict(zip(("id", "name", "level"), r)) for r in rows]
+
+    # -- tables ------------------------------------------------------------------------------
+    def units(self, unit_id: str) -> list[UnitIndicators]:
+        """The unit (depth 0) and every unit below it, in tree order, each rolled up over its subtree."""
+        self.unit(unit_id)
+        sql = f"""
+        WITH RECURSIVE {_SUBTREE}, {_PLACED}, {_REC}, {_ACT},
+        coop_drones AS (SELECT DISTINCT coop, drone_id FROM rec),
+        unit_drones AS (
+            SELECT p.unit, COUNT(DISTINCT cd.drone_id) AS n FROM coop_drones cd JOIN placed p ON p.coop = cd.coop
+            WHERE p.unit IN (SELECT id FROM sub) GROUP BY p.unit
+        )
+        SELECT sub.id, u.name, u.level, u.parent_id, sub.depth,
+               COUNT(c.id), COUNT(act.coop),
+               COALESCE(SUM(c.raw_material_area = 1 AND c.linkage_model = 1), 0),
+               COALESCE(SUM(c.raw_material_area = 1 AND c.linkage_model = 1 AND act.coop IS NOT NULL), 0),
+               COALESCE(SUM(act.jobs), 0), COALESCE(SUM(act.flights), 0), COALESCE(SUM(act.ha), 0),
+               COALESCE(SUM(act.vol), 0), SUM(act.dosed_vol) / SUM(act.dosed_ha), SUM(act.tgt_x_ha) / SUM(act.tgt_ha),
+               COALESCE(SUM(act.off), 0), COALESCE(MAX(unit_drones.n), 0)
+        FROM sub JOIN units u ON u.id = sub.id
+        LEFT JOIN placed p ON p.unit = sub.id
+        LEFT JOIN cooperatives c ON c.id = p.coop
+        LEFT JOIN act ON act.coop = +p.coop  -- '+': lets SQLite index the materialised act
+        LEFT JOIN unit_drones ON unit_drones.unit = sub.id
+        GROUP BY sub.id ORDER BY sub.path
+        """
+        out = []
+        for r in self.db.execute(sql, self._args(unit=unit_id)).fetchall():
+            out.append(UnitIndicators(
+                unit_id=r[0], name=r[1], level=r[2], parent_id=r[3], depth=r[4], cooperatives=r[5],
+                cooperatives_digital=r[6], linkage_models=r[7], linkage_models_digital=r[8], jobs=r[9],
+                flights=r[10], area_ha=round(r[11], 4), volume_l=round(r[12], 2), achieved_dose_l_ha=_r(r[13], 2),
+                target_dose_l_ha=_r(r[14], 2), jobs_off_dose=r[15], drones=r[16]).finish(self.targets))
+        return out
+
+    def cooperatives(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
+        """Per cooperative in the unit (or the one cooperative): its attributes and its activity in the period."""
+        where, args = "", self._args(unit=unit_id, coop=cooperative_id)
+        if unit_id is not None:
+            self.unit(unit_id)
+            where = "WHERE c.id IN (SELECT coop FROM placed WHERE unit = :unit)"
+        elif cooperative_id is not None:
+            where = "WHERE c.id = :coop"
+        sql = f"""
+        WITH RECURSIVE {_PLACED}, {_REC}, {_ACT},
+        last AS (SELECT cooperative_id AS coop, MAX(start_utc) AS t FROM spray_records GROUP BY cooperative_id)
+        SELECT c.id, c.name, c.unit_id, u.name, COALESCE(c.raw_material_area, 0), COALESCE(c.linkage_model, 0),
+               COALESCE(act.jobs, 0), COALESCE(act.flights, 0), COALESCE(act.ha, 0), COALESCE(act.vol, 0),
+               act.dosed_vol / act.dosed_ha, act.tgt_x_ha / act.tgt_ha, act.last_day, last.t
+        FROM cooperatives c LEFT JOIN units u ON u.id = c.unit_id
+        LEFT JOIN act ON act.coop = +c.id LEFT JOIN last ON last.coop = +c.id
+        {where}
+        ORDER BY u.name, c.name, c.id
+        """
+        out = []
+        for r in self.db.execute(sql, args).fetchall():
+            lm = bool(r[4] and r[5])
+            out.append({
+                "cooperative_id": r[0], "name": r[1], "unit_id": r[2], "unit_name": r[3],
+                "raw_material_area": bool(r[4]), "linkage_model": bool(r[5]), "raw_material_linkage_model": lm,
+                "jobs": r[6], "flights": r[7], "area_ha": round(r[8], 4), "area_sao": round(r[8] * 1e4 / SAO_M2, 1),
+                "volume_l": round(r[9], 2), "achieved_dose_l_ha": _r(r[10], 2), "target_dose_l_ha": _r(r[11], 2),
+                "last_record_in_period": r[12], "last_record_ever": self._local_day(r[13]), "digital": r[6] > 0,
+            })
+        return out
+
+    def _local_day(self, utc: str | None) -> str | None:
+        if not utc:
+            return None
+        return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(self.zone).date().isoformat()
+
+    def months(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
+        """Activity per calendar month of the period (months without records included, as zeros)."""
+        scope, args = self._scope(unit_id, cooperative_id)
+        rows = self.db.execute(f"""
+        WITH RECURSIVE {_PLACED}, {_REC}
+        SELECT substr(start_local, 1, 7), COUNT(*), COALESCE(SUM(flights), 0), COALESCE(SUM(area_ha), 0),
+               COALESCE(SUM(volume_l), 0), COUNT(DISTINCT coop)
+        FROM rec WHERE 1 {scope} GROUP BY 1""", args).fetchall()
+        got = {r[0]: r for r in rows}
+        out = []
+        for m in self.period.months():
+            r = got.get(m, (m, 0, 0, 0.0, 0.0, 0))
+            out.append({"month": m, "jobs": r[1], "flights": r[2], "area_ha": round(r[3], 4),
+                        "area_sao": round(r[3] * 1e4 / SAO_M2, 1), "volume_l": round(r[4], 2),
+                        "cooperatives_digital": r[5]})
+        return out
+
+    def drones(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
+        """Hectares, flights and litres by drone."""
+        scope, args = self._scope(unit_id, cooperative_id)
+        rows = self.db.execute(f"""
+        WITH RECURSIVE {_PLACED}, {_REC},
+        per AS (SELECT drone_id, coop, COUNT(*) AS jobs, COALESCE(SUM(flights), 0) AS flights,
+                       COALESCE(SUM(area_ha), 0) AS ha, COALESCE(SUM(volume_l), 0) AS vol
+                FROM rec WHERE 1 {scope} GROUP BY drone_id, coop)
+        SELECT per.drone_id, d.name, d.model, per.coop, per.jobs, per.flights, per.ha, per.vol
+        FROM per LEFT JOIN drones d ON d.id = per.drone_id ORDER BY per.ha DESC, per.drone_id""", args).fetchall()
+        return [{"drone_id": r[0], "drone_name": r[1], "model": r[2], "cooperative_id": r[3], "jobs": r[4],
+                 "flights": r[5], "area_ha": round(r[6], 4), "area_sao": round(r[6] * 1e4 / SAO_M2, 1),
+                 "volume_l": round(r[7], 2)} for r in rows]
+
+    def unplaced_records(self) -> int:
+        """Records in the period whose cooperative has no unit in the registry (counted in no unit)."""
+        return self.db.execute(
+            f"WITH {_REC} SELECT COUNT(*) FROM rec LEFT JOIN cooperatives c ON c.id = rec.coop "
+            "WHERE c.unit_id IS NULL", self._args()).fetchone()[0]
+
+    def record_count(self, unit_id: str | None = None, cooperative_id: str | None = None) -> int:
+        scope, args = self._scope(unit_id, cooperative_id)
+        return self.db.execute(f"WITH RECURSIVE {_PLACED}, {_REC} SELECT COUNT(*) FROM rec WHERE 1 {scope}",
+                               args).fetchone()[0]
+
+    def _scope(self, unit_id: str | None, cooperative_id: str | None) -> tuple[str, dict]:
+        if unit_id is not None:
+            self.unit(unit_id)
+            return "AND coop IN (SELECT coop FROM placed WHERE unit = :unit)", self._args(unit=unit_id)
+        if cooperative_id is not None:
+            return "AND coop = :coop", self._args(coop=cooperative_id)
+        return "", self._args()
+
+
+def _known_hint(db: sqlite_utils.Database, table: str) -> str:
+    ids = [r[0] for r in db.execute(f"SELECT id FROM [{table}] ORDER BY id LIMIT 6")]
+    total = db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0]
+    if not total:
+        return "the registry is empty: load it with `agrodrone registry load`" if table == "units" else \
+            "the database has none"
+    more = f", ... ({total} in all)" if total > len(ids) else ""
+    return "known: " + ", ".join(ids) + more
+
+
+def root_units(db: sqlite_utils.Database) -> list[str]:
+    """Top-level units that hold at least one cooperative (directly, below, or through a mapping)."""
+    return [r[0] for r in db.execute(
+        f"WITH RECURSIVE {_PLACED} SELECT DISTINCT u.id FROM units u JOIN placed p ON p.unit = u.id "
+        "WHERE u.parent_id IS NULL ORDER BY u.id")]
+
+
+def records_span(db: sqlite_utils.Database) -> tuple[str, str] | None:
+    """First and last local day with a spray record (YYYY-MM-DD), or None when there is none."""
+    row = db.execute("SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) "
+                     "FROM spray_records").fetchone()
+    return None if row[0] is None else (row[0], row[1])
+
+
+def cooperative(db: sqlite_utils.Database, cooperative_id: str) -> dict:
+    row = db.execute("SELECT id, name, unit_id, raw_material_area, linkage_model, main_products, address "
+                     "FROM cooperatives WHERE id = ?", [cooperative_id]).fetchone()
+    if row is None:
+        raise TelemetryError(f"unknown cooperative {cooperative_id!r} ({_known_hint(db, 'cooperatives')})")
+    return dict(zip(("id", "name", "unit_id", "raw_material_area", "linkage_model", "main_products", "address"), row))
+
+
+__all__ = ["Period", "Targets", "UnitIndicators", "Indicators", "parse_period", "parse_date", "root_units",
+           "records_span", "cooperative", "DOSE_TOLERANCE_PCT"]

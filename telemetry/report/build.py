@@ -1,0 +1,77 @@
+"""Choose what a report covers (unit or cooperative, period) and refuse requests that cannot be answered."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import sqlite_utils
+
+from telemetry.errors import TelemetryError
+from telemetry.indicators import Period, Targets, parse_period, records_span, root_units
+from telemetry.report.cooperative import build_cooperative_report
+from telemetry.report.i18n import Lang
+from telemetry.report.unit import build_unit_report
+from telemetry.schema import open_db
+
+
+def open_report_db(path: str | Path) -> sqlite_utils.Database:
+    """An existing agrodrone database; a missing, foreign or damaged file is a one-line error."""
+    path = Path(path)
+    if not path.is_file():
+        raise TelemetryError(f"{path}: no such database")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise TelemetryError(f"{path}: not a usable SQLite database ({exc})") from None
+    if not {"schema_version", "spray_records"} <= tables:
+        raise TelemetryError(f"{path}: not an agrodrone telemetry database (no spray_records table)")
+    return open_db(path, create=False)
+
+
+def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None,
+                   date_to: str | None = None) -> Period:
+    """The period asked for, or every day with records when none is; a period with no record is an error."""
+    span = records_span(db)
+    if span is None:
+        raise TelemetryError("the database holds no spray record yet (create them with `agrodrone records create`)")
+    if period is None and not date_from and not date_to:
+        return parse_period(date_from=span[0], date_to=span[1])
+    p = parse_period(period, date_from, date_to)
+    if p.end.isoformat() < span[0] or p.start.isoformat() > span[1]:
+        raise TelemetryError(f"no spray record in {p.key} (records run from {span[0]} to {span[1]})")
+    return p
+
+
+def build_report(db: sqlite_utils.Database, *, unit: str | None = None, cooperative: str | None = None,
+                 period: str | None = None, date_from: str | None = None, date_to: str | None = None,
+                 lang: str = "vi", targets: Targets | None = None, tz: str = "Asia/Ho_Chi_Minh",
+                 source: str = "", generated: date | None = None) -> dict[str, str]:
+    """The report files (name -> text) for a unit (default: the one top-level unit) or a cooperative."""
+    Lang(lang)  # an unknown language fails before any work
+    if unit and cooperative:
+        raise TelemetryError("give either --unit or --cooperative, not both")
+    try:
+        return _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated)
+    except sqlite3.DatabaseError as exc:
+        raise TelemetryError(f"{source or 'the database'}: cannot be read ({exc})") from None
+
+
+def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated):
+    p = resolve_period(db, period, date_from, date_to)
+    if cooperative:
+        return build_cooperative_report(db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated)
+    if unit is None:
+        roots = root_units(db)
+        if not roots:
+            raise TelemetryError("no administrative unit holds a cooperative: load the registry with "
+                                 "`agrodrone registry load` or choose --cooperative")
+        if len(roots) > 1:
+            raise TelemetryError(f"several top-level units ({', '.join(roots)}): choose one with --unit")
+        unit = roots[0]
+    return build_unit_report(db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated)
