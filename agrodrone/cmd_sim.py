@@ -1,0 +1,89 @@
+"""`agrodrone sim`: run the simulated spray copter in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+
+from sim import SimError, Simulator, make_config, parse_home, parse_wind
+
+
+def _pair(text: str, what: str) -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in text.split(","))
+    except ValueError:
+        raise SimError(f"{what} {text!r}: expected two numbers separated by a comma") from None
+    return a, b
+
+
+def _param(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip().upper(), float(value)
+    except ValueError:
+        raise SimError(f"--param {text!r}: expected NAME=VALUE") from None
+
+
+@click.command("sim")
+@click.option("--listen", default="tcp:127.0.0.1:5760", show_default=True,
+              help="TCP address ground stations connect to (port 0 picks a free one).")
+@click.option("--out", "udp_out", multiple=True, metavar="udp:HOST:PORT", help="Also send to this UDP address.")
+@click.option("--home", default="21.7046,105.7312,0", show_default=True, help="LAT,LON[,ALT] of the take-off point.")
+@click.option("--speedup", type=float, default=1.0, show_default=True, help="Simulated seconds per wall second.")
+@click.option("--tank", "tank_l", type=float, default=10.0, show_default=True, help="Tank capacity, litres.")
+@click.option("--pump-max", "pump_max", type=float, default=2.4, show_default=True,
+              help="Pump flow at full output, L/min.")
+@click.option("--wind", default="0,0", show_default=True, help="M_S,DIR: wind speed and the direction it comes from.")
+@click.option("--gusts", type=float, default=0.0, show_default=True, help="Gust strength (m/s, seeded).")
+@click.option("--boot-delay", type=float, default=20.0, show_default=True,
+              help="Simulated seconds without a position estimate after boot.")
+@click.option("--battery-mah", type=float, default=22000.0, show_default=True)
+@click.option("--loss", type=float, default=0.0, show_default=True, help="Probability a MAVLink frame is lost.")
+@click.option("--duplicate", type=float, default=0.0, help="Probability a frame is sent twice.")
+@click.option("--reorder", type=float, default=0.0, help="Probability a frame is held behind the next.")
+@click.option("--latency", type=float, default=0.0, help="Wall seconds added to every frame sent.")
+@click.option("--link-cut", default=None, metavar="AT,SECONDS", help="Cut the link at sim time AT for SECONDS.")
+@click.option("--gps-loss", default=None, metavar="AT,SECONDS", help="Lose GPS at sim time AT (SECONDS 0 = for good).")
+@click.option("--battery-failure", type=float, default=None, metavar="AT", help="A cell fails at sim time AT.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for gusts and link faults.")
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the ground truth (JSON lines) to this file.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter at boot.")
+def sim_command(listen, udp_out, home, speedup, tank_l, pump_max, wind, gusts, boot_delay, battery_mah, loss,
+                duplicate, reorder, latency, link_cut, gps_loss, battery_failure, seed, truth_path, params) -> None:
+    """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
+    wind_m_s, wind_dir = parse_wind(wind)
+    settings = dict(
+        listen=listen, udp_out=tuple(udp_out), home=parse_home(home), speedup=speedup, tank_l=tank_l,
+        pump_max_l_min=pump_max, wind_m_s=wind_m_s, wind_dir_deg=wind_dir, gust_m_s=gusts,
+        boot_delay_s=boot_delay, battery_mah=battery_mah, seed=seed, truth_path=truth_path,
+        params=tuple(_param(p) for p in params), loss=loss, duplicate=duplicate, reorder=reorder,
+        latency_s=latency, battery_failure_at_s=battery_failure)
+    if link_cut:
+        settings["link_cut_at_s"], settings["link_cut_s"] = _pair(link_cut, "--link-cut")
+    if gps_loss:
+        settings["gps_loss_at_s"], settings["gps_loss_s"] = _pair(gps_loss, "--gps-loss")
+    cfg = make_config(None, **settings)
+    simulator = Simulator(cfg)
+
+    def _terminate(signum, frame):  # a service manager's stop is a clean stop too
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    simulator.start()
+    click.echo(f"agrodrone sim: listening on {simulator.url} (speedup {cfg.speedup:g}); Ctrl-C stops", err=True)
+    try:
+        while simulator.running():
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
+        signal.signal(signal.SIGTERM, previous)
+    if simulator.error is not None:
+        raise simulator.error
+    truth = simulator.truth()
+    click.echo(f"agrodrone sim: stopped at {truth.sim_time_s:.1f} s simulated; sprayed {truth.sprayed_l:.2f} L, "
+               f"{truth.tank_l:.2f} L left" + (f"; ground truth in {truth_path}" if truth_path else ""), err=True)

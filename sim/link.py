@@ -1,0 +1,248 @@
+"""The MAVLink links: a TCP server for several ground stations, UDP outputs, and seeded link faults."""
+
+from __future__ import annotations
+
+import random
+import selectors
+import socket
+from collections import deque
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from sim.config import Faults, parse_endpoint
+from sim.errors import SimError
+
+MAX_BACKLOG = 512 * 1024  # bytes queued for a client that does not read; more are dropped
+
+
+class Peer:
+    """One ground station: its own MAVLink sequence numbers, parser, stream rates and faults."""
+
+    def __init__(self, name: str, faults: Faults, rng: random.Random) -> None:
+        self.name = name
+        self.mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+        self.mav.robust_parsing = True
+        self.faults = faults
+        self.rng = rng
+        self.outbuf = bytearray()
+        self._held: bytes | None = None
+        self._delayed: deque[tuple[float, bytes]] = deque()
+        self.intervals: dict[str, float] = {}  # stream name -> seconds of sim time (0 = off)
+        self.next_due: dict[str, float] = {}
+        self.gcs_sysid = 255
+        self.gcs_compid = 190
+        self.alive = True
+        self.dropped = 0
+
+    # outgoing ------------------------------------------------------------
+    def send(self, msg, now_wall: float, cut: bool) -> None:
+        data = msg.pack(self.mav)
+        self.mav.seq = (self.mav.seq + 1) % 256  # a lost frame still used its sequence number
+        if cut:
+            self.dropped += 1
+            return
+        f = self.faults
+        rng = self.rng
+        if f.loss and rng.random() < f.loss:
+            self.dropped += 1
+            return
+        frames = [data]
+        if f.duplicate and rng.random() < f.duplicate:
+            frames.append(data)
+        if f.reorder:
+            if self._held is not None:
+                frames.append(self._held)
+                self._held = None
+            elif rng.random() < f.reorder:
+                self._held = data
+                frames.remove(data)
+        for frame in frames:
+            if f.latency_s > 0:
+                self._delayed.append((now_wall + f.latency_s, frame))
+            else:
+                self._queue(frame)
+
+    def _queue(self, frame: bytes) -> None:
+        if len(self.outbuf) + len(frame) > MAX_BACKLOG:
+            self.dropped += 1
+            return
+        self.outbuf += frame
+
+    def release_delayed(self, now_wall: float) -> None:
+        while self._delayed and self._delayed[0][0] <= now_wall:
+            self._queue(self._delayed.popleft()[1])
+
+    def flush(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # incoming ------------------------------------------------------------
+    def parse(self, data: bytes, cut: bool) -> list:
+        try:
+            msgs = self.mav.parse_buffer(data) or []
+        except Exception:  # a parser confused by garbage: start it afresh, keep the link
+            self.mav = _fresh_parser(self.mav)
+            return []
+        good = []
+        for m in msgs:
+            if m.get_type() == "BAD_DATA":
+                continue
+            if cut or (self.faults.loss and self.rng.random() < self.faults.loss):
+                continue
+            good.append(m)
+        return good
+
+    def close(self) -> None:
+        self.alive = False
+
+
+def _fresh_parser(old) -> mavlink.MAVLink:
+    mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+    mav.robust_parsing = True
+    mav.seq = old.seq
+    return mav
+
+
+class TcpPeer(Peer):
+    def __init__(self, sock: socket.socket, addr, faults: Faults, rng: random.Random) -> None:
+        super().__init__(f"tcp:{addr[0]}:{addr[1]}", faults, rng)
+        self.sock = sock
+
+    def flush(self) -> None:
+        if not self.outbuf or not self.alive:
+            return
+        try:
+            sent = self.sock.send(self.outbuf)
+            del self.outbuf[:sent]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self.close()
+
+    def close(self) -> None:
+        if self.alive:
+            self.alive = False
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+class UdpPeer(Peer):
+    """A UDP output (like SITL's --out): we send to it and accept what it sends back."""
+
+    def __init__(self, sock: socket.socket, addr: tuple[str, int], faults: Faults, rng: random.Random) -> None:
+        super().__init__(f"udp:{addr[0]}:{addr[1]}", faults, rng)
+        self.sock = sock
+        self.addr = addr
+
+    def _queue(self, frame: bytes) -> None:
+        try:
+            self.sock.sendto(frame, self.addr)
+        except OSError:
+            self.dropped += 1
+
+    def flush(self) -> None:
+        pass
+
+
+class LinkServer:
+    """Accepts TCP clients on `listen` (port 0 picks a free one) and keeps the UDP outputs."""
+
+    def __init__(self, listen: str, udp_out: tuple[str, ...], faults: Faults, seed: int) -> None:
+        _, host, port = parse_endpoint(listen, kinds=("tcp",))
+        self.faults = faults
+        self._seed = seed
+        self._count = 0
+        self.sel = selectors.DefaultSelector()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.listener.bind((host, port))
+        except OSError as exc:
+            self.listener.close()
+            raise SimError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+        self.listener.listen(8)
+        self.listener.setblocking(False)
+        self.host, self.port = self.listener.getsockname()[:2]
+        self.sel.register(self.listener, selectors.EVENT_READ, None)
+        self.peers: list[Peer] = []
+        for out in udp_out:
+            _, uhost, uport = parse_endpoint(out, kinds=("udp", "udpout"))
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            s.bind(("0.0.0.0" if uhost not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
+            peer = UdpPeer(s, (uhost, uport), faults, self._rng())
+            self.peers.append(peer)
+            self.sel.register(s, selectors.EVENT_READ, peer)
+
+    def _rng(self) -> random.Random:
+        self._count += 1
+        return random.Random(self._seed * 1000003 + self._count)
+
+    def poll(self, timeout: float, cut: bool) -> tuple[list[tuple[Peer, object]], list[Peer]]:
+        """Wait up to `timeout` s; return (messages received, peers that just connected)."""
+        received: list[tuple[Peer, object]] = []
+        joined: list[Peer] = []
+        for key, _ in self.sel.select(timeout):
+            if key.data is None:
+                self._accept(joined)
+                continue
+            peer: Peer = key.data
+            try:
+                if isinstance(peer, UdpPeer):
+                    data, _addr = peer.sock.recvfrom(65536)
+                else:
+                    data = peer.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data and isinstance(peer, TcpPeer):
+                self._drop(peer)
+                continue
+            for msg in peer.parse(data, cut):
+                received.append((peer, msg))
+        return received, joined
+
+    def _accept(self, joined: list[Peer]) -> None:
+        while True:
+            try:
+                sock, addr = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer = TcpPeer(sock, addr, self.faults, self._rng())
+            self.peers.append(peer)
+            self.sel.register(sock, selectors.EVENT_READ, peer)
+            joined.append(peer)
+
+    def _drop(self, peer: Peer) -> None:
+        try:
+            self.sel.unregister(peer.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        peer.close()
+        if peer in self.peers:
+            self.peers.remove(peer)
+
+    def flush(self, now_wall: float) -> None:
+        for peer in list(self.peers):
+            peer.release_delayed(now_wall)
+            peer.flush()
+            if not peer.alive:
+                self._drop(peer)
+
+    def close(self) -> None:
+        for peer in list(self.peers):
+            self._drop(peer)
+            if isinstance(peer, UdpPeer):
+                peer.sock.close()
+        try:
+            self.sel.unregister(self.listener)
+        except (KeyError, ValueError):
+            pass
+        self.listener.close()
+        self.sel.close()

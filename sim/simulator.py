@@ -1,0 +1,365 @@
+"""The simulator loop: simulated time, the physics tick, the links, streams and ground truth."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from sim import messages, modes
+from sim.commands import CommandHandler
+from sim.config import SimConfig, make_config
+from sim.errors import SimError
+from sim.link import LinkServer, Peer
+from sim.mission import FENCE, MISSION, RALLY
+from sim.params import ParamStore, default_params
+from sim.transfer import HOME_PLACEHOLDER, MissionTransfers
+from sim.truth import Truth, TruthRecorder
+from sim.vehicle import Copter
+
+MIN_LOOP_WALL_S = 0.004  # the loop wakes at most ~250 times a wall second
+MAX_LAG_SIM_S = 2.0  # if the machine cannot keep up, simulated time slows down rather than jumps
+PARAM_BURST = 40  # PARAM_VALUEs sent per loop while answering PARAM_REQUEST_LIST
+
+
+class Simulator:
+    """One simulated copter behind a MAVLink server; run() is the loop, start() runs it in a thread."""
+
+    def __init__(self, cfg: SimConfig) -> None:
+        self.cfg = cfg
+        self.sysid = 1
+        self.params = ParamStore(default_params(
+            battery_mah=cfg.battery_mah, battery_cells=cfg.battery_cells, tank_l=cfg.tank_l,
+            pump_max_l_min=cfg.pump_max_l_min, wind_m_s=cfg.wind_m_s, wind_dir_deg=cfg.wind_dir_deg,
+            gust_m_s=cfg.gust_m_s, speedup=cfg.speedup))
+        for name, value in cfg.params:
+            if name not in self.params:
+                raise SimError(f"parameter {name}: the simulator has no such parameter")
+            self.params.set(name, value, notify=False)
+        self._rates = cfg.stream_rates()
+        self.stores = {MISSION: [HOME_PLACEHOLDER], FENCE: [], RALLY: []}
+        self.copter = Copter(cfg, self.params, self.stores)
+        try:
+            self.truth_recorder = TruthRecorder(cfg.truth_path, cfg.truth_hz)
+        except OSError as exc:
+            raise SimError(f"cannot write the ground truth to {cfg.truth_path}: {exc.strerror or exc}") from None
+        try:
+            self.link = LinkServer(cfg.listen, cfg.udp_out, cfg.faults, cfg.seed)
+        except BaseException:
+            self.truth_recorder.discard()
+            raise
+        self.transfers = MissionTransfers(self)
+        self.commands = CommandHandler(self)
+        self._dt = 1.0 / cfg.tick_hz
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._param_queues: dict[int, list[int]] = {}  # id(peer) -> param indexes still to send
+        self._calls: list = []  # functions other threads want run inside the loop
+        self._calls_lock = threading.Lock()
+        self.ready = threading.Event()  # set once the position estimate is there
+        self.error: BaseException | None = None
+        for peer in self.link.peers:  # UDP outputs stream from the start
+            self._init_peer(peer)
+        self.copter.say(6, "ArduCopter V4.7.0 (agrodrone sim)")
+        self.copter.say(6, "Frame: QUAD/X")
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def port(self) -> int:
+        return self.link.port
+
+    @property
+    def url(self) -> str:
+        return f"tcp:{self.link.host}:{self.link.port}"
+
+    def start(self) -> "Simulator":
+        self._thread = threading.Thread(target=self._run_guarded, name="agrodrone-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def call(self, fn) -> None:
+        """Run fn(simulator) inside the loop thread (thread-safe way to poke the copter)."""
+        with self._calls_lock:
+            self._calls.append(fn)
+
+    def _run_guarded(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # keep it for the handle; the thread must not die silently
+            self.error = exc
+            raise
+
+    def run(self) -> None:
+        """The loop, until stop(): physics in fixed steps of sim time, I/O in between."""
+        speedup = self.cfg.speedup
+        dt = self._dt
+        wall0 = time.monotonic()
+        sim0 = self.copter.t
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                target = sim0 + (now - wall0) * speedup
+                if target - self.copter.t > MAX_LAG_SIM_S:
+                    sim0, wall0 = self.copter.t, now  # fall behind gracefully
+                    target = self.copter.t
+                while self.copter.t + dt <= target + 1e-9:
+                    self._tick(dt)
+                self._run_calls()
+                self._send_streams(now)
+                self._send_params()
+                self.transfers.update(now)
+                self.link.flush(now)
+                next_step_wall = wall0 + (self.copter.t + dt - sim0) / speedup
+                timeout = max(next_step_wall - time.monotonic(), MIN_LOOP_WALL_S)
+                received, joined = self.link.poll(min(timeout, 0.05), self._link_cut())
+                for peer in joined:
+                    self._init_peer(peer)
+                for peer, msg in received:
+                    self._handle(peer, msg)
+                for peer in list(self._param_queues):
+                    if not any(id(p) == peer for p in self.link.peers):
+                        self._param_queues.pop(peer, None)
+        finally:
+            self.truth_recorder.close()
+            self.link.close()
+
+    def _run_calls(self) -> None:
+        if not self._calls:
+            return
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        for fn in calls:
+            fn(self)
+        self.drain_outbox()
+
+    # ------------------------------------------------------------------ the tick
+    def _tick(self, dt: float) -> None:
+        c = self.copter
+        c.step(dt)
+        self.truth_recorder.record(c, dt)
+        if c.ekf_ok and not self.ready.is_set():
+            self.ready.set()
+        if c.outbox:
+            self.drain_outbox()
+
+    def drain_outbox(self) -> None:
+        c = self.copter
+        box, c.outbox = c.outbox, []
+        for entry in box:
+            kind = entry[0]
+            if kind == "text":
+                self.broadcast(messages.statustext(entry[1], entry[2]))
+                self.truth_recorder.event(c.t, entry[2])
+            elif kind == "reached":
+                self.broadcast(messages.mission_item_reached(entry[1]))
+                self.truth_recorder.event(c.t, f"reached #{entry[1]}")
+            elif kind == "current":
+                self.broadcast(messages.mission_current(c))
+            elif kind == "home":
+                built = messages.home_position(c)
+                if built is not None:
+                    self.broadcast(built)
+            elif kind == "param":
+                self._broadcast_param(entry[1])
+            elif kind == "mode":
+                self.broadcast(messages.heartbeat(c))
+                self.truth_recorder.event(c.t, f"mode {modes.NAMES.get(c.mode, c.mode)}")
+
+    def mission_current_changed(self) -> None:
+        self.broadcast(messages.mission_current(self.copter))
+
+    def _link_cut(self) -> bool:
+        f = self.cfg.faults
+        t = self.copter.t
+        return f.link_cut_at_s is not None and f.link_cut_at_s <= t < f.link_cut_at_s + f.link_cut_s
+
+    # ------------------------------------------------------------------ sending
+    def send(self, peer: Peer, msg) -> None:
+        if peer.alive:
+            peer.send(msg, time.monotonic(), self._link_cut())
+
+    def broadcast(self, msg) -> None:
+        now = time.monotonic()
+        cut = self._link_cut()
+        for peer in self.link.peers:
+            if peer.alive:
+                peer.send(msg, now, cut)
+
+    def set_rate(self, peer: Peer, name: str, hz: float) -> None:
+        peer.intervals[name] = 1.0 / hz if hz > 0 else 0.0
+        peer.next_due[name] = self.copter.t
+
+    def _init_peer(self, peer: Peer) -> None:
+        for name, hz in self._rates.items():
+            self.set_rate(peer, name, hz)
+
+    def _send_streams(self, now: float) -> None:
+        c = self.copter
+        t = c.t
+        floor = self.cfg.speedup / self.cfg.max_wall_hz if self.cfg.max_wall_hz > 0 else 0.0
+        cut = self._link_cut()
+        built: dict[str, object] = {}
+        for peer in self.link.peers:
+            if not peer.alive:
+                continue
+            for name, interval in peer.intervals.items():
+                if interval <= 0 or t < peer.next_due.get(name, 0.0):
+                    continue
+                if name not in built:
+                    built[name] = messages.STREAM_BUILDERS[name](c)
+                msg = built[name]
+                step = max(interval, floor)
+                due = peer.next_due.get(name, t) + step
+                peer.next_due[name] = due if due > t else t + step
+                if msg is not None:
+                    peer.send(msg, now, cut)
+
+    # ------------------------------------------------------------------ params
+    def _param_value(self, name: str):
+        p = self.params
+        return mavlink.MAVLink_param_value_message(name.encode("ascii"), p[name], p.ptype(name), len(p), p.index(name))
+
+    def _broadcast_param(self, name: str) -> None:
+        self.broadcast(self._param_value(name))
+
+    def _send_params(self) -> None:
+        if not self._param_queues:
+            return
+        for peer in list(self.link.peers):
+            queue = self._param_queues.get(id(peer))
+            if not queue:
+                continue
+            for _ in range(min(PARAM_BURST, len(queue))):
+                name = self.params.name_at(queue.pop(0))
+                if name:
+                    self.send(peer, self._param_value(name))
+            if not queue:
+                self._param_queues.pop(id(peer), None)
+
+    # ------------------------------------------------------------------ receiving
+    def _handle(self, peer: Peer, msg) -> None:
+        kind = msg.get_type()
+        if kind == "HEARTBEAT":
+            peer.gcs_sysid, peer.gcs_compid = msg.get_srcSystem(), msg.get_srcComponent()
+            return
+        try:
+            if self.transfers.handle(peer, msg):
+                pass
+            elif kind == "COMMAND_LONG":
+                self.commands.command(peer, msg)
+            elif kind == "COMMAND_INT":
+                self.commands.command(peer, msg, is_int=True)
+            elif kind == "SET_MODE":
+                self.commands.set_mode_message(peer, msg)
+            elif kind == "REQUEST_DATA_STREAM":
+                self.commands.request_data_stream(peer, msg)
+            elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
+                self.commands.position_target(peer, msg)
+            elif kind == "PARAM_REQUEST_LIST":
+                if msg.target_system in (0, self.sysid):
+                    self._param_queues[id(peer)] = list(range(len(self.params)))
+            elif kind == "PARAM_REQUEST_READ":
+                self._param_read(peer, msg)
+            elif kind == "PARAM_SET":
+                self._param_set(msg)
+            # anything else: ignored, as ArduPilot ignores messages it has no handler for
+        except (AttributeError, ValueError, TypeError, UnicodeDecodeError, OverflowError):
+            # a well-framed message with nonsense in it must not take the vehicle down
+            return
+        self.drain_outbox()
+
+    @staticmethod
+    def _param_name(raw) -> str:
+        if isinstance(raw, bytes):
+            raw = raw.decode("ascii", "replace")
+        return raw.split("\x00", 1)[0].strip()
+
+    def _param_read(self, peer: Peer, msg) -> None:
+        if msg.target_system not in (0, self.sysid):
+            return
+        name = self._param_name(msg.param_id) if msg.param_index < 0 else self.params.name_at(msg.param_index)
+        if name and name in self.params:
+            self.send(peer, self._param_value(name))
+
+    def _param_set(self, msg) -> None:
+        if msg.target_system not in (0, self.sysid):
+            return
+        name = self._param_name(msg.param_id)
+        if name not in self.params or name in ("MIS_TOTAL", "SIM_SPEEDUP"):
+            if name in self.params:  # read-only: answer with the value kept
+                self._broadcast_param(name)
+            return
+        self.params.set(name, msg.param_value)
+        self._broadcast_param(name)
+
+    # ------------------------------------------------------------------ ground truth
+    def truth(self) -> Truth:
+        return self.truth_recorder.snapshot()
+
+
+class SimHandle:
+    """A running simulator: .url/.port to connect to, .truth(), .stop(); also a context manager."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.sim = simulator
+
+    @property
+    def url(self) -> str:
+        return self.sim.url
+
+    @property
+    def port(self) -> int:
+        return self.sim.port
+
+    @property
+    def config(self) -> SimConfig:
+        return self.sim.cfg
+
+    def truth(self) -> Truth:
+        return self.sim.truth()
+
+    def sim_time(self) -> float:
+        return self.sim.copter.t
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait (wall seconds) until the simulated copter has a position estimate."""
+        return self.sim.ready.wait(timeout)
+
+    def refill(self, litres: float | None = None) -> None:
+        """The operator fills the tank (to `litres` capacity if given)."""
+        self.sim.call(lambda s: s.copter.refill(litres))
+
+    def swap_battery(self) -> None:
+        self.sim.call(lambda s: s.copter.swap_battery())
+
+    def stop(self) -> None:
+        self.sim.stop()
+
+    def __enter__(self) -> "SimHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_sim(config: SimConfig | None = None, **settings) -> SimHandle:
+    """Start a simulator in a background thread of this process and return its handle.
+
+    Keywords are SimConfig fields (listen, speedup, home, tank_l, pump_max_l_min, boot_delay_s,
+    truth_path, seed, wind_m_s, ...) or Faults fields (loss, duplicate, reorder, latency_s,
+    link_cut_at_s, gps_loss_at_s, battery_failure_at_s, ...). listen="tcp:127.0.0.1:0" picks a
+    free port: read it from handle.port / handle.url.
+    """
+    if config is None:
+        settings.setdefault("listen", "tcp:127.0.0.1:0")
+    cfg = make_config(config, **settings)
+    return SimHandle(Simulator(cfg).start())
