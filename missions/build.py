@@ -1,0 +1,211 @@
+"""plan.json -> what ArduPilot Copter flies: one mission (plus fence, rally, parameters) per sortie.
+
+Why one mission per sortie rather than one mission holding every sortie: a sortie
+starts and ends on the ground at the reload point (refill, new battery, re-arm); a
+Copter mission cannot carry on by itself after a landing, home is reset at each arming,
+and a short mission uploads and verifies in a fraction of a second.  So `agrodrone fly`
+uploads and verifies sortie k's mission before each take-off; a wrong mission on board
+is never flown because the read-back is compared item by item first.
+
+Layout of a sortie's mission (seq numbers):
+    0  home (the reload point; ArduPilot replaces it with its own home)
+    1  NAV_TAKEOFF to params.height_m
+    2  DO_SPRAYER 0         pump off until the first swath (also after a resume jump)
+    3  DO_CHANGE_SPEED      transit speed
+    .. transit: NAV_WAYPOINT per coordinate
+    .. swath:   WP(start), DO_CHANGE_SPEED spray, DO_SPRAYER 1, WP(...), WP(end), DO_SPRAYER 0
+               (AP_Mission runs the DO items that follow a NAV item once it is reached,
+               so the pump runs exactly from start to end)
+    .. DO_CHANGE_SPEED transit before a transit leg longer than `turn_max_m`
+       (short turns between neighbouring swaths are flown at spray speed)
+    n  NAV_RETURN_TO_LAUNCH when the reload point is home, else NAV_LAND at the reload point
+
+Resume after a sortie was cut short (failsafe RTL, low battery): re-upload the same
+sortie, take off (MISSION_START runs items 1..3, which switch the pump off), then
+DO_SET_MISSION_CURRENT to `MissionSet.resume_seq(last_reached)`: the WP(start) of the
+first swath whose end was not reached.  That swath is re-flown from its start (at most
+one swath is sprayed twice over part of its length; planning the exact breakpoint of an
+unplanned stop is the planner's job).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from missions.errors import MissionError
+from missions.fence import fence_items, rally_items
+from missions.items import (DO_CHANGE_SPEED, DO_SPRAYER, FRAME_GLOBAL_RELATIVE_ALT_INT, FRAME_MISSION,
+                            NAV_LAND, NAV_RETURN_TO_LAUNCH, NAV_TAKEOFF, NAV_WAYPOINT, MissionItem, deg_to_e7)
+from missions.plan_input import check_plan, lonlat, need, number, sortie_of
+from missions.sprayer import vehicle_params
+
+SPEED_TYPE_GROUND = 1  # DO_CHANGE_SPEED param1
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Choices an operator may change; the defaults suit a small spray copter."""
+
+    pump_servo: int = 9
+    fence_margin_m: float = 10.0
+    obstacle_inset_m: float = 1.0
+    enable_fence: bool = False  # also set FENCE_ENABLE/TYPE/ACTION/ALT_MAX (QGC leaves them to the user)
+    fence_alt_max_m: float = 30.0
+    rally_alt_m: float = 15.0
+    turn_max_m: float = 30.0
+    home: tuple[float, float] | None = None  # (lon, lat) when the copter's home is not the reload point
+
+
+@dataclass(frozen=True)
+class SwathRef:
+    """Where one swath leg sits in the mission (for progress and resume)."""
+
+    leg: int  # index of the leg in the sortie
+    swath: int  # the planner's swath number
+    start_seq: int  # NAV item at the swath start (the pump starts when it is reached)
+    end_seq: int  # NAV item at the swath end (the pump stops when it is reached)
+    length_m: float = 0.0
+
+
+@dataclass
+class MissionSet:
+    """Everything one sortie needs on the vehicle."""
+
+    sortie: int
+    mission: list[MissionItem]
+    fence: list[MissionItem] = field(default_factory=list)
+    rally: list[MissionItem] = field(default_factory=list)
+    params: dict[str, float] = field(default_factory=dict)
+    swaths: list[SwathRef] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"mission": len(self.mission), "fence": len(self.fence), "rally": len(self.rally),
+                "params": len(self.params)}
+
+    def swath_start_seqs(self) -> list[int]:
+        return [s.start_seq for s in self.swaths]
+
+    def resume_seq(self, last_reached: int) -> int:
+        """Item to DO_SET_MISSION_CURRENT to after a stop, given the last reached item
+        (MISSION_ITEM_REACHED seq): the start of the first swath not finished.  When
+        every swath was finished, the item after the last swath (the way home)."""
+        for s in self.swaths:
+            if last_reached < s.end_seq:
+                return s.start_seq
+        if self.swaths:
+            return min(self.swaths[-1].end_seq + 1, len(self.mission) - 1)
+        return 1
+
+    def items(self, mission_type: str) -> list[MissionItem]:
+        return {"mission": self.mission, "fence": self.fence, "rally": self.rally}[mission_type]
+
+
+def _wp(lat_lon: tuple[float, float], alt: float) -> MissionItem:
+    lon, lat = lat_lon
+    return MissionItem.at(0, NAV_WAYPOINT, lat, lon, alt)
+
+
+def _do(command: int, p1: float = 0.0, p2: float = 0.0, p3: float = 0.0) -> MissionItem:
+    return MissionItem(seq=0, command=command, frame=FRAME_MISSION, param1=p1, param2=p2, param3=p3)
+
+
+def _same_e7(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return deg_to_e7(a[0]) == deg_to_e7(b[0]) and deg_to_e7(a[1]) == deg_to_e7(b[1])
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat = math.radians((a[1] + b[1]) / 2)
+    dx = (a[0] - b[0]) * 111_320.0 * math.cos(lat)
+    dy = (a[1] - b[1]) * 110_574.0
+    return math.hypot(dx, dy)
+
+
+def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions()) -> tuple[list[MissionItem], list[SwathRef]]:
+    """The mission items of one sortie and where its swaths are."""
+    s = sortie_of(plan, sortie)
+    params = need(plan, "params", "plan")
+    height = number(params, "height_m", "params")
+    sprayer = plan.get("sprayer") or {}
+    spray_speed = float(sprayer.get("speed_m_s") or number(params, "speed_m_s", "params"))
+    transit_speed = float(params.get("transit_speed_m_s") or spray_speed)
+    reload_pt = lonlat(need(plan, "reload", "plan"), "reload")
+    legs = need(s, "legs", f"sortie {sortie}")
+    if not legs:
+        raise MissionError(f"plan: sortie {sortie} has no legs")
+
+    items: list[MissionItem] = [
+        MissionItem.at(0, NAV_WAYPOINT, reload_pt[1], reload_pt[0], 0.0),
+        MissionItem.at(0, NAV_TAKEOFF, reload_pt[1], reload_pt[0], height),
+        _do(DO_SPRAYER, 0),
+        _do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, transit_speed, -1),
+    ]
+    speed = transit_speed
+    here = reload_pt
+    swaths: list[SwathRef] = []
+    last = len(legs) - 1
+    for i, leg in enumerate(legs):
+        where = f"sortie {sortie} leg {i}"
+        kind = need(leg, "kind", where)
+        coords = [lonlat(c, f"{where} coordinate {j}") for j, c in enumerate(need(leg, "coords", where))]
+        if len(coords) < 2:
+            raise MissionError(f"plan: {where} has fewer than 2 coordinates")
+        if kind == "transit":
+            length = float(leg.get("length_m") or 0.0) or sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
+            want = transit_speed if length > options.turn_max_m else spray_speed
+            if want != speed:
+                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, want, -1))
+                speed = want
+            points = coords[1:-1] if i == last else coords[1:]  # the way home ends in RTL/LAND
+            for c in points:
+                if not _same_e7(c, here):
+                    items.append(_wp(c, height))
+                    here = c
+        elif kind == "swath":
+            if not _same_e7(coords[0], here) or items[-1].command != NAV_WAYPOINT:
+                items.append(_wp(coords[0], height))
+                here = coords[0]
+            start_seq = len(items) - 1
+            items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
+            speed = spray_speed
+            items.append(_do(DO_SPRAYER, 1))
+            for c in coords[1:]:
+                if not _same_e7(c, here):
+                    items.append(_wp(c, height))
+                    here = c
+            end_seq = len(items) - 1
+            if end_seq == start_seq + 2:
+                raise MissionError(f"plan: {where} is a swath of zero length")
+            items.append(_do(DO_SPRAYER, 0))
+            swaths.append(SwathRef(leg=i, swath=int(leg.get("swath", len(swaths))), start_seq=start_seq,
+                                   end_seq=end_seq, length_m=float(leg.get("length_m") or 0.0)))
+        else:
+            raise MissionError(f"plan: {where} has unknown kind {kind!r} (transit or swath)")
+    home = options.home or reload_pt
+    if _distance_m(home, reload_pt) <= 2.0:
+        items.append(MissionItem(seq=0, command=NAV_RETURN_TO_LAUNCH, frame=FRAME_GLOBAL_RELATIVE_ALT_INT))
+    else:
+        items.append(MissionItem.at(0, NAV_LAND, reload_pt[1], reload_pt[0], 0.0))
+    return [it.with_seq(n) for n, it in enumerate(items)], swaths
+
+
+def build_mission(plan: dict, sortie: int, options: BuildOptions = BuildOptions()) -> MissionSet:
+    """Mission, fence, rally and parameters for one sortie (1-based, as in plan.json)."""
+    mission, swaths = mission_items(plan, sortie, options)
+    fence = fence_items(plan, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
+    rally = rally_items(plan, alt_m=options.rally_alt_m)
+    params = vehicle_params(plan, pump_servo=options.pump_servo, fence=options.enable_fence,
+                            fence_alt_max_m=options.fence_alt_max_m)
+    return MissionSet(sortie=sortie, mission=mission, fence=fence, rally=rally, params=params, swaths=swaths)
+
+
+def sortie_numbers(plan: dict) -> list[int]:
+    check_plan(plan)
+    return [int(s["index"]) for s in plan["sorties"]]
+
+
+def describe(ms: MissionSet) -> dict[str, Any]:
+    """A JSON-able summary (counts, parameters, swath item numbers)."""
+    return {"sortie": ms.sortie, "counts": ms.counts(), "params": ms.params,
+            "swath_start_seqs": ms.swath_start_seqs()}

@@ -1,0 +1,210 @@
+"""COMMAND_LONG with COMMAND_ACK, resent until answered: arming, modes, mission start,
+current item, message requests and rates.
+
+ArduPilot answers TEMPORARILY_REJECTED or FAILED while it is not ready (right after
+boot, no position yet); `arm` and `set_mode` keep asking until their timeout and then
+quote the vehicle's last STATUSTEXT (e.g. "PreArm: Need Position Estimate").
+Mode and arming changes are confirmed by the next HEARTBEAT, not by the ACK alone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from missions.dialect import enum_name, mavlink
+from missions.errors import MissionError
+
+if TYPE_CHECKING:
+    from missions.link import Vehicle
+
+# ArduCopter custom_mode numbers (HEARTBEAT.custom_mode).
+COPTER_MODES: dict[str, int] = {
+    "STABILIZE": 0, "ACRO": 1, "ALT_HOLD": 2, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "CIRCLE": 7,
+    "LAND": 9, "DRIFT": 11, "SPORT": 13, "FLIP": 14, "AUTOTUNE": 15, "POSHOLD": 16, "BRAKE": 17, "THROW": 18,
+    "AVOID_ADSB": 19, "GUIDED_NOGPS": 20, "SMART_RTL": 21, "FLOWHOLD": 22, "FOLLOW": 23, "ZIGZAG": 24,
+    "SYSTEMID": 25, "AUTOROTATE": 26, "AUTO_RTL": 27,
+}
+RESULT_MEANING: dict[int, str] = {
+    mavlink.MAV_RESULT_ACCEPTED: "accepted",
+    mavlink.MAV_RESULT_TEMPORARILY_REJECTED: "not possible right now",
+    mavlink.MAV_RESULT_DENIED: "denied (invalid parameters)",
+    mavlink.MAV_RESULT_UNSUPPORTED: "not supported by the vehicle",
+    mavlink.MAV_RESULT_FAILED: "failed",
+    mavlink.MAV_RESULT_IN_PROGRESS: "in progress",
+}
+_RETRY_RESULTS = (mavlink.MAV_RESULT_TEMPORARILY_REJECTED, mavlink.MAV_RESULT_FAILED)
+FORCE_MAGIC = 21196  # ARM_DISARM param2: skip the pre-arm / in-flight checks
+
+
+def mode_name(custom_mode: int) -> str:
+    for name, number in COPTER_MODES.items():
+        if number == custom_mode:
+            return name
+    return f"MODE({custom_mode})"
+
+
+def mode_number(mode: str | int) -> int:
+    if isinstance(mode, int):
+        return mode
+    try:
+        return COPTER_MODES[mode.upper()]
+    except KeyError:
+        raise MissionError(f"unknown Copter mode {mode!r} (one of {', '.join(COPTER_MODES)})") from None
+
+
+def _cmd_name(command: int) -> str:
+    return enum_name("MAV_CMD", command)
+
+
+class _StatusTexts:
+    """The vehicle's STATUSTEXT lines while a command is pending (for error messages)."""
+
+    def __init__(self, v: "Vehicle") -> None:
+        self.v, self.lines = v, []
+
+    def __call__(self, m: Any) -> None:
+        if m.get_type() == "STATUSTEXT":
+            self.lines.append(m.text)
+
+    def __enter__(self) -> "_StatusTexts":
+        self.v.add_listener(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.v.remove_listener(self)
+
+    def last(self) -> str:
+        return f' (vehicle says: "{self.lines[-1]}")' if self.lines else ""
+
+
+def command_long(v: "Vehicle", command: int, *params: float, timeout: float | None = None,
+                 retry_rejected: bool = False) -> Any:
+    """Send COMMAND_LONG until COMMAND_ACK; return the ACK when ACCEPTED.
+
+    With `retry_rejected`, TEMPORARILY_REJECTED and FAILED are asked again (every
+    second) until `timeout` (default RetryPolicy.step_timeout_s)."""
+    p = [float(x) for x in params] + [0.0] * (7 - len(params))
+    timeout = v.policy.step_timeout_s if timeout is None else timeout
+    name = _cmd_name(command)
+    with _StatusTexts(v) as texts, v.inbox(["COMMAND_ACK"], match=lambda m: m.command == command) as box:
+        confirmation = 0
+        start = time.monotonic()
+        last_result: int | None = None
+
+        def send() -> float:
+            v.send(mavlink.MAVLink_command_long_message(v.target_system, v.target_component, command,
+                                                        min(confirmation, 255), *p))
+            return time.monotonic()
+
+        sent_at = send()
+        resent, tries = False, 0
+        while True:
+            now = time.monotonic()
+            if now - start >= timeout:
+                if last_result is None:
+                    raise MissionError(f"{name}: no COMMAND_ACK within {timeout:.1f} s")
+                raise MissionError(f"{name} refused: {enum_name('MAV_RESULT', last_result)} "
+                                   f"({RESULT_MEANING.get(last_result, '?')}){texts.last()}")
+            wait = v.rtt.rto_for(tries) if last_result is None else 1.0
+            m = box.get(min(wait - (now - sent_at), timeout - (now - start)))
+            if m is None:
+                if time.monotonic() - sent_at >= wait:
+                    confirmation += 1
+                    if last_result is None:
+                        v.stats["resends"] += 1
+                        tries += 1
+                    sent_at, resent = send(), True
+                continue
+            if not resent:
+                v.rtt.sample(time.monotonic() - sent_at)
+            result = m.result
+            if result == mavlink.MAV_RESULT_ACCEPTED:
+                return m
+            if result == mavlink.MAV_RESULT_IN_PROGRESS:
+                continue
+            last_result = result
+            if retry_rejected and result in _RETRY_RESULTS:
+                continue
+            raise MissionError(f"{name} refused: {enum_name('MAV_RESULT', result)} "
+                               f"({RESULT_MEANING.get(result, '?')}){texts.last()}")
+
+
+def _wait_heartbeat(v: "Vehicle", ok, what: str, timeout: float) -> None:
+    with v.inbox(["HEARTBEAT"], match=lambda m: m.get_srcComponent() == v.target_component) as box:
+        if v.heartbeat is not None and ok(v.heartbeat):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = box.get(deadline - time.monotonic())
+            if m is not None and ok(m):
+                return
+    raise MissionError(f"{what}: the vehicle's HEARTBEAT did not confirm it within {timeout:.1f} s")
+
+
+def set_mode(v: "Vehicle", mode: str | int, *, timeout: float | None = None) -> None:
+    """MAV_CMD_DO_SET_MODE with the Copter custom mode, confirmed by HEARTBEAT."""
+    number = mode_number(mode)
+    timeout = v.policy.step_timeout_s if timeout is None else timeout
+    command_long(v, mavlink.MAV_CMD_DO_SET_MODE, mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, number,
+                 timeout=timeout, retry_rejected=True)
+    _wait_heartbeat(v, lambda m: m.custom_mode == number, f"mode {mode_name(number)}", timeout)
+
+
+def arm(v: "Vehicle", *, force: bool = False, timeout: float | None = None) -> None:
+    """Arm (retrying while pre-arm checks fail, up to `timeout`), confirmed by HEARTBEAT."""
+    timeout = v.policy.step_timeout_s if timeout is None else timeout
+    command_long(v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1, FORCE_MAGIC if force else 0,
+                 timeout=timeout, retry_rejected=True)
+    _wait_heartbeat(v, lambda m: bool(m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED), "arm", timeout)
+
+
+def disarm(v: "Vehicle", *, force: bool = False, timeout: float | None = None) -> None:
+    timeout = v.policy.step_timeout_s if timeout is None else timeout
+    command_long(v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_MAGIC if force else 0,
+                 timeout=timeout, retry_rejected=True)
+    _wait_heartbeat(v, lambda m: not m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED, "disarm", timeout)
+
+
+def mission_start(v: "Vehicle", first: int = 0, last: int = 0) -> None:
+    """MAV_CMD_MISSION_START (ArduCopter switches to AUTO)."""
+    command_long(v, mavlink.MAV_CMD_MISSION_START, first, last)
+
+
+def set_current(v: "Vehicle", seq: int) -> None:
+    """MAV_CMD_DO_SET_MISSION_CURRENT; older firmware gets MISSION_SET_CURRENT,
+    confirmed by MISSION_CURRENT."""
+    try:
+        command_long(v, mavlink.MAV_CMD_DO_SET_MISSION_CURRENT, seq)
+        return
+    except MissionError as exc:
+        if "UNSUPPORTED" not in str(exc):
+            raise
+    with v.inbox(["MISSION_CURRENT"], match=lambda m: m.seq == seq) as box:
+        start = time.monotonic()
+        while time.monotonic() - start < v.policy.step_timeout_s:
+            v.send(mavlink.MAVLink_mission_set_current_message(v.target_system, v.target_component, seq))
+            if box.get(v.rtt.rto) is not None:
+                return
+    raise MissionError(f"MISSION_SET_CURRENT {seq}: no MISSION_CURRENT confirming it "
+                       f"within {v.policy.step_timeout_s:.1f} s")
+
+
+def _message_id(message: str | int) -> int:
+    if isinstance(message, int):
+        return message
+    mid = getattr(mavlink, f"MAVLINK_MSG_ID_{message.upper()}", None)
+    if mid is None:
+        raise MissionError(f"unknown MAVLink message {message!r}")
+    return mid
+
+
+def request_message(v: "Vehicle", message: str | int, *params: float) -> None:
+    """MAV_CMD_REQUEST_MESSAGE: ask for one message now (e.g. HOME_POSITION)."""
+    command_long(v, mavlink.MAV_CMD_REQUEST_MESSAGE, _message_id(message), *params)
+
+
+def set_message_interval(v: "Vehicle", message: str | int, hz: float) -> None:
+    """MAV_CMD_SET_MESSAGE_INTERVAL; hz <= 0 stops the message."""
+    interval_us = -1 if hz <= 0 else int(round(1e6 / hz))
+    command_long(v, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, _message_id(message), interval_us)

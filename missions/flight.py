@@ -1,0 +1,337 @@
+"""Flying a plan sortie by sortie: go/no-go checks, arm, AUTO, watch, land, resume.
+
+This is the mission service seen from the operator's side (MAVSDK's "action" and
+"mission" together). It talks MAVLink only through `Vehicle`; what is logged, shown or
+asked of the operator is the caller's business (callbacks), so the command line can put
+a progress bar on it and the telemetry recorder can listen to the same link.
+
+A sortie is done when the copter, having flown, is disarmed again (ArduPilot disarms
+after LAND or a NAV_RETURN_TO_LAUNCH item). It is complete when every swath's end item
+was reached; otherwise (failsafe RTL, operator's stop, lost link) the result says which
+mission item to resume at (`MissionSet.resume_seq`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from missions.build import MissionSet
+from missions.dialect import mavlink
+from missions.errors import MissionError
+from missions.link import Vehicle
+
+
+@dataclass(frozen=True)
+class FlightLimits:
+    """What must hold before a take-off, and how long to wait for things."""
+
+    wind_max_m_s: float = 3.0
+    battery_min_pct: float = 80.0
+    gps_fix_min: int = 3
+    position_timeout_s: float = 120.0
+    link_timeout_s: float = 5.0  # no heartbeat for this long: the link is lost
+    link_giveup_s: float = 120.0  # lost for this long: stop watching (the vehicle's failsafe flies it)
+    takeoff_timeout_s: float = 60.0  # armed but still on the ground after this long: give up
+    wind_wait_s: float = 3.0  # how long to listen for a WIND estimate before the check
+
+
+@dataclass
+class Check:
+    """One line of the go/no-go list."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class Watch:
+    """The vehicle's latest state, kept up to date as a `Vehicle` listener.
+
+    It also integrates what the pump put out (from SERVO_OUTPUT_RAW, in vehicle time)
+    and the distance flown with the pump on, for the live progress display; the spray
+    record is computed from the logged telemetry, not from these estimates.
+    """
+
+    def __init__(self, *, pump_servo: int = 9, pump_max_l_min: float = 0.0, swath_m: float = 0.0,
+                 pwm_off: int = 1000, pwm_full: int = 2000) -> None:
+        self.pump_servo = pump_servo
+        self.pump_max_l_min = pump_max_l_min
+        self.swath_m = swath_m
+        self.pwm_off, self.pwm_full = pwm_off, pwm_full
+        self.sysid = 0
+        self.mode = ""
+        self.armed = False
+        self.last_heartbeat = 0.0  # monotonic wall time
+        self.lat = self.lon = 0.0
+        self.rel_alt_m = 0.0
+        self.groundspeed_m_s = 0.0
+        self.fix_type = 0
+        self.satellites = 0
+        self.battery_pct: float | None = None
+        self.voltage_v: float | None = None
+        self.wind_m_s: float | None = None
+        self.wind_max_m_s = 0.0
+        self.mission_seq = 0
+        self.last_reached = -1
+        self.pump_pwm = 0
+        self.litres = 0.0
+        self.sprayed_m = 0.0
+        self.statustext: deque[str] = deque(maxlen=20)
+        self._servo_t_us: int | None = None
+        self._pos: tuple[float, float, int] | None = None
+
+    @property
+    def pump_fraction(self) -> float:
+        span = self.pwm_full - self.pwm_off
+        return min(1.0, max(0.0, (self.pump_pwm - self.pwm_off) / span)) if span > 0 else 0.0
+
+    @property
+    def sprayed_ha(self) -> float:
+        return self.sprayed_m * self.swath_m / 10_000.0
+
+    def reset_sortie(self) -> None:
+        self.last_reached = -1
+        self.mission_seq = 0
+
+    def __call__(self, m: Any) -> None:
+        t = m.get_type()
+        if t == "HEARTBEAT":
+            if m.type == mavlink.MAV_TYPE_GCS or m.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
+                return
+            if self.sysid and m.get_srcSystem() != self.sysid:
+                return
+            from missions.command import mode_name
+
+            self.sysid = m.get_srcSystem()
+            self.mode = mode_name(m.custom_mode)
+            self.armed = bool(m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
+            self.last_heartbeat = time.monotonic()
+        elif t == "GLOBAL_POSITION_INT":
+            self.lat, self.lon = m.lat / 1e7, m.lon / 1e7
+            self.rel_alt_m = m.relative_alt / 1000.0
+            self.groundspeed_m_s = math.hypot(m.vx, m.vy) / 100.0
+            if self._pos is not None and self.pump_fraction > 0:
+                self.sprayed_m += _distance_m(self._pos[:2], (self.lat, self.lon))
+            self._pos = (self.lat, self.lon, m.time_boot_ms)
+        elif t == "GPS_RAW_INT":
+            self.fix_type, self.satellites = m.fix_type, m.satellites_visible
+        elif t == "SYS_STATUS":
+            if m.battery_remaining >= 0:
+                self.battery_pct = float(m.battery_remaining)
+            self.voltage_v = m.voltage_battery / 1000.0
+        elif t == "BATTERY_STATUS":
+            if m.battery_remaining >= 0:
+                self.battery_pct = float(m.battery_remaining)
+        elif t == "WIND":
+            self.wind_m_s = float(m.speed)
+            if self.armed:
+                self.wind_max_m_s = max(self.wind_max_m_s, self.wind_m_s)
+        elif t == "MISSION_CURRENT":
+            self.mission_seq = m.seq
+            if self.armed and m.seq > 1:
+                self.last_reached = max(self.last_reached, m.seq - 1)
+        elif t == "MISSION_ITEM_REACHED":
+            self.last_reached = max(self.last_reached, m.seq)
+        elif t == "SERVO_OUTPUT_RAW":
+            if getattr(m, "port", 0) != 0:
+                return
+            pwm = getattr(m, f"servo{self.pump_servo}_raw", 0) or 0
+            if self._servo_t_us is not None and m.time_usec > self._servo_t_us:
+                dt_s = (m.time_usec - self._servo_t_us) / 1e6
+                if dt_s < 5.0:  # a gap in the stream is not pumping time
+                    self.litres += self.pump_fraction * self.pump_max_l_min * dt_s / 60.0
+            self._servo_t_us = m.time_usec
+            self.pump_pwm = pwm
+        elif t == "STATUSTEXT":
+            self.statustext.append(m.text)
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat = math.radians((a[0] + b[0]) / 2)
+    return math.hypot((a[1] - b[1]) * 111_320.0 * math.cos(lat), (a[0] - b[0]) * 110_574.0)
+
+
+def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float | None,
+              sortie_volume_l: float, limits: FlightLimits = FlightLimits(),
+              on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """The go/no-go list for one sortie; uploads and verifies what the sortie needs.
+
+    Every check runs (an operator wants the whole list, not the first failure); nothing
+    here arms the vehicle.
+    """
+    checks: list[Check] = []
+
+    def add(name: str, ok: bool, detail: str) -> None:
+        c = Check(name, ok, detail)
+        checks.append(c)
+        if on_check:
+            on_check(c)
+
+    alive = vehicle.heartbeat is not None and not vehicle.lost
+    add("link", alive, f"heartbeat from system {vehicle.target_system}, mode {vehicle.mode or '?'}"
+        if alive else (vehicle.lost or "no heartbeat"))
+    try:
+        lat, lon, _ = vehicle.wait_position(limits.position_timeout_s)
+        fix_ok = watch.fix_type >= limits.gps_fix_min or watch.fix_type == 0 and bool(lat or lon)
+        add("gps", fix_ok, f"fix type {watch.fix_type}, {watch.satellites} satellites, "
+                           f"position {lat:.6f}, {lon:.6f}")
+    except MissionError as exc:
+        add("gps", False, str(exc))
+    if watch.battery_pct is None:
+        add("battery", False, "no battery state received")
+    else:
+        add("battery", watch.battery_pct >= limits.battery_min_pct,
+            f"{watch.battery_pct:.0f} % (need {limits.battery_min_pct:.0f} %)"
+            + (f", {watch.voltage_v:.1f} V" if watch.voltage_v else ""))
+    deadline = time.monotonic() + limits.wind_wait_s
+    while watch.wind_m_s is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if watch.wind_m_s is None:
+        add("wind", True, "no wind estimate from the vehicle: check on site "
+                          f"(limit {limits.wind_max_m_s:g} m/s)")
+    else:
+        add("wind", watch.wind_m_s <= limits.wind_max_m_s,
+            f"{watch.wind_m_s:.1f} m/s (limit {limits.wind_max_m_s:g} m/s)")
+    try:
+        confirmed = vehicle.set_params(ms.params)
+        add("sprayer", True, ", ".join(f"{k}={_fmt(v)}" for k, v in confirmed.items()))
+    except MissionError as exc:
+        add("sprayer", False, str(exc))
+    for kind in ("fence", "rally", "mission"):
+        items = ms.items(kind)
+        try:
+            if items:
+                report = vehicle.upload_verified(items, kind)
+                add(kind, True, f"{len(items)} items uploaded and verified in {report.seconds:.2f} s"
+                                + (f", {report.resends} resends" if report.resends else ""))
+            elif kind != "mission":
+                vehicle.clear(kind)
+                add(kind, True, "none (cleared on the vehicle)")
+        except MissionError as exc:
+            add(kind, False, str(exc))
+    if tank_l is None:
+        add("tank", False, "tank volume not entered")
+    else:
+        add("tank", tank_l + 1e-9 >= sortie_volume_l,
+            f"{tank_l:g} L loaded, sortie needs {sortie_volume_l:.1f} L")
+    return checks
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass
+class SortieResult:
+    """How one sortie ended."""
+
+    sortie: int
+    complete: bool
+    reason: str = ""  # why it ended early ("" when complete)
+    last_reached: int = -1
+    resume_seq: int | None = None  # where to resume when not complete
+    link_lost: bool = False
+    statustext: list[str] = field(default_factory=list)
+
+
+class LinkKeeper:
+    """The current Vehicle for a connection string, reconnected after the link drops.
+
+    A reconnection re-attaches the listeners (so logging goes on) but never re-arms or
+    commands anything: what the vehicle does without us is its own failsafe's business.
+    """
+
+    def __init__(self, vehicle: Vehicle, url: str, listeners: list[Callable[[Any], None]]) -> None:
+        self.vehicle = vehicle
+        self.url = url
+        self.listeners = list(listeners)
+        self.drops = 0
+        for cb in self.listeners:
+            vehicle.add_listener(cb)
+
+    def alive(self, watch: Watch, limits: FlightLimits) -> bool:
+        if self.vehicle.lost:
+            self._reconnect()
+        return not self.vehicle.lost and time.monotonic() - watch.last_heartbeat <= limits.link_timeout_s
+
+    def _reconnect(self) -> None:
+        old = self.vehicle
+        try:
+            new = Vehicle.connect(self.url, timeout=1.0, policy=old.policy)
+        except MissionError:
+            return
+        old.close()
+        self.drops += 1
+        for cb in self.listeners:
+            new.add_listener(cb)
+        self.vehicle = new
+
+
+def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: int | None = None,
+               stop: threading.Event | None = None, on_tick: Callable[[Watch], None] | None = None,
+               limits: FlightLimits = FlightLimits(), poll_s: float = 0.1) -> SortieResult:
+    """Arm, start the uploaded mission (jumping to `resume_seq` once airborne), and
+    watch until the copter has landed and disarmed.
+
+    `stop` set by the caller (Ctrl-C) sends the copter home with RTL and keeps watching.
+    """
+    stop = stop or threading.Event()
+    watch.reset_sortie()
+    v = link.vehicle
+    v.set_mode("GUIDED")
+    v.arm()
+    v.mission_start()
+    t_armed = time.monotonic()
+    airborne = False
+    jumped = resume_seq is None
+    reason = ""
+    rtl_sent = False
+    link_lost = False
+    last_swath_end = ms.swaths[-1].end_seq if ms.swaths else 0
+    while True:
+        if on_tick:
+            on_tick(watch)
+        if not link.alive(watch, limits):
+            if not link_lost:
+                link_lost = True
+                reason = reason or "link lost"
+            if time.monotonic() - watch.last_heartbeat > limits.link_giveup_s:
+                reason += f" for more than {limits.link_giveup_s:.0f} s"
+                break
+            time.sleep(poll_s)
+            continue
+        v = link.vehicle
+        if watch.armed and watch.rel_alt_m > 0.5:
+            airborne = True
+        if not jumped and airborne and watch.last_reached >= 1:
+            v.set_current(resume_seq)  # type: ignore[arg-type]
+            jumped = True
+        if stop.is_set() and not rtl_sent:
+            rtl_sent = True
+            reason = reason or "stopped by the operator (RTL)"
+            try:
+                v.set_mode("RTL")
+            except MissionError as exc:
+                reason += f"; RTL not confirmed: {exc}"
+        if watch.mode in ("RTL", "LAND") and not rtl_sent and watch.last_reached < last_swath_end:
+            texts = "; ".join(list(watch.statustext)[-3:])
+            reason = reason or f"vehicle switched to {watch.mode}" + (f" ({texts})" if texts else "")
+        if airborne and not watch.armed:
+            break
+        if not airborne and not watch.armed and time.monotonic() - t_armed > 3.0:
+            raise MissionError("the vehicle disarmed before taking off: "
+                               + ("; ".join(watch.statustext) or "no reason given"))
+        if not airborne and time.monotonic() - t_armed > limits.takeoff_timeout_s:
+            raise MissionError(f"no take-off within {limits.takeoff_timeout_s:.0f} s of arming")
+        time.sleep(poll_s)
+    complete = watch.last_reached >= last_swath_end and not reason
+    return SortieResult(
+        sortie=ms.sortie, complete=complete, reason=reason, last_reached=watch.last_reached,
+        resume_seq=None if complete else ms.resume_seq(watch.last_reached), link_lost=link_lost,
+        statustext=list(watch.statustext))

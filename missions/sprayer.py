@@ -1,0 +1,70 @@
+"""The ArduPilot parameters a spray plan needs (AC_Sprayer, waypoint speed, fence).
+
+SPRAY_PUMP_RATE is the pump output in % of full range at 1 m/s, so the pump follows
+ground speed and the dose holds through accelerations (DESIGN.md):
+    SPRAY_PUMP_RATE = 100 * D * w * 0.006 / Q_max
+The pump is driven by a servo output whose SERVOn_FUNCTION is 22 (sprayer pump).
+Default output: SERVO9 (the first AUX output on a Pixhawk-class board, free on a
+quad or hexa whose motors use SERVO1-8); pick another with `pump_servo`.
+WPNAV_SPEED is set to the spray speed: any leg without its own DO_CHANGE_SPEED is
+then flown at the slower, safer speed (and the pump follows speed anyway).
+"""
+
+from __future__ import annotations
+
+from missions.errors import MissionError
+from missions.plan_input import need, number
+
+PUMP_FUNCTION = 22  # SERVOn_FUNCTION: sprayer pump (23 is the spinner)
+
+# MAV_PARAM_TYPE of each parameter written by this module (ArduPilot's own types).
+PARAM_TYPES: dict[str, int] = {
+    "SPRAY_ENABLE": 2, "SPRAY_PUMP_RATE": 9, "SPRAY_SPEED_MIN": 4, "SPRAY_PUMP_MIN": 2,
+    "WPNAV_SPEED": 9, "FENCE_ENABLE": 2, "FENCE_TYPE": 2, "FENCE_ACTION": 2, "FENCE_ALT_MAX": 9,
+}
+
+
+def servo_function_param(servo: int) -> str:
+    if not 1 <= servo <= 32:
+        raise MissionError(f"pump servo must be 1..32, got {servo}")
+    return f"SERVO{servo}_FUNCTION"
+
+
+def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> float:
+    """SPRAY_PUMP_RATE: % of full pump output per 1 m/s of ground speed."""
+    return 100.0 * dose_l_ha * swath_m * 0.006 / pump_max_l_min
+
+
+def vehicle_params(plan: dict, *, pump_servo: int = 9, fence: bool = False,
+                   fence_alt_max_m: float = 30.0) -> dict[str, float]:
+    """Parameter name -> value, in the order they must be set (SPRAY_ENABLE first:
+    the other SPRAY_* parameters only exist once the sprayer is enabled)."""
+    params = need(plan, "params", "plan")
+    sprayer = plan.get("sprayer") or {}
+    speed = float(sprayer.get("speed_m_s") or number(params, "speed_m_s", "params"))
+    if "pump_rate_pct" in sprayer and sprayer["pump_rate_pct"] is not None:
+        rate = float(sprayer["pump_rate_pct"])
+    else:
+        q_max = sprayer.get("pump_max_l_min") or number(need(plan, "drone", "plan"), "pump_max_l_min", "drone")
+        rate = pump_rate_pct(number(params, "dose_l_ha", "params"), number(params, "swath_m", "params"), float(q_max))
+    if not 0 < rate <= 100:
+        raise MissionError(f"plan: SPRAY_PUMP_RATE {rate:.1f} % is outside 0..100 (pump too small for the dose)")
+    out: dict[str, float] = {
+        "SPRAY_ENABLE": 1,
+        "SPRAY_PUMP_RATE": round(rate, 3),
+        "SPRAY_SPEED_MIN": int(round(float(sprayer.get("speed_min_cm_s", 100)))),
+        "SPRAY_PUMP_MIN": int(round(float(sprayer.get("pump_min_pct", 0)))),
+        servo_function_param(pump_servo): PUMP_FUNCTION,
+        "WPNAV_SPEED": round(speed * 100.0, 1),
+    }
+    if fence:
+        out.update({"FENCE_ENABLE": 1, "FENCE_TYPE": 5, "FENCE_ACTION": 1,
+                    "FENCE_ALT_MAX": float(fence_alt_max_m)})
+    return out
+
+
+def param_type(name: str) -> int:
+    """MAV_PARAM_TYPE for PARAM_SET (ArduPilot converts to its own type anyway)."""
+    if name.startswith("SERVO") and name.endswith("_FUNCTION"):
+        return 4
+    return PARAM_TYPES.get(name, 9)

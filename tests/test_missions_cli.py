@@ -1,0 +1,58 @@
+"""`agrodrone upload` end to end: a plan folder, a real TCP MAVLink peer, JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import missions
+from agrodrone.cli import main
+from missions_peer import ScriptedVehicle
+from missions_plans import make_plan
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_upload_plan_dir_json(tmp_path, capsys):
+    plan = make_plan(sorties=2)
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    with ScriptedVehicle() as peer:
+        code, out, err = run(["upload", str(tmp_path), "--connect", peer.url, "--sortie", "2", "--json",
+                              "--position-timeout", "10"], capsys)
+        assert code == 0, err
+        res = json.loads(out)
+        ms = missions.build_mission(plan, 2)
+        assert [s["step"] for s in res["steps"]] == ["params", "fence", "rally", "mission"]
+        assert all(s["verified"] for s in res["steps"])
+        assert {s["step"]: s["count"] for s in res["steps"]}["mission"] == len(ms.mission)
+        assert res["swath_start_seqs"] == ms.swath_start_seqs()
+        assert [(i.x, i.y, i.command) for i in peer.stored(0)] == [(i.x, i.y, i.command) for i in ms.mission]
+        assert len(peer.stored(1)) == len(ms.fence) and peer.params["SPRAY_PUMP_RATE"] == 18.75
+
+
+def test_upload_qgc_plan_file_table(tmp_path, capsys):
+    plan = make_plan()
+    files = missions.mission_files(plan)
+    (tmp_path / "mission.plan").write_text(files["mission.plan"])
+    with ScriptedVehicle() as peer:
+        code, out, err = run(["upload", str(tmp_path / "mission.plan"), "--connect", peer.url,
+                              "--position-timeout", "10"], capsys)
+        assert code == 0, err
+        assert "mission" in out and "fence" in out and "yes" in out
+        assert len(peer.stored(0)) == len(missions.build_mission(plan, 1).mission)
+
+
+def test_upload_errors_are_one_line(tmp_path, capsys):
+    code, out, err = run(["upload", str(tmp_path), "--connect", "tcp:127.0.0.1:1"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "plan.json" in err
+    (tmp_path / "plan.json").write_text(json.dumps(make_plan()))
+    code, out, err = run(["upload", str(tmp_path), "--connect", "tcp:127.0.0.1:1", "--timeout", "0.3"], capsys)
+    assert code == 2 and err.startswith("error: cannot connect to tcp:127.0.0.1:1") and err.count("\n") == 1
+    code, out, err = run(["upload", str(tmp_path), "--connect", "tcp:127.0.0.1:1", "--sortie", "9"], capsys)
+    assert code == 2 and "no sortie 9" in err and "Traceback" not in err
