@@ -17,7 +17,35 @@ def cli() -> None:
 
 def _register() -> None:
     # One import and add_command per subcommand module, in data-flow order.
-    pass
+    from agrodrone.cmd_fields import fields_group
+
+    cli.add_command(fields_group)
+    from agrodrone.cmd_plan import plan_command
+
+    cli.add_command(plan_command)
+    from agrodrone.cmd_upload import upload_command
+
+    cli.add_command(upload_command)
+    from agrodrone.cmd_sim import sim_command
+
+    cli.add_command(sim_command)
+    from agrodrone.cmd_log import log
+    from agrodrone.cmd_import import import_
+    from agrodrone.cmd_records import records
+
+    cli.add_command(log)
+    cli.add_command(import_)
+    cli.add_command(records)
+    from agrodrone.cmd_report import registry, report
+
+    cli.add_command(report)
+    cli.add_command(registry)
+    from agrodrone.cmd_fly import fly_command
+
+    cli.add_command(fly_command)
+    from agrodrone.cmd_demo import demo_command
+
+    cli.add_command(demo_command)
 
 
 _register()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from agrodrone.planfile import load_plan
+
 _LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
                  "volume_l", "target_dose_l_ha", "achieved_dose_l_ha", "coverage_pct", "sorties", "product")
 
@@ -17,20 +19,6 @@ def _db(path: str):
     if not Path(path).is_file():
         raise TelemetryError(f"{path}: no such database")
     return open_db(path, create=False)
-
-
-def _load_plan(path: str) -> dict:
-    from telemetry import TelemetryError
-
-    p = Path(path)
-    if p.is_dir():
-        p = p / "plan.json"
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TelemetryError(f"{p}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TelemetryError(f"{p}: not a readable plan.json ({exc})") from None
 
 
 @click.group("records")
@@ -64,7 +52,7 @@ def create(db_path: str, plan_path: str, job_id, flight_ids, cooperative, operat
     """Group logged flights into a job and append its spray record."""
     from telemetry import DEFAULT_TZ, create_record
 
-    plan = _load_plan(plan_path)
+    plan = load_plan(plan_path)
     rec = create_record(_db(db_path), plan, job_id=job_id, flight_ids=list(flight_ids) or None,
                         cooperative=cooperative, operator=operator, operator_name=operator_name, drone=drone,
                         product=product, registration=registration, active_substance=active_substance,

@@ -19,4 +19,16 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from fields import FieldError
 
     classes.append(FieldError)
+    from planner import PlanError
+
+    classes.append(PlanError)
+    from sim import SimError
+
+    classes.append(SimError)
+    from telemetry import TelemetryError
+
+    classes.append(TelemetryError)
+    from missions import MissionError
+
+    classes.append(MissionError)
     return tuple(classes)

@@ -86,6 +86,11 @@ def vfr_hud(c: Copter):
     return _B.vfr_hud_encode(c.airspeed(), c.ground_speed(), heading, c.throttle_pct(), c.alt_amsl(), c.vz)
 
 
+def _centiamps(current_a: float) -> int:
+    """Current in cA for an int16 field, clamped as ArduPilot does (a 40 L drone can draw > 327 A)."""
+    return max(-32767, min(32767, int(round(current_a * 100))))
+
+
 def sys_status(c: Copter):
     b = c.battery
     health = _SENSORS
@@ -96,7 +101,7 @@ def sys_status(c: Copter):
     if c.batt_low:
         health &= ~mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
     return _B.sys_status_encode(_SENSORS, _SENSORS, health, 150, int(b.voltage * 1000),
-                                int(round(b.current_a * 100)), int(b.remaining_pct), 0, 0, 0, 0, 0, 0)
+                                _centiamps(b.current_a), int(b.remaining_pct), 0, 0, 0, 0, 0, 0)
 
 
 def battery_status(c: Copter):
@@ -116,7 +121,7 @@ def battery_status(c: Copter):
         remaining_s = int(max(b.capacity_mah - b.used_mah, 0) / 1000.0 / b.current_a * 3600)
     return _B.battery_status_encode(
         0, mavlink.MAV_BATTERY_FUNCTION_ALL, mavlink.MAV_BATTERY_TYPE_LION, 32767, cells,
-        int(round(b.current_a * 100)), int(b.used_mah), int(b.energy_j / 100.0), int(b.remaining_pct),
+        _centiamps(b.current_a), int(b.used_mah), int(b.energy_j / 100.0), int(b.remaining_pct),
         remaining_s, state, (0, 0, 0, 0), 0, 0)
 
 

@@ -55,6 +55,14 @@ def default_params(*, battery_mah: float, battery_cells: int, tank_l: float, pum
         "RTL_SPEED": (0, INT16),
         "RTL_LOIT_TIME": (5000, INT32),
         "RTL_CLIMB_MIN": (0, INT16),
+        # geofence (AC_Fence): stored and echoed so a ground station can set it; not enforced
+        "FENCE_ENABLE": (0, INT8),
+        "FENCE_TYPE": (7, INT8),
+        "FENCE_ACTION": (1, INT8),
+        "FENCE_ALT_MAX": (100, REAL32),
+        "FENCE_RADIUS": (300, REAL32),
+        "FENCE_MARGIN": (2, REAL32),
+        "FENCE_TOTAL": (0, INT8),
         # sprayer (AC_Sprayer)
         "SPRAY_ENABLE": (1, INT8),
         "SPRAY_PUMP_RATE": (10.0, REAL32),

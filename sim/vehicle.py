@@ -146,13 +146,11 @@ class Copter:
         elif name == "WPNAV_SPEED" and self.mode != M.AUTO:
             self.speed_m_s = value / 100.0
         elif name == "SIM_SPR_FILL" and value:
-            self.refill()
-            self.p.set("SIM_SPR_FILL", 0, notify=False)
+            self.refill()  # the trigger reads back as written, then rearms at the next step
         elif name == "SIM_SPR_TANK":
             self.tank.capacity_l = max(value, 0.0)
         elif name == "SIM_BATT_SWAP" and value:
             self.swap_battery()
-            self.p.set("SIM_BATT_SWAP", 0, notify=False)
         elif name == "BATT_CAPACITY" and value > 0:
             self.battery.capacity_mah = value
         elif name == "SIM_BATT_FAIL":
@@ -429,6 +427,9 @@ class Copter:
 
     # ------------------------------------------------------------------ the tick
     def step(self, dt: float) -> None:
+        for trigger in ("SIM_SPR_FILL", "SIM_BATT_SWAP"):  # one-shot "ground crew" parameters
+            if self.p[trigger]:
+                self.p.set(trigger, 0, notify=False)
         self.t += dt
         self._startup()
         self._faults_and_failsafes(dt)

@@ -1,0 +1,285 @@
+"""`agrodrone fly`: fly a plan sortie by sortie, log everything, write the spray record.
+
+Wiring only: missions.flight does the go/no-go checks and the flying, telemetry records
+the same link and makes the record; this module asks the operator, shows progress and
+prints the summary.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from agrodrone.errors import UserError
+from agrodrone.planfile import load_plan
+
+# The embedded simulator's "ground crew": writing these refills the tank and fits a charged
+# battery. A real drone has no such parameters; its operator is asked instead.
+SIM_REFILL_PARAMS = {"SIM_SPR_FILL": 1.0, "SIM_BATT_SWAP": 1.0}
+
+
+@dataclass
+class FlyOptions:
+    """Everything `agrodrone fly` was asked, for the CLI and for `agrodrone demo`."""
+
+    plan_dir: Path
+    url: str
+    db_path: Path
+    cooperative: str | None = None
+    operator: str | None = None
+    product: str | None = None
+    registration: str | None = None
+    tank_l: float | None = None
+    wind_max_m_s: float = 3.0
+    battery_min_pct: float = 80.0
+    pump_servo: int = 9
+    enable_fence: bool = False
+    first_sortie: int = 1
+    yes: bool = False
+    timeout_s: float = 30.0
+    position_timeout_s: float = 120.0
+    job_id: str | None = None
+    tlog_path: Path | None = None
+
+
+@dataclass
+class FlyOutcome:
+    """What `fly` did: sorties flown, whether the job is finished, and the record."""
+
+    sorties: list[Any] = field(default_factory=list)
+    finished: bool = False
+    stopped: str = ""
+    record: dict | None = None
+    tlog_path: Path | None = None
+
+
+def _ground_crew(vehicle, sortie_volume_l: float, ask: Callable[[str], None], yes: bool) -> None:
+    """Refill and battery swap between sorties: the simulator's parameters, or the operator."""
+    if yes:
+        try:
+            vehicle.get_param("SIM_SPR_FILL")
+        except Exception:
+            pass
+        else:
+            vehicle.set_params(SIM_REFILL_PARAMS)
+            return
+    ask(f"Refill the tank ({sortie_volume_l:.1f} L for the next sortie) and fit a charged battery")
+
+
+def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None = None) -> FlyOutcome:
+    """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
+    from rich.console import Console
+
+    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
+    from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
+    from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
+
+    console = console or Console()
+    plan = load_plan(opts.plan_dir)
+    numbers = sortie_numbers(plan)
+    if opts.first_sortie not in numbers:
+        raise UserError(f"--from-sortie {opts.first_sortie}: the plan has sorties {numbers[0]}..{numbers[-1]}")
+    numbers = [n for n in numbers if n >= opts.first_sortie]
+    sorties = {s["index"]: s for s in plan["sorties"]}
+    tank_l = opts.tank_l if opts.tank_l is not None else plan["params"].get("tank_l")
+    limits = FlightLimits(wind_max_m_s=opts.wind_max_m_s, battery_min_pct=opts.battery_min_pct,
+                          position_timeout_s=opts.position_timeout_s)
+    if ask is None:
+        def ask(message: str) -> None:
+            if opts.yes:
+                return
+            if not click.confirm(message + ". Continue?", default=True):
+                raise click.exceptions.Abort()
+
+    watch = Watch(pump_servo=opts.pump_servo, pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]),
+                  swath_m=float(plan["params"]["swath_m"]))
+    started_us = int(time.time() * 1e6)
+    outcome = FlyOutcome()
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+
+    def on_sigint(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("[bold red]Ctrl-C: sending the copter home (RTL); Ctrl-C again to leave it[/]")
+
+    vehicle = Vehicle.connect(opts.url, timeout=opts.timeout_s)
+    recorder = Recorder(opts.db_path, tlog_path=opts.tlog_path, cooperative=opts.cooperative
+                        or plan["field"]["properties"].get("cooperative"))
+    outcome.tlog_path = recorder.tlog_path
+    link = LinkKeeper(vehicle, opts.url, [recorder.handle, watch])
+    if previous is not None:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        _request_streams(vehicle)
+        resume: int | None = None
+        queue = list(numbers)
+        while queue and not stop.is_set():
+            k = queue[0]
+            ms = build_mission(plan, k, BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence))
+            volume = float(sorties[k]["volume_l"])
+            console.rule(f"Sortie {k} of {numbers[-1]}" + (f" (resuming at item {resume})" if resume else ""))
+            checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=volume, limits=limits)
+            _print_checks(console, checks)
+            failed = [c for c in checks if not c.ok]
+            if failed:
+                outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
+                break
+            ask(f"Sortie {k}: go for take-off")
+            result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop,
+                                on_tick=_progress(console, k, numbers[-1], ms, watch))
+            outcome.sorties.append(result)
+            console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
+                          f"{watch.litres:.1f} L sprayed so far, battery "
+                          f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
+            if result.link_lost:
+                outcome.stopped = (f"the link was lost during sortie {k}; the copter is down. Not re-arming on "
+                                   f"our own: check it, then run again with --from-sortie {k}")
+                break
+            if stop.is_set():
+                outcome.stopped = f"stopped by the operator during sortie {k}"
+                break
+            if result.complete:
+                queue.pop(0)
+                resume = None
+            else:
+                resume = result.resume_seq
+            if queue:
+                next_volume = float(sorties[queue[0]]["volume_l"])
+                _ground_crew(link.vehicle, next_volume, ask, opts.yes)
+        outcome.finished = not queue
+    except MissionError:
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        recorder.close()
+        link.vehicle.close()
+    if not outcome.sorties:
+        return outcome
+    db = open_db(opts.db_path)
+    rebuild_flights(db)
+    flights = [f.id for f in list_flights(db, unassigned=True) if f.closed and f.start_us >= started_us]
+    if flights:
+        outcome.record = create_record(
+            db, plan, job_id=opts.job_id, flight_ids=flights, cooperative=opts.cooperative,
+            operator=opts.operator, operator_name=opts.operator, product=opts.product,
+            registration=opts.registration, pump_servo=opts.pump_servo,
+            notes=outcome.stopped or None)
+    return outcome
+
+
+def _request_streams(vehicle) -> None:
+    """Ask for the telemetry the record needs; an autopilot that refuses keeps its defaults."""
+    from missions import MissionError
+
+    for name, hz in (("GLOBAL_POSITION_INT", 5), ("SERVO_OUTPUT_RAW", 5), ("GPS_RAW_INT", 2),
+                     ("SYS_STATUS", 1), ("BATTERY_STATUS", 1), ("WIND", 1), ("VFR_HUD", 2),
+                     ("MISSION_CURRENT", 2), ("ATTITUDE", 2), ("HOME_POSITION", 0.2)):
+        try:
+            vehicle.set_message_interval(name, hz)
+        except MissionError:
+            pass
+
+
+def _print_checks(console, checks) -> None:
+    from rich.table import Table
+
+    table = Table(title="pre-flight checks", show_header=True)
+    table.add_column("check")
+    table.add_column("go", justify="center")
+    table.add_column("detail")
+    for c in checks:
+        table.add_row(c.name, "[green]GO[/]" if c.ok else "[bold red]NO-GO[/]", c.detail)
+    console.print(table)
+
+
+def _progress(console, k: int, n: int, ms, watch) -> Callable:
+    """A tick callback that redraws one status line per second (rich, live when a terminal)."""
+    state = {"t": 0.0}
+    total = max(1, len(ms.swaths))
+
+    def tick(w) -> None:
+        now = time.monotonic()
+        if now - state["t"] < 1.0:
+            return
+        state["t"] = now
+        done = sum(1 for s in ms.swaths if w.last_reached >= s.end_seq)
+        bar = "█" * int(20 * done / total) + "·" * (20 - int(20 * done / total))
+        wind = f"{w.wind_m_s:.1f} m/s" if w.wind_m_s is not None else "?"
+        batt = f"{w.battery_pct:.0f} %" if w.battery_pct is not None else "?"
+        line = (f"sortie {k}/{n} {bar} swath {done}/{total}  {w.mode:<6} sprayed {w.sprayed_ha:.2f} ha "
+                f"{w.litres:.1f} L  battery {batt}  wind {wind}")
+        if console.is_terminal:
+            console.print(line, end="\r", highlight=False)
+        else:
+            console.print(line, highlight=False)
+
+    return tick
+
+
+def print_record(console, rec: dict) -> None:
+    """The spray record's summary, as the operator reads it after landing."""
+    console.rule("Spray record")
+    console.print(
+        f"record {rec['id']} (chain #{rec['chain_seq']}, sha256 {rec['hash'][:12]}…) job {rec['job_id']}\n"
+        f"area {rec['area_ha']} ha ({rec['area_sao']} sào), {rec['volume_l']} L, "
+        f"achieved dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
+        f"coverage {rec['coverage_pct']} %, gaps {rec['gaps_m2']:.0f} m², {rec['sorties']} sortie(s)",
+        highlight=False)
+
+
+@click.command("fly")
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+@click.option("--connect", "url", required=True, metavar="URL", help="tcp:127.0.0.1:5760, udp:..., serial device")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite database the flight is logged into")
+@click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
+@click.option("--operator", default=None, help="who flies (name or id)")
+@click.option("--product", default=None, help="product trade name")
+@click.option("--registration", default=None, help="product registration number")
+@click.option("--tank", "tank_l", type=float, default=None, help="litres loaded per sortie [default: the plan's tank]")
+@click.option("--wind-max", default=3.0, show_default=True, help="highest wind for take-off, m/s")
+@click.option("--battery-min", default=80.0, show_default=True, help="lowest battery charge for take-off, %")
+@click.option("--pump-servo", default=9, show_default=True, type=click.IntRange(1, 32))
+@click.option("--enable-fence", is_flag=True, help="also enable the geofence (FENCE_ENABLE=1, action RTL)")
+@click.option("--from-sortie", "first_sortie", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--job", "job_id", default=None, help="job id of the spray record")
+@click.option("--tlog", "tlog_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="raw telemetry log [default: next to the database]")
+@click.option("--position-timeout", default=120.0, show_default=True,
+              help="seconds to wait for a position estimate after the vehicle boots")
+@click.option("--yes", is_flag=True, help="do not ask; between sorties refill a simulator automatically")
+def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, product, registration, tank_l,
+                wind_max, battery_min, pump_servo, enable_fence, first_sortie, job_id, tlog_path,
+                position_timeout, yes) -> int:
+    """Fly a plan: pre-flight checks, upload, arm, AUTO, reloads, and the spray record.
+
+    PLAN_DIR is the folder `agrodrone plan` wrote. Ctrl-C sends the copter home (RTL) and
+    keeps the log.
+    """
+    from rich.console import Console
+
+    if (product is None) != (registration is None):
+        raise UserError("--product and --registration go together (the record needs both)")
+    console = Console()
+    opts = FlyOptions(plan_dir=plan_dir, url=url, db_path=db_path, cooperative=cooperative, operator=operator,
+                      product=product, registration=registration, tank_l=tank_l, wind_max_m_s=wind_max,
+                      battery_min_pct=battery_min, pump_servo=pump_servo, enable_fence=enable_fence,
+                      first_sortie=first_sortie, yes=yes, job_id=job_id, tlog_path=tlog_path,
+                      position_timeout_s=position_timeout)
+    outcome = fly_plan(opts, console)
+    if outcome.record:
+        print_record(console, outcome.record)
+    console.print(f"log: {db_path}" + (f", raw telemetry: {outcome.tlog_path}" if outcome.tlog_path else ""))
+    if outcome.stopped:
+        click.echo(f"error: {outcome.stopped}", err=True)
+        return 2 if outcome.stopped.startswith("no-go") else 1
+    return 0
