@@ -42,6 +42,17 @@ def _angle(value: str | None) -> float | None:
         raise PlanError(f"--angle {value!r} is neither degrees nor 'auto'") from None
 
 
+def _edge_passes(value: str | None) -> int | None:
+    from planner import PlanError
+
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise PlanError(f"--edge-passes {value!r} is neither a whole number nor 'auto'") from None
+
+
 def _pick_field(path: str, field_id: str | None):
     import fields
     from planner import PlanError
@@ -82,6 +93,7 @@ def _summary(plan: Any, out_dir: Path) -> None:
         ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
         ("speed / flow", f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %"),
         ("angle", f"{m['angle_deg']:g}° ({plan.angle_mode})"),
+        ("edge passes", f"{plan.edge_passes} ({plan.edge_mode})"),
         ("coverage", f"{m['coverage_pct']:.2f} %  overlap {m['overlap_pct']:.2f} %  outside {m['outside_pct']:.2f} %  no-spray {m['no_spray_m2']:.1f} m²"),
         ("path", f"spray {m['spray_length_m']:.0f} m, transit {m['transit_length_m']:.0f} m, {m['turns']} turns, ratio {m['path_ratio']:.3f}"),
         ("sorties", f"{m['sorties']}, flight {m['flight_time_s'] / 60:.1f} min, job {m['job_time_s'] / 60:.1f} min with reloads"),
@@ -105,7 +117,8 @@ def _summary(plan: Any, out_dir: Path) -> None:
 @click.option("--tank", type=float, metavar="L", help="Tank volume, L.")
 @click.option("--angle", metavar="DEG|auto", default="auto", show_default=True,
               help="Swath heading, degrees clockwise from grid north, or auto.")
-@click.option("--edge-passes", type=int, metavar="N", help="Laps along the field edge before the swaths.")
+@click.option("--edge-passes", metavar="N|auto", default="auto", show_default=True,
+              help="Pump-on laps along the field edge and round holes and buffers; auto weighs 0 and 1.")
 @click.option("--reload", "reload_", metavar="LAT,LON", help="Take-off / refill point (default: field edge).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for plan.json, plan.geojson and plan.png.")
@@ -117,7 +130,7 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
 
     params = planner.params_for(
         preset, dose_l_ha=dose, swath_m=swath, speed_m_s=speed, height_m=height, tank_l=tank,
-        angle_deg=_angle(angle), edge_passes=edge_passes, reload=_reload(reload_),
+        angle_deg=_angle(angle), edge_passes=_edge_passes(edge_passes), reload=_reload(reload_),
     )
     field = _pick_field(field_file, field_id)
     started = time.perf_counter()

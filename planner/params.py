@@ -38,7 +38,7 @@ class PlanParams:
     height_m: float = 3.0
     tank_l: float = 10.0
     angle_deg: float | None = None  # swath heading clockwise from grid north; None = auto
-    edge_passes: int = 0
+    edge_passes: int | None = None  # laps along the edge; None = the planner weighs 0 and 1
     reload: tuple[float, float] | None = None  # (lon, lat); None = field edge nearest the area
     pump_max_l_min: float = 2.4
     max_speed_m_s: float = 7.0
@@ -81,7 +81,10 @@ class PlanParams:
             raise PlanError(f"tank reserve {self.tank_reserve_l:g} L leaves nothing of the {self.tank_l:g} L tank")
         if self.battery_reserve_s >= self.endurance_s:
             raise PlanError(f"battery reserve {self.battery_reserve_s:g} s is not less than the endurance {self.endurance_s:g} s")
-        if self.edge_passes < 0 or self.edge_passes > 10 or int(self.edge_passes) != self.edge_passes:
+        if self.edge_passes is not None and (
+            not isinstance(self.edge_passes, (int, float)) or not 0 <= self.edge_passes <= 10
+            or int(self.edge_passes) != self.edge_passes
+        ):
             raise PlanError(f"edge passes must be a whole number from 0 to 10 (got {self.edge_passes})")
         if self.angle_deg is not None and not math.isfinite(self.angle_deg):
             raise PlanError("angle must be a number of degrees or 'auto'")

@@ -15,17 +15,17 @@ from planner.angle import choose_layout
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, litres, sprayer_for
 from planner.errors import PlanError
-from planner.geometry import Rotation, holes_of
+from planner.geometry import holes_of
 from planner.headlands import edge_passes
 from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.route import Leg, build_route
 from planner.sorties import Sortie, split_sorties
-from planner.swaths import SwathSet
 from planner.transit import CLEARANCE_M, TransitPlanner
 
 MAX_RELOAD_DISTANCE_M = 5_000.0
 MIN_PART_M2 = 0.5  # slivers left by repairs or buffers
+EDGE_PASS_CHOICES = (0, 1)  # weighed against each other when the operator leaves it to the planner
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Plan:
     sprayer: Sprayer
     angle_deg: float
     angle_mode: str
+    edge_passes: int  # edge laps flown (chosen when params.edge_passes is None)
+    edge_mode: str
     reload_xy: np.ndarray
     route: list[Leg]  # the unsplit coverage route
     sorties: list[Sortie]
@@ -129,25 +131,26 @@ def plan(field: Field, params: PlanParams) -> Plan:
     present = [g for g in (keepout, holes) if not g.is_empty]
     forbidden = shapely.union_all(present) if present else shapely.Polygon()
 
-    laps, rest = edge_passes(area, w, int(params.edge_passes))
-    rest = _polygons(rest)
     turn_cost = w + params.turn_s * sprayer.speed_m_s
     warnings: list[str] = []
     if sprayer.note:
         warnings.append(sprayer.note)
-    if rest.is_empty:  # the edge laps cover everything
-        angle = params.angle_deg % 180.0 if params.angle_deg is not None else 0.0
-        swaths = SwathSet(Rotation(0.0, (0.0, 0.0)), w, np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0))
-    else:
-        layout = choose_layout(rest, keepout, holes, w, turn_cost, params.angle_deg)
-        swaths, angle = layout.swaths, layout.bearing_deg
+    variants = EDGE_PASS_CHOICES if params.edge_passes is None else (int(params.edge_passes),)
+    headlands = [edge_passes(area, w, k) for k in variants]
+    for h in headlands:
+        h.rest = _polygons(h.rest)
+    layout = choose_layout(area, keepout, holes, w, turn_cost, params.angle_deg, headlands)
+    swaths, angle, headland = layout.swaths, layout.bearing_deg, layout.headland
+    laps = headland.laps
     cells = cells_of(swaths)
     transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
     reload_xy = _reload_point(field, params, area, forbidden)
     route = build_route(swaths, cells, laps, transit, reload_xy)
     if not any(l.kind == "swath" for l in route):
         raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")
-    longest = max(l.length for l in route if l.kind == "swath" and not np.allclose(l.start, l.end))
+    # edge laps are long but may be cut anywhere; a straight swath is what one tank must hold
+    straight = [l.length for l in route if l.kind == "swath" and len(l.coords) == 2]
+    longest = max(straight or [l.length for l in route if l.kind == "swath"])
     usable = params.tank_l - params.tank_reserve_l
     need = litres(longest, w, params.dose_l_ha)
     if need > usable:
@@ -165,6 +168,8 @@ def plan(field: Field, params: PlanParams) -> Plan:
         sprayer=sprayer,
         angle_deg=round(float(angle), 2),
         angle_mode="auto" if params.angle_deg is None else "fixed",
+        edge_passes=headland.passes,
+        edge_mode="auto" if params.edge_passes is None else "fixed",
         reload_xy=reload_xy,
         route=route,
         sorties=sorties,

@@ -1,8 +1,9 @@
 """Route: the order the drone flies edge laps, cells and swaths, joined by pump-off legs.
 
-Within a cell the swaths are flown boustrophedon (back and forth, band after band);
-cells are visited nearest-first, each entered at whichever of its four corners is
-closest.  Every pump-off leg goes through the transit planner, so turns and transits
+Within a cell the swaths are flown boustrophedon (back and forth, band after band).
+The cells are visited in the order (and each in the direction) that makes the hops
+between them shortest: exactly for a few cells, nearest-first for many.  Edge laps go
+where they add the least flight.  Every pump-off leg goes through the transit planner, so turns and transits
 keep clear of keep-out zones and holes.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 
 from planner.geometry import polyline_length
 from planner.headlands import start_lap_at
@@ -57,6 +59,10 @@ def _cell_variants(swaths: SwathSet, cell: list[int]):
     return out
 
 
+EXACT_ORDER_MAX = 9  # up to this many cells the visiting order is exact (Held-Karp)
+LAP_SLOTS_CHECKED = 6
+
+
 def build_route(
     swaths: SwathSet,
     cells: list[list[int]],
@@ -64,30 +70,122 @@ def build_route(
     transit: TransitPlanner,
     start: np.ndarray,
 ) -> list[Leg]:
-    """Pump-on and pump-off legs from the first swath's start to the last swath's end."""
-    pieces: list[np.ndarray] = []  # pump-on polylines in flying order
-    pos = np.asarray(start, dtype=float)
-    todo = list(range(len(laps)))
-    while todo:
-        k = min(todo, key=lambda j: float(np.min(np.hypot(*(laps[j] - pos).T))))
-        todo.remove(k)
-        lap = start_lap_at(laps[k], pos)
-        pieces.append(lap)
-        pos = lap[-1]
-    remaining = set(range(len(cells)))
-    while remaining:
-        best = None
-        for c in remaining:
-            for entry, exit_, items in _cell_variants(swaths, cells[c]):
-                d = float(np.hypot(*(entry - pos)))
-                if best is None or d < best[0]:
-                    best = (d, c, exit_, items)
-        _, c, exit_, items = best
-        remaining.discard(c)
-        for i, rev in items:
-            pieces.append(swaths.world(i, rev))
-        pos = exit_
+    """Pump-on and pump-off legs from the first swath's start to the last swath's end.
+
+    The cells are ordered first (each in the best of its four ways through); every
+    edge lap is then slipped in where it lengthens the flight least, entered and left
+    at the same point of the lap.
+    """
+    start = np.asarray(start, dtype=float)
+    variants = [_cell_variants(swaths, cell) for cell in cells]
+    entries = np.array([[v[0] for v in vs] for vs in variants]).reshape(len(cells), 4, 2)
+    exits = np.array([[v[1] for v in vs] for vs in variants]).reshape(len(cells), 4, 2)
+    if len(cells) <= EXACT_ORDER_MAX:
+        m = len(cells) * 4
+        hop = transit.lengths(exits.reshape(m, 2), entries.reshape(m, 2))
+        first = transit.lengths(start[None, :], entries.reshape(m, 2))[0]
+        order = _order_exact(hop, first, len(cells))
+    else:
+        order = _order_greedy(entries, exits, start)
+    # the flight as a list of stops: (entry, exit, pump-on polylines)
+    stops: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = []
+    for c, v in order:
+        entry, exit_, items = variants[c][v]
+        stops.append((entry, exit_, [swaths.world(i, rev) for i, rev in items]))
+    for k in sorted(range(len(laps)), key=lambda j: -polyline_length(laps[j])):
+        slot, point = _best_lap_slot(laps[k], stops, start, transit)
+        lap = start_lap_at(laps[k], point)
+        stops.insert(slot, (lap[0], lap[-1], [lap]))
+    pieces = [piece for _, _, ps in stops for piece in ps]
     return join(pieces, transit)
+
+
+def _order_greedy(entries: np.ndarray, exits: np.ndarray, start: np.ndarray) -> list[tuple[int, int]]:
+    """Nearest cell next, entered at its nearest corner (many cells)."""
+    todo = np.ones(len(entries), bool)
+    pos = start
+    out = []
+    for _ in range(len(entries)):
+        d = np.hypot(*(entries - pos).transpose(2, 0, 1))
+        d[~todo] = np.inf
+        c, v = np.unravel_index(int(np.argmin(d)), d.shape)
+        out.append((int(c), int(v)))
+        todo[c] = False
+        pos = exits[c, v]
+    return out
+
+
+def _order_exact(hop: np.ndarray, first: np.ndarray, n: int, nv: int = 4) -> list[tuple[int, int]]:
+    """Shortest order of the cells and way through each (Held-Karp over cells x ways).
+
+    hop[(i,v), (j,u)]: flight from cell i left by way v to cell j entered by way u;
+    first[(j,u)]: from the start.
+    """
+    if n == 0:
+        return []
+    m = n * nv
+    full = (1 << n) - 1
+    cost = np.full((1 << n, m), np.inf)
+    parent = np.full((1 << n, m), -1, dtype=np.int64)
+    item = np.arange(m) // nv
+    for i in range(n):
+        cost[1 << i, i * nv : (i + 1) * nv] = first[i * nv : (i + 1) * nv]
+    bit = 1 << np.arange(n)
+    for mask in range(1, full):
+        row = cost[mask]
+        if not np.isfinite(row).any():
+            continue
+        via = row[:, None] + hop  # (from, to)
+        best_from = np.argmin(via, axis=0)
+        best = via[best_from, np.arange(m)]
+        to = np.nonzero((mask & bit[item]) == 0)[0]  # every way into every cell not yet flown
+        rows = mask | bit[item[to]]
+        better = best[to] < cost[rows, to]
+        if better.any():
+            rows, to = rows[better], to[better]
+            cost[rows, to] = best[to]
+            parent[rows, to] = best_from[to]
+    last = int(np.argmin(cost[full]))
+    out = []
+    mask = full
+    while last >= 0:
+        out.append((last // nv, last % nv))
+        prev = int(parent[mask, last])
+        mask &= ~(1 << (last // nv))
+        last = prev
+    return out[::-1]
+
+
+def _best_lap_slot(ring: np.ndarray, stops, start: np.ndarray, transit: TransitPlanner) -> tuple[int, np.ndarray]:
+    """Where to fly a closed lap: the slot between two stops and the point of the lap
+    (mid-edge or nearest point to either neighbour) that add the least flight.  Straight
+    hops rank the choices; the best few are measured along safe transits."""
+    line = shapely.LineString(ring)
+    before = np.array([start] + [s[1] for s in stops])  # where the drone is before slot k
+    after = [s[0] for s in stops] + [None]  # where it must go next (None: the route ends)
+    cand = [(ring[:-1] + ring[1:]) / 2.0]  # mid-edges: a lap starts on a straight stretch
+    for pts in (before, np.array([a for a in after if a is not None]).reshape(-1, 2)):
+        if len(pts):
+            d = shapely.line_locate_point(line, shapely.points(pts))
+            cand.append(shapely.get_coordinates(shapely.line_interpolate_point(line, d)))
+    cand = np.vstack(cand)
+    to_p = np.hypot(*(cand[None, :, :] - before[:, None, :]).transpose(2, 0, 1))  # (slots, cands)
+    nxt = np.array([a if a is not None else [np.nan, np.nan] for a in after])
+    from_p = np.hypot(*(cand[None, :, :] - nxt[:, None, :]).transpose(2, 0, 1))
+    direct = np.hypot(*(nxt - before).T)
+    from_p = np.where(np.isnan(from_p), 0.0, from_p)
+    direct = np.where(np.isnan(direct), 0.0, direct)
+    extra = (to_p + from_p - direct[:, None]).ravel()
+    top = np.argsort(extra)[:LAP_SLOTS_CHECKED]
+    slots, cs = np.divmod(top, len(cand))
+    p = cand[cs]
+    a = before[slots]
+    last = np.isnan(nxt[slots, 0])  # at the route's end nothing follows the lap
+    b = np.where(last[:, None], p, nxt[slots])
+    cost = transit.pair_lengths(np.vstack([a, p, a]), np.vstack([p, b, b])).reshape(3, -1)
+    cost[2, last] = 0.0
+    k = int(np.argmin(cost[0] + cost[1] - cost[2]))
+    return int(slots[k]), p[k]
 
 
 def join(pieces: list[np.ndarray], transit: TransitPlanner) -> list[Leg]:

@@ -95,6 +95,13 @@ def split_sorties(
             home_cache[key] = (path, clock.leg(Leg("transit", path)) + landing_time(p))
         return home_cache[key]
 
+    # one vectorised check for the way home from every leg end: most are straight
+    ends = np.array([l.end for l in route] + [l.start for l in route])
+    straight = transit.clear(ends, np.repeat(reload_xy[None, :], len(ends), axis=0))
+    for pt in ends[straight]:
+        path = np.vstack([pt, reload_xy])
+        home_cache[(round(float(pt[0]), 3), round(float(pt[1]), 3))] = (path, clock.leg(Leg("transit", path)) + landing_time(p))
+    transit.prefetch(np.vstack([ends[~straight], reload_xy[None, :]]))
     legs = [Leg(l.kind, l.coords.copy(), swath=l.swath, turn=l.turn, offset=l.offset) for l in route]
     sorties: list[Sortie] = []
     i = 0

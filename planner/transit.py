@@ -53,6 +53,51 @@ class TransitPlanner:
         # no way round inside the widened region: fly straight (only if the zones enclose a point)
         return np.vstack([a, b])
 
+    def lengths(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Length of the safe path from every a[i] to every b[j]: a (len(a), len(b)) matrix."""
+        a = np.atleast_2d(np.asarray(a, dtype=float))
+        b = np.atleast_2d(np.asarray(b, dtype=float))
+        ii, jj = np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij")
+        return self.pair_lengths(a[ii.ravel()], b[jj.ravel()]).reshape(len(a), len(b))
+
+    def pair_lengths(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Length of the safe path from a[i] to b[i] for every i (vectorised).
+
+        Straight where clear; otherwise through the visibility graph of the first region
+        that connects them (as `path` would fly it).
+        """
+        a = np.atleast_2d(np.asarray(a, dtype=float))
+        b = np.atleast_2d(np.asarray(b, dtype=float))
+        out = np.hypot(*(a - b).T)
+        if len(a) == 0:
+            return out
+        todo = np.nonzero(~self.clear(a, b))[0]
+        for level in range(len(self._regions)):
+            if len(todo) == 0:
+                break
+            nodes, dist, _ = self._graph(level)
+            if len(nodes) == 0:
+                continue
+            # distance from each end to every node it sees (inf where hidden), then
+            # min over (i, j) of da[i] + dist[i, j] + db[j], as two min-plus products
+            ua, ia_of = np.unique(a[todo], axis=0, return_inverse=True)
+            ub, ib_of = np.unique(b[todo], axis=0, return_inverse=True)
+            self.prefetch(np.vstack([ua, ub]), level)
+            da = np.full((len(ua), len(nodes)), np.inf)
+            db = np.full((len(ub), len(nodes)), np.inf)
+            for k, p in enumerate(ua):
+                idx, d = self._cached_links(level, p, nodes)
+                da[k, idx] = d
+            for k, p in enumerate(ub):
+                idx, d = self._cached_links(level, p, nodes)
+                db[k, idx] = d
+            via = (da[:, :, None] + dist[None, :, :]).min(axis=1)  # (ua, nodes)
+            best = (via[ia_of.ravel()] + db[ib_of.ravel()]).min(axis=1)
+            ok = np.isfinite(best)
+            out[todo[ok]] = best[ok]
+            todo = todo[~ok]
+        return out
+
     def _graph(self, level: int):
         """Nodes, all-pairs distances and next hops on the visibility graph of one region."""
         if level in self._graphs:
@@ -123,6 +168,31 @@ class TransitPlanner:
                 self._link_cache.clear()
             hit = self._link_cache[key] = self._links(p, nodes)
         return hit
+
+    def prefetch(self, pts: np.ndarray, level: int = 0) -> None:
+        """Work out which graph nodes each point sees, for many points in one call
+        (what `path` and `pair_lengths` need for points that are not in plain view)."""
+        pts = np.atleast_2d(np.asarray(pts, dtype=float))
+        if self._bad.is_empty or len(pts) == 0:
+            return
+        nodes = self._graph(level)[0]
+        if len(nodes) == 0:
+            return
+        keys = [(level, round(float(p[0]), 3), round(float(p[1]), 3)) for p in pts]
+        fresh = {}
+        for k, p in zip(keys, pts):
+            if k not in self._link_cache and k not in fresh:
+                fresh[k] = p
+        if not fresh:
+            return
+        if len(self._link_cache) + len(fresh) > 4096:
+            self._link_cache.clear()
+        new = np.array(list(fresh.values()))
+        n = len(nodes)
+        ok = self.clear(np.repeat(new, n, axis=0), np.tile(nodes, (len(new), 1))).reshape(len(new), n)
+        for k, p, row in zip(fresh, new, ok):
+            idx = np.nonzero(row)[0]
+            self._link_cache[k] = (idx, np.hypot(*(nodes[idx] - p).T))
 
     def _links(self, p: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nodes visible from p (endpoints may lie just outside the region) and their distances."""

@@ -130,6 +130,8 @@ def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
         (["--reload", "105.99,21.49"], "is not LAT,LON"),
         (["--reload", "21.0,105.0"], "km from field"),
         (["--angle", "north"], "neither degrees nor 'auto'"),
+        (["--edge-passes", "two"], "neither a whole number nor 'auto'"),
+        (["--edge-passes", "-1"], "edge passes must be a whole number from 0 to 10"),
     ],
 )
 def test_bad_parameters_give_one_error_line(samples_dir, tmp_path, capsys, args, message):
@@ -164,3 +166,17 @@ def test_several_fields_need_field_option(tmp_path, capsys, samples_dir):
     code, out, err = run(["plan", str(two), "--field", "dai-tu-paddies", "--out", str(tmp_path / "o"), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["field_id"] == "dai-tu-paddies"
+
+
+def test_edge_passes_option(samples_dir, tmp_path, capsys):
+    code, out, err = run(["plan", str(samples_dir / "tan-cuong-tea.geojson"), "--swath", "5", "--edge-passes", "1",
+                          "--out", str(tmp_path), "--json"], capsys)
+    assert code == 0, err
+    m = json.loads(out)
+    assert m["edge_passes"] == 1 and m["edge_laps"] >= 3 and m["no_spray_m2"] == 0
+    d = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert d["params"]["edge_passes"] == 1 and d["params"]["edge_mode"] == "fixed"
+    laps = [l for so in d["sorties"] for l in so["legs"] if l["kind"] == "swath" and len(l["coords"]) > 2]
+    assert laps  # an edge lap is a swath leg with more than two coordinates
+    g = json.loads((tmp_path / "plan.geojson").read_text(encoding="utf-8"))
+    assert any(f["properties"]["kind"] == "swath" and len(f["geometry"]["coordinates"]) > 2 for f in g["features"])

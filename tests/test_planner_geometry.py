@@ -25,7 +25,7 @@ def l_field_with_hole(house: bool = False) -> Field:
 
 
 def footprint(legs, w):
-    lines = shapely.linestrings([l.coords for l in legs])
+    lines = np.array([shapely.LineString(l.coords) for l in legs], dtype=object)
     return shapely.union_all(shapely.buffer(lines, w / 2, cap_style="flat", join_style="mitre"))
 
 

@@ -1,0 +1,145 @@
+"""Edge laps: footprints stay inside the sprayable area, go round holes and buffers,
+and the planner chooses them when they beat plain swaths on the measured geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon, box
+
+import fields
+import planner
+from fields import Field, LocalFrame, Zone
+from planner.geometry import holes_of
+from planner.headlands import edge_passes, start_lap_at
+
+X0, Y0 = 576_000.0, 2_400_000.0
+W = 5.0
+
+
+def field_of(geom, zones=(), fid="f") -> Field:
+    return Field(id=fid, name=fid, boundary=shapely.affinity.translate(geom, X0, Y0), frame=LocalFrame(32648),
+                 zones=list(zones))
+
+
+def slanted_field() -> Field:
+    """A 0.6 ha parallelogram whose sides lean 49° off north: east-west swaths meet them
+    at a slant, so every square swath end sprays a wedge past the edge."""
+    return field_of(Polygon([(0, 0), (100, 0), (170, 60), (70, 60)]), fid="slanted")
+
+
+def feet(legs, w=W):
+    lines = np.array([shapely.LineString(l.coords) for l in legs], dtype=object)
+    return shapely.union_all(shapely.buffer(lines, w / 2, cap_style="flat", join_style="mitre", mitre_limit=3.0))
+
+
+def laps_of(p):
+    return [l for l in p.route if l.kind == "swath" and len(l.coords) > 2]
+
+
+@pytest.fixture(scope="module")
+def slanted_plans():
+    f = slanted_field()
+    return {k: planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=k, angle_deg=90.0)) for k in (None, 0, 1)}
+
+
+def test_edge_lap_keeps_footprints_inside_the_sprayable_area(slanted_plans):
+    p = slanted_plans[1]
+    area = p.field.sprayable
+    laps = laps_of(p)
+    assert len(laps) == 1 and len(laps[0].coords) >= 5
+    assert np.allclose(laps[0].coords[0], laps[0].coords[-1])  # a closed ring, flown once round
+    everything = feet(p.swath_legs)
+    outside = everything.difference(area).area
+    assert outside < 1e-3 * area.area, outside  # oblique ends spray into the lap strip, not out
+    # the lap's own footprint fills the rim up to the edge: the strip w/2 either side of it
+    rim = area.difference(area.buffer(-W, join_style="mitre"))
+    assert feet(laps).intersection(rim).area == pytest.approx(rim.area, rel=0.01)
+    m = p.metrics()
+    assert m["coverage_pct"] >= 99.0 and m["outside_pct"] <= 0.1 and m["edge_passes"] == 1 and m["edge_laps"] == 1
+
+
+def test_auto_edge_passes_pick_the_lap_where_ends_are_oblique(slanted_plans):
+    without, auto = slanted_plans[0].metrics(), slanted_plans[None]
+    assert without["outside_pct"] > 1.5 or without["coverage_pct"] < 99.0  # wedges past the slanted sides
+    assert auto.edge_mode == "auto" and auto.edge_passes == 1
+    m = auto.metrics()
+    assert m["outside_pct"] < without["outside_pct"] and m["coverage_pct"] >= 99.0 and m["overlap_pct"] <= 3.0
+    assert slanted_plans[0].edge_mode == "fixed"
+    d = auto.to_dict()
+    assert d["params"]["edge_passes"] == 1 and d["params"]["edge_mode"] == "auto"
+
+
+def test_no_lap_where_the_field_is_square_to_the_swaths():
+    # a rectangle a whole number of swaths wide: plain swaths waste nothing, a lap adds turns
+    p = planner.plan(field_of(box(0, 0, 150, 40)), planner.params_for(None, swath_m=W))
+    assert p.edge_passes == 0
+    m = p.metrics()
+    assert m["coverage_pct"] >= 99.9 and m["outside_pct"] < 0.1 and m["overlap_pct"] < 0.1
+
+
+def test_laps_go_round_holes_and_buffers_on_the_tea_hill(samples):
+    (f,) = fields.load(samples / "tan-cuong-tea.geojson")
+    p = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=1))
+    laps = laps_of(p)
+    # the outer edge of each side of the stream and the house (with the pole's radius in it)
+    assert len(laps) >= 3
+    keep = f.keepout
+    hole = holes_of(f.boundary)
+    for lap in laps:
+        foot = feet([lap])
+        assert foot.intersection(keep).area < 1e-6
+        assert foot.intersection(hole).area < 1e-6
+        assert shapely.LineString(lap.coords).distance(keep) >= W / 2 - 1e-6
+    m = p.metrics()
+    assert m["no_spray_m2"] == 0 and m["coverage_pct"] >= 99.0 and m["outside_pct"] <= 0.1
+
+
+def test_part_too_narrow_for_a_lap_is_left_to_the_swaths():
+    # a 60 x 40 block with a 3.5 m wide, 50 m long arm: no lap fits in the arm
+    geom = shapely.union(box(0, 0, 60, 40), box(60, 18, 110, 21.5))
+    area = geom
+    h = edge_passes(area, W, 1)
+    arm = box(65, 18, 110, 21.5)
+    assert h.rest.intersection(arm).area > 0.9 * arm.area
+    p = planner.plan(field_of(geom), planner.params_for(None, swath_m=W, edge_passes=1))
+    sprayed = feet(p.swath_legs)
+    arm_world = shapely.affinity.translate(arm, X0, Y0)
+    assert sprayed.intersection(arm_world).area >= 0.95 * arm_world.area
+
+
+def test_sortie_breaks_inside_a_lap_resume_exactly():
+    f = slanted_field()
+    p = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=1, tank_l=1.5, tank_reserve_l=0.0))
+    lap_numbers = {l.swath for l in laps_of(p)}
+    split = [(a, b) for a, b in zip(p.sorties, p.sorties[1:]) if a.end.swath in lap_numbers]
+    assert split, "a 1.5 L tank runs dry on the ~330 m lap"
+    for a, b in split:
+        last = [l for l in a.legs if l.kind == "swath"][-1]
+        first = [l for l in b.legs if l.kind == "swath"][0]
+        assert first.swath == last.swath
+        assert np.allclose(first.start, last.end, atol=1e-9)
+        assert first.offset == pytest.approx(last.offset + last.length)
+    one = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=1, tank_l=50.0))
+    assert sum(l.length for l in p.swath_legs) == pytest.approx(sum(l.length for l in one.swath_legs), abs=1e-6)
+    assert p.metrics()["coverage_pct"] == pytest.approx(one.metrics()["coverage_pct"], abs=0.01)
+
+
+def test_lap_starts_at_the_point_nearest_the_drone():
+    ring = np.array([[0, 0], [100, 0], [100, 50], [0, 50], [0, 0]], dtype=float)
+    lap = start_lap_at(ring, np.array([40.0, -7.0]))
+    assert np.allclose(lap[0], [40, 0]) and np.allclose(lap[-1], [40, 0])
+    assert shapely.LineString(lap).length == pytest.approx(300.0)
+    assert shapely.Polygon(lap).equals(shapely.Polygon(ring))
+
+
+def test_filled_field_with_round_buffer_has_no_wedges():
+    # a flat-ended swath cannot reach into the wedges beside a round buffer; the lap can
+    pole = Zone(id="pole", kind="obstacle", geometry=Point(X0 + 50, Y0 + 30), buffer_m=6.0)
+    f = field_of(box(0, 0, 100, 60), zones=[pole])
+    lapped = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=1)).metrics()
+    plain = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=0)).metrics()
+    assert lapped["no_spray_m2"] == 0 and plain["no_spray_m2"] == 0
+    assert lapped["coverage_pct"] > plain["coverage_pct"]
+    assert lapped["coverage_pct"] >= 99.5

@@ -1,0 +1,92 @@
+"""Route order, safe transit lengths and the exact end-trim areas, against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import shapely
+
+import fields
+import planner
+from planner.geometry import holes_of
+from planner.route import _order_exact
+from planner.swaths import area_right_of, edges_by_item
+from planner.transit import TransitPlanner
+
+
+def _tour(order, hop, first, nv=4):
+    idx = [c * nv + v for c, v in order]
+    return first[idx[0]] + sum(hop[a, b] for a, b in zip(idx, idx[1:]))
+
+
+def test_cell_order_is_the_shortest_of_all_orders():
+    rng = np.random.default_rng(3)
+    n, nv = 5, 4
+    entries = rng.uniform(0, 200, (n * nv, 2))
+    exits = rng.uniform(0, 200, (n * nv, 2))
+    hop = np.hypot(*(exits[:, None, :] - entries[None, :, :]).transpose(2, 0, 1))
+    first = np.hypot(*(entries - [0.0, 0.0]).T)
+    got = _order_exact(hop, first, n, nv)
+    assert sorted(c for c, _ in got) == list(range(n))
+    best = min(
+        _tour(list(zip(perm, ways)), hop, first, nv)
+        for perm in itertools.permutations(range(n))
+        for ways in itertools.product(range(nv), repeat=n)
+    )
+    assert _tour(got, hop, first, nv) == pytest.approx(best)
+
+
+@pytest.fixture(scope="module")
+def tea():
+    (f,) = fields.load(fields.__path__[0] + "/samples/tan-cuong-tea.geojson")
+    return f
+
+
+def test_transit_lengths_match_the_paths_flown(tea):
+    forbidden = shapely.union_all([tea.keepout, holes_of(tea.boundary)])
+    t = TransitPlanner(tea.boundary, forbidden, 3.0)
+    x0, y0, x1, y1 = tea.sprayable.bounds
+    rng = np.random.default_rng(5)
+    pts = []
+    while len(pts) < 12:  # points in the field on both sides of the stream
+        p = rng.uniform([x0, y0], [x1, y1])
+        if tea.sprayable.buffer(-1.0).contains(shapely.Point(p)):
+            pts.append(p)
+    a, b = np.array(pts[:6]), np.array(pts[6:])
+    got = t.pair_lengths(a, b)
+    blocked = 0
+    for i in range(len(a)):
+        path = t.path(a[i], b[i])
+        assert got[i] == pytest.approx(shapely.LineString(path).length, rel=1e-9)
+        assert not shapely.LineString(path).intersects(forbidden.buffer(-0.01))
+        blocked += len(path) > 2
+    assert blocked >= 1  # some pairs had to go round the stream's buffer
+    m = t.lengths(a, b)
+    assert np.allclose(np.diag(m), got)
+
+
+def test_end_trim_areas_are_exact():
+    rng = np.random.default_rng(1)
+    geoms = np.array([
+        shapely.Polygon([(0, 0), (10, 2), (12, 8), (3, 9)]).difference(shapely.box(4, 3, 6, 5)),  # with a hole
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(3, 0, 5, 2)]),
+        shapely.Polygon([(0, 0), (0, 4), (6, 4), (6, 0)][::-1]),  # clockwise on input
+    ], dtype=object)
+    edges, owner = edges_by_item(geoms)
+    cuts = rng.uniform(-2, 13, (3, 7))
+    got = area_right_of(edges, owner, cuts)
+    want = shapely.area(shapely.intersection(geoms[:, None], shapely.box(cuts, -100, 100, 100)))
+    assert np.allclose(got, want, atol=1e-9)
+
+
+def test_route_visits_every_cell_once_and_legs_connect(tea):
+    p = planner.plan(tea, planner.params_for(None, swath_m=5.0))
+    numbers = [l.swath for l in p.route if l.kind == "swath"]
+    assert numbers == list(range(len(numbers)))
+    for a, b in zip(p.route, p.route[1:]):
+        assert np.allclose(a.end, b.start)
+    # nothing left between cells: no transit of the coverage route is longer than the field
+    x0, y0, x1, y1 = tea.boundary.bounds
+    assert max(l.length for l in p.route if l.kind == "transit") < 2 * np.hypot(x1 - x0, y1 - y0)
