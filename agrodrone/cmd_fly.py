@@ -22,6 +22,7 @@ from agrodrone.planfile import load_plan
 # The embedded simulator's "ground crew": writing these refills the tank and fits a charged
 # battery. A real drone has no such parameters; its operator is asked instead.
 SIM_REFILL_PARAMS = {"SIM_SPR_FILL": 1.0, "SIM_BATT_SWAP": 1.0}
+MAX_RESUMES = 3  # a sortie cut short this often (failsafe after failsafe) ends the job
 
 
 @dataclass
@@ -44,6 +45,7 @@ class FlyOptions:
     yes: bool = False
     timeout_s: float = 30.0
     position_timeout_s: float = 120.0
+    link_timeout_s: float = 5.0
     job_id: str | None = None
     tlog_path: Path | None = None
 
@@ -76,7 +78,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
     from rich.console import Console
 
-    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
+    from missions import BuildOptions, Vehicle, build_mission, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
     from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
 
@@ -89,7 +91,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     sorties = {s["index"]: s for s in plan["sorties"]}
     tank_l = opts.tank_l if opts.tank_l is not None else plan["params"].get("tank_l")
     limits = FlightLimits(wind_max_m_s=opts.wind_max_m_s, battery_min_pct=opts.battery_min_pct,
-                          position_timeout_s=opts.position_timeout_s)
+                          position_timeout_s=opts.position_timeout_s, link_timeout_s=opts.link_timeout_s)
     if ask is None:
         def ask(message: str) -> None:
             if opts.yes:
@@ -120,6 +122,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     try:
         _request_streams(vehicle)
         resume: int | None = None
+        retries = 0
         queue = list(numbers)
         while queue and not stop.is_set():
             k = queue[0]
@@ -133,30 +136,32 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
                 outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
                 break
             ask(f"Sortie {k}: go for take-off")
-            result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop,
+            result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop, limits=limits,
                                 on_tick=_progress(console, k, numbers[-1], ms, watch))
             outcome.sorties.append(result)
             console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
                           f"{watch.litres:.1f} L sprayed so far, battery "
                           f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
-            if result.link_lost:
-                outcome.stopped = (f"the link was lost during sortie {k}; the copter is down. Not re-arming on "
-                                   f"our own: check it, then run again with --from-sortie {k}")
-                break
             if stop.is_set():
                 outcome.stopped = f"stopped by the operator during sortie {k}"
                 break
+            if result.link_lost and not result.complete:
+                outcome.stopped = (f"the link was lost during sortie {k} and the sortie did not finish. Not "
+                                   f"re-arming on our own: check the copter, then run again with --from-sortie {k}")
+                break
             if result.complete:
                 queue.pop(0)
-                resume = None
+                resume, retries = None, 0
             else:
+                retries += 1
+                if retries > MAX_RESUMES:
+                    outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
+                    break
                 resume = result.resume_seq
             if queue:
                 next_volume = float(sorties[queue[0]]["volume_l"])
                 _ground_crew(link.vehicle, next_volume, ask, opts.yes)
         outcome.finished = not queue
-    except MissionError:
-        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -256,10 +261,12 @@ def print_record(console, rec: dict) -> None:
               help="raw telemetry log [default: next to the database]")
 @click.option("--position-timeout", default=120.0, show_default=True,
               help="seconds to wait for a position estimate after the vehicle boots")
+@click.option("--link-timeout", default=5.0, show_default=True,
+              help="seconds without a heartbeat before the link counts as lost")
 @click.option("--yes", is_flag=True, help="do not ask; between sorties refill a simulator automatically")
 def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, product, registration, tank_l,
                 wind_max, battery_min, pump_servo, enable_fence, first_sortie, job_id, tlog_path,
-                position_timeout, yes) -> int:
+                position_timeout, link_timeout, yes) -> int:
     """Fly a plan: pre-flight checks, upload, arm, AUTO, reloads, and the spray record.
 
     PLAN_DIR is the folder `agrodrone plan` wrote. Ctrl-C sends the copter home (RTL) and
@@ -274,7 +281,7 @@ def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, 
                       product=product, registration=registration, tank_l=tank_l, wind_max_m_s=wind_max,
                       battery_min_pct=battery_min, pump_servo=pump_servo, enable_fence=enable_fence,
                       first_sortie=first_sortie, yes=yes, job_id=job_id, tlog_path=tlog_path,
-                      position_timeout_s=position_timeout)
+                      position_timeout_s=position_timeout, link_timeout_s=link_timeout)
     outcome = fly_plan(opts, console)
     if outcome.record:
         print_record(console, outcome.record)

@@ -74,6 +74,7 @@ class Watch:
         self.fix_type = 0
         self.satellites = 0
         self.battery_pct: float | None = None
+        self.battery_at = 0.0  # monotonic wall time of the last battery state
         self.voltage_v: float | None = None
         self.wind_m_s: float | None = None
         self.wind_max_m_s = 0.0
@@ -123,11 +124,11 @@ class Watch:
             self.fix_type, self.satellites = m.fix_type, m.satellites_visible
         elif t == "SYS_STATUS":
             if m.battery_remaining >= 0:
-                self.battery_pct = float(m.battery_remaining)
+                self.battery_pct, self.battery_at = float(m.battery_remaining), time.monotonic()
             self.voltage_v = m.voltage_battery / 1000.0
         elif t == "BATTERY_STATUS":
             if m.battery_remaining >= 0:
-                self.battery_pct = float(m.battery_remaining)
+                self.battery_pct, self.battery_at = float(m.battery_remaining), time.monotonic()
         elif t == "WIND":
             self.wind_m_s = float(m.speed)
             if self.armed:
@@ -166,6 +167,7 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
     here arms the vehicle.
     """
     checks: list[Check] = []
+    started = time.monotonic()
 
     def add(name: str, ok: bool, detail: str) -> None:
         c = Check(name, ok, detail)
@@ -183,6 +185,8 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
                            f"position {lat:.6f}, {lon:.6f}")
     except MissionError as exc:
         add("gps", False, str(exc))
+    while watch.battery_at < started and time.monotonic() - started < limits.wind_wait_s:
+        time.sleep(0.05)  # a battery just swapped must be read again, not remembered
     if watch.battery_pct is None:
         add("battery", False, "no battery state received")
     else:
@@ -298,11 +302,9 @@ def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: in
         if on_tick:
             on_tick(watch)
         if not link.alive(watch, limits):
-            if not link_lost:
-                link_lost = True
-                reason = reason or "link lost"
+            link_lost = True  # the vehicle flies on by itself; a finished sortie still counts
             if time.monotonic() - watch.last_heartbeat > limits.link_giveup_s:
-                reason += f" for more than {limits.link_giveup_s:.0f} s"
+                reason = reason or f"link lost for more than {limits.link_giveup_s:.0f} s"
                 break
             time.sleep(poll_s)
             continue

@@ -29,6 +29,7 @@ class Simulator:
     def __init__(self, cfg: SimConfig) -> None:
         self.cfg = cfg
         self.sysid = 1
+        self.cut_until: float | None = None  # SimHandle.cut_link
         self.params = ParamStore(default_params(
             battery_mah=cfg.battery_mah, battery_cells=cfg.battery_cells, tank_l=cfg.tank_l,
             pump_max_l_min=cfg.pump_max_l_min, wind_m_s=cfg.wind_m_s, wind_dir_deg=cfg.wind_dir_deg,
@@ -180,6 +181,8 @@ class Simulator:
     def _link_cut(self) -> bool:
         f = self.cfg.faults
         t = self.copter.t
+        if self.cut_until is not None and t < self.cut_until:
+            return True
         return f.link_cut_at_s is not None and f.link_cut_at_s <= t < f.link_cut_at_s + f.link_cut_s
 
     # ------------------------------------------------------------------ sending
@@ -340,6 +343,11 @@ class SimHandle:
 
     def swap_battery(self) -> None:
         self.sim.call(lambda s: s.copter.swap_battery())
+
+    def cut_link(self, seconds: float) -> None:
+        """Silence the link both ways from now for `seconds` of simulated time (a radio
+        out of range at a moment a test picks, rather than at a fixed time)."""
+        self.sim.call(lambda s: setattr(s, "cut_until", s.copter.t + seconds))
 
     def stop(self) -> None:
         self.sim.stop()

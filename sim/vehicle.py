@@ -33,6 +33,7 @@ class Copter:
         self.cfg = cfg
         self.p = params
         self.stores = stores  # mission type -> items (mission: home placeholder at index 0)
+        self._leg: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.rng = random.Random(cfg.seed)
         lat, lon, alt = cfg.home
         self.origin_alt = alt
@@ -344,7 +345,9 @@ class Copter:
             self._rtl_phase = None
             self.descending = False
             self.disarm_on_land = False
+            start = self.target if self.target is not None and self.flying else (self.n, self.e)
             self.target = self._ne_of(item) if item.has_location else (self.n, self.e)
+            self._leg = (start, self.target)  # AC_WPNav tracks the line from the last waypoint
             self.target_alt = self._alt_of(item) if (item.z or item.has_location) else self.alt
             self._nav_hold_until = None
             self.outbox.append(("current",))
@@ -578,12 +581,13 @@ class Copter:
         if not self.armed:  # falling: no thrust
             vdn, vde = self.vn, self.ve
         elif self.target is not None:
-            dn = self.target[0] - self.n
-            de = self.target[1] - self.e
-            d = math.hypot(dn, de)
-            if d > 1e-6:
+            d = math.hypot(self.target[0] - self.n, self.target[1] - self.e)
+            cn, ce = self._carrot()
+            dn, de = cn - self.n, ce - self.e
+            dc = math.hypot(dn, de)
+            if d > 1e-6 and dc > 1e-6:
                 v = min(self.speed_m_s, math.sqrt(2.0 * acc * d), 1.5 * d)
-                vdn, vde = dn / d * v, de / d * v
+                vdn, vde = dn / dc * v, de / dc * v
             else:
                 vdn = vde = 0.0
         else:
@@ -636,6 +640,23 @@ class Copter:
             self.yaw_rate = step / dt
         else:
             self.yaw_rate = 0.0
+
+    def _carrot(self) -> tuple[float, float]:
+        """The point to steer at: ahead on the line from the last waypoint to the target,
+        so a copter that reached a waypoint off the line converges onto the next leg
+        (as AC_WPNav's position target moves along the track) instead of cutting across."""
+        leg = self._leg
+        if leg is None or leg[1] != self.target:
+            return self.target
+        (on, oe), (tn, te) = leg
+        sn, se = tn - on, te - oe
+        seg = math.hypot(sn, se)
+        if seg < 1e-6:
+            return self.target
+        un, ue = sn / seg, se / seg
+        along = min(max((self.n - on) * un + (self.e - oe) * ue, 0.0), seg)
+        ahead = min(seg, along + max(2.0, 0.5 * math.hypot(self.vn, self.ve)))
+        return on + un * ahead, oe + ue * ahead
 
     def _landing_and_disarm(self) -> None:
         if not self.armed:
