@@ -12,6 +12,9 @@ from pathlib import Path
 import click
 
 SAMPLE_FIELD = Path(__file__).resolve().parent.parent / "fields" / "samples" / "co-lung-rice-block.geojson"
+# Two 25 Ah 14S packs, as 30 L class spray drones carry: enough for a planned sortie, so the
+# demo shows reloads; tests/test_fly.py shows the low-battery failsafe and the resume.
+DEMO_BATTERY_MAH = 50_000
 SAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "telemetry" / "samples" / "registry"
 
 
@@ -55,6 +58,7 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     console.rule(f"3. Flying it in the simulator (x{speedup:g})")
     with start_sim(home=(reload_lat, reload_lon, 0.0), speedup=speedup, tank_l=float(plan["params"]["tank_l"]),
                    pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]), boot_delay_s=10.0,
+                   battery_cells=14, battery_mah=DEMO_BATTERY_MAH, max_wall_hz=200.0,
                    truth_path=str(out_dir / "truth.jsonl")) as sim:
         outcome = fly_plan(FlyOptions(plan_dir=plan_dir, url=sim.url, db_path=db_path, yes=True,
                                       operator="demo operator", product="Demo fungicide 25SC",

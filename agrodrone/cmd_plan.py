@@ -70,10 +70,16 @@ def _pick_field(path: str, field_id: str | None):
 
 def output_files(plan: Any) -> dict[str, str | bytes]:
     """Every file `agrodrone plan` writes, by name: the single place to add more outputs."""
+    from missions import mission_files
+
+    plan_json = plan.to_dict(created_by=f"agrodrone {__version__}")
     files: dict[str, str | bytes] = {
-        "plan.json": json.dumps(plan.to_dict(created_by=f"agrodrone {__version__}"), ensure_ascii=False, indent=1) + "\n",
+        "plan.json": json.dumps(plan_json, ensure_ascii=False, indent=1) + "\n",
         "plan.geojson": json.dumps(plan.to_geojson(), ensure_ascii=False) + "\n",
         "plan.png": plan.to_png(),
+        # what QGroundControl, Mission Planner and MAVProxy open: mission.plan/.waypoints for
+        # sortie 1, mission-s<k>.* for the later sorties
+        **mission_files(plan_json),
     }
     return files
 
@@ -103,7 +109,7 @@ def _summary(plan: Any, out_dir: Path) -> None:
     console.print(t)
     for w in plan.warnings:
         console.print(f"[yellow]note:[/yellow] {w}")
-    console.print(f"wrote plan.json, plan.geojson, plan.png to {out_dir}")
+    console.print(f"wrote plan.json, plan.geojson, plan.png and the mission files to {out_dir}")
 
 
 @click.command("plan")

@@ -35,6 +35,9 @@ def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> fl
     return 100.0 * dose_l_ha * swath_m * 0.006 / pump_max_l_min
 
 
+SWATH_END_RADIUS_CM = 50
+
+
 def vehicle_params(plan: dict, *, pump_servo: int = 9, fence: bool = False,
                    fence_alt_max_m: float = 30.0) -> dict[str, float]:
     """Parameter name -> value, in the order they must be set (SPRAY_ENABLE first:
@@ -56,6 +59,9 @@ def vehicle_params(plan: dict, *, pump_servo: int = 9, fence: bool = False,
         "SPRAY_PUMP_MIN": int(round(float(sprayer.get("pump_min_pct", 0)))),
         servo_function_param(pump_servo): PUMP_FUNCTION,
         "WPNAV_SPEED": round(speed * 100.0, 1),
+        # AP_Mission runs DO_SPRAYER when the waypoint is "reached", i.e. within this radius:
+        # the default 2 m leaves 2 m dry at each end of every swath, 50 cm leaves little.
+        "WPNAV_RADIUS": SWATH_END_RADIUS_CM,
     }
     if fence:
         out.update({"FENCE_ENABLE": 1, "FENCE_TYPE": 5, "FENCE_ACTION": 1,
