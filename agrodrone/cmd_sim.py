@@ -30,16 +30,18 @@ def _param(text: str) -> tuple[str, float]:
 @click.option("--listen", default="tcp:127.0.0.1:5760", show_default=True,
               help="TCP address ground stations connect to (port 0 picks a free one).")
 @click.option("--out", "udp_out", multiple=True, metavar="udp:HOST:PORT", help="Also send to this UDP address.")
-@click.option("--home", default="21.7046,105.7312,0", show_default=True, help="LAT,LON[,ALT] of the take-off point.")
+@click.option("--plan", "plan_dir", default=None, type=click.Path(), metavar="PLAN_DIR",
+              help="Take home, tank and pump from a plan folder (home = its reload point).")
+@click.option("--home", default=None, help="LAT,LON[,ALT] of the take-off point.  [default: 21.7046,105.7312,0]")
 @click.option("--speedup", type=float, default=1.0, show_default=True, help="Simulated seconds per wall second.")
-@click.option("--tank", "tank_l", type=float, default=10.0, show_default=True, help="Tank capacity, litres.")
-@click.option("--pump-max", "pump_max", type=float, default=2.4, show_default=True,
-              help="Pump flow at full output, L/min.")
+@click.option("--tank", "tank_l", type=float, default=None, help="Tank capacity, litres.  [default: 10]")
+@click.option("--pump-max", "pump_max", type=float, default=None, help="Pump flow at full output, L/min.  [default: 2.4]")
 @click.option("--wind", default="0,0", show_default=True, help="M_S,DIR: wind speed and the direction it comes from.")
 @click.option("--gusts", type=float, default=0.0, show_default=True, help="Gust strength (m/s, seeded).")
 @click.option("--boot-delay", type=float, default=20.0, show_default=True,
               help="Simulated seconds without a position estimate after boot.")
 @click.option("--battery-mah", type=float, default=22000.0, show_default=True)
+@click.option("--battery-cells", type=int, default=12, show_default=True)
 @click.option("--loss", type=float, default=0.0, show_default=True, help="Probability a MAVLink frame is lost.")
 @click.option("--duplicate", type=float, default=0.0, help="Probability a frame is sent twice.")
 @click.option("--reorder", type=float, default=0.0, help="Probability a frame is held behind the next.")
@@ -51,14 +53,25 @@ def _param(text: str) -> tuple[str, float]:
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False), default=None,
               help="Write the ground truth (JSON lines) to this file.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter at boot.")
-def sim_command(listen, udp_out, home, speedup, tank_l, pump_max, wind, gusts, boot_delay, battery_mah, loss,
-                duplicate, reorder, latency, link_cut, gps_loss, battery_failure, seed, truth_path, params) -> None:
+def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind, gusts, boot_delay, battery_mah,
+                battery_cells, loss, duplicate, reorder, latency, link_cut, gps_loss, battery_failure, seed, truth_path,
+                params) -> None:
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
+    if plan_dir is not None:
+        from agrodrone.planfile import load_plan
+
+        plan = load_plan(plan_dir)
+        home = home or f"{plan['reload']['lat']},{plan['reload']['lon']},0"
+        tank_l = tank_l if tank_l is not None else float(plan["params"]["tank_l"])
+        pump_max = pump_max if pump_max is not None else float(plan["sprayer"]["pump_max_l_min"])
+    home = home or "21.7046,105.7312,0"
+    tank_l = 10.0 if tank_l is None else tank_l
+    pump_max = 2.4 if pump_max is None else pump_max
     wind_m_s, wind_dir = parse_wind(wind)
     settings = dict(
         listen=listen, udp_out=tuple(udp_out), home=parse_home(home), speedup=speedup, tank_l=tank_l,
         pump_max_l_min=pump_max, wind_m_s=wind_m_s, wind_dir_deg=wind_dir, gust_m_s=gusts,
-        boot_delay_s=boot_delay, battery_mah=battery_mah, seed=seed, truth_path=truth_path,
+        boot_delay_s=boot_delay, battery_mah=battery_mah, battery_cells=battery_cells, seed=seed, truth_path=truth_path,
         params=tuple(_param(p) for p in params), loss=loss, duplicate=duplicate, reorder=reorder,
         latency_s=latency, battery_failure_at_s=battery_failure)
     if link_cut:
