@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(PY) bench/upload_bench.py
 	$(PY) bench/ingest_bench.py
 	$(PY) bench/report_bench.py
+	$(PY) bench/sim_bench.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

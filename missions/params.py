@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import struct
-import time
 from typing import TYPE_CHECKING, Any
 
 from missions.dialect import mavlink
 from missions.errors import MissionError
+from missions.retry import answers
 from missions.sprayer import param_type
 
 if TYPE_CHECKING:
@@ -33,26 +33,11 @@ def _name_of(m: Any) -> str:
 
 
 def _exchange(v: "Vehicle", name: str, request: Any, step: str) -> Any:
+    timeout = v.policy.step_timeout_s
     with v.inbox(["PARAM_VALUE"], match=lambda m: _name_of(m) == name) as box:
-        v.send(request)
-        start = sent_at = time.monotonic()
-        resent, tries = False, 0
-        timeout = v.policy.step_timeout_s
-        while True:
-            now = time.monotonic()
-            if now - start >= timeout:
-                raise MissionError(f"{step}: no PARAM_VALUE within {timeout:.1f} s "
-                                   "(is the parameter known to this firmware?)")
-            m = box.get(min(v.rtt.rto_for(tries) - (now - sent_at), timeout - (now - start)))
-            if m is None:
-                if time.monotonic() - sent_at >= v.rtt.rto_for(tries):
-                    v.send(request)
-                    v.stats["resends"] += 1
-                    tries += 1
-                    sent_at, resent = time.monotonic(), True
-                continue
-            if not resent:
-                v.rtt.sample(time.monotonic() - sent_at)
+        for m in answers(v, box, request, timeout_s=timeout,
+                         silence=lambda _: f"{step}: no PARAM_VALUE within {timeout:.1f} s "
+                                           "(is the parameter known to this firmware?)"):
             return m
 
 

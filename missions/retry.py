@@ -12,7 +12,15 @@ answer) that gets no answer at all for that long fails, naming the step.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from missions.errors import MissionError
+
+if TYPE_CHECKING:
+    from missions.link import Inbox, Vehicle
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,33 @@ class RttEstimator:
     def rto_for(self, resends: int) -> float:
         """Resend timeout after `resends` unanswered sends of the same exchange."""
         return min(self.policy.rto_max_s, self.rto * 1.3 ** min(resends, 30))
+
+
+def answers(v: "Vehicle", box: "Inbox", request: Any, *, timeout_s: float,
+            silence: Callable[[int], str]) -> Iterator[Any]:
+    """Send `request`, resend it on the round-trip timer, and yield what comes back.
+
+    The caller returns (or breaks) once an answer satisfies it; nothing satisfying for
+    `timeout_s` raises MissionError(silence(resends)), naming the step. The first answer
+    to a request that was never resent is a round-trip sample (Karn's rule).
+    """
+    v.send(request)
+    start = sent_at = time.monotonic()
+    tries = 0
+    sampled = False
+    while True:
+        now = time.monotonic()
+        if now - start >= timeout_s:
+            raise MissionError(silence(tries))
+        m = box.get(min(v.rtt.rto_for(tries) - (now - sent_at), timeout_s - (now - start)))
+        if m is None:
+            if time.monotonic() - sent_at >= v.rtt.rto_for(tries):
+                v.send(request)
+                v.stats["resends"] += 1
+                tries += 1
+                sent_at = time.monotonic()
+            continue
+        if not tries and not sampled:
+            v.rtt.sample(time.monotonic() - sent_at)
+            sampled = True
+        yield m

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from missions.dialect import enum_name, mavlink, mission_type_id, mission_type_name
 from missions.errors import MissionError
 from missions.items import MissionItem, compare
+from missions.retry import answers
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
@@ -207,26 +208,11 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
 
         # MISSION_REQUEST_LIST -> MISSION_COUNT
         request = mavlink.MAVLink_mission_request_list_message(ts, tc, mt)
-        v.send(request)
-        start = sent_at = time.monotonic()
-        tries = 0
-        while True:
-            now = time.monotonic()
-            if now - start >= policy.step_timeout_s:
-                raise MissionError(f"{name} download timed out after {policy.step_timeout_s:.1f} s: "
-                                   f"MISSION_REQUEST_LIST: no MISSION_COUNT ({tries} resends)")
-            m = box.get(min(v.rtt.rto_for(tries) - (now - sent_at), policy.step_timeout_s - (now - start)))
-            if m is None:
-                if time.monotonic() - sent_at >= v.rtt.rto_for(tries):
-                    v.send(request)
-                    v.stats["resends"] += 1
-                    tries += 1
-                    sent_at = time.monotonic()
-                continue
+        for m in answers(v, box, request, timeout_s=policy.step_timeout_s,
+                         silence=lambda n: f"{name} download timed out after {policy.step_timeout_s:.1f} s: "
+                                           f"MISSION_REQUEST_LIST: no MISSION_COUNT ({n} resends)"):
             refused(m, "MISSION_REQUEST_LIST")
             if m.get_type() == "MISSION_COUNT":
-                if not tries:
-                    v.rtt.sample(time.monotonic() - sent_at)
                 count = m.count
                 break
 
@@ -275,22 +261,9 @@ def clear(v: "Vehicle", mission_type: str | int = "mission") -> None:
     policy = v.policy
     request = mavlink.MAVLink_mission_clear_all_message(v.target_system, v.target_component, mt)
     with v.inbox(["MISSION_ACK"], match=_ours(mt)) as box:
-        v.send(request)
-        start = sent_at = time.monotonic()
-        tries = 0
-        while True:
-            now = time.monotonic()
-            if now - start >= policy.step_timeout_s:
-                raise MissionError(f"{name} clear timed out after {policy.step_timeout_s:.1f} s: "
-                                   f"MISSION_CLEAR_ALL: no MISSION_ACK ({tries} resends)")
-            m = box.get(min(v.rtt.rto_for(tries) - (now - sent_at), policy.step_timeout_s - (now - start)))
-            if m is None:
-                if time.monotonic() - sent_at >= v.rtt.rto_for(tries):
-                    v.send(request)
-                    v.stats["resends"] += 1
-                    tries += 1
-                    sent_at = time.monotonic()
-                continue
+        for m in answers(v, box, request, timeout_s=policy.step_timeout_s,
+                         silence=lambda n: f"{name} clear timed out after {policy.step_timeout_s:.1f} s: "
+                                           f"MISSION_CLEAR_ALL: no MISSION_ACK ({n} resends)"):
             if m.type == mavlink.MAV_MISSION_ACCEPTED:
                 return
             raise MissionError(f"{name} clear refused: {explain_ack(m.type)}")

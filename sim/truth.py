@@ -46,6 +46,27 @@ class Truth:
     def spraying(self) -> list[TruthSample]:
         return [s for s in self.samples if s.flow_l_min > 0]
 
+    def sprayed_area_m2(self, swath_m: float) -> float:
+        """The area liquid really reached: the true track while it flowed, buffered by half
+        the swath with flat ends (the same footprint a spray record assumes), in UTM metres.
+        Samples are taken at every pump switch, so each run starts and ends where it did."""
+        import shapely
+
+        from fields import LocalFrame
+
+        runs: list[list[tuple[float, float]]] = [[]]
+        for s in self.samples:
+            if s.flow_l_min > 0:
+                runs[-1].append((s.lon, s.lat))
+            elif runs[-1]:
+                runs.append([])
+        runs = [r for r in runs if len(r) > 1]
+        if not runs:
+            return 0.0
+        frame = LocalFrame.for_lonlat(*runs[0][0])
+        lines = [frame.geom_to_local(shapely.LineString(r)) for r in runs]
+        return float(shapely.union_all(shapely.buffer(lines, swath_m / 2, cap_style="flat")).area)
+
 
 class TruthRecorder:
     """Samples at `hz` of simulated time and at every pump on/off, optionally as JSON lines.

@@ -70,7 +70,7 @@ class ScriptedVehicle:
         self.mav.robust_parsing = True
         self.lists = {0: _List(), 1: _List(), 2: _List()}
         self.params: dict[str, float] = {"SPRAY_ENABLE": 0, "SPRAY_PUMP_RATE": 10, "SPRAY_SPEED_MIN": 100,
-                                         "SPRAY_PUMP_MIN": 0, "SERVO9_FUNCTION": 0, "WPNAV_SPEED": 1000,
+                                         "SPRAY_PUMP_MIN": 0, "SERVO9_FUNCTION": 0, "WPNAV_SPEED": 1000, "WPNAV_RADIUS": 200,
                                          "FENCE_ENABLE": 0, "FENCE_TYPE": 7, "FENCE_ACTION": 1,
                                          "FENCE_ALT_MAX": 100}
         if known_params:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sim import read_truth
+
 
 def test_demo_flies_the_rice_block_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
@@ -20,12 +22,19 @@ def test_demo_flies_the_rice_block_and_reports(tmp_path: Path) -> None:
     assert list(out.glob("agrodrone-*.tlog"))
     plan = json.loads((out / "plan" / "plan.json").read_text(encoding="utf-8"))
     with sqlite3.connect(out / "agrodrone.db") as db:
-        sorties, volume, coverage, no_spray = db.execute(
-            "SELECT sorties, volume_l, coverage_pct, no_spray_m2 FROM spray_records").fetchone()
+        sorties, volume, coverage, no_spray, area_m2, dose = db.execute(
+            "SELECT sorties, volume_l, coverage_pct, no_spray_m2, area_m2, achieved_dose_l_ha "
+            "FROM spray_records").fetchone()
     assert sorties == len(plan["sorties"]) > 1, "every sortie flown, with reloads between"
-    truth = [json.loads(line) for line in (out / "truth.jsonl").read_text().splitlines()]
-    sprayed = max(r["sprayed_l"] for r in truth if "sprayed_l" in r)
+    truth = read_truth(str(out / "truth.jsonl"))
+    sprayed = truth.sprayed_l
     assert abs(volume - sprayed) <= 0.02 * sprayed
+    # the area the simulator really sprayed: its own track while the pump ran, buffered by
+    # half the swath (independent of the MAVLink telemetry the record was built from)
+    true_area = truth.sprayed_area_m2(plan["params"]["swath_m"])
+    assert abs(area_m2 - true_area) <= 0.02 * true_area
+    true_dose = sprayed / (true_area / 10_000)
+    assert abs(dose - true_dose) <= 0.03 * true_dose
     assert coverage > 95.0
     assert no_spray < 0.01 * plan["field"]["sprayable_ha"] * 10_000
     html = (out / "report" / "report.html").read_text(encoding="utf-8")
@@ -33,3 +42,4 @@ def test_demo_flies_the_rice_block_and_reports(tmp_path: Path) -> None:
     # the closing lines tell the operator where everything is
     for label in ("plan picture", "mission files", "database", "raw telemetry", "report"):
         assert label in proc.stdout
+

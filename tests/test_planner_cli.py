@@ -39,9 +39,13 @@ def samples_dir():
     return Path(__file__).resolve().parent.parent / "fields" / "samples"
 
 
-def test_plan_writes_json_geojson_png(rice_plan):
+def test_plan_writes_json_geojson_png_and_mission_files(rice_plan):
     names = sorted(p.name for p in rice_plan.iterdir())
-    assert names == ["plan.geojson", "plan.json", "plan.png"]
+    plan = json.loads((rice_plan / "plan.json").read_text(encoding="utf-8"))
+    missions = ["mission.plan", "mission.waypoints"] + [
+        f"mission-s{s['index']}.{ext}" for s in plan["sorties"][1:] for ext in ("plan", "waypoints")]
+    assert names == sorted(["plan.geojson", "plan.json", "plan.png", *missions])
+    assert (rice_plan / "mission.waypoints").read_text().startswith("QGC WPL 110")
     assert (rice_plan / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

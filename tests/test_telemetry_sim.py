@@ -7,36 +7,15 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import pytest
-import shapely
 
-sim = pytest.importorskip("sim")
-missions = pytest.importorskip("missions")
-
-from fields.frame import LocalFrame  # noqa: E402
-from telemetry import Recorder, create_record, open_db, run_logger  # noqa: E402
-from telemetry_support import LAT0, LON0, rect_plan  # noqa: E402
+import missions
+import sim
+from telemetry import Recorder, create_record, open_db, run_logger
+from telemetry_support import LAT0, LON0, rect_plan
 
 SPEEDUP = 20
 SWATH = 5.0
-
-
-def _truth_area(truth, swath: float) -> float:
-    """The ground-truth sprayed area: the true track while liquid flowed, buffered like the record."""
-    frame = LocalFrame.for_lonlat(LON0, LAT0)
-    runs, cur = [], []
-    for s in truth.samples:
-        if s.flow_l_min > 0:
-            cur.append(frame.to_local(s.lon, s.lat))
-        elif cur:
-            runs.append(cur)
-            cur = []
-    if cur:
-        runs.append(cur)
-    lines = [shapely.LineString(r) for r in runs if len(r) > 1]
-    return float(shapely.union_all(shapely.buffer(np.array(lines, dtype=object), swath / 2,
-                                                  cap_style="flat")).area)
 
 
 @pytest.mark.slow
@@ -80,7 +59,7 @@ def test_flown_field_matches_simulator_truth(tmp_path):
     assert truth.sprayed_l > 0
     db = open_db(tmp_path / "t.db")
     record = create_record(db, plan)
-    area_truth = _truth_area(truth, SWATH)
+    area_truth = truth.sprayed_area_m2(SWATH)
     print(f"record: {record['area_m2']} m2, {record['volume_l']} L, {record['achieved_dose_l_ha']} L/ha, "
           f"coverage {record['coverage_pct']} %; truth: {area_truth:.1f} m2, {truth.sprayed_l:.3f} L")
     assert area_truth == pytest.approx(4 * 80 * SWATH, rel=0.1)  # the whole field was flown
