@@ -78,7 +78,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
     from rich.console import Console
 
-    from missions import BuildOptions, Vehicle, build_mission, sortie_numbers
+    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
     from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
 
@@ -119,49 +119,55 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     link = LinkKeeper(vehicle, opts.url, [recorder.handle, watch])
     if previous is not None:
         signal.signal(signal.SIGINT, on_sigint)
+    options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
+    resume: int | None = None
+    retries = 0
+    queue = list(numbers)
     try:
-        _request_streams(vehicle)
-        resume: int | None = None
-        retries = 0
-        queue = list(numbers)
-        while queue and not stop.is_set():
-            k = queue[0]
-            ms = build_mission(plan, k, BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence))
-            volume = float(sorties[k]["volume_l"])
-            console.rule(f"Sortie {k} of {numbers[-1]}" + (f" (resuming at item {resume})" if resume else ""))
-            checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=volume, limits=limits)
-            _print_checks(console, checks)
-            failed = [c for c in checks if not c.ok]
-            if failed:
-                outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
-                break
-            ask(f"Sortie {k}: go for take-off")
-            result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop, limits=limits,
-                                on_tick=_progress(console, k, numbers[-1], ms, watch))
-            outcome.sorties.append(result)
-            console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
-                          f"{watch.litres:.1f} L sprayed so far, battery "
-                          f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
-            if stop.is_set():
-                outcome.stopped = f"stopped by the operator during sortie {k}"
-                break
-            if result.link_lost and not result.complete:
-                outcome.stopped = (f"the link was lost during sortie {k} and the sortie did not finish. Not "
-                                   f"re-arming on our own: check the copter, then run again with --from-sortie {k}")
-                break
-            if result.complete:
-                queue.pop(0)
-                resume, retries = None, 0
-            else:
-                retries += 1
-                if retries > MAX_RESUMES:
-                    outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
+        try:
+            _request_streams(vehicle)
+            while queue and not stop.is_set():
+                k = queue[0]
+                ms = build_mission(plan, k, options)
+                volume = float(sorties[k]["volume_l"])
+                console.rule(f"Sortie {k} of {numbers[-1]}" + (f" (resuming at item {resume})" if resume else ""))
+                checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=volume, limits=limits)
+                _print_checks(console, checks)
+                failed = [c for c in checks if not c.ok]
+                if failed:
+                    outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
                     break
-                resume = result.resume_seq
-            if queue:
-                next_volume = float(sorties[queue[0]]["volume_l"])
-                _ground_crew(link.vehicle, next_volume, ask, opts.yes)
-        outcome.finished = not queue
+                ask(f"Sortie {k}: go for take-off")
+                result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop, limits=limits,
+                                    on_tick=_progress(console, k, numbers[-1], ms, watch))
+                outcome.sorties.append(result)
+                console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
+                              f"{watch.litres:.1f} L sprayed so far, battery "
+                              f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
+                if stop.is_set():
+                    outcome.stopped = f"stopped by the operator during sortie {k}"
+                    break
+                if result.link_lost and not result.complete:
+                    outcome.stopped = (f"the link was lost during sortie {k} and the sortie did not finish. "
+                                       "Not re-arming on our own: check the copter, then run again with "
+                                       f"--from-sortie {k}")
+                    break
+                if result.complete:
+                    queue.pop(0)
+                    resume, retries = None, 0
+                else:
+                    retries += 1
+                    if retries > MAX_RESUMES:
+                        outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
+                        break
+                    resume = result.resume_seq
+                if queue:
+                    next_volume = float(sorties[queue[0]]["volume_l"])
+                    _ground_crew(link.vehicle, next_volume, ask, opts.yes)
+        except (MissionError, click.exceptions.Abort) as exc:
+            # what was flown before this still gets its record below
+            outcome.stopped = str(exc) or "aborted by the operator"
+        outcome.finished = not queue and not outcome.stopped
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -101,6 +101,17 @@ class MissionTransfers:
     def _mission_type(msg) -> int:
         return int(getattr(msg, "mission_type", 0) or 0)
 
+    def _supported_type(self, peer: "Peer", msg) -> int | None:
+        """The mission type a request for us names, or None (after refusing an unknown one
+        with MAV_MISSION_UNSUPPORTED, as ArduPilot does)."""
+        if not self._for_us(msg):
+            return None
+        mtype = self._mission_type(msg)
+        if mtype not in _TYPES:
+            self._ack(peer, msg.get_srcSystem(), msg.get_srcComponent(), mavlink.MAV_MISSION_UNSUPPORTED, mtype)
+            return None
+        return mtype
+
     def _for_us(self, msg) -> bool:
         ts = getattr(msg, "target_system", 0)
         return ts in (0, self.sim.sysid)
@@ -122,13 +133,10 @@ class MissionTransfers:
 
     # ------------------------------------------------------------------ upload
     def _on_mission_count(self, peer: "Peer", msg) -> None:
-        if not self._for_us(msg):
+        mtype = self._supported_type(peer, msg)
+        if mtype is None:
             return
-        mtype = self._mission_type(msg)
         sysid, compid = msg.get_srcSystem(), msg.get_srcComponent()
-        if mtype not in _TYPES:
-            self._ack(peer, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mtype)
-            return
         if self.upload is not None and self.upload.peer is not peer:
             self._ack(peer, sysid, compid, mavlink.MAV_MISSION_DENIED, mtype)
             return
@@ -190,11 +198,8 @@ class MissionTransfers:
 
     # ------------------------------------------------------------------ download
     def _on_mission_request_list(self, peer: "Peer", msg) -> None:
-        if not self._for_us(msg):
-            return
-        mtype = self._mission_type(msg)
-        if mtype not in _TYPES:
-            self._ack(peer, msg.get_srcSystem(), msg.get_srcComponent(), mavlink.MAV_MISSION_UNSUPPORTED, mtype)
+        mtype = self._supported_type(peer, msg)
+        if mtype is None:
             return
         count = len(self._stored(mtype))
         self._send(peer, _B.mission_count_encode(msg.get_srcSystem(), msg.get_srcComponent(), count, mtype))
@@ -208,13 +213,10 @@ class MissionTransfers:
         self._send_item(peer, msg, as_int=False)
 
     def _send_item(self, peer: "Peer", msg, *, as_int: bool) -> None:
-        if not self._for_us(msg):
+        mtype = self._supported_type(peer, msg)
+        if mtype is None:
             return
-        mtype = self._mission_type(msg)
         sysid, compid = msg.get_srcSystem(), msg.get_srcComponent()
-        if mtype not in _TYPES:
-            self._ack(peer, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mtype)
-            return
         items = self._stored(mtype)
         if not 0 <= msg.seq < len(items):
             self._ack(peer, sysid, compid, mavlink.MAV_MISSION_INVALID_SEQUENCE, mtype)
