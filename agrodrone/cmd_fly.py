@@ -78,7 +78,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
     from rich.console import Console
 
-    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
+    from missions import BuildOptions, MissionError, Vehicle, build_mission, resume_plan, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
     from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
 
@@ -88,7 +88,6 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     if opts.first_sortie not in numbers:
         raise UserError(f"--from-sortie {opts.first_sortie}: the plan has sorties {numbers[0]}..{numbers[-1]}")
     numbers = [n for n in numbers if n >= opts.first_sortie]
-    sorties = {s["index"]: s for s in plan["sorties"]}
     tank_l = opts.tank_l if opts.tank_l is not None else plan["params"].get("tank_l")
     limits = FlightLimits(wind_max_m_s=opts.wind_max_m_s, battery_min_pct=opts.battery_min_pct,
                           position_timeout_s=opts.position_timeout_s, link_timeout_s=opts.link_timeout_s)
@@ -120,7 +119,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     if previous is not None:
         signal.signal(signal.SIGINT, on_sigint)
     options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
-    resume: int | None = None
+    flying = plan  # the plan being flown: a resumed copy after a sortie was cut short
     retries = 0
     queue = list(numbers)
     try:
@@ -128,9 +127,9 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
             _request_streams(vehicle)
             while queue and not stop.is_set():
                 k = queue[0]
-                ms = build_mission(plan, k, options)
-                volume = float(sorties[k]["volume_l"])
-                console.rule(f"Sortie {k} of {numbers[-1]}" + (f" (resuming at item {resume})" if resume else ""))
+                ms = build_mission(flying, k, options)
+                volume = _sortie_volume(flying, k)
+                console.rule(f"Sortie {k} of {numbers[-1]}" + (" (resuming where spraying stopped)" if retries else ""))
                 checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=volume, limits=limits)
                 _print_checks(console, checks)
                 failed = [c for c in checks if not c.ok]
@@ -138,7 +137,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
                     outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
                     break
                 ask(f"Sortie {k}: go for take-off")
-                result = fly_sortie(link, watch, ms, resume_seq=resume, stop=stop, limits=limits,
+                result = fly_sortie(link, watch, ms, stop=stop, limits=limits,
                                     on_tick=_progress(console, k, numbers[-1], ms, watch))
                 outcome.sorties.append(result)
                 console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
@@ -152,18 +151,17 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
                                        "Not re-arming on our own: check the copter, then run again with "
                                        f"--from-sortie {k}")
                     break
-                if result.complete:
+                if result.complete or result.resume_leg is None:  # nothing left to spray in it
                     queue.pop(0)
-                    resume, retries = None, 0
+                    flying, retries = plan, 0
                 else:
                     retries += 1
                     if retries > MAX_RESUMES:
                         outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
                         break
-                    resume = result.resume_seq
+                    flying = resume_plan(flying, k, result.resume_leg, result.breakpoint)
                 if queue:
-                    next_volume = float(sorties[queue[0]]["volume_l"])
-                    _ground_crew(link.vehicle, next_volume, ask, opts.yes)
+                    _ground_crew(link.vehicle, _sortie_volume(flying, queue[0]), ask, opts.yes)
         except (MissionError, click.exceptions.Abort) as exc:
             # what was flown before this still gets its record below
             outcome.stopped = str(exc) or "aborted by the operator"
@@ -185,6 +183,10 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
             registration=opts.registration, pump_servo=opts.pump_servo,
             notes=outcome.stopped or None)
     return outcome
+
+
+def _sortie_volume(plan: dict, k: int) -> float:
+    return float(next(s for s in plan["sorties"] if s["index"] == k)["volume_l"])
 
 
 def _request_streams(vehicle) -> None:

@@ -83,6 +83,7 @@ class Watch:
         self.pump_pwm = 0
         self.litres = 0.0
         self.sprayed_m = 0.0
+        self.last_spray: tuple[float, float] | None = None  # (lon, lat) last seen with the pump on
         self.statustext: deque[str] = deque(maxlen=20)
         self._servo_t_us: int | None = None
         self._pos: tuple[float, float, int] | None = None
@@ -99,6 +100,7 @@ class Watch:
     def reset_sortie(self) -> None:
         self.last_reached = -1
         self.mission_seq = 0
+        self.last_spray = None
 
     def __call__(self, m: Any) -> None:
         t = m.get_type()
@@ -117,8 +119,10 @@ class Watch:
             self.lat, self.lon = m.lat / 1e7, m.lon / 1e7
             self.rel_alt_m = m.relative_alt / 1000.0
             self.groundspeed_m_s = math.hypot(m.vx, m.vy) / 100.0
-            if self._pos is not None and self.pump_fraction > 0:
-                self.sprayed_m += _distance_m(self._pos[:2], (self.lat, self.lon))
+            if self.pump_fraction > 0:
+                if self._pos is not None:
+                    self.sprayed_m += _distance_m(self._pos[:2], (self.lat, self.lon))
+                self.last_spray = (self.lon, self.lat)
             self._pos = (self.lat, self.lon, m.time_boot_ms)
         elif t == "GPS_RAW_INT":
             self.fix_type, self.satellites = m.fix_type, m.satellites_visible
@@ -239,7 +243,9 @@ class SortieResult:
     complete: bool
     reason: str = ""  # why it ended early ("" when complete)
     last_reached: int = -1
-    resume_seq: int | None = None  # where to resume when not complete
+    resume_seq: int | None = None  # where to resume with DO_SET_MISSION_CURRENT when not complete
+    resume_leg: int | None = None  # the sortie leg (a swath) that was cut short ...
+    breakpoint: tuple[float, float] | None = None  # ... and where its spraying stopped (lon, lat)
     link_lost: bool = False
     statustext: list[str] = field(default_factory=list)
 
@@ -333,7 +339,13 @@ def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: in
             raise MissionError(f"no take-off within {limits.takeoff_timeout_s:.0f} s of arming")
         time.sleep(poll_s)
     complete = watch.last_reached >= last_swath_end and not reason
-    return SortieResult(
-        sortie=ms.sortie, complete=complete, reason=reason, last_reached=watch.last_reached,
-        resume_seq=None if complete else ms.resume_seq(watch.last_reached), link_lost=link_lost,
-        statustext=list(watch.statustext))
+    result = SortieResult(sortie=ms.sortie, complete=complete, reason=reason, last_reached=watch.last_reached,
+                          link_lost=link_lost, statustext=list(watch.statustext))
+    if not complete:
+        result.resume_seq = ms.resume_seq(watch.last_reached)
+        cut = next((s for s in ms.swaths if watch.last_reached < s.end_seq), None)
+        if cut is not None:
+            result.resume_leg = cut.leg
+            if watch.last_reached >= cut.start_seq:  # stopped inside this swath
+                result.breakpoint = watch.last_spray
+    return result

@@ -103,11 +103,14 @@ def test_failsafe_rtl_mid_sortie_resumes_after_a_battery_swap(paddy_plan: Path, 
     assert outcome.finished, outcome.stopped
     cut = [r for r in outcome.sorties if not r.complete]
     assert cut and "RTL" in cut[0].reason
-    assert cut[0].resume_seq is not None
+    assert cut[0].breakpoint is not None, "it stopped inside a swath"
     assert [r.sortie for r in outcome.sorties if r.complete] == [1, 2]
     rec = outcome.record
     assert rec is not None and rec["coverage_pct"] > 95.0
     assert rec["volume_l"] == pytest.approx(truth.sprayed_l, rel=0.02)
+    # resumed where the pump stopped, not at the swath's start: nothing sprayed twice
+    plan = json.loads((paddy_plan / "plan.json").read_text(encoding="utf-8"))
+    assert truth.sprayed_l <= 1.02 * sum(s["volume_l"] for s in plan["sorties"])
 
 
 def test_ctrl_c_sends_the_copter_home_and_keeps_the_log(paddy_plan: Path, tmp_path: Path) -> None:

@@ -190,3 +190,42 @@ def test_real_planned_sample_field(samples):
         assert inc.contains(pts)
     assert total_swaths > 0
     assert "mission.plan" in missions.mission_files(plan)
+
+
+def test_resume_plan_starts_spraying_exactly_where_it_stopped():
+    from missions_plans import ll
+
+    plan = make_plan(swaths_per_sortie=3, sorties=2)
+    legs = plan["sorties"][0]["legs"]
+    swath = legs[3]  # the second swath of sortie 1, flown from north to south
+    (x0, y0), (x1, y1) = swath["coords"]
+    # the pump stopped 30 m into it, the last position logged half a metre off the line
+    stop = ll(22.5 + 5 + 0.5, 25 + 80 - 30)
+    resumed = missions.resume_plan(plan, 1, 3, tuple(stop))
+    new_legs = resumed["sorties"][0]["legs"]
+    assert new_legs[0]["kind"] == "transit"
+    assert new_legs[0]["coords"][0] == [plan["reload"]["lon"], plan["reload"]["lat"]]
+    part = new_legs[1]
+    assert part["kind"] == "swath" and part["coords"][-1] == [x1, y1]
+    assert part["coords"][0] == new_legs[0]["coords"][-1]
+    assert part["length_m"] == pytest.approx(50.0, abs=0.2)
+    assert part["volume_l"] == pytest.approx(0.6 * 50 / 80, rel=0.01)
+    assert new_legs[2:] == legs[4:], "the rest of the sortie is unchanged"
+    assert resumed["sorties"][0]["volume_l"] == pytest.approx(0.6 * 50 / 80 + 0.6, rel=0.01)
+    assert plan["sorties"][0]["legs"][3] == swath, "the original plan is not touched"
+    # the mission: take off, fly to the breakpoint with the pump off, spray the rest
+    ms = missions.build_mission(resumed, 1)
+    on = [(a, b) for a, b, pump in pump_segments(ms.mission) if pump]
+    first_on = ms.mission[on[0][0]]
+    assert (first_on.x, first_on.y) == (deg_to_e7(part["coords"][0][1]), deg_to_e7(part["coords"][0][0]))
+    assert len(ms.swaths) == 2
+
+
+def test_resume_plan_after_a_finished_swath_goes_on_with_the_next_leg():
+    plan = make_plan(swaths_per_sortie=3, sorties=2)
+    legs = plan["sorties"][0]["legs"]
+    end = tuple(legs[3]["coords"][-1])
+    resumed = missions.resume_plan(plan, 1, 3, end)
+    assert resumed["sorties"][0]["legs"][1:] == legs[4:]
+    with pytest.raises(missions.MissionError, match="not a swath"):
+        missions.resume_plan(plan, 1, 2, None)
