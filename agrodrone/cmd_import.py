@@ -16,11 +16,20 @@ import click
 def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone: str | None, as_json: bool) -> None:
     """Import tlogs; corrupt bytes are skipped and counted, a repeated file adds nothing."""
     from dataclasses import asdict
+    from pathlib import Path
 
     from telemetry import import_tlog, open_db
 
+    new = not Path(db_path).exists()
     db = open_db(db_path)
-    reports = [import_tlog(f, db, cooperative=cooperative, drone=drone) for f in files]
+    try:
+        reports = [import_tlog(f, db, cooperative=cooperative, drone=drone) for f in files]
+    except BaseException:
+        db.close()
+        if new:  # a bad first file leaves no empty database behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(db_path + suffix).unlink(missing_ok=True)
+        raise
     if as_json:
         click.echo(json.dumps([asdict(r) for r in reports], indent=1))
         return
