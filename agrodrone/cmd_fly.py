@@ -63,10 +63,12 @@ class FlyOutcome:
 
 def _ground_crew(vehicle, sortie_volume_l: float, ask: Callable[[str], None], yes: bool) -> None:
     """Refill and battery swap between sorties: the simulator's parameters, or the operator."""
+    from missions import MissionError
+
     if yes:
         try:
             vehicle.get_param("SIM_SPR_FILL")
-        except Exception:
+        except MissionError:  # a real drone: its operator refills
             pass
         else:
             vehicle.set_params(SIM_REFILL_PARAMS)
@@ -80,6 +82,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
 
     from missions import BuildOptions, MissionError, Vehicle, build_mission, resume_plan, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
+    from missions.plan_input import need, number
     from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
 
     console = console or Console()
@@ -98,8 +101,12 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
             if not click.confirm(message + ". Continue?", default=True):
                 raise click.exceptions.Abort()
 
-    watch = Watch(pump_servo=opts.pump_servo, pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]),
-                  swath_m=float(plan["params"]["swath_m"]))
+    options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
+    for k in numbers:  # a broken plan is refused before anything connects or arms
+        build_mission(plan, k, options)
+    watch = Watch(pump_servo=opts.pump_servo,
+                  pump_max_l_min=number(need(plan, "sprayer", "plan"), "pump_max_l_min", "sprayer"),
+                  swath_m=number(plan["params"], "swath_m", "params"))
     started_us = int(time.time() * 1e6)
     outcome = FlyOutcome()
     stop = threading.Event()
@@ -118,7 +125,6 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     link = LinkKeeper(vehicle, opts.url, [recorder.handle, watch])
     if previous is not None:
         signal.signal(signal.SIGINT, on_sigint)
-    options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
     flying = plan  # the plan being flown: a resumed copy after a sortie was cut short
     retries = 0
     queue = list(numbers)

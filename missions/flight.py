@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from missions.build import MissionSet
+from missions.command import mode_name
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
@@ -109,8 +110,6 @@ class Watch:
                 return
             if self.sysid and m.get_srcSystem() != self.sysid:
                 return
-            from missions.command import mode_name
-
             self.sysid = m.get_srcSystem()
             self.mode = mode_name(m.custom_mode)
             self.armed = bool(m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
@@ -163,8 +162,7 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float | None,
-              sortie_volume_l: float, limits: FlightLimits = FlightLimits(),
-              on_check: Callable[[Check], None] | None = None) -> list[Check]:
+              sortie_volume_l: float, limits: FlightLimits = FlightLimits()) -> list[Check]:
     """The go/no-go list for one sortie; uploads and verifies what the sortie needs.
 
     Every check runs (an operator wants the whole list, not the first failure); nothing
@@ -174,10 +172,7 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
     started = time.monotonic()
 
     def add(name: str, ok: bool, detail: str) -> None:
-        c = Check(name, ok, detail)
-        checks.append(c)
-        if on_check:
-            on_check(c)
+        checks.append(Check(name, ok, detail))
 
     alive = vehicle.heartbeat is not None and not vehicle.lost
     add("link", alive, f"heartbeat from system {vehicle.target_system}, mode {vehicle.mode or '?'}"
@@ -208,7 +203,7 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
             f"{watch.wind_m_s:.1f} m/s (limit {limits.wind_max_m_s:g} m/s)")
     try:
         confirmed = vehicle.set_params(ms.params)
-        add("sprayer", True, ", ".join(f"{k}={_fmt(v)}" for k, v in confirmed.items()))
+        add("sprayer", True, ", ".join(f"{k}={v:g}" for k, v in confirmed.items()))
     except MissionError as exc:
         add("sprayer", False, str(exc))
     for kind in ("fence", "rally", "mission"):
@@ -229,10 +224,6 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
         add("tank", tank_l + 1e-9 >= sortie_volume_l,
             f"{tank_l:g} L loaded, sortie needs {sortie_volume_l:.1f} L")
     return checks
-
-
-def _fmt(v: float) -> str:
-    return f"{v:g}"
 
 
 @dataclass
