@@ -80,9 +80,10 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
     from rich.console import Console
 
-    from missions import BuildOptions, MissionError, Vehicle, build_mission, resume_plan, sortie_numbers
+    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
     from missions.plan_input import need, number
+    from planner import resume_plan
     from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
 
     console = console or Console()

@@ -20,9 +20,9 @@ Layout of a sortie's mission (seq numbers):
        (short turns between neighbouring swaths are flown at spray speed)
     n  NAV_RETURN_TO_LAUNCH when the reload point is home, else NAV_LAND at the reload point
 
-Resume after a sortie was cut short (failsafe RTL, low battery): `resume_plan` rewrites the
-sortie to start exactly where the pump stopped (what `agrodrone fly` does). Without the
-plan, re-upload the same sortie, take off and DO_SET_MISSION_CURRENT to
+Resume after a sortie was cut short (failsafe RTL, low battery): `planner.resume_plan`
+rewrites the sortie to start exactly where the pump stopped (what `agrodrone fly` does).
+Without the plan, re-upload the same sortie, take off and DO_SET_MISSION_CURRENT to
 `MissionSet.resume_seq(last_reached)`, the WP(start) of the first swath whose end was not
 reached (that swath is then re-flown from its start).
 """
@@ -197,53 +197,6 @@ def build_mission(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
     params = vehicle_params(plan, pump_servo=options.pump_servo, fence=options.enable_fence,
                             fence_alt_max_m=options.fence_alt_max_m)
     return MissionSet(sortie=sortie, mission=mission, fence=fence, rally=rally, params=params, swaths=swaths)
-
-
-def resume_plan(plan: dict, sortie: int, leg: int, at: tuple[float, float] | None) -> dict:
-    """A copy of the plan whose sortie finishes one that was cut short (failsafe RTL, low
-    battery) exactly where spraying stopped: from the reload point to `at` (lon, lat,
-    projected onto swath leg `leg`; None = the leg's start), the rest of that leg, then
-    the sortie's remaining legs. Nothing already sprayed is sprayed again; build its
-    mission with build_mission as usual.
-
-    The way from the reload point to the breakpoint is a straight transit: it is only as
-    safe as the straight line the planner's own first transit would replace.
-    """
-    import copy
-
-    import shapely
-    from shapely.ops import substring
-
-    from fields import LocalFrame
-
-    s = sortie_of(plan, sortie)
-    legs = need(s, "legs", f"sortie {sortie}")
-    if not 0 <= leg < len(legs) or legs[leg].get("kind") != "swath":
-        raise MissionError(f"plan: sortie {sortie} leg {leg} is not a swath to resume")
-    frame = LocalFrame(int(number(need(plan, "field", "plan"), "utm_epsg", "field")))
-    line = frame.geom_to_local(shapely.LineString([lonlat(c, "swath") for c in legs[leg]["coords"]]))
-    done = 0.0 if at is None else line.project(frame.geom_to_local(shapely.Point(at)))
-    if done >= line.length - 0.05:  # the swath was finished: go on with the next legs
-        rest_legs = legs[leg + 1:]
-        start = lonlat(rest_legs[0]["coords"][0], "leg") if rest_legs else lonlat(plan["reload"], "reload")
-    else:
-        rest = frame.geom_to_wgs84(substring(line, done, line.length))
-        coords = [[round(x, 7), round(y, 7)] for x, y in rest.coords]
-        part = {**legs[leg], "coords": coords, "length_m": round(line.length - done, 2)}
-        if legs[leg].get("volume_l") is not None:
-            part["volume_l"] = round(float(legs[leg]["volume_l"]) * (1 - done / line.length), 3)
-        rest_legs = [part] + legs[leg + 1:]
-        start = tuple(coords[0])
-    reload_pt = lonlat(need(plan, "reload", "plan"), "reload")
-    approach = {"kind": "transit", "coords": [list(reload_pt), list(start)],
-                "length_m": round(_distance_m(reload_pt, start), 2)}
-    resumed = copy.deepcopy(plan)
-    target = sortie_of(resumed, sortie)
-    target["legs"] = [approach] + copy.deepcopy(rest_legs)
-    volumes = [float(g["volume_l"]) for g in target["legs"] if g.get("kind") == "swath" and "volume_l" in g]
-    if volumes:
-        target["volume_l"] = round(sum(volumes), 3)
-    return resumed
 
 
 def sortie_numbers(plan: dict) -> list[int]:

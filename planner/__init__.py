@@ -4,9 +4,11 @@ from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
 from planner.errors import PlanError
 from planner.params import PlanParams, default_preset, params_for, presets
 from planner.plan import Plan, plan
+from planner.resume import resume_plan
 
 __all__ = [
     "plan",
+    "resume_plan",
     "Plan",
     "PlanParams",
     "PlanError",
