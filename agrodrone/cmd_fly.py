@@ -10,9 +10,11 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -144,8 +146,8 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
                     outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
                     break
                 ask(f"Sortie {k}: go for take-off")
-                result = fly_sortie(link, watch, ms, stop=stop, limits=limits,
-                                    on_tick=_progress(console, k, numbers[-1], ms, watch))
+                with _progress(console, k, numbers[-1], ms) as tick:
+                    result = fly_sortie(link, watch, ms, stop=stop, limits=limits, on_tick=tick)
                 outcome.sorties.append(result)
                 console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
                               f"{watch.litres:.1f} L sprayed so far, battery "
@@ -221,28 +223,32 @@ def _print_checks(console, checks) -> None:
     console.print(table)
 
 
-def _progress(console, k: int, n: int, ms, watch) -> Callable:
-    """A tick callback that redraws one status line per second (rich, live when a terminal)."""
-    state = {"t": 0.0}
+@contextmanager
+def _progress(console, k: int, n: int, ms) -> Iterator[Callable]:
+    """A tick callback for one sortie: a live rich progress bar on a terminal, a status
+    line every few seconds otherwise (logs, CI)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     total = max(1, len(ms.swaths))
+    bar = Progress(TextColumn(f"sortie {k}/{n}"), BarColumn(), MofNCompleteColumn(), TextColumn("swaths"),
+                   TextColumn("{task.fields[info]}"), console=console, transient=True,
+                   disable=not console.is_terminal)
+    task = bar.add_task("", total=total, info="")
+    last_line = [0.0]
 
     def tick(w) -> None:
-        now = time.monotonic()
-        if now - state["t"] < 1.0:
-            return
-        state["t"] = now
         done = sum(1 for s in ms.swaths if w.last_reached >= s.end_seq)
-        bar = "█" * int(20 * done / total) + "·" * (20 - int(20 * done / total))
         wind = f"{w.wind_m_s:.1f} m/s" if w.wind_m_s is not None else "?"
         batt = f"{w.battery_pct:.0f} %" if w.battery_pct is not None else "?"
-        line = (f"sortie {k}/{n} {bar} swath {done}/{total}  {w.mode:<6} sprayed {w.sprayed_ha:.2f} ha "
-                f"{w.litres:.1f} L  battery {batt}  wind {wind}")
-        if console.is_terminal:
-            console.print(line, end="\r", highlight=False)
-        else:
-            console.print(line, highlight=False)
+        info = f"{w.mode:<6} {w.sprayed_ha:.2f} ha  {w.litres:.1f} L  battery {batt}  wind {wind}"
+        bar.update(task, completed=done, info=info)
+        now = time.monotonic()
+        if bar.disable and now - last_line[0] >= 2.0:
+            last_line[0] = now
+            console.print(f"sortie {k}/{n}: swath {done}/{total}  {info}", highlight=False)
 
-    return tick
+    with bar:
+        yield tick
 
 
 def print_record(console, rec: dict) -> None:
