@@ -19,6 +19,7 @@ def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone
     from pathlib import Path
 
     from telemetry import import_tlog, open_db
+    from telemetry.schema import discard_db
 
     new = not Path(db_path).exists()
     db = open_db(db_path)
@@ -26,9 +27,8 @@ def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone
         reports = [import_tlog(f, db, cooperative=cooperative, drone=drone) for f in files]
     except BaseException:
         db.close()
-        if new:  # a bad first file leaves no empty database behind
-            for suffix in ("", "-wal", "-shm"):
-                Path(db_path + suffix).unlink(missing_ok=True)
+        if new:  # a failed import into a new database leaves no database behind
+            discard_db(db_path)
         raise
     if as_json:
         click.echo(json.dumps([asdict(r) for r in reports], indent=1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import click
 
@@ -16,23 +17,37 @@ import click
 @click.option("--tlog", "tlog_path", default=None, type=click.Path(dir_okay=False),
               help="raw .tlog to append to [default: <db>-<UTC time>.tlog next to the database]")
 @click.option("--passive", is_flag=True, help="only listen: send no heartbeat and no stream requests")
-@click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="stop after this many seconds")
 @click.option("--quiet", is_flag=True, help="no connection messages")
 def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog_path: str | None,
         passive: bool, duration: float | None, quiet: bool) -> None:
     """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
     from telemetry import Recorder, run_logger
+    from telemetry.schema import discard_db
 
     stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    if duration is not None:
-        threading.Timer(duration, stop.set).start()
+    timer = threading.Timer(duration, stop.set) if duration is not None else None
     say = (lambda s: None) if quiet else (lambda s: click.echo(s, err=True))
+    new_db = not Path(db_path).exists()
     recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
     say(f"logging to {db_path} and {recorder.tlog_path}")
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    if timer is not None:
+        timer.start()
     try:
         stats = run_logger(url, recorder.handle, stop, passive=passive, on_event=say)
+    except BaseException:
+        recorder.close()
+        if recorder.messages == 0:  # e.g. a URL that can never work: leave no empty files behind
+            if recorder.tlog_path.stat().st_size == 0:
+                recorder.tlog_path.unlink()
+            if new_db:
+                discard_db(db_path)
+        raise
     finally:
+        if timer is not None:
+            timer.cancel()  # else a failed logger would wait out --duration before exiting
         recorder.close()
         for s, h in previous.items():
             signal.signal(s, h)

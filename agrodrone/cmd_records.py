@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -14,10 +13,8 @@ _LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local",
 
 
 def _db(path: str):
-    from telemetry import TelemetryError, open_db
+    from telemetry import open_db
 
-    if not Path(path).is_file():
-        raise TelemetryError(f"{path}: no such database")
     return open_db(path, create=False)
 
 
@@ -115,12 +112,16 @@ def show(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--field", default=None)
 def export(db_path: str, fmt: str, out_path: str | None, cooperative: str | None, field: str | None) -> None:
     """Every record field; GeoJSON carries the as-applied geometry."""
+    from agrodrone.errors import UserError
     from agrodrone.output import write_atomic
     from telemetry import export_records, list_records
 
     text = export_records(list_records(_db(db_path), cooperative=cooperative, field=field), fmt)
     if out_path:
-        write_atomic(out_path, text)
+        try:
+            write_atomic(out_path, text)
+        except OSError as exc:
+            raise UserError(f"{out_path}: cannot write ({exc.strerror or exc})") from None
         click.echo(f"wrote {out_path}", err=True)
     else:
         click.echo(text, nl=False)

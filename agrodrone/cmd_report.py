@@ -26,17 +26,22 @@ from agrodrone.output import write_all
 def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
            unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str) -> None:
     """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
+    from agrodrone.errors import UserError
+    from telemetry import open_db
     from telemetry.indicators import Targets
-    from telemetry.report import build_report, open_report_db
+    from telemetry.report import build_report
 
     goals = Targets.parse(targets)
-    db = open_report_db(db_path)
+    db = open_db(db_path, create=False)
     try:
         files = build_report(db, unit=unit, cooperative=cooperative, period=period, date_from=date_from,
                              date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name)
     finally:
         db.conn.close()
-    written = write_all(out_dir, files)
+    try:
+        written = write_all(out_dir, files)
+    except OSError as exc:
+        raise UserError(f"{out_dir}: cannot write the report ({exc.strerror or exc})") from None
     doc = json.loads(files["report.json"])
     scope = doc.get("unit", {}).get("id") or doc.get("cooperative", {}).get("id")
     click.echo(f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "
@@ -55,12 +60,18 @@ def registry_load(db_path: str, files: tuple[str, ...]) -> None:
     """Load units, unit mappings and cooperatives from FILES, all in one transaction."""
     from telemetry import open_db
     from telemetry.registry import load_registry
+    from telemetry.schema import discard_db
 
+    new = not Path(db_path).exists()
     db = open_db(db_path)
     try:
         rep = load_registry(db, list(files))
-    finally:
+    except BaseException:
         db.conn.close()
+        if new:  # a bad file leaves no empty database behind
+            discard_db(db_path)
+        raise
+    db.conn.close()
     click.echo(f"loaded {len(files)} file(s) into {db_path}: {rep.summary()}")
 
 
@@ -69,10 +80,10 @@ def registry_load(db_path: str, files: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON list of units")
 def registry_show(db_path: str, as_json: bool) -> None:
     """The unit tree with the cooperatives registered in each unit."""
+    from telemetry import open_db
     from telemetry.registry import unit_tree
-    from telemetry.report import open_report_db
 
-    db = open_report_db(db_path)
+    db = open_db(db_path, create=False)
     try:
         nodes = unit_tree(db)
         coops = db.execute("SELECT unit_id, id, name FROM cooperatives ORDER BY id").fetchall()

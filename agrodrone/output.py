@@ -5,7 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from agrodrone.errors import UserError
+
+
+@contextmanager
+def _writing(where: Path) -> Iterator[None]:
+    """A folder or file we cannot write (read-only, a file in the way, disk full) is the
+    user's to fix: one `error:` line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise UserError(f"{where}: cannot write ({exc.strerror or exc})") from None
 
 
 def _umask() -> int:
@@ -17,17 +31,18 @@ def _umask() -> int:
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write a whole file or nothing: a temporary file in the same folder, then rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -38,16 +53,18 @@ def write_all(out_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:
     producing any one of them leaves the previous contents of `out_dir` intact.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir))
+    with _writing(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=out_dir))
     try:
         for name, data in files.items():
             write_atomic(stage / name, data)
         written = []
-        for name in files:
-            target = out_dir / name
-            os.replace(stage / name, target)
-            written.append(target)
+        with _writing(out_dir):
+            for name in files:
+                target = out_dir / name
+                os.replace(stage / name, target)
+                written.append(target)
         return written
     finally:
         shutil.rmtree(stage, ignore_errors=True)

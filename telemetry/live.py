@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from pymavlink import mavutil
@@ -66,13 +67,22 @@ class _MavutilLink:
 
 
 def open_link(url: str, timeout: float = 5.0):
+    """Connect to `url`. OSError means "not reachable now" (the logger retries); a URL that
+    can never work is a TelemetryError."""
     if url.startswith("tcp:"):
         try:
             host, port = url[4:].rsplit(":", 1)
             return _TcpLink(host, int(port), timeout)
         except ValueError:
             raise TelemetryError(f"bad link URL {url!r} (expected tcp:HOST:PORT)") from None
-    return _MavutilLink(url)
+    if Path(url).is_file():  # pymavlink would replay a log file, or run an executable one
+        raise TelemetryError(f"{url}: a file, not a link (load .tlog files with `agrodrone import`)")
+    try:
+        return _MavutilLink(url)
+    except ModuleNotFoundError as exc:  # serial devices need pyserial, which is optional
+        raise TelemetryError(f"{url}: this link needs the Python module {exc.name!r} (not installed)") from None
+    except ValueError as exc:
+        raise TelemetryError(f"bad link URL {url!r} ({exc})") from None
 
 
 @dataclass

@@ -22,12 +22,17 @@ SCHEMA_VERSION = 2
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (or create) a telemetry database with WAL, foreign keys and the current schema."""
+    """Open (or create) a telemetry database with WAL, foreign keys and the current schema.
+
+    With `create=False` (commands that only read or append records) the file must
+    already be an agrodrone database: an empty file or another program's SQLite file
+    is refused before anything is written into it.
+    """
     path = Path(path)
-    if not create and not path.exists():
-        raise TelemetryError(f"{path}: no such database")
-    if path.exists() and path.is_dir():
+    if path.is_dir():
         raise TelemetryError(f"{path}: is a folder, not a database file")
+    if not create:
+        _check_existing(path)
     try:
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         db = sqlite_utils.Database(conn)
@@ -38,6 +43,28 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         raise TelemetryError(f"{path}: not a usable SQLite database ({exc})") from None
     return db
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse a missing, damaged or foreign file without writing to it (read-only look)."""
+    if not path.is_file():
+        raise TelemetryError(f"{path}: no such database")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise TelemetryError(f"{path}: not a usable SQLite database ({exc})") from None
+    if not {"schema_version", "spray_records"} <= tables:
+        raise TelemetryError(f"{path}: not an agrodrone telemetry database (no spray_records table)")
+
+
+def discard_db(path: str | Path) -> None:
+    """Delete a database with its WAL and shared-memory files (a new one a failed command created)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

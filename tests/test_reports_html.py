@@ -260,3 +260,6 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(province, tmp_path, ca
         assert code == 2, (args, err)
         assert err.startswith("error: ") and err.count("\n") == 1 and message in err, (args, err)
         assert not out_dir.exists()
+    blocked = junk / "report"  # its parent is a file
+    code, _, err = _run(["report", "--out", str(blocked), "--db", str(province), "--unit", "tn"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "cannot write" in err, err

@@ -124,3 +124,7 @@ def test_cli_registry_load_and_show(tmp_path, capsys):
     conn.close()
     code, _, err = _run(["registry", "load", "--db", str(db), str(tmp_path / "missing.csv")], capsys)
     assert code == 2 and "no such file" in err
+    new = tmp_path / "new.db"
+    code, _, err = _run(["registry", "load", "--db", str(new), str(bad)], capsys)
+    assert code == 2 and "not a known unit" in err
+    assert not list(tmp_path.glob("new.db*"))  # a failed load leaves no empty database behind

@@ -122,3 +122,8 @@ def test_cli_import_reports_warning_and_one_line_error(tmp_path):
     r = _run(["import", str(rnd), "--db", str(db)])
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+    assert db.exists()  # the existing database keeps what it had
+    new = tmp_path / "new.db"
+    r = _run(["import", str(rnd), "--db", str(new)])
+    assert r.returncode == 2 and "not a tlog" in r.stderr
+    assert not list(tmp_path.glob("new.db*"))  # no empty database (nor -wal/-shm) left behind

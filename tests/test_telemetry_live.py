@@ -149,3 +149,21 @@ def test_sigterm_flushes_everything(tmp_path):
     assert max(got) >= max(sent_before_exit) - 60
     tlogs = list(tmp_path.glob("t-*.tlog"))
     assert len(tlogs) == 1 and tlogs[0].stat().st_size > 0
+
+
+def test_a_link_that_can_never_work_is_one_error_line_and_leaves_no_files(tmp_path):
+    a_file = tmp_path / "old.tlog"
+    a_file.write_bytes(b"\0" * 100)
+    for url, message in (("udp:127.0.0.1:notaport", "bad link URL"), ("tcp:nocolon", "bad link URL"),
+                         (str(a_file), "a file, not a link")):
+        db = tmp_path / "l.db"
+        t0 = time.monotonic()
+        r = subprocess.run([sys.executable, "-m", "agrodrone", "log", "--connect", url, "--db", str(db),
+                            "--duration", "120"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert r.stderr.splitlines()[-1].startswith("error: ") and "Traceback" not in r.stderr
+        assert time.monotonic() - t0 < 30  # does not wait out --duration
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["old.tlog"]  # no empty database or tlog
+    r = subprocess.run([sys.executable, "-m", "agrodrone", "log", "--connect", "tcp:127.0.0.1:1", "--db",
+                        str(tmp_path / "l.db"), "--duration", "0"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "--duration" in r.stderr and not (tmp_path / "l.db").exists()

@@ -188,9 +188,16 @@ def test_cli_records_create_list_show_export_verify(tmp_path):
     conn.close()
     r = _cli("records", "verify", "--db", db)
     assert r.returncode == 1 and "TAMPERED" in r.stdout and "edited" in r.stdout
-    # user mistakes: one error line, exit 2
-    for args in (["records", "show", "999", "--db", db],
-                 ["records", "list", "--db", str(tmp_path / "none.db")],
-                 ["records", "create", "--db", db, "--plan", str(tmp_path / "nowhere")]):
+    # user mistakes: one error line, exit 2, nothing written
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    blocked = tmp_path / "a.tlog" / "r.csv"  # its folder is a file
+    for args, message in ((["records", "show", "999", "--db", db], "no spray record 999"),
+                          (["records", "list", "--db", str(tmp_path / "none.db")], "no such database"),
+                          (["records", "verify", "--db", str(empty)], "not an agrodrone telemetry database"),
+                          (["records", "export", "--db", db, "--out", str(blocked)], "cannot write"),
+                          (["records", "create", "--db", db, "--plan", str(tmp_path / "nowhere")], "no such plan")):
         r = _cli(*args)
         assert r.returncode == 2 and r.stderr.startswith("error:") and r.stderr.count("\n") == 1, r.stderr
+        assert message in r.stderr, r.stderr
+    assert empty.stat().st_size == 0 and not (tmp_path / "none.db").exists()

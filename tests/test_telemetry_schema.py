@@ -49,3 +49,23 @@ def test_newer_schema_and_non_database_are_one_line_errors(tmp_path):
     junk.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(TelemetryError, match="not a usable SQLite database"):
         open_db(junk)
+
+
+def test_reading_refuses_an_empty_or_foreign_file_and_leaves_it_untouched(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(TelemetryError, match="not an agrodrone telemetry database"):
+        open_db(empty, create=False)
+    assert empty.stat().st_size == 0  # no schema was written into it
+    foreign = tmp_path / "foreign.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(TelemetryError, match="not an agrodrone telemetry database"):
+        open_db(foreign, create=False)
+    conn = sqlite3.connect(foreign)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["t"]
+    conn.close()
+    with pytest.raises(TelemetryError, match="no such database"):
+        open_db(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()

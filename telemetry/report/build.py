@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from pathlib import Path
 
 import sqlite_utils
 
@@ -13,25 +12,6 @@ from telemetry.indicators import Period, Targets, parse_period, records_span, ro
 from telemetry.report.cooperative import build_cooperative_report
 from telemetry.report.i18n import Lang
 from telemetry.report.unit import build_unit_report
-from telemetry.schema import open_db
-
-
-def open_report_db(path: str | Path) -> sqlite_utils.Database:
-    """An existing agrodrone database; a missing, foreign or damaged file is a one-line error."""
-    path = Path(path)
-    if not path.is_file():
-        raise TelemetryError(f"{path}: no such database")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise TelemetryError(f"{path}: not a usable SQLite database ({exc})") from None
-    if not {"schema_version", "spray_records"} <= tables:
-        raise TelemetryError(f"{path}: not an agrodrone telemetry database (no spray_records table)")
-    return open_db(path, create=False)
 
 
 def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None,
