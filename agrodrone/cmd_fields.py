@@ -50,7 +50,7 @@ def check(file: Path, field_id: str | None, as_json: bool) -> None:
 
 @fields_group.command("export")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="GeoJSON file to write (WGS84).")
 @click.option("--field", "field_id", metavar="ID", help="Only the field with this id.")
 def export(file: Path, out: Path, field_id: str | None) -> None:

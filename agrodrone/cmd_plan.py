@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -31,37 +32,24 @@ def _reload(value: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def _angle(value: str | None) -> float | None:
+def _auto_or(value: str | None, option: str, convert: type, what: str):
+    """An `N|auto` option: None for auto (the planner chooses), else the number."""
     from planner import PlanError
 
     if value is None or value.strip().lower() == "auto":
         return None
     try:
-        return float(value)
+        return convert(value)
     except ValueError:
-        raise PlanError(f"--angle {value!r} is neither degrees nor 'auto'") from None
-
-
-def _edge_passes(value: str | None) -> int | None:
-    from planner import PlanError
-
-    if value is None or value.strip().lower() == "auto":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise PlanError(f"--edge-passes {value!r} is neither a whole number nor 'auto'") from None
+        raise PlanError(f"{option} {value!r} is neither {what} nor 'auto'") from None
 
 
 def _pick_field(path: str, field_id: str | None):
+    """The one field to plan; `fields.load` has already refused a file without fields."""
     import fields
     from planner import PlanError
 
     found = fields.load(path, field_id=field_id)
-    if field_id is not None:
-        found = [f for f in found if f.id == field_id] or found
-    if not found:
-        raise PlanError(f"{path}: no field to plan")
     if len(found) > 1:
         ids = ", ".join(f.id for f in found)
         raise PlanError(f"{path} holds {len(found)} fields ({ids}); choose one with --field ID")
@@ -82,6 +70,15 @@ def output_files(plan: Any) -> dict[str, str | bytes]:
         **mission_files(plan_json),
     }
     return files
+
+
+def _write(out_dir: Path, files: dict[str, str | bytes]) -> None:
+    """Write the plan's files together, then drop mission files of an older plan's later
+    sorties: a stale mission-s7.plan next to a 3-sortie plan would fly the wrong job."""
+    write_all(out_dir, files)  # an unwritable folder is one `error:` line (agrodrone.output)
+    for old in out_dir.glob("mission-s*.*"):
+        if re.fullmatch(r"mission-s\d+\.(plan|waypoints)", old.name) and old.name not in files:
+            old.unlink(missing_ok=True)
 
 
 def _summary(plan: Any, out_dir: Path) -> None:
@@ -136,13 +133,14 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
 
     params = planner.params_for(
         preset, dose_l_ha=dose, swath_m=swath, speed_m_s=speed, height_m=height, tank_l=tank,
-        angle_deg=_angle(angle), edge_passes=_edge_passes(edge_passes), reload=_reload(reload_),
+        angle_deg=_auto_or(angle, "--angle", float, "degrees"),
+        edge_passes=_auto_or(edge_passes, "--edge-passes", int, "a whole number"), reload=_reload(reload_),
     )
     field = _pick_field(field_file, field_id)
     started = time.perf_counter()
     result = planner.plan(field, params)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
-    write_all(out_dir, output_files(result))
+    _write(Path(out_dir), output_files(result))
     if as_json:
         click.echo(json.dumps(result.metrics(), ensure_ascii=False))
     else:

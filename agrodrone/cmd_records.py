@@ -112,16 +112,12 @@ def show(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--field", default=None)
 def export(db_path: str, fmt: str, out_path: str | None, cooperative: str | None, field: str | None) -> None:
     """Every record field; GeoJSON carries the as-applied geometry."""
-    from agrodrone.errors import UserError
     from agrodrone.output import write_atomic
     from telemetry import export_records, list_records
 
     text = export_records(list_records(_db(db_path), cooperative=cooperative, field=field), fmt)
     if out_path:
-        try:
-            write_atomic(out_path, text)
-        except OSError as exc:
-            raise UserError(f"{out_path}: cannot write ({exc.strerror or exc})") from None
+        write_atomic(out_path, text)
         click.echo(f"wrote {out_path}", err=True)
     else:
         click.echo(text, nl=False)

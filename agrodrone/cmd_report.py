@@ -26,7 +26,6 @@ from agrodrone.output import write_all
 def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
            unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str) -> None:
     """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
-    from agrodrone.errors import UserError
     from telemetry import open_db
     from telemetry.indicators import Targets
     from telemetry.report import build_report
@@ -38,10 +37,7 @@ def report(db_path: str, out_dir: str, period: str | None, date_from: str | None
                              date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name)
     finally:
         db.conn.close()
-    try:
-        written = write_all(out_dir, files)
-    except OSError as exc:
-        raise UserError(f"{out_dir}: cannot write the report ({exc.strerror or exc})") from None
+    written = write_all(out_dir, files)
     doc = json.loads(files["report.json"])
     scope = doc.get("unit", {}).get("id") or doc.get("cooperative", {}).get("id")
     click.echo(f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "

@@ -161,7 +161,7 @@ def build_fields(
             hint = _degree_hint(feature) if "degenerate" in str(exc) else ""
             raise fail(feature, f"{exc}{hint}") from None
         props = _clean_properties(feature.properties)
-        warnings = list(feature.extra.get("notes", [])) + warnings
+        warnings = feature.notes + warnings
         fields.append(
             Field(
                 id=fid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import shapely
@@ -50,9 +51,11 @@ def to_geojson(fields: list[Field]) -> dict[str, Any]:
 
     Every feature has `kind` (field | sprayable | no_spray | obstacle) and `field_id`,
     so the file loads back with `fields.load` to the same fields (the `sprayable`
-    features are derived and skipped on load).
+    features are derived and skipped on load). A zone near several fields is written
+    once, under the first: on load it attaches again to every field it is near.
     """
     features: list[dict[str, Any]] = []
+    written: set[tuple[str, str]] = set()  # a zone near two fields is written once
     for f in fields:
         props = {**f.properties, "id": f.id, "name": f.name, "kind": "field",
                  "area_ha": round(f.area_ha, 4), "sprayable_ha": round(f.sprayable_ha, 4)}
@@ -64,6 +67,11 @@ def to_geojson(fields: list[Field]) -> dict[str, Any]:
             "geometry": _geojson(f.sprayable, f),
         })
         for z in f.zones:
+            geometry = _geojson(z.keepout, f)
+            key = (z.id, json.dumps(geometry))
+            if key in written:
+                continue
+            written.add(key)
             features.append({
                 "type": "Feature",
                 # The geometry is already buffered: 0 here so that loading it back
@@ -71,6 +79,6 @@ def to_geojson(fields: list[Field]) -> dict[str, Any]:
                 "properties": {**z.properties, "id": z.id, "kind": z.kind, "field_id": f.id,
                                "buffer_m": 0, "radius_m": 0, "keepout_m": z.buffer_m,
                                "height_m": z.height_m},
-                "geometry": _geojson(z.keepout, f),
+                "geometry": geometry,
             })
     return {"type": "FeatureCollection", "features": features}

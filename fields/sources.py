@@ -62,7 +62,7 @@ class SourceFeature:
     index: int  # 1-based position in the file, across layers
     layer: str | None = None
     format: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what GDAL said while reading it
 
     @property
     def label(self) -> str:
@@ -192,8 +192,7 @@ def _read_gdal(path: Path, source: str, fmt: str) -> list[SourceFeature]:
             wkb = geoms[row]
             geom = shapely.from_wkb(wkb) if wkb is not None else None
             features.append(
-                SourceFeature(geom, props, crs, len(features) + 1, layer=layer, format=fmt,
-                              extra={"notes": notes} if notes else {})
+                SourceFeature(geom, props, crs, len(features) + 1, layer=layer, format=fmt, notes=list(notes))
             )
     return features
 
@@ -268,5 +267,5 @@ def _read_wkt(path: Path) -> list[SourceFeature]:
                 f"{path}: feature {k} (line {chunk.line}): not valid WKT: {_one_line(exc)}"
             ) from None
         crs = f"EPSG:{chunk.srid}" if chunk.srid is not None else default_crs
-        features.append(SourceFeature(geom, {}, crs, k, format="WKT", extra={"line": chunk.line}))
+        features.append(SourceFeature(geom, {}, crs, k, format="WKT"))
     return features

@@ -47,6 +47,12 @@ class Layout:
     headland: Headland | None = None
 
 
+def _apart(a: float, b: float) -> float:
+    """Degrees between two swath headings, which repeat every 180°."""
+    d = abs(a - b) % 180.0
+    return min(d, 180.0 - d)
+
+
 def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[float]:
     """Headings (mod 180) of the area's longest edge directions, longest total first."""
     totals: dict[int, float] = {}
@@ -65,7 +71,7 @@ def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[floa
     out: list[float] = []
     for key, _ in ranked:
         b = key / 2.0
-        if all(min(abs(b - o), 180 - abs(b - o)) >= 1.0 for o in out):
+        if all(_apart(b, o) >= 1.0 for o in out):
             out.append(b)
         if len(out) >= limit:
             break
@@ -74,7 +80,7 @@ def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[floa
         c = np.asarray(rect.exterior.coords)
         for d in np.diff(c, axis=0)[:2]:
             b = float(np.degrees(np.arctan2(d[0], d[1])) % 180.0)
-            if all(min(abs(b - o), 180 - abs(b - o)) >= 1.0 for o in out):
+            if all(_apart(b, o) >= 1.0 for o in out):
                 out.append(b)
     return out
 
@@ -98,7 +104,7 @@ def _anchorings(area: BaseGeometry) -> list[list[BaseGeometry]]:
 def candidate_bearings(area: BaseGeometry) -> list[float]:
     out = edge_bearings(area)
     for b in np.arange(0.0, 180.0, SWEEP_STEP_DEG):
-        if all(min(abs(b - o), 180 - abs(b - o)) >= 2.0 for o in out):
+        if all(_apart(b, o) >= 2.0 for o in out):
             out.append(float(b))
     return out
 
@@ -203,7 +209,7 @@ def _diverse(quick: list[tuple[float, float, int]], count: int) -> list[tuple[fl
     (neighbouring headings lay out almost the same swaths: measuring both says little)."""
     out: list[tuple[float, float, int]] = []
     for q in quick:
-        if all(min(abs(q[1] - o[1]), 180 - abs(q[1] - o[1])) >= FINALIST_SPREAD_DEG or q[2] != o[2] for o in out):
+        if all(_apart(q[1], o[1]) >= FINALIST_SPREAD_DEG or q[2] != o[2] for o in out):
             out.append(q)
         if len(out) >= count:
             break

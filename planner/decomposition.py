@@ -15,7 +15,7 @@ import numpy as np
 from planner.swaths import SwathSet
 
 
-def cells_of(swaths: SwathSet, min_overlap: float = 0.0) -> list[list[int]]:
+def cells_of(swaths: SwathSet) -> list[list[int]]:
     """Swath indices per cell, each list ordered by band."""
     n = len(swaths)
     if n == 0:
@@ -31,7 +31,7 @@ def cells_of(swaths: SwathSet, min_overlap: float = 0.0) -> list[list[int]]:
             for j in by_band.get(b + 1, []):
                 lo = max(swaths.x0[i], swaths.x0[j])
                 hi = min(swaths.x1[i], swaths.x1[j])
-                if hi - lo > min_overlap:
+                if hi > lo:
                     succ[i].append(j)
                     pred[j].append(i)
     cell_of: dict[int, int] = {}

@@ -52,7 +52,8 @@ def sprayer_for(p: PlanParams) -> Sprayer:
         note = f"speed lowered from {p.speed_m_s:g} to the drone's maximum {speed:g} m/s"
     q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
     capped = speed < p.speed_m_s
-    if q > p.pump_max_l_min:
+    pump_limited = q > p.pump_max_l_min
+    if pump_limited:
         v = p.pump_max_l_min / (p.dose_l_ha * p.swath_m * FLOW_FACTOR)
         v = math.floor(v * 100.0) / 100.0  # a round speed that stays within the pump
         note = (
@@ -62,9 +63,15 @@ def sprayer_for(p: PlanParams) -> Sprayer:
         speed, capped = v, True
         q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
     if speed * 100 < p.speed_min_cm_s:
+        # below SPRAY_SPEED_MIN the pump stops: nothing would be sprayed
+        if pump_limited:
+            raise PlanError(
+                f"pump too small: {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath needs a speed of {speed:.2f} m/s, "
+                f"below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s; lower the dose or the swath"
+            )
         raise PlanError(
-            f"pump too small: {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath needs a speed of {speed:.2f} m/s, "
-            f"below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s; lower the dose or the swath"
+            f"speed {speed:g} m/s is below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s "
+            f"(SPRAY_SPEED_MIN), where the pump stops"
         )
     return Sprayer(
         flow_l_min=q,

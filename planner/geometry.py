@@ -39,14 +39,14 @@ class Rotation:
         return shapely.transform(geom, self.to_swath)
 
 
-def merge_intervals(iv: np.ndarray, gap: float = 0.0) -> np.ndarray:
-    """Union of [a, b] rows; intervals closer than `gap` are joined."""
+def merge_intervals(iv: np.ndarray) -> np.ndarray:
+    """Union of [a, b] rows (touching intervals are joined)."""
     if len(iv) == 0:
         return iv.reshape(0, 2)
     iv = iv[np.argsort(iv[:, 0])]
     out = [list(iv[0])]
     for a, b in iv[1:]:
-        if a <= out[-1][1] + gap:
+        if a <= out[-1][1]:
             out[-1][1] = max(out[-1][1], b)
         else:
             out.append([a, b])

@@ -16,6 +16,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from planner.geometry import polyline_length
+
 MITRE_LIMIT = 3.0
 SHARP_CORNER_DEG = 30.0
 CORNER_CLEARANCE_M = 0.5
@@ -32,7 +34,7 @@ class Headland:
 
     @property
     def length(self) -> float:
-        return float(sum(np.hypot(*np.diff(c, axis=0).T).sum() for c in self.laps))
+        return sum(polyline_length(c) for c in self.laps)
 
     @property
     def corners(self) -> int:

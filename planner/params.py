@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 from planner.errors import PlanError
 
 DEFAULT_DOSE_L_HA = 15.0  # rice, drone application of a tank mix (10-20 L/ha is usual)
+MIN_SWATH_M = 1.0
+MAX_SWATH_M = 50.0
 
 
 @lru_cache(maxsize=1)
@@ -73,8 +75,9 @@ class PlanParams:
             v = getattr(self, key)
             if not math.isfinite(v) or v < 0:
                 raise PlanError(f"{key} must not be negative (got {v:g})")
-        if self.swath_m > 50:
-            raise PlanError(f"swath {self.swath_m:g} m is wider than any spray drone's (at most 50 m)")
+        # Bounds on the swath also bound the work: the planner lays out area / swath bands.
+        if not MIN_SWATH_M <= self.swath_m <= MAX_SWATH_M:
+            raise PlanError(f"swath {self.swath_m:g} m is not a spray drone's: give {MIN_SWATH_M:g} to {MAX_SWATH_M:g} m")
         if self.height_m > 30:
             raise PlanError(f"height {self.height_m:g} m is too high for spraying (at most 30 m)")
         if self.tank_reserve_l >= self.tank_l:
@@ -93,9 +96,6 @@ class PlanParams:
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise PlanError(f"reload point {lat:g},{lon:g} is not a latitude,longitude pair")
         return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 _PRESET_KEYS = {

@@ -37,7 +37,6 @@ class SwathSet:
     y: np.ndarray  # swath line ordinate
     x0: np.ndarray  # start (smaller x)
     x1: np.ndarray  # end
-    lost_m2: float = 0.0  # rough area left out where zones or holes cut bands
 
     def __len__(self) -> int:
         return len(self.band)
@@ -67,7 +66,6 @@ class SwathSet:
             y=np.concatenate([s.y for s in sets]),
             x0=np.concatenate([s.x0 for s in sets]),
             x1=np.concatenate([s.x1 for s in sets]),
-            lost_m2=sum(s.lost_m2 for s in sets),
         )
 
 
@@ -129,14 +127,11 @@ def make_swaths(
                     blocked[j].append((b0, b2))
 
     bands, x0s, x1s = [], [], []
-    lost = 0.0
     for i in range(n):
         if len(needed[i]) == 0:
             continue
         cut = np.asarray(blocked[i], dtype=float).reshape(-1, 2)
-        kept = subtract_intervals(needed[i], cut)
-        lost += (float((needed[i][:, 1] - needed[i][:, 0]).sum()) - sum(b - a for a, b in kept)) * width
-        for p0, p1 in kept:
+        for p0, p1 in subtract_intervals(needed[i], cut):
             if p1 - p0 >= MIN_SWATH_M:
                 bands.append(i)
                 x0s.append(p0)
@@ -148,7 +143,7 @@ def make_swaths(
         x0, x1 = _trim_ends(strips[band], x0, x1, width, end_weight)
         keep = x1 - x0 >= MIN_SWATH_M
         band, x0, x1 = band[keep], x0[keep], x1[keep]
-    return SwathSet(rotation=rotation, width=width, band=band, y=line[band], x0=x0, x1=x1, lost_m2=lost)
+    return SwathSet(rotation=rotation, width=width, band=band, y=line[band], x0=x0, x1=x1)
 
 
 def _trim_ends(strips: np.ndarray, x0: np.ndarray, x1: np.ndarray, width: float, weight: float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import shapely
 
 import fields
 from agrodrone.cli import main
@@ -63,3 +64,39 @@ def test_export_writes_wgs84_geojson_that_loads_back(tmp_path, samples, capsys):
     (again,) = fields.load(out_path)
     (orig,) = fields.load(samples / "tan-cuong-tea.geojson")
     assert again.sprayable_ha == pytest.approx(orig.sprayable_ha, rel=1e-3)
+
+
+@pytest.mark.parametrize("target", ["folder", "missing-parent"])
+def test_export_to_an_unwritable_place_is_one_error_line(tmp_path, samples, capsys, target):
+    out_path = tmp_path if target == "folder" else tmp_path / "file.txt" / "tea.geojson"
+    if target == "missing-parent":
+        (tmp_path / "file.txt").write_text("a file, not a folder")
+    code, out, err = _run(["fields", "export", str(samples / "tan-cuong-tea.geojson"), "--out", str(out_path)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if target == "folder" else ["file.txt"])
+
+
+def test_export_writes_a_zone_shared_by_two_fields_once(tmp_path, capsys):
+    """A pole between two plots belongs to both; exported and loaded back, each plot has it once."""
+    frame = fields.LocalFrame(32648)
+    x0, y0 = frame.to_local(105.7312, 21.7046)
+
+    def feature(geom, **props):
+        wgs = frame.geom_to_wgs84(shapely.affinity.translate(geom, x0, y0))
+        return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(wgs)}
+
+    src = tmp_path / "two.geojson"
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature(shapely.box(0, 0, 100, 100), id="a"), feature(shapely.box(110, 0, 200, 100), id="b"),
+        feature(shapely.Point(105, 50), id="pole", kind="obstacle", radius_m=8)]}), encoding="utf-8")
+    a, b = fields.load(src)
+    assert [z.id for z in a.zones] == [z.id for z in b.zones] == ["pole"]
+    out_path = tmp_path / "out.geojson"
+    code, _, err = _run(["fields", "export", str(src), "--out", str(out_path)], capsys)
+    assert code == 0, err
+    doc = json.loads(out_path.read_text(encoding="utf-8"))
+    assert [f["properties"]["id"] for f in doc["features"] if f["properties"]["kind"] == "obstacle"] == ["pole"]
+    a2, b2 = fields.load(out_path)
+    assert [z.id for z in a2.zones] == [z.id for z in b2.zones] == ["pole"]
+    assert (a2.sprayable_ha, b2.sprayable_ha) == pytest.approx((a.sprayable_ha, b.sprayable_ha), rel=1e-3)

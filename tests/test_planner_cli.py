@@ -127,6 +127,9 @@ def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
     "args, message",
     [
         (["--swath", "0"], "error: swath must be greater than 0"),
+        (["--swath", "0.001"], "error: swath 0.001 m is not a spray drone's: give 1 to 50 m"),
+        (["--swath", "80"], "error: swath 80 m is not a spray drone's"),
+        (["--speed", "0.5"], "error: speed 0.5 m/s is below the sprayer's minimum 1 m/s"),
         (["--dose", "-2"], "error: dose must be greater than 0"),
         (["--tank", "0.1"], "is smaller than one swath"),
         (["--drone", "crop-duster"], "error: unknown drone preset 'crop-duster'"),
@@ -184,3 +187,27 @@ def test_edge_passes_option(samples_dir, tmp_path, capsys):
     assert laps  # an edge lap is a swath leg with more than two coordinates
     g = json.loads((tmp_path / "plan.geojson").read_text(encoding="utf-8"))
     assert any(f["properties"]["kind"] == "swath" and len(f["geometry"]["coordinates"]) > 2 for f in g["features"])
+
+
+def test_unwritable_out_folder_is_one_error_line(samples_dir, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file")
+    code, out, err = run(["plan", str(samples_dir / "phu-binh-maize.geojson"), "--out", str(blocker / "plan")], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"error: {blocker / 'plan'}: cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
+
+
+def test_replanning_removes_mission_files_of_sorties_that_are_gone(samples_dir, tmp_path, capsys):
+    field = str(samples_dir / "phu-binh-maize.geojson")
+    code, _, err = run(["plan", field, "--tank", "5", "--out", str(tmp_path), "--json"], capsys)
+    assert code == 0, err
+    many = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["metrics"]["sorties"]
+    (tmp_path / "mission-s2.plan.bak").write_text("the operator's own copy")
+    code, _, err = run(["plan", field, "--tank", "40", "--out", str(tmp_path), "--json"], capsys)
+    assert code == 0, err
+    few = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["metrics"]["sorties"]
+    assert few < many
+    left = sorted(p.name for p in tmp_path.glob("mission*"))
+    assert left == sorted(["mission.plan", "mission.waypoints", "mission-s2.plan.bak"]
+                          + [f"mission-s{k}.{ext}" for k in range(2, few + 1) for ext in ("plan", "waypoints")])

@@ -48,6 +48,13 @@ def test_pump_far_too_small_is_refused():
         planner.sprayer_for(planner.params_for("generic-10l-hex", dose_l_ha=200, swath_m=10))
 
 
+def test_asked_speed_below_spray_speed_min_is_refused_as_such():
+    # 15 L/ha * 4 m at 0.5 m/s needs 0.18 L/min: the pump is ample, the speed is what is wrong
+    with pytest.raises(PlanError, match=r"speed 0.5 m/s is below the sprayer's minimum 1 m/s") as exc:
+        planner.sprayer_for(planner.params_for("generic-10l-hex", speed_m_s=0.5))
+    assert "pump" not in str(exc.value).split("(")[0]
+
+
 def test_presets_come_from_the_data_file():
     table = planner.presets()
     assert {"generic-10l-hex", "spray-20l", "spray-30l", "spray-40l"} <= set(table)
@@ -62,7 +69,9 @@ def test_presets_come_from_the_data_file():
 @pytest.mark.parametrize(
     "override, message",
     [({"swath_m": 0}, "swath must be greater than 0"), ({"dose_l_ha": -3}, "dose must be greater than 0"),
-     ({"speed_m_s": 0}, "speed must be greater than 0"), ({"edge_passes": -1}, "edge passes")],
+     ({"speed_m_s": 0}, "speed must be greater than 0"), ({"edge_passes": -1}, "edge passes"),
+     ({"swath_m": 0.01}, "swath 0.01 m is not a spray drone's: give 1 to 50 m"),
+     ({"swath_m": 51}, "swath 51 m is not a spray drone's")],
 )
 def test_bad_parameters_are_refused(override, message):
     with pytest.raises(PlanError, match=message):

@@ -10,9 +10,11 @@ import shapely
 
 import fields
 import planner
-from planner.geometry import holes_of
-from planner.route import _order_exact
-from planner.swaths import area_right_of, edges_by_item
+from planner.decomposition import cells_of
+from planner.geometry import Rotation, bearing_to_math, holes_of
+from planner.headlands import edge_passes
+from planner.route import _order_exact, build_route
+from planner.swaths import area_right_of, edges_by_item, make_swaths
 from planner.transit import TransitPlanner
 
 
@@ -81,10 +83,44 @@ def test_end_trim_areas_are_exact():
     assert np.allclose(got, want, atol=1e-9)
 
 
-def test_route_visits_every_cell_once_and_legs_connect(tea):
+def test_route_flies_every_swath_and_lap_once_cell_by_cell(tea):
+    area = tea.sprayable
+    forbidden = shapely.union_all([tea.keepout, holes_of(tea.boundary)])
+    c = area.centroid
+    swaths = make_swaths(area, tea.keepout, holes_of(tea.boundary), Rotation(bearing_to_math(30.0), (c.x, c.y)), 5.0)
+    cells = cells_of(swaths)
+    assert len(cells) >= 2  # the stream splits the hill
+    laps = edge_passes(area, 5.0, 1).laps
+    transit = TransitPlanner(tea.boundary, forbidden, 3.0)
+    x0, y0, _, _ = tea.boundary.bounds
+    route = build_route(swaths, cells, laps, transit, np.array([x0, y0]))
+    flown = [l for l in route if l.kind == "swath"]
+    assert [l.swath for l in flown] == list(range(len(flown)))
+    for a, b in zip(route, route[1:]):
+        assert np.allclose(a.end, b.start)
+
+    def which(leg):
+        """The swath index a straight leg flies, either way round (None: not a swath)."""
+        ends = sorted(map(tuple, np.round(leg.coords[[0, -1]], 6)))
+        hits = [i for i in range(len(swaths)) if sorted(map(tuple, np.round(swaths.world(i), 6))) == ends]
+        return hits[0] if len(hits) == 1 else None
+
+    straight = [which(l) for l in flown if len(l.coords) == 2]
+    assert sorted(straight) == list(range(len(swaths)))  # every swath once, nothing else
+    position = {i: k for k, i in enumerate(straight)}
+    for cell in cells:  # a cell's swaths one after the other, boustrophedon
+        order = sorted(position[i] for i in cell)
+        assert order == list(range(order[0], order[0] + len(cell)))
+    rings = [l.coords for l in flown if len(l.coords) > 2]
+    assert len(rings) == len(laps)
+    for ring in rings:  # each lap flown once round, from wherever it was entered
+        assert np.allclose(ring[0], ring[-1])
+        same = [shapely.Polygon(ring).symmetric_difference(shapely.Polygon(lap)).area < 1e-6 for lap in laps]
+        assert sum(same) == 1
+
+
+def test_plan_route_legs_connect(tea):
     p = planner.plan(tea, planner.params_for(None, swath_m=5.0))
-    numbers = [l.swath for l in p.route if l.kind == "swath"]
-    assert numbers == list(range(len(numbers)))
     for a, b in zip(p.route, p.route[1:]):
         assert np.allclose(a.end, b.start)
     # nothing left between cells: no transit of the coverage route is longer than the field
