@@ -59,11 +59,17 @@ def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     if plan_dir is not None:
         from agrodrone.planfile import load_plan
+        from missions.plan_input import lonlat, need, number, optional_number, section
 
         plan = load_plan(plan_dir)
-        home = home or f"{plan['reload']['lat']},{plan['reload']['lon']},0"
-        tank_l = tank_l if tank_l is not None else float(plan["params"]["tank_l"])
-        pump_max = pump_max if pump_max is not None else float(plan["sprayer"]["pump_max_l_min"])
+        if home is None:
+            lon, lat = lonlat(need(plan, "reload", "plan"), "reload")
+            home = f"{lat},{lon},0"
+        if tank_l is None:
+            tank_l = number(need(plan, "params", "plan"), "tank_l", "params")
+        if pump_max is None:
+            pump_max = optional_number(section(plan, "sprayer"), "pump_max_l_min", "sprayer") or \
+                number(need(plan, "drone", "plan"), "pump_max_l_min", "drone")
     home = home or "21.7046,105.7312,0"
     tank_l = 10.0 if tank_l is None else tank_l
     pump_max = 2.4 if pump_max is None else pump_max

@@ -20,9 +20,14 @@ def _load_source(path: Path, sortie: int, pump_servo: int, fence: bool):
         path = path / "plan.json"
     if not path.exists():
         raise UserError(f"{path}: no such file (expected a plan folder with plan.json, a .plan or a .waypoints file)")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read it as a text file ({exc})") from None
     if path.suffix == ".waypoints" or text.lstrip().startswith("QGC WPL"):
         items = read_waypoints(text, source=str(path))
+        if not items:
+            raise UserError(f"{path}: no items to upload")
         return MissionSet(sortie=sortie, mission=[i for i in items if i.mission_type == 0],
                           fence=[i for i in items if i.mission_type == 1],
                           rally=[i for i in items if i.mission_type == 2])
@@ -67,30 +72,29 @@ def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: fl
     t0 = time.monotonic()
     steps: list[dict] = []
     with Vehicle.connect(url, timeout=timeout, baud=baud) as v:
+
+        def set_params(step: str, values: dict[str, float]) -> None:
+            if not values:
+                return
+            before, t = v.stats["resends"], time.monotonic()
+            v.set_params(values)  # each one confirmed by the PARAM_VALUE the vehicle sends back
+            steps.append({"step": step, "count": len(values), "seconds": round(time.monotonic() - t, 3),
+                          "resends": v.stats["resends"] - before, "verified": True})
+
         if position_timeout > 0:
             v.wait_position(position_timeout)
         params = {} if no_params else dict(ms.params)
+        # The fence is switched on only once this sortie's polygon is on board: an enabled
+        # fence checks whatever polygon the vehicle holds at that moment.
         fence_params = {k: params.pop(k) for k in list(params) if k.startswith("FENCE_")}
-        if params:
-            before = v.stats["resends"]
-            t = time.monotonic()
-            v.set_params(params)
-            steps.append({"step": "params", "count": len(params), "seconds": round(time.monotonic() - t, 3),
-                          "resends": v.stats["resends"] - before, "verified": True})
+        set_params("params", params)
         for kind in ("fence", "rally", "mission"):
             items = ms.items(kind)
-            if kind != "mission" and not items:
+            if not items:  # a MAVProxy fence or rally file holds no mission: keep the vehicle's
                 continue
-            rep = v.upload_verified(items, kind)
-            steps.append({"step": kind, **{k: rep.to_dict()[k] for k in ("count", "seconds", "resends", "verified")},
-                          "notes": rep.notes})
-        if fence_params:
-            before = v.stats["resends"]
-            t = time.monotonic()
-            v.set_params(fence_params)
-            steps.append({"step": "fence params", "count": len(fence_params),
-                          "seconds": round(time.monotonic() - t, 3), "resends": v.stats["resends"] - before,
-                          "verified": True})
+            rep = v.upload_verified(items, kind).to_dict()
+            steps.append({"step": kind, **{k: rep[k] for k in ("count", "seconds", "resends", "verified", "notes")}})
+        set_params("fence params", fence_params)
         vehicle = {"system": v.target_system, "component": v.target_component}
     result = {"source": str(plan_dir), "sortie": ms.sortie, "connect": url, "vehicle": vehicle,
               "steps": steps, "params": ms.params if not no_params else {},

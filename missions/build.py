@@ -37,8 +37,8 @@ from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
 from missions.items import (DO_CHANGE_SPEED, DO_SPRAYER, FRAME_GLOBAL_RELATIVE_ALT_INT, FRAME_MISSION,
                             NAV_LAND, NAV_RETURN_TO_LAUNCH, NAV_TAKEOFF, NAV_WAYPOINT, MissionItem, deg_to_e7)
-from missions.plan_input import check_plan, lonlat, need, number, sortie_of
-from missions.sprayer import vehicle_params
+from missions.plan_input import check_plan, lonlat, need, number, optional_number, sortie_of
+from missions.sprayer import spray_speed_m_s, vehicle_params
 
 SPEED_TYPE_GROUND = 1  # DO_CHANGE_SPEED param1
 
@@ -126,9 +126,8 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
     s = sortie_of(plan, sortie)
     params = need(plan, "params", "plan")
     height = number(params, "height_m", "params")
-    sprayer = plan.get("sprayer") or {}
-    spray_speed = float(sprayer.get("speed_m_s") or number(params, "speed_m_s", "params"))
-    transit_speed = float(params.get("transit_speed_m_s") or spray_speed)
+    spray_speed = spray_speed_m_s(plan)
+    transit_speed = optional_number(params, "transit_speed_m_s", "params", spray_speed)
     reload_pt = lonlat(need(plan, "reload", "plan"), "reload")
     legs = need(s, "legs", f"sortie {sortie}")
     if not legs:
@@ -151,7 +150,8 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
         if len(coords) < 2:
             raise MissionError(f"plan: {where} has fewer than 2 coordinates")
         if kind == "transit":
-            length = float(leg.get("length_m") or 0.0) or sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
+            length = optional_number(leg, "length_m", where, 0.0, positive=False) or \
+                sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
             want = transit_speed if length > options.turn_max_m else spray_speed
             if want != speed:
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, want, -1))
@@ -177,8 +177,9 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
             if end_seq == start_seq + 2:
                 raise MissionError(f"plan: {where} is a swath of zero length")
             items.append(_do(DO_SPRAYER, 0))
-            swaths.append(SwathRef(leg=i, swath=int(leg.get("swath", len(swaths))), start_seq=start_seq,
-                                   end_seq=end_seq, length_m=float(leg.get("length_m") or 0.0)))
+            swath = optional_number(leg, "swath", where, len(swaths), positive=False)
+            swaths.append(SwathRef(leg=i, swath=int(swath), start_seq=start_seq, end_seq=end_seq,
+                                   length_m=optional_number(leg, "length_m", where, 0.0, positive=False)))
         else:
             raise MissionError(f"plan: {where} has unknown kind {kind!r} (transit or swath)")
     home = options.home or reload_pt
@@ -201,7 +202,7 @@ def build_mission(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
 
 def sortie_numbers(plan: dict) -> list[int]:
     check_plan(plan)
-    return [int(s["index"]) for s in plan["sorties"]]
+    return [s["index"] for s in plan["sorties"]]
 
 
 def describe(ms: MissionSet) -> dict[str, Any]:

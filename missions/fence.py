@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -23,7 +25,7 @@ from missions.errors import MissionError
 from missions.items import (FENCE_POLYGON_EXCLUSION, FENCE_POLYGON_INCLUSION, FRAME_GLOBAL_INT,
                             FRAME_GLOBAL_RELATIVE_ALT_INT, MISSION_TYPE_FENCE, MISSION_TYPE_RALLY,
                             RALLY_POINT, MissionItem)
-from missions.plan_input import lonlat, need
+from missions.plan_input import lonlat, need, number
 
 MAX_VERTICES = 70  # ArduPilot keeps fences in a small storage area; stay well inside it
 
@@ -74,7 +76,11 @@ def sortie_lines(sortie: dict) -> list[tuple[float, float]]:
 def fence_items(plan: dict, *, margin_m: float = 10.0, inset_m: float = 1.0) -> list[MissionItem]:
     """Inclusion polygon around field + flight lines, exclusion polygons for obstacles."""
     field = need(plan, "field", "plan")
-    epsg = int(need(field, "utm_epsg", "field"))
+    epsg = int(number(field, "utm_epsg", "field"))
+    try:
+        CRS.from_epsg(epsg)
+    except CRSError:
+        raise MissionError(f"plan: field.utm_epsg {epsg} is not a known EPSG coordinate system") from None
     try:
         boundary = shape(need(field, "boundary", "field"))
     except Exception as exc:  # shapely raises several types for bad GeoJSON
@@ -96,7 +102,10 @@ def fence_items(plan: dict, *, margin_m: float = 10.0, inset_m: float = 1.0) -> 
         outer = _simplified(shapely.convex_hull(region), MAX_VERTICES, start_tol=min(1.0, margin_m / 4))
     items = _ring_items(_to_wgs84(outer, epsg), FENCE_POLYGON_INCLUSION)
 
-    for z, zone in enumerate(field.get("keepout") or []):
+    keepout = field.get("keepout") or []
+    if not isinstance(keepout, list) or not all(isinstance(zone, dict) for zone in keepout):
+        raise MissionError("plan: field.keepout is not a list of zones")
+    for z, zone in enumerate(keepout):
         if zone.get("kind") != "obstacle":
             continue
         try:

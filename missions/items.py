@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from missions.dialect import mavlink
+from missions.errors import MissionError
 
 # MAV_CMD numbers used by the builder and the file readers.
 NAV_WAYPOINT = mavlink.MAV_CMD_NAV_WAYPOINT  # 16
@@ -41,6 +42,7 @@ FRAME_GLOBAL_TERRAIN_ALT_INT = mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT  # 11
 
 _INT_FRAME_BASE = {FRAME_GLOBAL_INT: FRAME_GLOBAL, FRAME_GLOBAL_RELATIVE_ALT_INT: FRAME_GLOBAL_RELATIVE_ALT,
                    FRAME_GLOBAL_TERRAIN_ALT_INT: FRAME_GLOBAL_TERRAIN_ALT}
+_BASE_INT_FRAME = {base: int_frame for int_frame, base in _INT_FRAME_BASE.items()}
 
 MISSION_TYPE_MISSION = mavlink.MAV_MISSION_TYPE_MISSION
 MISSION_TYPE_FENCE = mavlink.MAV_MISSION_TYPE_FENCE
@@ -137,7 +139,26 @@ def _same_float(a: float, b: float) -> bool:
 
 
 def base_frame(frame: int) -> int:
+    """The frame without `_INT` (6 -> 3), as ArduPilot reports it and the files store it."""
     return _INT_FRAME_BASE.get(frame, frame)
+
+
+def int_frame(command: int, frame: int) -> int:
+    """The `_INT` frame MISSION_ITEM_INT carries for a location command read from a file
+    (3 -> 6); DO commands keep theirs."""
+    return _BASE_INT_FRAME.get(frame, frame) if is_location_command(command) else frame
+
+
+def checked(item: MissionItem, where: str) -> MissionItem:
+    """The item, or a MissionError naming `where` when it cannot go over MAVLink (a file
+    that parsed but holds a position off the globe or a number too big for its field)."""
+    if not (-90e7 <= item.x <= 90e7 and -180e7 <= item.y <= 180e7):
+        raise MissionError(f"{where}: position out of range ({item.lat}, {item.lon})")
+    if not 0 <= item.command <= 0xFFFF or not 0 <= item.frame <= 0xFF:
+        raise MissionError(f"{where}: command {item.command} or frame {item.frame} is not a MAVLink value")
+    if not 0 <= item.autocontinue <= 0xFF:
+        raise MissionError(f"{where}: autocontinue {item.autocontinue} is not 0 or 1")
+    return item
 
 
 def differences(sent: MissionItem, got: MissionItem) -> list[str]:
@@ -170,12 +191,3 @@ def compare(sent: list[MissionItem], got: list[MissionItem]) -> list[str]:
         if d:
             problems.append(f"item {a.seq}: " + ", ".join(d))
     return problems
-
-
-def renumber(items: list[MissionItem], mission_type: int | None = None) -> list[MissionItem]:
-    """Sequence numbers 0..n-1 (and optionally one mission_type) for a list of items."""
-    out = []
-    for i, it in enumerate(items):
-        it = replace(it, seq=i) if mission_type is None else replace(it, seq=i, mission_type=mission_type)
-        out.append(it)
-    return out

@@ -14,7 +14,9 @@ modules: transfer.py (missions, fences, rally points), command.py, params.py.
 
 from __future__ import annotations
 
+import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +31,24 @@ from missions.items import MissionItem
 from missions.retry import RetryPolicy, RttEstimator
 
 GCS_COMPONENT = mavlink.MAV_COMP_ID_MISSIONPLANNER  # 190
+
+
+_NETWORK_PREFIXES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:", "udpbcast:")
+
+
+def _check_url(url: str) -> None:
+    """Refuse what pymavlink would open as something other than a live link: an existing
+    file is replayed as a log (or, under a bin/ folder, executed), and an unknown word is
+    taken for a serial port."""
+    if url.startswith(_NETWORK_PREFIXES) or (os.name == "nt" and url.upper().startswith("COM")):
+        return
+    try:
+        mode = os.stat(url).st_mode
+    except OSError:
+        raise MissionError(f"cannot connect to {url}: neither a connection string (tcp:HOST:PORT, udp:HOST:PORT, "
+                           "udpout:HOST:PORT) nor a serial device") from None
+    if not stat.S_ISCHR(mode):
+        raise MissionError(f"cannot connect to {url}: not a serial device")
 
 
 class Inbox:
@@ -87,6 +107,7 @@ class Vehicle:
                 policy: RetryPolicy | None = None) -> "Vehicle":
         """Open a pymavlink connection string (tcp:, udp:, udpout:, serial device) and
         wait up to `timeout` s for the vehicle's heartbeat."""
+        _check_url(url)
         deadline = time.monotonic() + timeout
         conn = None
         last_error = ""
@@ -95,9 +116,12 @@ class Vehicle:
                 conn = mavutil.mavlink_connection(url, baud=baud, source_system=source_system,
                                                   source_component=source_component, dialect=DIALECT,
                                                   retries=0, autoreconnect=False)
-            except (OSError, ValueError) as exc:
+            except ImportError as exc:  # pymavlink imports pyserial only for a serial device
+                raise MissionError(f"cannot connect to {url}: a serial link needs the pyserial package "
+                                   f"({exc.msg}); install it with `pip install pyserial`") from None
+            except (OSError, ValueError, OverflowError) as exc:
                 last_error = getattr(exc, "strerror", None) or str(exc)
-                if isinstance(exc, ValueError) or time.monotonic() >= deadline:
+                if not isinstance(exc, OSError) or time.monotonic() >= deadline:
                     raise MissionError(f"cannot connect to {url}: {last_error}") from None
                 time.sleep(0.2)
         v = cls(conn, policy=policy)

@@ -25,11 +25,33 @@ def number(obj: Any, key: str, where: str, *, positive: bool = True) -> float:
     return value
 
 
+def optional_number(obj: Any, key: str, where: str, default: float | None = None, *,
+                    positive: bool = True) -> float | None:
+    """obj[key] as a number, or `default` when the key is missing or null (plan.json leaves
+    optional values out); a value that is there but not a number is an error, not a default."""
+    if not isinstance(obj, dict) or obj.get(key) is None:
+        return default
+    return number(obj, key, where, positive=positive)
+
+
+def section(plan: dict, key: str) -> dict:
+    """An optional object of the plan (e.g. "sprayer"): {} when absent, an error when not an object."""
+    value = plan.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MissionError(f"plan: {key} is not an object")
+    return value
+
+
 def check_plan(plan: Any) -> None:
     if not isinstance(plan, dict) or plan.get("format") != "agrodrone-plan":
         raise MissionError("plan: not an agrodrone plan (format != 'agrodrone-plan')")
     if not isinstance(plan.get("sorties"), list) or not plan["sorties"]:
         raise MissionError("plan: no sorties to fly")
+    for n, s in enumerate(plan["sorties"]):
+        if not isinstance(s, dict) or isinstance(s.get("index"), bool) or not isinstance(s.get("index"), int):
+            raise MissionError(f"plan: sorties[{n}] is not a sortie with a whole-number 'index'")
 
 
 def sortie_of(plan: dict, sortie: int) -> dict:

@@ -18,9 +18,8 @@ from missions.errors import MissionError
 from missions.items import (FENCE_CIRCLE_EXCLUSION, FENCE_CIRCLE_INCLUSION, FENCE_POLYGON_EXCLUSION,
                             FENCE_POLYGON_INCLUSION, FRAME_GLOBAL_INT, FRAME_GLOBAL_RELATIVE_ALT_INT,
                             MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MISSION_TYPE_RALLY, NAV_WAYPOINT, RALLY_POINT,
-                            MissionItem, base_frame, deg_to_e7, is_location_command)
+                            MissionItem, base_frame, checked, deg_to_e7, int_frame, is_location_command)
 
-_TO_INT_FRAME = {0: 5, 3: 6, 10: 11}
 FIRMWARE_ARDUPILOT = 3
 VEHICLE_MULTIROTOR = 2
 
@@ -112,22 +111,24 @@ def _from_simple(d: dict[str, Any], where: str) -> MissionItem:
         if len(params) != 7:
             raise ValueError(f"params has {len(params)} values, not 7")
         command = int(d["command"])
-        frame = int(d.get("frame", 3))
-        if is_location_command(command):
-            frame = _TO_INT_FRAME.get(frame, frame)
         lat, lon = _f(params[4]), _f(params[5])
-        return MissionItem(seq=0, command=command, frame=frame, param1=_f(params[0]), param2=_f(params[1]),
-                           param3=_f(params[2]), param4=_f(params[3]),
+        item = MissionItem(seq=0, command=command, frame=int_frame(command, int(d.get("frame", 3))),
+                           param1=_f(params[0]), param2=_f(params[1]), param3=_f(params[2]), param4=_f(params[3]),
                            x=0 if math.isnan(lat) else deg_to_e7(lat), y=0 if math.isnan(lon) else deg_to_e7(lon),
                            z=0.0 if params[6] is None else float(params[6]),
                            autocontinue=1 if d.get("autoContinue", True) else 0)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise MissionError(f"{where}: not a mission item ({exc})") from None
+    return checked(item, where)
 
 
 def _items(items: list[dict[str, Any]], where: str) -> list[MissionItem]:
+    if not isinstance(items, list):
+        raise MissionError(f"{where}: items is not a list")
     out: list[MissionItem] = []
     for n, d in enumerate(items):
+        if not isinstance(d, dict):
+            raise MissionError(f"{where} item {n}: not an object")
         kind = d.get("type")
         if kind == "SimpleItem":
             out.append(_from_simple(d, f"{where} item {n}"))
@@ -151,17 +152,22 @@ def read_plan(text: str, *, source: str = ".plan") -> PlanFile:
     if not isinstance(doc, dict) or doc.get("fileType") != "Plan":
         raise MissionError(f"{source}: not a QGroundControl plan (fileType != 'Plan')")
     m = doc.get("mission") or {}
+    gf = doc.get("geoFence") or {}
+    rp = doc.get("rallyPoints") or {}
+    for key, value in (("mission", m), ("geoFence", gf), ("rallyPoints", rp)):
+        if not isinstance(value, dict):
+            raise MissionError(f"{source}: {key} is not an object")
     home_pos = m.get("plannedHomePosition") or [0, 0, 0]
     try:
         home = MissionItem.at(0, NAV_WAYPOINT, float(home_pos[0]), float(home_pos[1]), float(home_pos[2] or 0),
                               frame=FRAME_GLOBAL_INT)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
         raise MissionError(f"{source}: plannedHomePosition is not [lat, lon, alt]") from None
+    checked(home, f"{source}: plannedHomePosition")
     mission = [home] + _items(m.get("items") or [], f"{source}: mission")
     mission = [replace(it, seq=i, mission_type=MISSION_TYPE_MISSION) for i, it in enumerate(mission)]
 
     fence: list[MissionItem] = []
-    gf = doc.get("geoFence") or {}
     try:
         for poly in gf.get("polygons") or []:
             ring = poly["polygon"]
@@ -177,10 +183,10 @@ def read_plan(text: str, *, source: str = ".plan") -> PlanFile:
                                         mission_type=MISSION_TYPE_FENCE))
         rally = [MissionItem.at(0, RALLY_POINT, float(p[0]), float(p[1]), float(p[2]),
                                 frame=FRAME_GLOBAL_RELATIVE_ALT_INT, mission_type=MISSION_TYPE_RALLY)
-                 for p in (doc.get("rallyPoints") or {}).get("points") or []]
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+                 for p in rp.get("points") or []]
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
         raise MissionError(f"{source}: bad geoFence or rallyPoints ({exc})") from None
-    fence = [it.with_seq(i) for i, it in enumerate(fence)]
-    rally = [it.with_seq(i) for i, it in enumerate(rally)]
+    fence = [checked(it.with_seq(i), f"{source}: geoFence") for i, it in enumerate(fence)]
+    rally = [checked(it.with_seq(i), f"{source}: rallyPoints") for i, it in enumerate(rally)]
     return PlanFile(mission=mission, fence=fence, rally=rally)
 

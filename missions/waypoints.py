@@ -13,9 +13,7 @@ import math
 
 from missions.errors import MissionError
 from missions.items import (MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MISSION_TYPE_RALLY, MissionItem, base_frame,
-                            deg_to_e7, is_location_command)
-
-_TO_INT_FRAME = {0: 5, 3: 6, 10: 11}
+                            checked, deg_to_e7, int_frame)
 
 HEADER = "QGC WPL 110"
 
@@ -62,15 +60,14 @@ def read_waypoints(text: str, *, source: str = ".waypoints") -> list[MissionItem
             p = [float(v) for v in f[4:8]]
             lat, lon, alt = float(f[8]), float(f[9]), float(f[10])
             autocontinue = int(float(f[11]))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise MissionError(f"{source} line {n}: {exc}") from None
         if seq != len(items):
             raise MissionError(f"{source} line {n}: item number {seq}, expected {len(items)}")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise MissionError(f"{source} line {n}: position out of range ({lat}, {lon})")
-        if is_location_command(command):
-            frame = _TO_INT_FRAME.get(frame, frame)
-        items.append(MissionItem(seq=seq, command=command, frame=frame, param1=p[0], param2=p[1], param3=p[2],
-                                 param4=p[3], x=deg_to_e7(lat), y=deg_to_e7(lon), z=alt, current=current,
-                                 autocontinue=autocontinue, mission_type=_kind(command)))
+        items.append(checked(MissionItem(seq=seq, command=command, frame=int_frame(command, frame), param1=p[0],
+                                         param2=p[1], param3=p[2], param4=p[3], x=deg_to_e7(lat),
+                                         y=deg_to_e7(lon), z=alt, current=current, autocontinue=autocontinue,
+                                         mission_type=_kind(command)), f"{source} line {n}"))
     return items

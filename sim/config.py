@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 
 from sim.errors import SimError
@@ -80,6 +81,9 @@ class SimConfig:
     request_resend_s: float = 1.0  # wall seconds before an unanswered MISSION_REQUEST is re-sent
 
     def __post_init__(self) -> None:
+        for name in ("speedup", "tank_l", "pump_max_l_min", "wind_m_s", "gust_m_s", "boot_delay_s", "battery_mah"):
+            if not math.isfinite(getattr(self, name)):
+                raise SimError(f"{name} {getattr(self, name)}: must be a finite number")
         if not self.speedup > 0:
             raise SimError(f"speedup {self.speedup}: must be positive")
         if not self.tank_l > 0:

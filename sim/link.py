@@ -16,7 +16,12 @@ MAX_BACKLOG = 512 * 1024  # bytes queued for a client that does not read; more a
 
 
 class Peer:
-    """One ground station: its own MAVLink sequence numbers, parser, stream rates and faults."""
+    """One ground station: its own MAVLink sequence numbers, parser, stream rates and faults.
+
+    What is sent and what is heard draw from separate seeded generators, so the n-th frame
+    sent is lost (or doubled) under a given seed however many frames the ground station
+    sent meanwhile: its timing is the wall clock's, and must not change the vehicle's losses.
+    """
 
     def __init__(self, name: str, faults: Faults, rng: random.Random) -> None:
         self.name = name
@@ -24,6 +29,7 @@ class Peer:
         self.mav.robust_parsing = True
         self.faults = faults
         self.rng = rng
+        self.rng_in = random.Random(rng.getrandbits(64))
         self.outbuf = bytearray()
         self._held: bytes | None = None
         self._delayed: deque[tuple[float, bytes]] = deque()
@@ -86,7 +92,7 @@ class Peer:
         for m in msgs:
             if m.get_type() == "BAD_DATA":
                 continue
-            if cut or (self.faults.loss and self.rng.random() < self.faults.loss):
+            if cut or (self.faults.loss and self.rng_in.random() < self.faults.loss):
                 continue
             good.append(m)
         return good
@@ -145,11 +151,22 @@ class UdpPeer(Peer):
         pass
 
 
+def _resolve_udp(out: str) -> tuple[str, int]:
+    """'udp:HOST:PORT' -> (IPv4 address, port), resolved once: a name that does not resolve
+    is the user's mistake now, not a silently dropped frame at every send."""
+    _, host, port = parse_endpoint(out, kinds=("udp", "udpout"))
+    try:
+        return socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4][:2]
+    except OSError as exc:
+        raise SimError(f"cannot send to {out}: {exc.strerror or exc}") from None
+
+
 class LinkServer:
     """Accepts TCP clients on `listen` (port 0 picks a free one) and keeps the UDP outputs."""
 
     def __init__(self, listen: str, udp_out: tuple[str, ...], faults: Faults, seed: int) -> None:
         _, host, port = parse_endpoint(listen, kinds=("tcp",))
+        outputs = [_resolve_udp(out) for out in udp_out]  # before binding: a bad name leaves nothing open
         self.faults = faults
         self._seed = seed
         self._count = 0
@@ -166,12 +183,11 @@ class LinkServer:
         self.host, self.port = self.listener.getsockname()[:2]
         self.sel.register(self.listener, selectors.EVENT_READ, None)
         self.peers: list[Peer] = []
-        for out in udp_out:
-            _, uhost, uport = parse_endpoint(out, kinds=("udp", "udpout"))
+        for addr in outputs:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setblocking(False)
-            s.bind(("0.0.0.0" if uhost not in ("127.0.0.1", "localhost") else "127.0.0.1", 0))
-            peer = UdpPeer(s, (uhost, uport), faults, self._rng())
+            s.bind(("127.0.0.1" if addr[0].startswith("127.") else "0.0.0.0", 0))
+            peer = UdpPeer(s, addr, faults, self._rng())
             self.peers.append(peer)
             self.sel.register(s, selectors.EVENT_READ, peer)
 

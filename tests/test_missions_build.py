@@ -134,6 +134,17 @@ def test_resume_seq_restarts_the_unfinished_swath():
     (lambda p: p["sorties"][0]["legs"][1].update(kind="hover"), "unknown kind"),
     (lambda p: p["sorties"][0]["legs"][1].update(coords=[[200, 0], [0, 0]]), "out of range"),
     (lambda p: p["params"].pop("height_m"), "height_m"),
+    # a hand-edited plan.json: wrong types are named, not a traceback
+    (lambda p: p["sprayer"].update(speed_m_s="fast"), "sprayer.speed_m_s is not a number"),
+    (lambda p: p["params"].update(transit_speed_m_s="x"), "transit_speed_m_s is not a number"),
+    (lambda p: p["sprayer"].update(pump_rate_pct="x"), "pump_rate_pct is not a number"),
+    (lambda p: p["sprayer"].update(speed_min_cm_s="x"), "speed_min_cm_s is not a number"),
+    (lambda p: p.update(sprayer=[1]), "sprayer is not an object"),
+    (lambda p: p["sorties"][0]["legs"][1].update(swath="a"), "swath is not a number"),
+    (lambda p: p["sorties"].__setitem__(0, 5), r"sorties\[0\] is not a sortie"),
+    (lambda p: p["field"].update(utm_epsg="abc"), "utm_epsg is not a number"),
+    (lambda p: p["field"].update(utm_epsg=999999), "not a known EPSG"),
+    (lambda p: p["field"].update(keepout=[1]), "keepout is not a list of zones"),
 ])
 def test_bad_plans_say_what_is_wrong(breakage, words):
     plan = copy.deepcopy(make_plan())

@@ -149,6 +149,8 @@ def test_waypoints_round_trip_exact():
     ("QGC WPL 110\n0\t1\t0\t16\t0\t0\n", "6 columns"),
     ("QGC WPL 110\n1\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\t1\n", "item number 1, expected 0"),
     ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t95\t105\t0\t1\n", "out of range"),
+    ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\tinf\n", "line 2"),
+    ("QGC WPL 110\n0\t1\t0\t99999999\t0\t0\t0\t0\t21\t105\t0\t1\n", "not a MAVLink value"),
 ])
 def test_bad_waypoint_files(text, words):
     with pytest.raises(missions.MissionError, match=words):
@@ -162,6 +164,15 @@ def test_bad_waypoint_files(text, words):
      "params has 1 values"),
     ('{"fileType": "Plan", "mission": {"items": [{"type": "ComplexItem", "complexItemType": "survey"}]}}',
      "no stored items"),
+    ('{"fileType": "Plan", "mission": [1]}', "mission is not an object"),
+    ('{"fileType": "Plan", "geoFence": [1]}', "geoFence is not an object"),
+    ('{"fileType": "Plan", "mission": {"items": {"a": 1}}}', "items is not a list"),
+    ('{"fileType": "Plan", "mission": {"items": [1]}}', "item 0: not an object"),
+    ('{"fileType": "Plan", "mission": {"plannedHomePosition": {"lat": 1}}}', "plannedHomePosition is not"),
+    ('{"fileType": "Plan", "mission": {"plannedHomePosition": [210, 105, 0]}}', "out of range"),
+    ('{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, '
+     '"params": [0, 0, 0, 0, 1e300, 1, 5]}]}}', "out of range"),
+    ('{"fileType": "Plan", "rallyPoints": {"points": [[21, 500, 10]]}}', "out of range"),
 ])
 def test_bad_plan_files(text, words):
     with pytest.raises(missions.MissionError, match=words):

@@ -50,9 +50,15 @@ def test_sim_runs_in_foreground_until_ctrl_c(tmp_path: Path):
     assert any(x["type"] == "sample" for x in lines)
 
 
-def test_bad_options_are_one_error_line():
+def test_bad_options_are_one_error_line(tmp_path: Path):
+    (tmp_path / "no-reload.json").write_text(json.dumps({"format": "agrodrone-plan", "params": {"tank_l": 10}}))
+    (tmp_path / "bad-sprayer.json").write_text(json.dumps({"format": "agrodrone-plan", "sprayer": [1],
+                                                            "reload": {"lon": 105.7, "lat": 21.7},
+                                                            "params": {"tank_l": 10}}))
     for args in (["--home", "95,0"], ["--wind", "fast"], ["--loss", "1.5"], ["--param", "NO_SUCH=1"],
-                 ["--listen", "udp:127.0.0.1:5760"], ["--speedup", "0"]):
+                 ["--listen", "udp:127.0.0.1:5760"], ["--speedup", "0"], ["--speedup", "inf"],
+                 ["--out", "udp:nohost.invalid:14550"], ["--plan", str(tmp_path / "no-reload.json")],
+                 ["--plan", str(tmp_path / "bad-sprayer.json")]):
         result = _run("sim", *args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
