@@ -6,16 +6,23 @@ load, report), so the demo is also a smoke test of the real workflow.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
 import click
 
-SAMPLE_FIELD = Path(__file__).resolve().parent.parent / "fields" / "samples" / "co-lung-rice-block.geojson"
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it (`--help` stays fast)."""
+    return Path(importlib.util.find_spec(name).origin).parent
+
+
+SAMPLE_FIELD = _package_dir("fields") / "samples" / "co-lung-rice-block.geojson"
+SAMPLE_REGISTRY = _package_dir("telemetry") / "samples" / "registry"
 # Two 25 Ah 14S packs, as 30 L class spray drones carry: enough for a planned sortie, so the
 # demo shows reloads; tests/test_fly.py shows the low-battery failsafe and the resume.
 DEMO_BATTERY_MAH = 50_000
-SAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "telemetry" / "samples" / "registry"
 
 
 @click.command("demo")

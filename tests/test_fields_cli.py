@@ -8,16 +8,9 @@ import pytest
 import shapely
 
 import fields
-from agrodrone.cli import main
+from cli_support import run_cli as _run
 
 REQUIRED = {"id", "name", "area_ha", "sprayable_ha", "area_sao", "crs", "utm_epsg", "vertices", "warnings"}
-
-
-def _run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def test_check_json(samples, capsys):

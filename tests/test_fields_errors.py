@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 import fields
-from agrodrone.cli import main
+from cli_support import run_cli as _cli
 
 ROOT = Path(__file__).resolve().parent.parent
 # a small square rice plot near Cổ Lũng, lon/lat
@@ -32,13 +32,6 @@ def _fc(*features, crs: str | None = None) -> str:
 
 def _feat(coords, geom_type: str = "Polygon", **props) -> dict:
     return {"type": "Feature", "properties": props, "geometry": {"type": geom_type, "coordinates": coords}}
-
-
-def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:

@@ -7,16 +7,9 @@ import json
 import pytest
 
 import missions
-from agrodrone.cli import main
+from cli_support import run_cli as run
 from missions_peer import ScriptedVehicle
 from missions_plans import make_plan
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def test_upload_plan_dir_json(tmp_path, capsys):

@@ -8,19 +8,13 @@ import numpy as np
 import pytest
 
 from agrodrone.cli import main
+from cli_support import run_cli as run
 
 SUMMARY_KEYS = {
     "field_id", "area_ha", "sprayable_ha", "coverage_pct", "overlap_pct", "outside_pct", "no_spray_m2",
     "spray_length_m", "transit_length_m", "total_length_m", "turns", "sorties", "volume_l", "flow_l_min",
     "speed_m_s", "pump_rate_pct", "flight_time_s", "angle_deg", "path_ratio", "plan_ms",
 }
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 @pytest.fixture(scope="module")

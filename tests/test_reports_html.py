@@ -12,19 +12,13 @@ import sqlite3
 import pytest
 
 from agrodrone.cli import main
+from cli_support import run_cli as _run
 from reports_support import CHROMIUM, Tables, cached_sample_db, chromium, vi_number
 from telemetry import open_db
 from telemetry.indicators import Indicators, parse_period
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
                                                              "the browser checks of the HTML report are skipped")
-
-
-def _run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,11 @@ import shutil
 
 import pytest
 
-from agrodrone.cli import main
+from cli_support import run_cli as _run
 from reports_support import REGISTRY, REGISTRY_FILES
 from telemetry import TelemetryError, open_db
 from telemetry.indicators import Indicators, parse_period
 from telemetry.registry import load_registry, unit_tree
-
-
-def _run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def test_bundled_registry_loads_both_trees_and_mappings(tmp_path):
