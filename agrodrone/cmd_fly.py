@@ -21,9 +21,6 @@ import click
 from agrodrone.errors import UserError
 from agrodrone.planfile import load_plan
 
-# The embedded simulator's "ground crew": writing these refills the tank and fits a charged
-# battery. A real drone has no such parameters; its operator is asked instead.
-SIM_REFILL_PARAMS = {"SIM_SPR_FILL": 1.0, "SIM_BATT_SWAP": 1.0}
 MAX_RESUMES = 3  # a sortie cut short this often (failsafe after failsafe) ends the job
 
 
@@ -64,18 +61,32 @@ class FlyOutcome:
 
 
 def _ground_crew(vehicle, sortie_volume_l: float, ask: Callable[[str], None], yes: bool) -> None:
-    """Refill and battery swap between sorties: the simulator's parameters, or the operator."""
+    """Refill and battery swap between sorties. On a simulator (it has SIM_SPEEDUP) `--yes`
+    plays the ground crew: MAV_CMD_BATTERY_RESET fits a charged battery, as on ArduPilot
+    SITL, and the embedded simulator's SIM_SPR_FILL refills its tank. A real drone's
+    operator is always asked: resetting a real battery monitor would hide a flat pack."""
     from missions import MissionError
+    from missions.dialect import mavlink
 
-    if yes:
+    if yes and _is_simulator(vehicle):
+        vehicle.command(mavlink.MAV_CMD_BATTERY_RESET, 1, 100)
         try:
             vehicle.get_param("SIM_SPR_FILL")
-        except MissionError:  # a real drone: its operator refills
-            pass
-        else:
-            vehicle.set_params(SIM_REFILL_PARAMS)
+        except MissionError:  # SITL's sprayer simulation has no tank to refill
             return
+        vehicle.set_params({"SIM_SPR_FILL": 1.0})
+        return
     ask(f"Refill the tank ({sortie_volume_l:.1f} L for the next sortie) and fit a charged battery")
+
+
+def _is_simulator(vehicle) -> bool:
+    from missions import MissionError
+
+    try:
+        vehicle.get_param("SIM_SPEEDUP")
+    except MissionError:
+        return False
+    return True
 
 
 def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None = None) -> FlyOutcome:

@@ -4,7 +4,8 @@ Latitude and longitude are kept as the integers MAVLink carries, so a coordinate
 converted once from degrees round-trips exactly through MAVLink, `.plan` and
 `.waypoints` files.  `differences` says which stored fields a vehicle must give back
 unchanged after an upload (ArduPilot replaces item 0 with its own home, reports
-location frames without the `_INT` suffix and ignores the frame of DO commands).
+location frames without the `_INT` suffix, and keeps a frame only for the commands it
+stores with a position: NAV_RETURN_TO_LAUNCH and the DO commands come back in frame 0).
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ def deg_to_e7(value: float) -> int:
 
 def e7_to_deg(value: int) -> float:
     return value / 1e7
+
+
+# AP_Mission::stored_in_location: the mission commands ArduPilot stores with a position and
+# its frame. Every other mission command (NAV_RETURN_TO_LAUNCH, the DO commands) is read
+# back in frame 0 whatever frame it was sent in.
+STORED_IN_LOCATION = frozenset({
+    NAV_WAYPOINT, mavlink.MAV_CMD_NAV_LOITER_UNLIM, mavlink.MAV_CMD_NAV_LOITER_TURNS,
+    mavlink.MAV_CMD_NAV_LOITER_TIME, NAV_LAND, NAV_TAKEOFF, mavlink.MAV_CMD_NAV_CONTINUE_AND_CHANGE_ALT,
+    mavlink.MAV_CMD_NAV_LOITER_TO_ALT, mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT, mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
+    mavlink.MAV_CMD_DO_SET_HOME, mavlink.MAV_CMD_DO_LAND_START, mavlink.MAV_CMD_DO_GO_AROUND,
+    mavlink.MAV_CMD_DO_SET_ROI, mavlink.MAV_CMD_NAV_VTOL_TAKEOFF, mavlink.MAV_CMD_NAV_VTOL_LAND,
+    mavlink.MAV_CMD_NAV_PAYLOAD_PLACE,
+})
 
 
 def is_location_command(command: int) -> bool:
@@ -168,8 +182,8 @@ def differences(sent: MissionItem, got: MissionItem) -> list[str]:
         return [f"command {sent.command} != {got.command}"]
     if sent.mission_type == MISSION_TYPE_MISSION and sent.seq == 0:
         return diffs  # item 0 is the vehicle's home; it reports its own
-    located = is_location_command(sent.command)
-    if located and sent.mission_type == MISSION_TYPE_MISSION and base_frame(sent.frame) != base_frame(got.frame):
+    if sent.mission_type == MISSION_TYPE_MISSION and sent.command in STORED_IN_LOCATION \
+            and base_frame(sent.frame) != base_frame(got.frame):
         diffs.append(f"frame {sent.frame} != {got.frame}")
     if sent.x != got.x or sent.y != got.y:
         diffs.append(f"position {sent.lat:.7f},{sent.lon:.7f} != {got.lat:.7f},{got.lon:.7f}")

@@ -10,7 +10,7 @@ from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home,
 from sim.errors import SimError
 from sim.mission import Item, MissionRunner
 from sim.simulator import SimHandle, Simulator, start_sim
-from sim.sitl import SitlProcess, sitl_binary, start_sitl
+from sim.sitl import SitlProcess, battery_params, sitl_binary, start_sitl
 from sim.truth import Truth, TruthSample, read_truth
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "sitl_binary",
     "start_sim",
     "start_sitl",
+    "battery_params",
 ]

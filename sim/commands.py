@@ -44,6 +44,7 @@ class CommandHandler:
             c.MAV_CMD_DO_SET_HOME: self._set_home,
             c.MAV_CMD_DO_SET_SERVO: self._set_servo,
             c.MAV_CMD_DO_REPOSITION: self._reposition,
+            c.MAV_CMD_BATTERY_RESET: self._battery_reset,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -224,3 +225,12 @@ class CommandHandler:
         if m.param1 > 0:
             c.speed_m_s = float(m.param1)
         return ACCEPTED if c.goto(m.param5, m.param6, m.param7) else FAILED
+
+    def _battery_reset(self, peer, m) -> int:
+        """MAV_CMD_BATTERY_RESET (param1 battery mask, param2 charge %), as AP_BattMonitor's
+        reset_remaining: the charge is set and the battery failsafe cleared. A rehearsal's
+        "ground crew" fits a charged battery with it, on this simulator as on SITL."""
+        if not int(m.param1) & 1 or not 0 <= m.param2 <= 100:
+            return FAILED
+        self.sim.copter.reset_battery(float(m.param2))
+        return ACCEPTED

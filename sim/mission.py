@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -38,6 +38,27 @@ FENCE_COMMANDS = {
 RALLY_COMMANDS = {mavlink.MAV_CMD_NAV_RALLY_POINT}
 SUPPORTED = {MISSION: NAV_COMMANDS | DO_COMMANDS, FENCE: FENCE_COMMANDS, RALLY: RALLY_COMMANDS}
 MAX_ITEMS = {MISSION: 724, FENCE: 84, RALLY: 20}  # what a small flight controller stores
+
+# AP_Mission::stored_in_location: the commands stored with a position (and its frame).
+STORED_IN_LOCATION = {
+    mavlink.MAV_CMD_NAV_WAYPOINT,
+    mavlink.MAV_CMD_NAV_LOITER_UNLIM,
+    mavlink.MAV_CMD_NAV_LOITER_TURNS,
+    mavlink.MAV_CMD_NAV_LOITER_TIME,
+    mavlink.MAV_CMD_NAV_LAND,
+    mavlink.MAV_CMD_NAV_TAKEOFF,
+    mavlink.MAV_CMD_NAV_CONTINUE_AND_CHANGE_ALT,
+    mavlink.MAV_CMD_NAV_LOITER_TO_ALT,
+    mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT,
+    mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
+    mavlink.MAV_CMD_DO_SET_HOME,
+    mavlink.MAV_CMD_DO_LAND_START,
+    mavlink.MAV_CMD_DO_GO_AROUND,
+    mavlink.MAV_CMD_DO_SET_ROI,
+    mavlink.MAV_CMD_NAV_VTOL_TAKEOFF,
+    mavlink.MAV_CMD_NAV_VTOL_LAND,
+    mavlink.MAV_CMD_NAV_PAYLOAD_PLACE,
+}
 
 # Frames as ArduPilot accepts them and as it reports them back (the *_INT frames come back plain).
 _FRAME_BACK = {
@@ -82,8 +103,19 @@ class Item:
     def alt_is_amsl(self) -> bool:
         return self.frame in (mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_INT)
 
-    def reported_frame(self) -> int:
-        return _FRAME_BACK.get(self.frame, self.frame)
+    def reported(self, mission_type: int) -> "Item":
+        """The item as ArduCopter 4.7 gives it back on a download.
+
+        AP_Mission keeps a frame and a position only for the commands in
+        STORED_IN_LOCATION, reporting the frame without `_INT`; every other mission
+        command (NAV_RETURN_TO_LAUNCH, the DO commands) comes back in frame 0 with
+        x, y, z zero. Fence vertices come back in frame 0, rally points in the plain frame.
+        """
+        if mission_type == FENCE:
+            return replace(self, frame=mavlink.MAV_FRAME_GLOBAL)
+        if mission_type == MISSION and self.command not in STORED_IN_LOCATION:
+            return replace(self, frame=mavlink.MAV_FRAME_GLOBAL, x=0, y=0, z=0.0)
+        return replace(self, frame=_FRAME_BACK.get(self.frame, self.frame))
 
 
 def validate(item: Item, mission_type: int) -> int:

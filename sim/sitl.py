@@ -1,12 +1,18 @@
-"""Start ArduPilot's own Copter SITL (named by ARDUPILOT_SITL) set up as a sprayer, and stop it.
+"""Start ArduPilot's own Copter SITL (named by ARDUPILOT_SITL) set up as a spray drone, and stop it.
 
 Nothing here downloads or builds ArduPilot: point ARDUPILOT_SITL at an `arducopter` binary.
+It is started as ArduPilot's README says (`--model +`, wiped with `-w`, SERIAL0 a TCP server)
+with the defaults below instead of ArduPilot's `copter.parm`, so a checkout needs nothing
+else: the frame, the accelerometer calibration the pre-arm checks want, an analog battery
+monitor, the sprayer on SERVO9 and SITL's sprayer simulation.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -19,7 +25,18 @@ from sim.params import PUMP_SERVO, SPINNER_SERVO
 
 BASE_PORT = 5760
 
-SPRAYER_DEFAULTS = {
+# What ArduPilot's copter.parm sets that a wiped SITL needs to arm: a frame class
+# (else "PreArm: Motors: Check frame class and type"), accelerometer offsets and scales
+# that count as calibrated (else "3D Accel calibration needed"), and a battery monitor.
+VEHICLE_DEFAULTS: dict[str, float] = {
+    "FRAME_CLASS": 1,  # quad
+    "FRAME_TYPE": 0,  # plus, matching --model +
+    "BATT_MONITOR": 4,  # analog voltage and current
+    **{f"INS_ACC{n}{kind}_{axis}": value
+       for n in ("", "2") for kind, value in (("OFFS", 0.001), ("SCAL", 1.001)) for axis in "XYZ"},
+}
+
+SPRAYER_DEFAULTS: dict[str, float] = {
     "SPRAY_ENABLE": 1,
     f"SERVO{PUMP_SERVO}_FUNCTION": 22,
     f"SERVO{PUMP_SERVO}_MIN": 1000,
@@ -30,8 +47,21 @@ SPRAYER_DEFAULTS = {
     "SIM_SPR_ENABLE": 1,
     "SIM_SPR_PUMP": PUMP_SERVO,
     "SIM_SPR_SPIN": SPINNER_SERVO,
-    "BATT_FS_LOW_ACT": 2,
+    "BATT_FS_LOW_ACT": 2,  # RTL on a low battery, as a spray drone is set up
 }
+
+# SITL's "+" quad hovers on about 30.5 A at 12.6 V (measured on ArduCopter 4.7 SITL with
+# BATT_MONITOR 4); cruising at spray speed draws about the same. BATT_CAPACITY for an
+# endurance of E seconds is therefore HOVER_CURRENT_A * E / 3.6 mAh.
+HOVER_CURRENT_A = 30.5
+
+
+def battery_params(endurance_s: float, low_s: float) -> dict[str, float]:
+    """Battery parameters that give SITL's quad a spray drone's endurance: the capacity that
+    lasts `endurance_s` from full, and the low-battery failsafe (RTL) when `low_s` is left.
+    For a plan: its drone's endurance, and less than its battery reserve."""
+    mah_per_s = HOVER_CURRENT_A / 3.6
+    return {"BATT_CAPACITY": round(mah_per_s * endurance_s), "BATT_LOW_MAH": round(mah_per_s * low_s)}
 
 
 def sitl_binary() -> str | None:
@@ -39,9 +69,19 @@ def sitl_binary() -> str | None:
     return os.environ.get("ARDUPILOT_SITL") or None
 
 
+def skip_reason() -> str | None:
+    """Why SITL tests cannot run here, or None when they can."""
+    binary = sitl_binary()
+    if not binary:
+        return "ARDUPILOT_SITL is not set (name an ArduCopter SITL binary to fly the real ArduPilot)"
+    if not Path(binary).is_file() or not os.access(binary, os.X_OK):
+        return f"ARDUPILOT_SITL={binary} is not an executable file"
+    return None
+
+
 def defaults_text(extra: dict[str, float] | None = None) -> str:
     """The parameter file handed to SITL with --defaults (one `NAME VALUE` a line)."""
-    values = {**SPRAYER_DEFAULTS, **(extra or {})}
+    values = {**VEHICLE_DEFAULTS, **SPRAYER_DEFAULTS, **(extra or {})}
     return "".join(f"{k} {v}\n" for k, v in values.items())
 
 
@@ -55,64 +95,106 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_instance() -> int:
-    # SITL instance I serves MAVLink on 5760+10*I (and 5762/5763 +10*I); pick one whose ports are free
-    for instance in range(1, 60):
+def _free_instances(first: int = 1):
+    """SITL instance I serves MAVLink on 5760+10*I (also +2, +3) and its physics on UDP
+    5501+10*I; yield the instances whose ports look free (a race with another starter is
+    caught when SITL fails to bind, and the next instance is tried)."""
+    for instance in range(first, 60):
         base = BASE_PORT + 10 * instance
         if all(_port_free(base + k) for k in (0, 2, 3)):
-            return instance
-    raise SimError("no free SITL instance port between 5770 and 6350")
+            yield instance
+
+
+_RUNNING: set["SitlProcess"] = set()
+
+
+@atexit.register
+def _stop_all() -> None:  # a test run that dies still leaves no SITL behind
+    for handle in list(_RUNNING):
+        handle.stop()
 
 
 class SitlProcess:
     """A running ArduCopter SITL; .url is where a ground station connects."""
 
-    def __init__(self, proc: subprocess.Popen, workdir: str, port: int) -> None:
+    def __init__(self, proc: subprocess.Popen, workdir: str, instance: int, speedup: float) -> None:
         self.proc = proc
         self.workdir = workdir
-        self.port = port
-        self.url = f"tcp:127.0.0.1:{port}"
+        self.instance = instance
+        self.port = BASE_PORT + 10 * instance
+        self.speedup = speedup
+        self.url = f"tcp:127.0.0.1:{self.port}"
+        _RUNNING.add(self)
 
     def truth(self):
         """The real SITL keeps its own ground truth (its logs); none is available in-process."""
         return None
 
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = (Path(self.workdir) / "sitl.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _listening(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
     def wait_ready(self, timeout: float = 120.0) -> bool:
-        """Wait until SITL reports a position (GLOBAL_POSITION_INT with a non-zero fix)."""
+        """Wait until SITL reports a position and its pre-arm checks pass (SYS_STATUS's
+        PREARM_CHECK bit, what a ground station shows as "ready to arm")."""
         from pymavlink import mavutil
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SimError(f"SITL exited with status {self.proc.returncode}: see {self.workdir}/sitl.log")
+                raise SimError(f"SITL exited with status {self.proc.returncode}:\n{self.log_tail()}")
+            if not self._listening():
+                time.sleep(0.2)
+                continue
+            link = mavutil.mavlink_connection(self.url, source_system=254, autoreconnect=False)
             try:
-                link = mavutil.mavlink_connection(self.url, source_system=254, autoreconnect=False)
+                if link.wait_heartbeat(timeout=10) is None:
+                    continue
+                link.mav.request_data_stream_send(link.target_system, link.target_component,
+                                                  mavutil.mavlink.MAV_DATA_STREAM_ALL, 4, 1)
+                positioned = ready = False
+                while time.monotonic() < deadline and not (positioned and ready):
+                    msg = link.recv_match(type=["GLOBAL_POSITION_INT", "SYS_STATUS"], blocking=True, timeout=2)
+                    if msg is None:
+                        if self.proc.poll() is not None:
+                            break
+                        continue
+                    if msg.get_type() == "GLOBAL_POSITION_INT":
+                        positioned = positioned or msg.lat != 0 or msg.lon != 0
+                    else:
+                        ready = bool(msg.onboard_control_sensors_health
+                                     & mavutil.mavlink.MAV_SYS_STATUS_PREARM_CHECK)
+                if positioned and ready:
+                    return True
             except OSError:
                 time.sleep(0.5)
-                continue
-            try:
-                link.wait_heartbeat(timeout=10)
-                link.mav.request_data_stream_send(link.target_system, link.target_component,
-                                                  mavutil.mavlink.MAV_DATA_STREAM_POSITION, 4, 1)
-                while time.monotonic() < deadline:
-                    msg = link.recv_match(type="GLOBAL_POSITION_INT", blocking=True, timeout=2)
-                    if msg is not None and (msg.lat != 0 or msg.lon != 0):
-                        return True
-                    if self.proc.poll() is not None:
-                        break
             finally:
                 link.close()
         return False
 
-    def stop(self) -> None:
+    def stop(self, *, keep_workdir: bool = False) -> None:
+        """Stop SITL (its whole process group) and remove its working folder."""
+        _RUNNING.discard(self)
         if self.proc.poll() is None:
-            self.proc.terminate()
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not keep_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> "SitlProcess":
         return self
@@ -121,38 +203,51 @@ class SitlProcess:
         self.stop()
 
 
-def start_sitl(*, binary: str | None = None, speedup: float = 1.0,
+def _launch(binary: str, workdir: str, instance: int, speedup: float, home: tuple[float, float, float],
+            defaults: Path) -> SitlProcess:
+    lat, lon, alt = home
+    cmd = [binary, "-w", "--model", "+", "--serial0", "tcp:0", "--speedup", f"{speedup:g}", "-I", str(instance),
+           "--home", f"{lat},{lon},{alt},0", "--defaults", str(defaults)]
+    with open(Path(workdir) / "sitl.log", "wb") as log:
+        try:
+            proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            raise SimError(f"cannot start SITL {binary}: {exc}") from None
+    return SitlProcess(proc, workdir, instance, speedup)
+
+
+def start_sitl(*, binary: str | None = None, speedup: float = 10.0,
                home: tuple[float, float, float] = DEFAULT_HOME, params: dict[str, float] | None = None,
                wait: bool = True, timeout: float = 180.0) -> SitlProcess:
-    """Start `arducopter --model quad` wiped, with the sprayer simulation on, and wait until ready."""
+    """Start ArduCopter SITL wiped, as a spray quad, on a free instance; wait until it is
+    ready to arm. `params` are added to (or override) the defaults above."""
     binary = binary or sitl_binary()
     if not binary:
         raise SimError("ARDUPILOT_SITL is not set: name an ArduCopter SITL binary (arducopter)")
     if not Path(binary).is_file() or not os.access(binary, os.X_OK):
         raise SimError(f"ARDUPILOT_SITL={binary}: not an executable file")
     workdir = tempfile.mkdtemp(prefix="agrodrone-sitl-")
-    defaults = Path(workdir) / "sprayer.parm"
+    defaults = Path(workdir) / "agrodrone.parm"
     defaults.write_text(defaults_text(params), encoding="utf-8")
-    instance = _free_instance()
-    lat, lon, alt = home
-    cmd = [binary, "--model", "quad", "--speedup", str(speedup), "--defaults", str(defaults), "-w",
-           "--home", f"{lat},{lon},{alt},0", "-I", str(instance), "--serial0", "tcp:0"]
-    log = open(Path(workdir) / "sitl.log", "wb")
+    handle = None
     try:
-        proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        log.close()
+        for instance in _free_instances():
+            handle = _launch(binary, workdir, instance, speedup, home, defaults)
+            deadline = time.monotonic() + 20.0
+            while handle.proc.poll() is None and not handle._listening() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if handle.proc.poll() is None and handle._listening():
+                break
+            handle.stop(keep_workdir=True)
+            handle = None
+        if handle is None:
+            raise SimError("no free SITL instance: ports 5770-6350 are taken")
+        if wait and not handle.wait_ready(timeout):
+            raise SimError(f"SITL was not ready to arm within {timeout:.0f} s:\n{handle.log_tail()}")
+    except BaseException:
+        if handle is not None:
+            handle.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-        raise SimError(f"cannot start SITL {binary}: {exc}") from None
-    log.close()
-    handle = SitlProcess(proc, workdir, BASE_PORT + 10 * instance)
-    if wait:
-        try:
-            ok = handle.wait_ready(timeout)
-        except BaseException:
-            handle.stop()
-            raise
-        if not ok:
-            handle.stop()
-            raise SimError(f"SITL gave no position within {timeout:.0f} s")
+        raise
     return handle

@@ -221,14 +221,14 @@ class MissionTransfers:
         if not 0 <= msg.seq < len(items):
             self._ack(peer, sysid, compid, mavlink.MAV_MISSION_INVALID_SEQUENCE, mtype)
             return
-        it = items[msg.seq]
+        it = items[msg.seq].reported(mtype)
         current = 1 if (mtype == MISSION and self.sim.copter.runner.nav_index == msg.seq) else 0
         if as_int:
-            out = _B.mission_item_int_encode(sysid, compid, msg.seq, it.reported_frame(), it.command, current,
+            out = _B.mission_item_int_encode(sysid, compid, msg.seq, it.frame, it.command, current,
                                              it.autocontinue, it.param1, it.param2, it.param3, it.param4,
                                              it.x, it.y, it.z, mtype)
         else:
-            out = _B.mission_item_encode(sysid, compid, msg.seq, it.reported_frame(), it.command, current,
+            out = _B.mission_item_encode(sysid, compid, msg.seq, it.frame, it.command, current,
                                          it.autocontinue, it.param1, it.param2, it.param3, it.param4,
                                          it.x * 1e-7, it.y * 1e-7, it.z, mtype)
         self._send(peer, out)

@@ -169,6 +169,12 @@ class Copter:
         self._batt_low_since = self._batt_crit_since = None
         self.say(SEV_INFO, "Battery replaced")
 
+    def reset_battery(self, pct: float) -> None:
+        """MAV_CMD_BATTERY_RESET: the monitor counts the pack as `pct` % full again."""
+        self.battery.used_mah = self.battery.capacity_mah * (1.0 - pct / 100.0)
+        self.batt_low = self.batt_crit = False
+        self._batt_low_since = self._batt_crit_since = None
+
     # ------------------------------------------------------------------ arming
     def prearm_failure(self, mode: int | None = None) -> str | None:
         """The first failing pre-arm check as ArduPilot words it, or None."""
@@ -444,7 +450,8 @@ class Copter:
             self.runner.update()
         self._spray(dt)
         power = power_needed(flying=self.flying, armed=self.armed, mass_kg=self.mass_kg(),
-                             empty_mass_kg=self.cfg.empty_mass_kg, airspeed_m_s=self.airspeed(),
+                             empty_mass_kg=self.cfg.empty_mass_kg, hover_power_w=self.cfg.hover_power_w,
+                             airspeed_m_s=self.airspeed(),
                              climb_m_s=self.vz)
         self.battery.step(power, dt)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from sim.sitl import skip_reason as sitl_skip_reason
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "fields" / "samples"
@@ -18,9 +19,10 @@ def samples() -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("ARDUPILOT_SITL"):
+    reason = sitl_skip_reason()
+    if reason is None:
         return
-    skip = pytest.mark.skip(reason="ARDUPILOT_SITL is not set: no ArduPilot SITL binary to test against")
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if "sitl" in item.keywords:
             item.add_marker(skip)
