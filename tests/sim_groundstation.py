@@ -67,6 +67,7 @@ class GroundStation:
         assert hb is not None, "no HEARTBEAT from the vehicle"
         self.sysid, self.compid = hb.get_srcSystem(), hb.get_srcComponent()
         self.texts: list[str] = []
+        self.request_types: set[str] = set()  # how the vehicle asked for upload items
 
     def wall(self, sim_seconds: float, margin: float = 5.0) -> float:
         return sim_seconds / self.speedup + margin
@@ -165,6 +166,7 @@ class GroundStation:
             last_activity = time.monotonic()
             if msg.get_type() == "MISSION_ACK":
                 return msg.type
+            self.request_types.add(msg.get_type())
             cmd, frame, p1, p2, p3, p4, lat, lon, alt = items[msg.seq]
             self.link.mav.mission_item_int_send(self.sysid, self.compid, msg.seq, frame, cmd, 0, 1, p1, p2, p3,
                                                 p4, int(round(lat * 1e7)), int(round(lon * 1e7)), alt,

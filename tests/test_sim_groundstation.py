@@ -5,10 +5,12 @@ MISSION_START, and SERVO_OUTPUT_RAW watched against GLOBAL_POSITION_INT until it
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import sim
-from sim_groundstation import GroundStation, mavlink, offset, point_segment_m, pump_samples
+from sim_groundstation import COPTER_MODES, GroundStation, mavlink, offset, point_segment_m, pump_samples
 
 SPEEDUP = 20
 HOME = (21.7046, 105.7312, 12.0)
@@ -118,3 +120,57 @@ def test_spray_mission_ground_station_script(vehicle):
             assert point_segment_m((smp.lat, smp.lon), a, b)[0] < 3.0
         flow_time = truth.pump_on_s
         assert 80 / SPEED * 0.8 < flow_time < 80 / SPEED * 1.6
+
+
+def test_vehicle_reports_what_it_stores_as_arducopter_does(vehicle):
+    """What a ground station can tell apart, held to the same expectations on both vehicles
+    (from ArduCopter 4.7 SITL): how uploads are pulled, what a read-back gives, the mode
+    after boot, arming in GUIDED, and the ground crew's MAV_CMD_BATTERY_RESET."""
+    gcs = GroundStation(vehicle.url, speedup=SPEEDUP)
+    try:
+        gcs.request_streams(10.0)
+        pos = gcs.wait_position(gcs.wall(120))
+        assert pos is not None, "no position estimate"
+        home_lat, home_lon = pos.lat * 1e-7, pos.lon * 1e-7
+        hb = gcs.recv({"HEARTBEAT"}, 5.0)
+        assert hb is not None and hb.custom_mode == COPTER_MODES["STABILIZE"], "the RC selects STABILIZE"
+
+        items, _, _ = _mission(home_lat, home_lon)
+        assert gcs.upload(items) == mavlink.MAV_MISSION_ACCEPTED
+        assert gcs.request_types == {"MISSION_REQUEST"}, "ArduPilot pulls items with MISSION_REQUEST"
+        back = gcs.download()
+        home = back[0]
+        assert home.frame == mavlink.MAV_FRAME_GLOBAL and home.z == pytest.approx(HOME[2], abs=1.0)
+        assert abs(home.x - pos.lat) < 100 and abs(home.y - pos.lon) < 100, "item 0 is the vehicle's own home"
+        for sent, got in zip(items[1:], back[1:]):
+            command = sent[0]
+            if command in (mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_CMD_NAV_TAKEOFF):
+                assert got.frame == mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT, "location frames come back without _INT"
+            else:  # NAV_RETURN_TO_LAUNCH and the DO commands are stored without a frame
+                assert (got.frame, got.x, got.y, got.z) == (mavlink.MAV_FRAME_GLOBAL, 0, 0, 0.0), command
+
+        fence = [(mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, mavlink.MAV_FRAME_GLOBAL_INT, 4, 0, 0, 0,
+                  *offset(home_lat, home_lon, n, e), 0) for n, e in ((-50, -50), (-50, 150), (80, 150), (80, -50))]
+        assert gcs.upload(fence, mission_type=mavlink.MAV_MISSION_TYPE_FENCE) == mavlink.MAV_MISSION_ACCEPTED
+        assert {m.frame for m in gcs.download(mavlink.MAV_MISSION_TYPE_FENCE)} == {mavlink.MAV_FRAME_GLOBAL}
+        rally = [(mavlink.MAV_CMD_NAV_RALLY_POINT, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, 0, 0, 0, 0,
+                  home_lat, home_lon, 15.0)]
+        assert gcs.upload(rally, mission_type=mavlink.MAV_MISSION_TYPE_RALLY) == mavlink.MAV_MISSION_ACCEPTED
+        (point,) = gcs.download(mavlink.MAV_MISSION_TYPE_RALLY)
+        assert point.frame == mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT and point.z == pytest.approx(15.0)
+
+        # the ground crew: a battery counted as half full, then a charged one fitted
+        for pct in (50, 100):
+            assert gcs.command(mavlink.MAV_CMD_BATTERY_RESET, 1, pct) == mavlink.MAV_RESULT_ACCEPTED
+            deadline = time.monotonic() + 10
+            remaining = -1
+            while time.monotonic() < deadline and not pct - 2 <= remaining <= pct:
+                msg = gcs.recv({"BATTERY_STATUS"}, 2.0)
+                remaining = -1 if msg is None else msg.battery_remaining
+            assert pct - 2 <= remaining <= pct  # a disarmed copter still draws a little
+
+        assert gcs.set_mode("GUIDED") == mavlink.MAV_RESULT_ACCEPTED
+        assert gcs.arm(), f"arming refused: {gcs.texts[-5:]}"
+        assert gcs.command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0) == mavlink.MAV_RESULT_ACCEPTED
+    finally:
+        gcs.close()
