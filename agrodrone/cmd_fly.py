@@ -132,7 +132,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
         stop.set()
         console.print("[bold red]Ctrl-C: sending the copter home (RTL); Ctrl-C again to leave it[/]")
 
-    vehicle = Vehicle.connect(opts.url, timeout=opts.timeout_s)
+    vehicle = Vehicle.connect(opts.url, timeout=opts.timeout_s, on_wait=console.print)
     recorder = Recorder(opts.db_path, tlog_path=opts.tlog_path, cooperative=opts.cooperative
                         or plan["field"]["properties"].get("cooperative"))
     outcome.tlog_path = recorder.tlog_path

@@ -26,11 +26,28 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
     from telemetry import Recorder, run_logger
     from telemetry.schema import discard_db
 
+    from agrodrone.errors import UserError
+
     stop = threading.Event()
     timer = threading.Timer(duration, stop.set) if duration is not None else None
-    say = (lambda s: None) if quiet else (lambda s: click.echo(s, err=True))
+    events: list[str] = []
+
+    def say(text: str) -> None:
+        events.append(text)
+        if not quiet:
+            click.echo(text, err=True)
+
     new_db = not Path(db_path).exists()
     recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
+
+    def discard_if_empty() -> None:  # a URL that never worked leaves no empty files behind
+        recorder.close()
+        if recorder.messages == 0:
+            if recorder.tlog_path.exists() and recorder.tlog_path.stat().st_size == 0:
+                recorder.tlog_path.unlink()
+            if new_db:
+                discard_db(db_path)
+
     say(f"logging to {db_path} and {recorder.tlog_path}")
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     if timer is not None:
@@ -38,12 +55,7 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
     try:
         stats = run_logger(url, recorder.handle, stop, passive=passive, on_event=say)
     except BaseException:
-        recorder.close()
-        if recorder.messages == 0:  # e.g. a URL that can never work: leave no empty files behind
-            if recorder.tlog_path.stat().st_size == 0:
-                recorder.tlog_path.unlink()
-            if new_db:
-                discard_db(db_path)
+        discard_if_empty()
         raise
     finally:
         if timer is not None:
@@ -51,5 +63,10 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
         recorder.close()
         for s, h in previous.items():
             signal.signal(s, h)
+    if stats.connects == 0 or recorder.messages == 0:
+        discard_if_empty()
+        why = next((e for e in reversed(events) if e.startswith(("cannot connect", "link lost"))), "")
+        raise UserError(f"nothing was logged: {url} " + ("never answered" if stats.connects == 0 else
+                        "sent no MAVLink message") + (f" (last: {why})" if why else ""))
     click.echo(f"{recorder.messages} messages logged ({recorder.stored} rows), "
                f"{stats.connects} connection(s), {stats.losses} link loss(es); tlog {recorder.tlog_path}")

@@ -71,7 +71,7 @@ def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: fl
     ms = _load_source(plan_dir, sortie, pump_servo, enable_fence)
     t0 = time.monotonic()
     steps: list[dict] = []
-    with Vehicle.connect(url, timeout=timeout, baud=baud) as v:
+    with Vehicle.connect(url, timeout=timeout, baud=baud, on_wait=lambda m: click.echo(m, err=True)) as v:
 
         def set_params(step: str, values: dict[str, float]) -> None:
             if not values:

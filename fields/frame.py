@@ -93,7 +93,13 @@ class LocalFrame:
 
     @classmethod
     def for_geometry(cls, geom_wgs84: BaseGeometry) -> "LocalFrame":
-        """The frame of a WGS84 geometry's centroid (a field on a zone edge gets one zone)."""
+        """The frame of a WGS84 geometry's centroid (a field on a zone edge gets one zone).
+        A field across the antimeridian (longitudes spanning more than 180°) is taken
+        with its western longitudes shifted by 360°, so its centroid lies on it."""
+        minx, _, maxx, _ = geom_wgs84.bounds
+        if maxx - minx > 180.0:
+            geom_wgs84 = shapely.transform(geom_wgs84, lambda xy: np.column_stack(
+                [np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]]))
         c = geom_wgs84.centroid
         return cls.for_lonlat(c.x, c.y)
 

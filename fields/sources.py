@@ -8,7 +8,6 @@ it. Everything returned is in the file's own CRS; `fields.build` does the rest.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 import zipfile
@@ -24,6 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields.errors import FieldError
+from fields.geojson import check_geojson
 from fields.wkt import WktSyntaxError, split_wkt
 
 FORMATS = {
@@ -100,34 +100,32 @@ def read_features(path: str | Path) -> tuple[list[SourceFeature], str]:
         raise FieldError(f"{path}: the file is empty")
     if fmt == "WKT":
         return _read_wkt(path), fmt
-    if fmt == "GeoJSON":
-        _check_json(path)
+    declared = check_geojson(path) if fmt == "GeoJSON" else None
     source = str(path)
     if fmt == "zipped Shapefile":
         source, fmt = _zip_member(path)
     elif fmt == "KMZ":
         source = _kmz_document(path)
-    return _read_gdal(path, source, fmt), fmt
+    features = _read_gdal(path, source, fmt)
+    if suffix == ".shp":  # after GDAL, so a broken .shp is reported as broken first
+        _check_dbf(path, [p.name for p in path.parent.iterdir()])
+    if declared is not None:  # GDAL reads a crs member it does not know as WGS84
+        for f in features:
+            f.crs = declared
+    return features, fmt
+
+
+def _check_dbf(path: Path, names: list[str]) -> None:
+    """A shapefile without its .dbf has no attributes: a pond would be read as a field."""
+    stem = Path(path).stem.lower()
+    if not any(Path(n).stem.lower() == stem and Path(n).suffix.lower() == ".dbf" for n in names):
+        raise FieldError(f"{path}: the shapefile's attribute table ({Path(path).stem}.dbf) is missing, so "
+                         "nothing says which shapes are fields and which are no-spray zones or obstacles; "
+                         "copy the .dbf (and the .prj) next to the .shp")
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
-
-
-def _check_json(path: Path) -> None:
-    """GDAL only says 'not recognized'; a JSON error with a line number helps more."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FieldError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise FieldError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    kinds = {"FeatureCollection", "Feature", "Polygon", "MultiPolygon", "Point", "LineString",
-             "MultiPoint", "MultiLineString", "GeometryCollection"}
-    if not isinstance(data, dict) or data.get("type") not in kinds:
-        raise FieldError(f"{path}: not a GeoJSON object (no valid top-level \"type\")")
-    if data.get("type") == "FeatureCollection" and not data.get("features"):
-        raise FieldError(f"{path}: the FeatureCollection has no features")
 
 
 def _zip_member(path: Path) -> tuple[str, str]:
@@ -144,6 +142,8 @@ def _zip_member(path: Path) -> tuple[str, str]:
     if len(found) > 1:
         raise FieldError(f"{path}: the zip holds several boundary files ({', '.join(found)}); keep one")
     member = found[0]
+    if member.lower().endswith(".shp"):
+        _check_dbf(Path(member), names)
     return f"/vsizip/{path.resolve()}/{member}", inner[Path(member).suffix.lower()]
 
 
@@ -189,12 +189,31 @@ def _read_gdal(path: Path, source: str, fmt: str) -> list[SourceFeature]:
                     props[name] = value
             if fmt in ("KML", "KMZ"):
                 props = _kml_properties(props)
-            wkb = geoms[row]
-            geom = shapely.from_wkb(wkb) if wkb is not None else None
-            features.append(
-                SourceFeature(geom, props, crs, len(features) + 1, layer=layer, format=fmt, notes=list(notes))
-            )
+            feature = SourceFeature(None, props, crs, len(features) + 1, layer=layer, format=fmt,
+                                    notes=list(notes))
+            if geoms[row] is not None:
+                feature.geometry = _geometry(geoms[row], path, feature)
+            features.append(feature)
     return features
+
+
+def _geometry(wkb: bytes, path: Path, feature: SourceFeature) -> BaseGeometry:
+    """Shapely geometry from GDAL's WKB; a ring left open is closed when it still has three
+    corners (GDAL says so in a note), and refused when it has fewer."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: reported by fields.build
+        try:
+            return shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException:
+            geom = shapely.from_wkb(wkb, on_invalid="fix")
+    rings = [] if geom is None else [r for p in getattr(geom, "geoms", [geom])
+                                     for r in [getattr(p, "exterior", None), *getattr(p, "interiors", [])] if r]
+    if geom is None or any(len(set(r.coords)) < 3 for r in rings):
+        raise FieldError(f"{path}: {feature.label}: a ring is not closed and has fewer than three corners: "
+                         "not a polygon")
+    feature.notes = [n for n in feature.notes if "Non closed ring" not in n]
+    feature.notes.append("a ring was not closed (its last point differs from its first); closed it")
+    return geom
 
 
 def _gdal_message(exc: Exception, source: str) -> str:

@@ -104,13 +104,16 @@ class Vehicle:
     @classmethod
     def connect(cls, url: str, *, timeout: float = 30.0, source_system: int = 255,
                 source_component: int = GCS_COMPONENT, baud: int = 57600,
-                policy: RetryPolicy | None = None) -> "Vehicle":
+                policy: RetryPolicy | None = None,
+                on_wait: Callable[[str], None] | None = None) -> "Vehicle":
         """Open a pymavlink connection string (tcp:, udp:, udpout:, serial device) and
-        wait up to `timeout` s for the vehicle's heartbeat."""
+        wait up to `timeout` s for the vehicle's heartbeat.
+
+        A refused TCP connection fails at once (nothing listens there); a link that is up
+        but silent is a vehicle still booting, and `on_wait` is told once that we wait."""
         _check_url(url)
         deadline = time.monotonic() + timeout
         conn = None
-        last_error = ""
         while conn is None:
             try:
                 conn = mavutil.mavlink_connection(url, baud=baud, source_system=source_system,
@@ -119,6 +122,9 @@ class Vehicle:
             except ImportError as exc:  # pymavlink imports pyserial only for a serial device
                 raise MissionError(f"cannot connect to {url}: a serial link needs the pyserial package "
                                    f"({exc.msg}); install it with `pip install pyserial`") from None
+            except ConnectionRefusedError:
+                raise MissionError(f"cannot connect to {url}: connection refused (nothing listens there: "
+                                   "is the vehicle, SITL or `agrodrone sim` running on that port?)") from None
             except (OSError, ValueError, OverflowError) as exc:
                 last_error = getattr(exc, "strerror", None) or str(exc)
                 if not isinstance(exc, OSError) or time.monotonic() >= deadline:
@@ -126,6 +132,12 @@ class Vehicle:
                 time.sleep(0.2)
         v = cls(conn, policy=policy)
         try:
+            if on_wait is not None and v.heartbeat is None:
+                try:
+                    v.wait_heartbeat(min(2.0, max(0.0, deadline - time.monotonic())))
+                except MissionError:
+                    on_wait(f"connected to {url}; waiting up to {max(0.0, deadline - time.monotonic()):.0f} s "
+                            "for the vehicle's heartbeat (still booting?)")
             v.wait_heartbeat(max(0.0, deadline - time.monotonic()))
         except BaseException:
             v.close()
