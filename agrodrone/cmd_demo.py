@@ -20,9 +20,6 @@ def _package_dir(name: str) -> Path:
 
 SAMPLE_FIELD = _package_dir("fields") / "samples" / "co-lung-rice-block.geojson"
 SAMPLE_REGISTRY = _package_dir("telemetry") / "samples" / "registry"
-# Two 25 Ah 14S packs, as 30 L class spray drones carry: enough for a planned sortie, so the
-# demo shows reloads; tests/test_fly.py shows the low-battery failsafe and the resume.
-DEMO_BATTERY_MAH = 50_000
 
 
 @click.command("demo")
@@ -32,10 +29,11 @@ DEMO_BATTERY_MAH = 50_000
 @click.option("--drone", default="spray-30l", show_default=True, help="drone preset")
 @click.option("--dose", default=15.0, show_default=True, help="L/ha of tank mix")
 @click.option("--speedup", default=40.0, show_default=True, help="simulated seconds per wall second")
+@click.option("--cooperative", default=None, help="cooperative id of the record [default: the field's]")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str, dose: float, speedup: float,
-                 lang: str) -> int:
+                 cooperative: str | None, lang: str) -> int:
     """Check a sample field, plan it, fly every sortie in the simulator, record and report."""
     from rich.console import Console
 
@@ -43,6 +41,7 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     from agrodrone.cmd_fly import FlyOptions, fly_plan, print_record
     from agrodrone.cmd_plan import plan_command
     from agrodrone.cmd_report import registry_load, report
+    from agrodrone.cmd_sim import plan_settings
     from agrodrone.planfile import load_plan
     from sim import start_sim
 
@@ -61,13 +60,13 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     console.rule("2. The plan")
     ctx.invoke(plan_command, field_file=str(field_file), preset=drone, dose=dose, out_dir=plan_dir)
     plan = load_plan(plan_dir)
-    reload_lat, reload_lon = plan["reload"]["lat"], plan["reload"]["lon"]
     console.rule(f"3. Flying it in the simulator (x{speedup:g})")
-    with start_sim(home=(reload_lat, reload_lon, 0.0), speedup=speedup, tank_l=float(plan["params"]["tank_l"]),
-                   pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]), boot_delay_s=10.0,
-                   battery_cells=14, battery_mah=DEMO_BATTERY_MAH, max_wall_hz=200.0,
+    # the plan's drone: its tank, pump, battery and mass, as `agrodrone sim --plan` sets them up, so
+    # every planned sortie lands with its reserve; tests/test_fly.py shows the failsafe and the resume
+    with start_sim(**plan_settings(plan), speedup=speedup, boot_delay_s=10.0, max_wall_hz=200.0,
                    truth_path=str(out_dir / "truth.jsonl")) as sim:
         outcome = fly_plan(FlyOptions(plan_dir=plan_dir, url=sim.url, db_path=db_path, yes=True,
+                                      cooperative=cooperative,
                                       operator="demo operator", product="Demo fungicide 25SC",
                                       registration="DEMO-0001"), console)
         truth = sim.truth()
@@ -78,7 +77,7 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     console.rule("4. The extension officer's report")
     ctx.invoke(registry_load, db_path=str(db_path), files=tuple(str(p) for p in sorted(SAMPLE_REGISTRY.glob("*.csv"))))
     ctx.invoke(report, db_path=str(db_path), out_dir=str(report_dir),
-               cooperative=plan["field"]["properties"].get("cooperative"), lang=lang)
+               cooperative=cooperative or plan["field"]["properties"].get("cooperative"), lang=lang)
     console.rule(f"Done in {time.monotonic() - t0:.0f} s")
     for label, path in (("plan picture", plan_dir / "plan.png"), ("mission files", plan_dir),
                         ("database", db_path), ("raw telemetry (tlog)", outcome.tlog_path),

@@ -93,7 +93,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
     from rich.console import Console
 
-    from missions import BuildOptions, MissionError, Vehicle, build_mission, sortie_numbers
+    from missions import BuildOptions, MissionError, Vehicle, build_mission, build_missions, sortie_numbers
     from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
     from missions.plan_input import need, number
     from planner import resume_plan
@@ -115,9 +115,19 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
             if not click.confirm(message + ". Continue?", default=True):
                 raise click.exceptions.Abort()
 
+    # everything the record needs is checked before the first take-off, not after the job
+    cooperative = opts.cooperative or plan["field"]["properties"].get("cooperative")
+    if not cooperative:
+        raise UserError("no cooperative for the spray record: give --cooperative ID "
+                        "(or name it in the field file's `cooperative` property)")
+    if opts.job_id is not None and opts.db_path.exists():
+        from telemetry import open_db
+
+        if open_db(opts.db_path).execute("SELECT 1 FROM jobs WHERE id = ?", [opts.job_id]).fetchone():
+            raise UserError(f"--job {opts.job_id}: that job already has its spray record in {opts.db_path}")
     options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
-    for k in numbers:  # a broken plan is refused before anything connects or arms
-        build_mission(plan, k, options)
+    for _ in build_missions(plan, options, numbers):  # a broken plan is refused before anything connects
+        pass
     watch = Watch(pump_servo=opts.pump_servo,
                   pump_max_l_min=number(need(plan, "sprayer", "plan"), "pump_max_l_min", "sprayer"),
                   swath_m=number(plan["params"], "swath_m", "params"))
@@ -133,8 +143,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
         console.print("[bold red]Ctrl-C: sending the copter home (RTL); Ctrl-C again to leave it[/]")
 
     vehicle = Vehicle.connect(opts.url, timeout=opts.timeout_s, on_wait=console.print)
-    recorder = Recorder(opts.db_path, tlog_path=opts.tlog_path, cooperative=opts.cooperative
-                        or plan["field"]["properties"].get("cooperative"))
+    recorder = Recorder(opts.db_path, tlog_path=opts.tlog_path, cooperative=cooperative)
     outcome.tlog_path = recorder.tlog_path
     link = LinkKeeper(vehicle, opts.url, [recorder.handle, watch])
     if previous is not None:
@@ -198,7 +207,7 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     flights = [f.id for f in list_flights(db, unassigned=True) if f.closed and f.start_us >= started_us]
     if flights:
         outcome.record = create_record(
-            db, plan, job_id=opts.job_id, flight_ids=flights, cooperative=opts.cooperative,
+            db, plan, job_id=opts.job_id, flight_ids=flights, cooperative=cooperative,
             operator=opts.operator, operator_name=opts.operator, product=opts.product,
             registration=opts.registration, pump_servo=opts.pump_servo,
             notes=outcome.stopped or None)

@@ -56,7 +56,7 @@ def _pick_field(path: str, field_id: str | None):
     return found[0]
 
 
-def output_files(plan: Any) -> dict[str, str | bytes]:
+def output_files(plan: Any, on_sortie=None) -> dict[str, str | bytes]:
     """Every file `agrodrone plan` writes, by name: the single place to add more outputs."""
     from missions import mission_files
 
@@ -67,9 +67,22 @@ def output_files(plan: Any) -> dict[str, str | bytes]:
         "plan.png": plan.to_png(),
         # what QGroundControl, Mission Planner and MAVProxy open: mission.plan/.waypoints for
         # sortie 1, mission-s<k>.* for the later sorties
-        **mission_files(plan_json),
+        **mission_files(plan_json, on_sortie=on_sortie),
     }
     return files
+
+
+def _progress(what: str):
+    """A callback(done, total) printing `what done/total` on stderr every 2 s of a long step."""
+    last = [time.monotonic()]
+
+    def tick(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2.0 or (done == total and now - last[0] >= 0 and total >= 50):
+            last[0] = now
+            click.echo(f"{what} {done}/{total}", err=True)
+
+    return tick
 
 
 def _write(out_dir: Path, files: dict[str, str | bytes]) -> None:
@@ -140,8 +153,10 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
     started = time.perf_counter()
     result = planner.plan(field, params)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
-    _write(Path(out_dir), output_files(result))
+    _write(Path(out_dir), output_files(result, on_sortie=_progress("mission files, sortie")))
+    total_ms = (time.perf_counter() - started) * 1000.0
     if as_json:
-        click.echo(json.dumps(result.metrics(), ensure_ascii=False))
+        click.echo(json.dumps({**result.metrics(), "total_ms": round(total_ms, 1)}, ensure_ascii=False))
     else:
         _summary(result, Path(out_dir))
+        click.echo(f"planned in {result.plan_ms / 1000:.1f} s, {total_ms / 1000:.1f} s with the files")

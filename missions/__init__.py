@@ -2,7 +2,7 @@
 `.plan` and `QGC WPL 110` files; the MAVLink mission, command and parameter protocols
 over a live pymavlink link (Vehicle)."""
 
-from missions.build import BuildOptions, MissionSet, SwathRef, build_mission, describe, mission_items, sortie_numbers
+from missions.build import BuildOptions, MissionSet, SwathRef, build_mission, build_missions, describe, mission_items, sortie_numbers
 from missions.command import COPTER_MODES, mode_name, mode_number
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
@@ -16,7 +16,7 @@ from missions.transfer import TransferReport, explain_ack
 from missions.waypoints import read_waypoints, write_waypoints
 
 __all__ = [
-    "BuildOptions", "MissionSet", "SwathRef", "build_mission", "describe", "mission_items", "sortie_numbers",
+    "BuildOptions", "MissionSet", "SwathRef", "build_mission", "build_missions", "describe", "mission_items", "sortie_numbers",
     "COPTER_MODES", "mode_name", "mode_number", "MissionError", "fence_items", "rally_items", "file_stem",
     "mission_files", "MissionItem", "compare", "deg_to_e7", "differences", "e7_to_deg", "Vehicle", "PlanFile",
     "read_plan", "write_plan", "RetryPolicy", "pump_rate_pct", "vehicle_params", "TransferReport",

@@ -29,6 +29,8 @@ reached (that swath is then re-flown from its start).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,12 +194,25 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
 
 def build_mission(plan: dict, sortie: int, options: BuildOptions = BuildOptions()) -> MissionSet:
     """Mission, fence, rally and parameters for one sortie (1-based, as in plan.json)."""
-    mission, swaths = mission_items(plan, sortie, options)
+    return next(build_missions(plan, options, [sortie]))
+
+
+def build_missions(plan: dict, options: BuildOptions = BuildOptions(),
+                   sorties: list[int] | None = None) -> Iterator[MissionSet]:
+    """The MissionSet of every sortie (or of `sorties`), one after the other. The fence,
+    rally point and parameters are the job's, the same for every sortie: they are worked
+    out once, so a job of hundreds of sorties takes time in proportion to its size."""
+    numbers = sortie_numbers(plan)  # checks the plan's shape before anything reads it
+    if sorties is not None:
+        numbers = sorties
     fence = fence_items(plan, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
     rally = rally_items(plan, alt_m=options.rally_alt_m)
     params = vehicle_params(plan, pump_servo=options.pump_servo, fence=options.enable_fence,
                             fence_alt_max_m=options.fence_alt_max_m)
-    return MissionSet(sortie=sortie, mission=mission, fence=fence, rally=rally, params=params, swaths=swaths)
+    for sortie in numbers:
+        mission, swaths = mission_items(plan, sortie, options)
+        yield MissionSet(sortie=sortie, mission=mission, fence=list(fence), rally=list(rally),
+                         params=dict(params), swaths=swaths)
 
 
 def sortie_numbers(plan: dict) -> list[int]:

@@ -9,7 +9,9 @@ sortie's geofence and rally point too; `.waypoints` files carry the mission only
 
 from __future__ import annotations
 
-from missions.build import BuildOptions, build_mission, sortie_numbers
+from collections.abc import Callable
+
+from missions.build import BuildOptions, build_missions
 from missions.qgc_plan import write_plan
 from missions.waypoints import write_waypoints
 
@@ -18,12 +20,17 @@ def file_stem(sortie: int) -> str:
     return "mission" if sortie == 1 else f"mission-s{sortie}"
 
 
-def mission_files(plan: dict, options: BuildOptions = BuildOptions()) -> dict[str, str]:
-    """{"mission.plan": ..., "mission.waypoints": ..., "mission-s2.plan": ...} for every sortie."""
+def mission_files(plan: dict, options: BuildOptions = BuildOptions(),
+                  on_sortie: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """{"mission.plan": ..., "mission.waypoints": ..., "mission-s2.plan": ...} for every sortie;
+    `on_sortie(done, total)` after each, for a progress display."""
     out: dict[str, str] = {}
     params = plan.get("params") or {}
-    for k in sortie_numbers(plan):
-        ms = build_mission(plan, k, options)
+    total = len(plan.get("sorties") or [])
+    for n, ms in enumerate(build_missions(plan, options), start=1):
+        if on_sortie is not None:
+            on_sortie(n, total)
+        k = ms.sortie
         stem = file_stem(k)
         out[f"{stem}.plan"] = write_plan(ms.mission, ms.fence, ms.rally,
                                          cruise_speed=float(params.get("transit_speed_m_s") or 8.0),

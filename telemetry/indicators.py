@@ -65,13 +65,16 @@ def _zone(tz: str) -> ZoneInfo:
 def parse_date(text: str) -> date:
     """YYYY-MM-DD or dd/mm/yyyy."""
     text = text.strip()
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+        d, m, y = (int(x) for x in text.split("/"))
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        y, m, d = (int(x) for x in text.split("-"))
+    else:
+        raise TelemetryError(f"bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)")
     try:
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
-            d, m, y = (int(x) for x in text.split("/"))
-            return date(y, m, d)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise TelemetryError(f"bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)") from None
+        return date(y, m, d)
+    except ValueError as exc:  # 31/02/2026: "day is out of range for month"
+        raise TelemetryError(f"bad date {text!r}: no such day ({exc})") from None
 
 
 def parse_period(period: str | None = None, date_from: str | None = None, date_to: str | None = None) -> Period:
@@ -93,9 +96,10 @@ def parse_period(period: str | None = None, date_from: str | None = None, date_t
             if 1 <= mo <= 12:
                 return Period("month", date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), f"{y}-{mo:02d}")
         raise TelemetryError(f"bad period {period!r} (use 2026, 2026-Q4 or 2026-10, or --from/--to)")
+    given = [parse_date(d) for d in (date_from, date_to) if d]  # a bad date is named before a missing one
     if not date_from or not date_to:
         raise TelemetryError("a date range needs both --from and --to")
-    a, b = parse_date(date_from), parse_date(date_to)
+    a, b = given
     if b < a:
         raise TelemetryError(f"--to {b.isoformat()} is before --from {a.isoformat()}")
     return Period("range", a, b, f"{a.isoformat()}..{b.isoformat()}")
@@ -383,6 +387,30 @@ def root_units(db: sqlite_utils.Database) -> list[str]:
         "WHERE u.parent_id IS NULL ORDER BY u.id")]
 
 
+def current_roots(db: sqlite_utils.Database, on: date) -> list[str]:
+    """root_units less those a unit mapping in force on `on` replaces (the pre-2025 tree)."""
+    replaced = {r[0] for r in db.execute("SELECT old_id FROM unit_mappings WHERE effective_date <= ?",
+                                         [on.isoformat()])}
+    return [u for u in root_units(db) if u not in replaced]
+
+
+def current_unit(db: sqlite_utils.Database, unit_id: str, on: date) -> str:
+    """The unit that `unit_id` has become by `on`, following the unit mappings in force."""
+    seen = {unit_id}
+    while True:
+        row = db.execute("SELECT new_id FROM unit_mappings WHERE old_id = ? AND effective_date <= ? "
+                         "ORDER BY effective_date DESC LIMIT 1", [unit_id, on.isoformat()]).fetchone()
+        if row is None or row[0] in seen:
+            return unit_id
+        unit_id = row[0]
+        seen.add(unit_id)
+
+
+def local_today(tz: str) -> date:
+    """Today in the report's time zone (a report made at 6 am in Hanoi is dated that day, not UTC's)."""
+    return datetime.now(_zone(tz)).date()
+
+
 def records_span(db: sqlite_utils.Database) -> tuple[str, str] | None:
     """First and last local day with a spray record (YYYY-MM-DD), or None when there is none."""
     row = db.execute("SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) "
@@ -399,4 +427,5 @@ def cooperative(db: sqlite_utils.Database, cooperative_id: str) -> dict:
 
 
 __all__ = ["Period", "Targets", "UnitIndicators", "Indicators", "parse_period", "parse_date", "root_units",
+           "current_roots", "current_unit", "local_today",
            "records_span", "cooperative", "DOSE_TOLERANCE_PCT"]

@@ -241,7 +241,6 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(province, tmp_path, ca
         (["--db", str(province), "--cooperative", "htx-yen-lac", "--period", "2026-Q4"], "has no spray record"),
         (["--db", str(province), "--cooperative", "htx-x"], "unknown cooperative 'htx-x'"),
         (["--db", str(province), "--unit", "tn", "--cooperative", "htx-co-lung"], "not both"),
-        (["--db", str(province)], "several top-level units (tn, tn2025)"),
         (["--db", str(province), "--unit", "tn", "--target", "linkage_models=150"], "between 0 and 100"),
         (["--db", str(junk)], "not a usable SQLite database"),
         (["--db", str(foreign)], "not an agrodrone telemetry database"),
@@ -257,3 +256,16 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(province, tmp_path, ca
     blocked = junk / "report"  # its parent is a file
     code, _, err = _run(["report", "--out", str(blocked), "--db", str(province), "--unit", "tn"], capsys)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "cannot write" in err, err
+
+
+def test_without_unit_the_tree_in_force_is_reported(province, tmp_path, capsys):
+    """Both the pre-2025 and the 2025 trees are loaded: the report is of the 2025 province,
+    and a cooperative is placed where it is now (no district level)."""
+    code, out, err = _run(["report", "--out", str(tmp_path / "unit"), "--db", str(province)], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "unit" / "report.json").read_text(encoding="utf-8"))["unit"]["id"] == "tn2025"
+    code, out, err = _run(["report", "--out", str(tmp_path / "coop"), "--db", str(province),
+                           "--cooperative", "htx-co-lung"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "coop" / "report.html").read_text(encoding="utf-8")
+    assert "Phú Lương" in html and "huyện" not in html.lower()

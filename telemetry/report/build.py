@@ -8,7 +8,7 @@ from datetime import date
 import sqlite_utils
 
 from telemetry.errors import TelemetryError
-from telemetry.indicators import Period, Targets, parse_period, records_span, root_units
+from telemetry.indicators import Period, Targets, current_roots, local_today, parse_period, records_span, root_units
 from telemetry.report.cooperative import build_cooperative_report
 from telemetry.report.i18n import Lang
 from telemetry.report.unit import build_unit_report
@@ -44,6 +44,7 @@ def build_report(db: sqlite_utils.Database, *, unit: str | None = None, cooperat
 
 def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated):
     p = resolve_period(db, period, date_from, date_to)
+    generated = generated or local_today(tz)
     if cooperative:
         return build_cooperative_report(db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated)
     if unit is None:
@@ -51,6 +52,8 @@ def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz,
         if not roots:
             raise TelemetryError("no administrative unit holds a cooperative: load the registry with "
                                  "`agrodrone registry load` or choose --cooperative")
+        if len(roots) > 1:  # both trees loaded: the one in force today (the 2025 one)
+            roots = current_roots(db, generated) or roots
         if len(roots) > 1:
             raise TelemetryError(f"several top-level units ({', '.join(roots)}): choose one with --unit")
         unit = roots[0]

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from telemetry.chain import record_hash
 from telemetry.errors import TelemetryError
-from telemetry.indicators import DOSE_TOLERANCE_PCT, Indicators, Period, cooperative
+from telemetry.indicators import DOSE_TOLERANCE_PCT, Indicators, Period, cooperative, current_unit, local_today
 from telemetry.report.charts import job_map
 from telemetry.report.html import card, e, page, table
 from telemetry.report.i18n import Lang
@@ -111,11 +111,12 @@ def build_cooperative_report(db: sqlite_utils.Database, cooperative_id: str, per
         raise TelemetryError(f"cooperative {cooperative_id} has no spray record from {period.start.isoformat()} "
                              f"to {period.end.isoformat()}")
     (stats,) = ind.cooperatives(cooperative_id=cooperative_id)
-    path = ind.unit_path(coop["unit_id"]) if coop["unit_id"] else []
+    generated = generated or local_today(tz)
+    # where the cooperative is today: a unit abolished in 2025 is shown as the one it became
+    path = ind.unit_path(current_unit(db, coop["unit_id"], generated)) if coop["unit_id"] else []
     problems = check_chain(db, cooperative_id)
     chain_total = db.execute("SELECT COUNT(*) FROM spray_records WHERE cooperative_id = ?",
                              [cooperative_id]).fetchone()[0]
-    generated = generated or date.today()
 
     where = " › ".join(L.unit_name(p["level"], p["name"]) for p in path) or "—"
     head = (f"<h1>{e(L['coop_title'])}</h1>"

@@ -11,7 +11,8 @@ from datetime import date
 
 import sqlite_utils
 
-from telemetry.indicators import DOSE_TOLERANCE_PCT, Indicators, Period, Targets, UnitIndicators
+from telemetry.indicators import (DOSE_TOLERANCE_PCT, Indicators, Period, Targets, UnitIndicators,
+                                  local_today)
 from telemetry.report.charts import monthly_chart
 from telemetry.report.html import card, e, page, progress, table
 from telemetry.report.i18n import Lang
@@ -63,7 +64,7 @@ def build_unit_report(db: sqlite_utils.Database, unit_id: str, period: Period, *
     path = ind.unit_path(unit_id)
     units_below = [u for u in units if u.meets_target is False]
     coops_below = [c for c in coops if not c["digital"]]
-    generated = generated or date.today()
+    generated = generated or local_today(tz)
 
     # -- HTML -------------------------------------------------------------------------------
     where = " › ".join(L.unit_name(p["level"], p["name"]) for p in path)
