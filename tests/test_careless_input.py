@@ -192,3 +192,15 @@ def test_junk_bytes_never_crash(tmp_path: Path, capsys, data: bytes, suffix: str
     path.write_bytes(data)
     code, _, _ = _check_never_crashes(path, capsys)
     assert code == 2, "junk is never a field"
+
+
+def test_fly_checks_the_cooperative_before_anything_flies(tmp_path: Path, capsys) -> None:
+    field = _geojson(tmp_path / "nocoop.geojson", SQUARE + [SQUARE[0]], props={"kind": "field", "id": "p"})
+    code, _, err = run_cli(["plan", str(field), "--out", str(tmp_path / "plan")], capsys)
+    assert code == 0, err
+    db = tmp_path / "job.db"
+    # a port where nothing listens: the refusal must come before any connection is tried
+    code, _, err = run_cli(["fly", str(tmp_path / "plan"), "--connect", f"tcp:127.0.0.1:{_refused_port()}",
+                            "--db", str(db), "--yes"], capsys)
+    assert "no cooperative for the spray record" in _one_error(code, err)
+    assert not db.exists()
