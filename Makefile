@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ bench: $(STAMP)
 	$(PY) bench/ingest_bench.py
 	$(PY) bench/report_bench.py
 	$(PY) bench/sim_bench.py
+	$(PY) bench/sim_vs_sitl.py  # skips unless ARDUPILOT_SITL names an arducopter binary
+
+# After changing a message or a help text: merge it into the catalogs, translate the new
+# entries in agrodrone/locale/*/LC_MESSAGES/agrodrone.po, and run it again to compile.
+translations: $(STAMP)
+	$(PY) -m agrodrone.catalog
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

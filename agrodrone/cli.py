@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from agrodrone import __version__
+from agrodrone.i18n import LANGUAGES, activate, choose_language, translate_help
+
+GLOSSARY = ("Words: swath = the strip one pass sprays; sortie = one flight from take-off to landing "
+            "(one tank); breakpoint = where spraying stopped, where the next sortie resumes; "
+            "dose = litres of tank mix per hectare; sào = 360 m² (northern sào).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=GLOSSARY)
 @click.version_option(__version__, prog_name="agrodrone")
+@click.option("--lang", type=click.Choice(LANGUAGES), expose_value=False, is_eager=True,
+              help="Language of messages and help (also AGRODRONE_LANG; default: from the locale, else vi).")
 def cli() -> None:
     """Plan, fly and record drone crop-spraying jobs on ArduPilot."""
 
@@ -56,7 +64,17 @@ def _one_line(message: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line; a user's mistake is one `error:` line and exit status 2."""
+    """Run the command line in the user's language; a user's mistake is one `error:` line
+    and exit status 2."""
+    restore = activate(choose_language(sys.argv[1:] if argv is None else argv, os.environ))
+    translate_help(cli)
+    try:
+        _run(argv)
+    finally:
+        restore()
+
+
+def _run(argv: list[str] | None) -> None:
     from agrodrone.errors import user_errors
 
     try:

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import click
 
+from agrodrone.types import NUMBER
+
+from agrodrone.i18n import LANGUAGES, current
+
 
 def _package_dir(name: str) -> Path:
     """Where an installed package lives, found without importing it (`--help` stays fast)."""
@@ -27,10 +31,11 @@ SAMPLE_REGISTRY = _package_dir("telemetry") / "samples" / "registry"
 @click.option("--field", "field_file", default=str(SAMPLE_FIELD), show_default=False,
               type=click.Path(dir_okay=False, path_type=Path), help="field file [default: the Co Lung rice block]")
 @click.option("--drone", default="spray-30l", show_default=True, help="drone preset")
-@click.option("--dose", default=15.0, show_default=True, help="L/ha of tank mix")
+@click.option("--dose", default=15.0, type=NUMBER, show_default=True, help="L/ha of tank mix")
 @click.option("--speedup", default=40.0, show_default=True, help="simulated seconds per wall second")
 @click.option("--cooperative", default=None, help="cooperative id of the record [default: the field's]")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=current, show_default="the command line's",
+              help="language of the report")
 @click.pass_context
 def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str, dose: float, speedup: float,
                  cooperative: str | None, lang: str) -> int:

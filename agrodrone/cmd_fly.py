@@ -7,6 +7,8 @@ prints the summary.
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import signal
 import threading
 import time
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from agrodrone.types import NUMBER
 
 from agrodrone.errors import UserError
 from agrodrone.planfile import load_plan
@@ -103,7 +107,8 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     plan = load_plan(opts.plan_dir)
     numbers = sortie_numbers(plan)
     if opts.first_sortie not in numbers:
-        raise UserError(f"--from-sortie {opts.first_sortie}: the plan has sorties {numbers[0]}..{numbers[-1]}")
+        raise UserError(_("--from-sortie {k}: the plan has sorties {first}..{last}").format(
+            k=opts.first_sortie, first=numbers[0], last=numbers[-1]))
     numbers = [n for n in numbers if n >= opts.first_sortie]
     tank_l = opts.tank_l if opts.tank_l is not None else plan["params"].get("tank_l")
     limits = FlightLimits(wind_max_m_s=opts.wind_max_m_s, battery_min_pct=opts.battery_min_pct,
@@ -118,16 +123,16 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
     # everything the record needs is checked before the first take-off, not after the job
     cooperative = opts.cooperative or plan["field"]["properties"].get("cooperative")
     if not cooperative:
-        raise UserError("no cooperative for the spray record: give --cooperative ID "
-                        "(or name it in the field file's `cooperative` property)")
+        raise UserError(_("no cooperative for the spray record: give --cooperative ID "
+                          "(or name it in the field file's `cooperative` property)"))
     if opts.job_id is not None and opts.db_path.exists():
         from telemetry import open_db
 
         if open_db(opts.db_path).execute("SELECT 1 FROM jobs WHERE id = ?", [opts.job_id]).fetchone():
-            raise UserError(f"--job {opts.job_id}: that job already has its spray record in {opts.db_path}")
+            raise UserError(_("--job {job}: that job already has its spray record in {db}").format(
+                job=opts.job_id, db=opts.db_path))
     options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
-    for _ in build_missions(plan, options, numbers):  # a broken plan is refused before anything connects
-        pass
+    list(build_missions(plan, options, numbers))  # a broken plan is refused before anything connects
     watch = Watch(pump_servo=opts.pump_servo,
                   pump_max_l_min=number(need(plan, "sprayer", "plan"), "pump_max_l_min", "sprayer"),
                   swath_m=number(plan["params"], "swath_m", "params"))
@@ -291,9 +296,9 @@ def print_record(console, rec: dict) -> None:
 @click.option("--operator", default=None, help="who flies (name or id)")
 @click.option("--product", default=None, help="product trade name")
 @click.option("--registration", default=None, help="product registration number")
-@click.option("--tank", "tank_l", type=float, default=None, help="litres loaded per sortie [default: the plan's tank]")
-@click.option("--wind-max", default=3.0, show_default=True, help="highest wind for take-off, m/s")
-@click.option("--battery-min", default=80.0, show_default=True, help="lowest battery charge for take-off, %")
+@click.option("--tank", "tank_l", type=NUMBER, default=None, help="litres loaded per sortie [default: the plan's tank]")
+@click.option("--wind-max", default=3.0, type=NUMBER, show_default=True, help="highest wind for take-off, m/s")
+@click.option("--battery-min", default=80.0, type=NUMBER, show_default=True, help="lowest battery charge for take-off, %")
 @click.option("--pump-servo", default=9, show_default=True, type=click.IntRange(1, 32))
 @click.option("--enable-fence", is_flag=True, help="also enable the geofence (FENCE_ENABLE=1, action RTL)")
 @click.option("--from-sortie", "first_sortie", default=1, show_default=True, type=click.IntRange(min=1))
@@ -316,7 +321,7 @@ def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, 
     from rich.console import Console
 
     if (product is None) != (registration is None):
-        raise UserError("--product and --registration go together (the record needs both)")
+        raise UserError(_("--product and --registration go together (the record needs both)"))
     console = Console()
     opts = FlyOptions(plan_dir=plan_dir, url=url, db_path=db_path, cooperative=cooperative, operator=operator,
                       product=product, registration=registration, tank_l=tank_l, wind_max_m_s=wind_max,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import signal
 import threading
 from pathlib import Path
@@ -66,7 +68,8 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
     if stats.connects == 0 or recorder.messages == 0:
         discard_if_empty()
         why = next((e for e in reversed(events) if e.startswith(("cannot connect", "link lost"))), "")
-        raise UserError(f"nothing was logged: {url} " + ("never answered" if stats.connects == 0 else
-                        "sent no MAVLink message") + (f" (last: {why})" if why else ""))
+        what = (_("nothing was logged: {url} never answered") if stats.connects == 0
+                else _("nothing was logged: {url} sent no MAVLink message")).format(url=url)
+        raise UserError(what + (_(" (last: {event})").format(event=why) if why else ""))
     click.echo(f"{recorder.messages} messages logged ({recorder.stored} rows), "
                f"{stats.connects} connection(s), {stats.losses} link loss(es); tlog {recorder.tlog_path}")

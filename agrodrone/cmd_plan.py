@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from agrodrone.types import NUMBER
+
 from agrodrone import __version__
 from agrodrone.output import write_all
 
@@ -126,11 +128,11 @@ def _summary(plan: Any, out_dir: Path) -> None:
 @click.argument("field_file", type=click.Path(dir_okay=False))
 @click.option("--field", "field_id", metavar="ID", help="Field to plan when the file holds several.")
 @click.option("--drone", "preset", metavar="PRESET", help="Drone preset (see planner/drones.json).")
-@click.option("--dose", type=float, metavar="L_HA", help="Application rate of tank mix, L/ha.")
-@click.option("--swath", type=float, metavar="M", help="Effective spray width, m.")
-@click.option("--speed", type=float, metavar="M_S", help="Spray ground speed, m/s.")
-@click.option("--height", type=float, metavar="M", help="Spray height above home, m.")
-@click.option("--tank", type=float, metavar="L", help="Tank volume, L.")
+@click.option("--dose", type=NUMBER, metavar="L_HA", help="Application rate of tank mix, L/ha.")
+@click.option("--swath", type=NUMBER, metavar="M", help="Effective spray width, m.")
+@click.option("--speed", type=NUMBER, metavar="M_S", help="Spray ground speed, m/s.")
+@click.option("--height", type=NUMBER, metavar="M", help="Spray height above home, m.")
+@click.option("--tank", type=NUMBER, metavar="L", help="Tank volume, L.")
 @click.option("--angle", metavar="DEG|auto", default="auto", show_default=True,
               help="Swath heading, degrees clockwise from grid north, or auto.")
 @click.option("--edge-passes", metavar="N|auto", default="auto", show_default=True,

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from agrodrone.types import NUMBER
+
 from agrodrone.planfile import load_plan
 
 _LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
@@ -39,7 +41,7 @@ def records() -> None:
 @click.option("--tank-mix", default=None, help="e.g. '0.5 L product + 9.5 L water'")
 @click.option("--growth-stage", default=None, help="crop growth stage (e.g. BBCH 55)")
 @click.option("--pump-servo", type=int, default=None, help="servo channel of the pump (SERVOn_FUNCTION=22)")
-@click.option("--pump-max", type=float, default=None, help="pump flow at full output, L/min")
+@click.option("--pump-max", type=NUMBER, default=None, help="pump flow at full output, L/min")
 @click.option("--tz", default=None, help="local time zone [default: Asia/Ho_Chi_Minh]")
 @click.option("--notes", default=None)
 @click.option("--json", "as_json", is_flag=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from agrodrone.i18n import LANGUAGES, current
+
 from agrodrone.output import write_all
 
 
@@ -19,7 +21,8 @@ from agrodrone.output import write_all
 @click.option("--to", "date_to", default=None, metavar="DATE", help="last day, included")
 @click.option("--unit", default=None, metavar="ID", help="administrative unit [default: the top-level unit]")
 @click.option("--cooperative", default=None, metavar="ID", help="a cooperative's spray log instead of a unit report")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=current, show_default="the command line's",
+              help="language of the report")
 @click.option("--target", "targets", multiple=True, metavar="NAME=PCT",
               help="linkage_models=50 (default) or cooperatives=PCT; repeatable")
 @click.option("--tz", default="Asia/Ho_Chi_Minh", show_default=True, help="time zone the period's days are in")

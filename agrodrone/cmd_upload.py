@@ -3,6 +3,8 @@ vehicle, each verified by reading it back."""
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import json
 import time
 from pathlib import Path
@@ -19,22 +21,23 @@ def _load_source(path: Path, sortie: int, pump_servo: int, fence: bool):
     if path.is_dir():
         path = path / "plan.json"
     if not path.exists():
-        raise UserError(f"{path}: no such file (expected a plan folder with plan.json, a .plan or a .waypoints file)")
+        raise UserError(_("{path}: no such file (expected a plan folder with plan.json, a .plan or a .waypoints file)").format(
+            path=path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read it as a text file ({exc})") from None
+        raise UserError(_("{path}: cannot read it as a text file ({reason})").format(path=path, reason=exc)) from None
     if path.suffix == ".waypoints" or text.lstrip().startswith("QGC WPL"):
         items = read_waypoints(text, source=str(path))
         if not items:
-            raise UserError(f"{path}: no items to upload")
+            raise UserError(_("{path}: no items to upload").format(path=path))
         return MissionSet(sortie=sortie, mission=[i for i in items if i.mission_type == 0],
                           fence=[i for i in items if i.mission_type == 1],
                           rally=[i for i in items if i.mission_type == 2])
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise UserError(_("{path}: not JSON ({msg} at line {line})").format(path=path, msg=exc.msg, line=exc.lineno)) from None
     if isinstance(doc, dict) and doc.get("fileType") == "Plan":
         pf = read_plan(text, source=str(path))
         return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import os
 import shutil
 import tempfile
@@ -19,7 +21,7 @@ def _writing(where: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise UserError(f"{where}: cannot write ({exc.strerror or exc})") from None
+        raise UserError(_("{where}: cannot write ({reason})").format(where=where, reason=exc.strerror or exc)) from None
 
 
 def _umask() -> int:

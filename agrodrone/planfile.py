@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import json
 from pathlib import Path
 
@@ -19,9 +21,9 @@ def load_plan(path: str | Path) -> dict:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{p}: no such plan file (give the folder `agrodrone plan --out` wrote)") from None
+        raise UserError(_("{path}: no such plan file (give the folder `agrodrone plan --out` wrote)").format(path=p)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{p}: not a readable plan.json ({exc})") from None
+        raise UserError(_("{path}: not a readable plan.json ({reason})").format(path=p, reason=exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != "agrodrone-plan":
-        raise UserError(f"{p}: not an agrodrone plan.json")
+        raise UserError(_("{path}: not an agrodrone plan.json").format(path=p))
     return doc

@@ -8,6 +8,8 @@ repaired in their own UTM frame; zones are attached to every field they are near
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import math
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -38,7 +40,7 @@ def _kind(feature: SourceFeature) -> str:
     kind = str(raw).strip().lower().replace("-", "_").replace(" ", "_")
     kind = _KIND_ALIASES.get(kind, kind)
     if kind not in KINDS and kind not in DERIVED_KINDS:
-        raise ValueError(f"unknown kind {raw!r} (expected one of: {', '.join(KINDS)})")
+        raise ValueError(_("unknown kind {kind!r} (expected one of: {kinds})").format(kind=raw, kinds=", ".join(KINDS)))
     return kind
 
 
@@ -79,18 +81,18 @@ def to_wgs84(feature: SourceFeature) -> BaseGeometry:
         bad = _first_bad_lonlat(geom)
         if bad is not None:
             if declared is None or crs_label(src) == WGS84:
-                said = "the file declares no CRS other than WGS84, so they were read as lon/lat"
+                said = _("the file declares no CRS other than WGS84, so they were read as lon/lat")
             else:
-                said = f"the file declares {crs_label(src)}"
-            raise ValueError(
-                f"coordinates ({bad[0]:.10g}, {bad[1]:.10g}) are not longitude/latitude "
-                f"(|lat| > 90 or |lon| > 180) but {said}: they may be projected "
+                said = _("the file declares {crs}").format(crs=crs_label(src))
+            raise ValueError(_(
+                "coordinates ({x:.10g}, {y:.10g}) are not longitude/latitude "
+                "(|lat| > 90 or |lon| > 180) but {said}: they may be projected "
                 "(e.g. VN-2000 or UTM metres; declare the CRS) or swapped (lat, lon instead of lon, lat)"
-            )
+            ).format(x=bad[0], y=bad[1], said=said))
     wgs = transform_geometry(geom, src, WGS84)
     bad = _first_bad_lonlat(wgs)
     if bad is not None:
-        raise ValueError(f"coordinates fall outside the area where {crs_label(src)} is defined")
+        raise ValueError(_("coordinates fall outside the area where {crs} is defined").format(crs=crs_label(src)))
     return wgs
 
 
@@ -135,7 +137,7 @@ def build_fields(
             zone_feats.append((feature, kind))
 
     if not field_feats:
-        raise FieldError(f"{source}: no field in the file (no feature with kind 'field' or without kind)")
+        raise FieldError(_("{source}: no field in the file (no feature with kind 'field' or without kind)").format(source=source))
     seen: dict[str, SourceFeature] = {}
     for feature, fid in field_feats:
         if fid in seen:
@@ -143,7 +145,8 @@ def build_fields(
         seen[fid] = feature
     if field_id is not None:
         if field_id not in seen:
-            raise FieldError(f"{source}: no field with id {field_id!r}; the file has: {', '.join(seen)}")
+            raise FieldError(_("{source}: no field with id {field_id!r}; the file has: {ids}").format(
+                source=source, field_id=field_id, ids=", ".join(seen)))
         field_feats = [(f, i) for f, i in field_feats if i == field_id]
 
     fields: list[Field] = []

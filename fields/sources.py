@@ -8,6 +8,8 @@ it. Everything returned is in the file's own CRS; `fields.build` does the rest.
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import math
 import warnings
 import zipfile
@@ -86,18 +88,16 @@ def read_features(path: str | Path) -> tuple[list[SourceFeature], str]:
     """Every feature of a boundary file and the format's name; FieldError if unreadable."""
     path = Path(path)
     if not path.exists():
-        raise FieldError(f"{path}: no such file")
+        raise FieldError(_("{path}: no such file").format(path=path))
     if path.is_dir():
-        raise FieldError(f"{path}: is a folder, not a boundary file")
+        raise FieldError(_("{path}: is a folder, not a boundary file").format(path=path))
     suffix = path.suffix.lower()
     fmt = FORMATS.get(suffix)
     if fmt is None:
-        raise FieldError(
-            f"{path}: unknown format {suffix or '(no extension)'!r}; "
-            f"supported: {', '.join(supported_suffixes())}"
-        )
+        raise FieldError(_("{path}: unknown format {suffix!r}; supported: {supported}").format(
+            path=path, suffix=suffix or _("(no extension)"), supported=", ".join(supported_suffixes())))
     if path.stat().st_size == 0:
-        raise FieldError(f"{path}: the file is empty")
+        raise FieldError(_("{path}: the file is empty").format(path=path))
     if fmt == "WKT":
         return _read_wkt(path), fmt
     declared = check_geojson(path) if fmt == "GeoJSON" else None
@@ -119,9 +119,9 @@ def _check_dbf(path: Path, names: list[str]) -> None:
     """A shapefile without its .dbf has no attributes: a pond would be read as a field."""
     stem = Path(path).stem.lower()
     if not any(Path(n).stem.lower() == stem and Path(n).suffix.lower() == ".dbf" for n in names):
-        raise FieldError(f"{path}: the shapefile's attribute table ({Path(path).stem}.dbf) is missing, so "
-                         "nothing says which shapes are fields and which are no-spray zones or obstacles; "
-                         "copy the .dbf (and the .prj) next to the .shp")
+        raise FieldError(_("{path}: the shapefile's attribute table ({stem}.dbf) is missing, so "
+                           "nothing says which shapes are fields and which are no-spray zones or obstacles; "
+                           "copy the .dbf (and the .prj) next to the .shp").format(path=path, stem=Path(path).stem))
 
 
 def _one_line(text: str) -> str:
@@ -134,11 +134,11 @@ def _zip_member(path: Path) -> tuple[str, str]:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
     except zipfile.BadZipFile:
-        raise FieldError(f"{path}: not a valid zip file") from None
+        raise FieldError(_("{path}: not a valid zip file").format(path=path)) from None
     inner = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".kml": "KML"}
     found = [n for n in names if Path(n).suffix.lower() in inner]
     if not found:
-        raise FieldError(f"{path}: the zip holds no .shp, .gpkg, .geojson or .kml file")
+        raise FieldError(_("{path}: the zip holds no .shp, .gpkg, .geojson or .kml file").format(path=path))
     if len(found) > 1:
         raise FieldError(f"{path}: the zip holds several boundary files ({', '.join(found)}); keep one")
     member = found[0]
@@ -165,7 +165,7 @@ def _read_gdal(path: Path, source: str, fmt: str) -> list[SourceFeature]:
     try:
         layers = [str(name) for name in pyogrio.list_layers(source)[:, 0]]
     except _GDAL_ERRORS as exc:
-        raise FieldError(f"{path}: cannot read as {fmt}: {_gdal_message(exc, source)}") from None
+        raise FieldError(_("{path}: cannot read as {fmt}: {reason}").format(path=path, fmt=fmt, reason=_gdal_message(exc, source))) from None
     features: list[SourceFeature] = []
     for layer in layers:
         try:
@@ -209,10 +209,10 @@ def _geometry(wkb: bytes, path: Path, feature: SourceFeature) -> BaseGeometry:
     rings = [] if geom is None else [r for p in getattr(geom, "geoms", [geom])
                                      for r in [getattr(p, "exterior", None), *getattr(p, "interiors", [])] if r]
     if geom is None or any(len(set(r.coords)) < 3 for r in rings):
-        raise FieldError(f"{path}: {feature.label}: a ring is not closed and has fewer than three corners: "
-                         "not a polygon")
+        raise FieldError(_("{path}: {feature}: a ring is not closed and has fewer than three corners: "
+                           "not a polygon").format(path=path, feature=feature.label))
     feature.notes = [n for n in feature.notes if "Non closed ring" not in n]
-    feature.notes.append("a ring was not closed (its last point differs from its first); closed it")
+    feature.notes.append(_("a ring was not closed (its last point differs from its first); closed it"))
     return geom
 
 
@@ -274,7 +274,7 @@ def _read_wkt(path: Path) -> list[SourceFeature]:
     except WktSyntaxError as exc:
         raise FieldError(f"{path}: not valid WKT: {exc}") from None
     if not chunks:
-        raise FieldError(f"{path}: the file holds no geometry")
+        raise FieldError(_("{path}: the file holds no geometry").format(path=path))
     prj = path.with_suffix(".prj")
     default_crs = prj.read_text(encoding="utf-8", errors="replace").strip() if prj.exists() else None
     features = []

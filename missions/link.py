@@ -14,6 +14,8 @@ modules: transfer.py (missions, fences, rally points), command.py, params.py.
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import os
 import queue
 import stat
@@ -123,8 +125,9 @@ class Vehicle:
                 raise MissionError(f"cannot connect to {url}: a serial link needs the pyserial package "
                                    f"({exc.msg}); install it with `pip install pyserial`") from None
             except ConnectionRefusedError:
-                raise MissionError(f"cannot connect to {url}: connection refused (nothing listens there: "
-                                   "is the vehicle, SITL or `agrodrone sim` running on that port?)") from None
+                raise MissionError(_("cannot connect to {url}: connection refused (nothing listens there: "
+                                     "is the vehicle, SITL or `agrodrone sim` running on that port?)").format(
+                                         url=url)) from None
             except (OSError, ValueError, OverflowError) as exc:
                 last_error = getattr(exc, "strerror", None) or str(exc)
                 if not isinstance(exc, OSError) or time.monotonic() >= deadline:
@@ -136,8 +139,8 @@ class Vehicle:
                 try:
                     v.wait_heartbeat(min(2.0, max(0.0, deadline - time.monotonic())))
                 except MissionError:
-                    on_wait(f"connected to {url}; waiting up to {max(0.0, deadline - time.monotonic()):.0f} s "
-                            "for the vehicle's heartbeat (still booting?)")
+                    on_wait(_("connected to {url}; waiting up to {s:.0f} s for the vehicle's heartbeat "
+                              "(still booting?)").format(url=url, s=max(0.0, deadline - time.monotonic())))
             v.wait_heartbeat(max(0.0, deadline - time.monotonic()))
         except BaseException:
             v.close()
@@ -152,7 +155,8 @@ class Vehicle:
         with self.inbox(["HEARTBEAT"], match=is_autopilot, any_system=True) as box:
             m = self.heartbeat if self.heartbeat is not None else box.get(timeout)
         if m is None:
-            raise MissionError(f"no heartbeat from a vehicle on {self.conn.address} within {timeout:.0f} s")
+            raise MissionError(_("no heartbeat from a vehicle on {address} within {s:.0f} s").format(
+                address=self.conn.address, s=timeout))
         if not self.target_system:
             self.target_system = m.get_srcSystem()
             self.target_component = m.get_srcComponent()

@@ -12,6 +12,8 @@ SQL statement per table; nothing loads the records into Python.
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 import calendar
 import re
 from dataclasses import asdict, dataclass
@@ -70,11 +72,11 @@ def parse_date(text: str) -> date:
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         y, m, d = (int(x) for x in text.split("-"))
     else:
-        raise TelemetryError(f"bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)")
+        raise TelemetryError(_("bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)").format(text=text))
     try:
         return date(y, m, d)
     except ValueError as exc:  # 31/02/2026: "day is out of range for month"
-        raise TelemetryError(f"bad date {text!r}: no such day ({exc})") from None
+        raise TelemetryError(_("bad date {text!r}: no such day").format(text=text)) from None
 
 
 def parse_period(period: str | None = None, date_from: str | None = None, date_to: str | None = None) -> Period:
@@ -98,7 +100,7 @@ def parse_period(period: str | None = None, date_from: str | None = None, date_t
         raise TelemetryError(f"bad period {period!r} (use 2026, 2026-Q4 or 2026-10, or --from/--to)")
     given = [parse_date(d) for d in (date_from, date_to) if d]  # a bad date is named before a missing one
     if not date_from or not date_to:
-        raise TelemetryError("a date range needs both --from and --to")
+        raise TelemetryError(_("a date range needs both --from and --to"))
     a, b = given
     if b < a:
         raise TelemetryError(f"--to {b.isoformat()} is before --from {a.isoformat()}")
@@ -117,7 +119,7 @@ class Targets:
         """From `linkage_models=50`, `cooperatives=70` (percent) settings."""
         values: dict[str, float | None] = {}
         for item in items:
-            name, _, pct = item.partition("=")
+            name, _eq, pct = item.partition("=")
             key = {"linkage_models": "linkage_models_pct", "linkage": "linkage_models_pct",
                    "cooperatives": "cooperatives_pct", "coops": "cooperatives_pct"}.get(name.strip())
             if key is None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from sim.sitl import skip_reason as sitl_skip_reason
+
+# Tests assert the English messages; tests of the Vietnamese ones ask for them. (A user's
+# default is Vietnamese: agrodrone/i18n.py.)
+os.environ["AGRODRONE_LANG"] = "en"
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "fields" / "samples"

@@ -17,12 +17,13 @@ from telemetry.report.unit import build_unit_report
 def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None,
                    date_to: str | None = None) -> Period:
     """The period asked for, or every day with records when none is; a period with no record is an error."""
+    asked = period is not None or date_from or date_to
+    p = parse_period(period, date_from, date_to) if asked else None  # a bad date is named first
     span = records_span(db)
     if span is None:
         raise TelemetryError("the database holds no spray record yet (create them with `agrodrone records create`)")
-    if period is None and not date_from and not date_to:
+    if p is None:
         return parse_period(date_from=span[0], date_to=span[1])
-    p = parse_period(period, date_from, date_to)
     if p.end.isoformat() < span[0] or p.start.isoformat() > span[1]:
         raise TelemetryError(f"no spray record in {p.key} (records run from {span[0]} to {span[1]})")
     return p
