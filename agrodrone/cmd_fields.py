@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from agrodrone.output import write_atomic
+from agrodrone.types import sao_option
 
 
 @click.group("fields")
@@ -20,7 +21,8 @@ def fields_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--field", "field_id", metavar="ID", help="Only the field with this id.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object {\"fields\": [...]}.")
-def check(file: Path, field_id: str | None, as_json: bool) -> None:
+@sao_option
+def check(file: Path, field_id: str | None, as_json: bool, sao: str) -> None:
     """Validate FILE and show each field's area, CRS, UTM frame and repairs."""
     import fields  # GDAL and PROJ load only when a command needs them: `--help` stays fast
     from rich.console import Console
@@ -33,14 +35,15 @@ def check(file: Path, field_id: str | None, as_json: bool) -> None:
         return
     console = Console() if sys.stdout.isatty() else Console(width=160)
     table = Table(title=str(file), title_justify="left")
+    unit_m2, unit_word = fields.local_unit(sao)
     for name, justify in [("id", "left"), ("name", "left"), ("area ha", "right"),
-                          ("sprayable ha", "right"), ("sào", "right"), ("crs", "left"),
+                          ("sprayable ha", "right"), (f"{unit_word} ({unit_m2:g} m²)", "right"), ("crs", "left"),
                           ("utm", "left"), ("vertices", "right"), ("zones", "right"),
                           ("warnings", "right")]:
         table.add_column(name, justify=justify, no_wrap=name != "name")  # type: ignore[arg-type]
     for r in rows:
         table.add_row(r["id"], r["name"], f"{r['area_ha']:.4f}", f"{r['sprayable_ha']:.4f}",
-                      f"{r['area_sao']:.1f}", r["crs"], f"EPSG:{r['utm_epsg']}",
+                      f"{r['area_ha'] * fields.HA_M2 / unit_m2:.1f}", r["crs"], f"EPSG:{r['utm_epsg']}",
                       str(r["vertices"]), str(len(r["zones"])), str(len(r["warnings"])))
     console.print(table)
     for r in rows:

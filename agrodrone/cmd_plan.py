@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from agrodrone.types import NUMBER
+from agrodrone.types import NUMBER, sao_option
 
 from agrodrone import __version__
 from agrodrone.output import write_all
@@ -96,9 +96,11 @@ def _write(out_dir: Path, files: dict[str, str | bytes]) -> None:
             old.unlink(missing_ok=True)
 
 
-def _summary(plan: Any, out_dir: Path) -> None:
+def _summary(plan: Any, out_dir: Path, sao: str) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from fields import HA_M2, local_unit
 
     m = plan.metrics()
     console = Console()
@@ -106,7 +108,9 @@ def _summary(plan: Any, out_dir: Path) -> None:
     t.add_column(style="bold")
     t.add_column()
     rows = [
-        ("area", f"{m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)"),
+        ("area", f"{m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha "
+                 f"({m['sprayable_ha'] * HA_M2 / local_unit(sao)[0]:.0f} {local_unit(sao)[1]} "
+                 f"of {local_unit(sao)[0]:g} m²)"),
         ("drone", f"{plan.params.drone_name} ({plan.params.preset}), tank {plan.params.tank_l:g} L"),
         ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
         ("speed / flow", f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %"),
@@ -141,8 +145,9 @@ def _summary(plan: Any, out_dir: Path) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for plan.json, plan.geojson and plan.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@sao_option
 def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank, angle, edge_passes,
-                 reload_, out_dir, as_json) -> None:
+                 reload_, out_dir, as_json, sao="bac") -> None:
     """Plan the spray swaths, sorties and dose for FIELD_FILE."""
     import planner
 
@@ -160,5 +165,5 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
     if as_json:
         click.echo(json.dumps({**result.metrics(), "total_ms": round(total_ms, 1)}, ensure_ascii=False))
     else:
-        _summary(result, Path(out_dir))
+        _summary(result, Path(out_dir), sao)
         click.echo(f"planned in {result.plan_ms / 1000:.1f} s, {total_ms / 1000:.1f} s with the files")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from agrodrone.i18n import LANGUAGES, current
+from agrodrone.types import sao_option
 
 from agrodrone.output import write_all
 
@@ -26,8 +27,9 @@ from agrodrone.output import write_all
 @click.option("--target", "targets", multiple=True, metavar="NAME=PCT",
               help="linkage_models=50 (default) or cooperatives=PCT; repeatable")
 @click.option("--tz", default="Asia/Ho_Chi_Minh", show_default=True, help="time zone the period's days are in")
+@sao_option
 def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
-           unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str) -> None:
+           unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str, sao: str) -> None:
     """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
     from telemetry import open_db
     from telemetry.indicators import Targets
@@ -37,7 +39,7 @@ def report(db_path: str, out_dir: str, period: str | None, date_from: str | None
     db = open_db(db_path, create=False)
     try:
         files = build_report(db, unit=unit, cooperative=cooperative, period=period, date_from=date_from,
-                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name)
+                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name, sao=sao)
     finally:
         db.conn.close()
     written = write_all(out_dir, files)

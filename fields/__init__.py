@@ -9,7 +9,7 @@ from fields.errors import FieldError
 from fields.export import summary, to_geojson
 from fields.frame import WGS84, LocalFrame, crs_label, transform_coords, transform_geometry, utm_epsg_for
 from fields.loader import load
-from fields.model import HA_M2, SAO_M2, Field, Zone
+from fields.model import HA_M2, LOCAL_UNITS, SAO_M2, Field, Zone, local_unit
 from fields.repair import MAX_AREA_HA, MIN_AREA_M2, RepairError, repair_boundary
 from fields.sources import FORMATS, SourceFeature, read_features
 
@@ -40,4 +40,6 @@ __all__ = [
     "MAX_AREA_HA",
     "HA_M2",
     "SAO_M2",
+    "LOCAL_UNITS",
+    "local_unit",
 ]

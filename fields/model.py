@@ -11,8 +11,20 @@ from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
 
-SAO_M2 = 360.0  # 1 sào (Bắc Bộ)
+SAO_M2 = 360.0  # 1 sào (Bắc Bộ): the unit records keep (`area_sao`)
 HA_M2 = 10_000.0
+# The local units a farmer counts in, by region: shown beside hectares when chosen
+# (`--sao`); records and exports keep hectares and the northern sào.
+LOCAL_UNITS: dict[str, tuple[float, str]] = {
+    "bac": (SAO_M2, "sào"),  # northern sào (Bắc Bộ), 360 m²
+    "trung": (500.0, "sào"),  # central sào (Trung Bộ), 500 m²
+    "nam": (1000.0, "công"),  # southern công (Nam Bộ), 1,000 m²
+}
+
+
+def local_unit(name: str) -> tuple[float, str]:
+    """(m² per unit, its word) for "bac", "trung" or "nam"."""
+    return LOCAL_UNITS[name]
 
 
 def _rings(geom: BaseGeometry):

@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
+from fields.model import SAO_M2
+
 from telemetry.errors import TelemetryError
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 DOSE_TOLERANCE_PCT = 10.0  # a job whose achieved dose is further off its target than this is flagged
-SAO_M2 = 360.0
 
 
 @dataclass(frozen=True)

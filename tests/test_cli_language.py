@@ -107,3 +107,14 @@ def test_a_decimal_comma_is_a_number(tmp_path: Path, capsys) -> None:
 
 def test_every_message_has_its_translation_and_the_catalogs_are_compiled() -> None:
     assert problems() == [], "run `make translations` and translate the new entries"
+
+
+@pytest.mark.parametrize("sao, header", [("bac", "sào (360 m²)"), ("trung", "sào (500 m²)"),
+                                         ("nam", "công (1000 m²)")])
+def test_the_local_area_unit_is_said_and_can_be_chosen(tmp_path: Path, capsys, sao: str, header: str) -> None:
+    field = _field(tmp_path / "f.geojson", SQUARE + [SQUARE[0]])
+    code, out, err = run_cli(["fields", "check", str(field), "--sao", sao], capsys)
+    assert code == 0, err
+    assert header in out
+    ha = 1.145
+    assert f"{ha * 10_000 / {'bac': 360, 'trung': 500, 'nam': 1000}[sao]:.1f}"[:3] in out

@@ -206,7 +206,7 @@ def test_tampered_record_shows_in_the_cooperative_report(province, tmp_path, cap
                      "AND chain_seq = 1")
     conn.close()
     code, _, err = _run(["report", "--db", str(path), "--out", str(tmp_path / "r"), "--cooperative", "htx-co-lung",
-                         "--period", "2026"], capsys)
+                         "--period", "2026", "--lang", "vi"], capsys)
     assert code == 0, err
     doc = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert doc["chain"]["ok"] is False and doc["chain"]["problems"] == ["#1 edited"]
@@ -269,3 +269,14 @@ def test_without_unit_the_tree_in_force_is_reported(province, tmp_path, capsys):
     assert code == 0, err
     html = (tmp_path / "coop" / "report.html").read_text(encoding="utf-8")
     assert "Phú Lương" in html and "huyện" not in html.lower()
+
+
+def test_the_report_says_which_local_unit_it_counts_in(province, tmp_path, capsys):
+    code, _, err = _run(["report", "--out", str(tmp_path / "r"), "--db", str(province), "--unit", "tn",
+                         "--lang", "vi", "--sao", "nam"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "công (1.000 m²)" in html and "sào (360 m²)" not in html
+    code, _, err = _run(["report", "--out", str(tmp_path / "b"), "--db", str(province), "--unit", "tn",
+                         "--lang", "vi"], capsys)
+    assert "sào (360 m²)" in (tmp_path / "b" / "report.html").read_text(encoding="utf-8")

@@ -32,22 +32,24 @@ def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_fr
 def build_report(db: sqlite_utils.Database, *, unit: str | None = None, cooperative: str | None = None,
                  period: str | None = None, date_from: str | None = None, date_to: str | None = None,
                  lang: str = "vi", targets: Targets | None = None, tz: str = "Asia/Ho_Chi_Minh",
-                 source: str = "", generated: date | None = None) -> dict[str, str]:
-    """The report files (name -> text) for a unit (default: the one top-level unit) or a cooperative."""
-    Lang(lang)  # an unknown language fails before any work
+                 source: str = "", generated: date | None = None, sao: str = "bac") -> dict[str, str]:
+    """The report files (name -> text) for a unit (default: the one top-level unit) or a cooperative;
+    areas in ha and the local unit `sao` (bac, trung or nam: fields.model.LOCAL_UNITS)."""
+    Lang(lang, sao)  # an unknown language or unit fails before any work
     if unit and cooperative:
         raise TelemetryError("give either --unit or --cooperative, not both")
     try:
-        return _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated)
+        return _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated, sao)
     except sqlite3.DatabaseError as exc:
         raise TelemetryError(f"{source or 'the database'}: cannot be read ({exc})") from None
 
 
-def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated):
+def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated, sao):
     p = resolve_period(db, period, date_from, date_to)
     generated = generated or local_today(tz)
     if cooperative:
-        return build_cooperative_report(db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated)
+        return build_cooperative_report(db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated,
+                                        sao=sao)
     if unit is None:
         roots = root_units(db)
         if not roots:
@@ -58,4 +60,5 @@ def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz,
         if len(roots) > 1:
             raise TelemetryError(f"several top-level units ({', '.join(roots)}): choose one with --unit")
         unit = roots[0]
-    return build_unit_report(db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated)
+    return build_unit_report(db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated,
+                             sao=sao)

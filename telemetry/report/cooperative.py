@@ -101,9 +101,9 @@ def _detail(L: Lang, r: dict) -> str:
 
 def build_cooperative_report(db: sqlite_utils.Database, cooperative_id: str, period: Period, *, lang: str = "vi",
                              tz: str = "Asia/Ho_Chi_Minh", source: str = "",
-                             generated: date | None = None) -> dict[str, str]:
+                             generated: date | None = None, sao: str = "bac") -> dict[str, str]:
     """report.html plus jobs.csv and report.json for one cooperative's records in the period."""
-    L = Lang(lang)
+    L = Lang(lang, sao)
     coop = cooperative(db, cooperative_id)
     ind = Indicators(db, period, tz=tz)
     jobs = _jobs(db, cooperative_id, ind.t0, ind.t1)
@@ -143,14 +143,14 @@ def build_cooperative_report(db: sqlite_utils.Database, cooperative_id: str, per
         rows.append([
             f"#{r['chain_seq']}", e(L.date(r["start_local"])), e(r["field_name"]), e(L.crop(r["crop"])),
             e(r["product"] or "—") + (f'<br><span class="note">{e(r["registration"])}</span>' if r["registration"] else ""),
-            L.num(r["area_ha"], 2), L.num(r["area_sao"], 0), L.num(r["volume_l"], 1),
+            L.num(r["area_ha"], 2), L.sao(r["area_ha"]), L.num(r["volume_l"], 1),
             f"{L.num(r['achieved_dose_l_ha'], 2)} / {L.num(r['target_dose_l_ha'], 2)}",
             L.signed_pct(dev),
             L.pct(r["coverage_pct"]), L.num(r["wind_max_m_s"], 1),
             f'<span class="hash">{e(r["hash"][:16])}…</span>'])
     jobs_html = table(
         [(e(L["record"]), False), (e(L["date"]), False), (e(L["field"]), False), (e(L["crop"]), False),
-         (e(L["product"]), False), ("ha", True), ("sào", True), (e(L["volume"]) + " (L)", True),
+         (e(L["product"]), False), ("ha", True), (e(L.sao_header), True), (e(L["volume"]) + " (L)", True),
          (e(L["dose_short"]), True), (e(L["dose_dev"]), True), (e(L["coverage"]), True),
          (e(L["wind"]) + " max (m/s)", True), (e(L["hash"]), False)],
         rows, table_id="jobs", row_keys=[str(r["id"]) for r in jobs])

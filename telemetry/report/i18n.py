@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from fields.model import LOCAL_UNITS, local_unit
 from telemetry.errors import TelemetryError
 from telemetry.indicators import Period
 
@@ -108,11 +109,23 @@ ROMAN = ("I", "II", "III", "IV")
 class Lang:
     """Formatting for one language."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, sao: str = "bac") -> None:
         if code not in LANGS:
             raise TelemetryError(f"unknown language {code!r} (use vi or en)")
+        if sao not in LOCAL_UNITS:
+            raise TelemetryError(f"unknown local unit {sao!r} (use {', '.join(LOCAL_UNITS)})")
         self.code = code
         self.t = TEXT[code]
+        self.sao_m2, self.sao_word = local_unit(sao)
+
+    @property
+    def sao_header(self) -> str:
+        """The local unit's column header, with its size: "sào (360 m²)", "công (1.000 m²)"."""
+        return f"{self.sao_word} ({self.num(self.sao_m2, 0)} m²)"
+
+    def sao(self, ha: float | None) -> str:
+        """Hectares in the chosen local unit, rounded to whole units."""
+        return "—" if ha is None else self.num(ha * 10_000 / self.sao_m2, 0)
 
     def __getitem__(self, key: str) -> str:
         return self.t[key]
@@ -189,7 +202,7 @@ class Lang:
         return f"{self.date(p.start)} – {self.date(p.end)}"
 
     def area(self, ha: float | None) -> str:
-        """Hectares and sào (Bắc Bộ, 360 m²) together, as the farmers count."""
+        """Hectares and the local unit together, as the farmers count."""
         if ha is None:
             return "—"
-        return f"{self.num(ha, 2)} ha ({self.num(ha * 10_000 / 360, 0)} sào)"
+        return f"{self.num(ha, 2)} ha ({self.sao(ha)} {self.sao_word})"

@@ -49,9 +49,9 @@ def _share(lang: Lang, part: int, whole: int, pct: float | None, target: float |
 
 def build_unit_report(db: sqlite_utils.Database, unit_id: str, period: Period, *, lang: str = "vi",
                       targets: Targets | None = None, tz: str = "Asia/Ho_Chi_Minh", source: str = "",
-                      generated: date | None = None) -> dict[str, str]:
+                      generated: date | None = None, sao: str = "bac") -> dict[str, str]:
     """report.html plus indicators.csv, cooperatives.csv, months.csv, drones.csv and report.json."""
-    L = Lang(lang)
+    L = Lang(lang, sao)
     targets = targets or Targets()
     ind = Indicators(db, period, targets=targets, tz=tz)
     units = ind.units(unit_id)
@@ -99,29 +99,29 @@ def build_unit_report(db: sqlite_utils.Database, unit_id: str, period: Period, *
             f"{e(u.name)} <span class=\"note\">{e(L.level(u.level))}</span>",
             _share(L, u.cooperatives_digital, u.cooperatives, u.cooperatives_pct, t_coop),
             _share(L, u.linkage_models_digital, u.linkage_models, u.linkage_models_pct, targets.linkage_models_pct),
-            L.num(u.area_ha, 2), L.num(u.area_sao, 0), str(u.flights), str(u.jobs), L.num(u.volume_l, 1),
+            L.num(u.area_ha, 2), L.sao(u.area_ha), str(u.flights), str(u.jobs), L.num(u.volume_l, 1),
             e(_dose(L, u.achieved_dose_l_ha, u.target_dose_l_ha)), status])
         classes.append(f"d{u.depth}")
         cells.append([f"i{min(u.depth, 4)}" if u.depth else "", "", "", "", "", "", "", "", "", scls])
         keys.append(u.unit_id)
     indicator_html = table(
         [(e(L["unit"]), False), (e(L["coops_digital"]), False), (e(L["linkage_digital"]), False), ("ha", True),
-         ("sào", True), (e(L["flights"]), True), (e(L["jobs"]), True), (e(L["volume"]) + " (L)", True),
+         (e(L.sao_header), True), (e(L["flights"]), True), (e(L["jobs"]), True), (e(L["volume"]) + " (L)", True),
          (e(L["dose_short"]), True), (e(L["status"]), False)],
         rows, row_classes=classes, cell_classes=cells, table_id="indicators", row_keys=keys)
 
-    month_rows = [[e(L.month(m["month"])), L.num(m["area_ha"], 2), L.num(m["area_sao"], 0), str(m["flights"]),
+    month_rows = [[e(L.month(m["month"])), L.num(m["area_ha"], 2), L.sao(m["area_ha"]), str(m["flights"]),
                    str(m["jobs"]), L.num(m["volume_l"], 1), str(m["cooperatives_digital"])] for m in months]
     months_html = (f'<img class="chart" id="chart-months" alt="{e(L["by_month"])}" src="{monthly_chart(months, L)}">'
-                   + table([(e(L["month"]), False), ("ha", True), ("sào", True), (e(L["flights"]), True),
+                   + table([(e(L["month"]), False), ("ha", True), (e(L.sao_header), True), (e(L["flights"]), True),
                             (e(L["jobs"]), True), (e(L["volume"]) + " (L)", True), (e(L["chart_coops"]), True)],
                            month_rows, table_id="months", row_keys=[m["month"] for m in months]))
 
     drone_rows = [[e(d["drone_id"] or "—") + (f' <span class="note">{e(d["drone_name"])}</span>' if d["drone_name"]
                                               else ""), e(d["cooperative_id"]), str(d["jobs"]), str(d["flights"]),
-                   L.num(d["area_ha"], 2), L.num(d["area_sao"], 0), L.num(d["volume_l"], 1)] for d in drones]
+                   L.num(d["area_ha"], 2), L.sao(d["area_ha"]), L.num(d["volume_l"], 1)] for d in drones]
     drones_html = table([(e(L["drone"]), False), (e(L["cooperative"]), False), (e(L["jobs"]), True),
-                         (e(L["flights"]), True), ("ha", True), ("sào", True), (e(L["volume"]) + " (L)", True)],
+                         (e(L["flights"]), True), ("ha", True), (e(L.sao_header), True), (e(L["volume"]) + " (L)", True)],
                         drone_rows, table_id="drones") if drones else f"<p>{e(L['none'])}</p>"
 
     if units_below:
