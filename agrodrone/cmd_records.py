@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from agrodrone.types import NUMBER
-
+from agrodrone.errors import UserError
+from agrodrone.output import write_atomic
 from agrodrone.planfile import load_plan
+from agrodrone.types import NUMBER
 
 _LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
                  "volume_l", "target_dose_l_ha", "achieved_dose_l_ha", "coverage_pct", "sorties", "product")
@@ -127,15 +129,46 @@ def export(db_path: str, fmt: str, out_path: str | None, cooperative: str | None
 
 @records.command("verify")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
-def verify(db_path: str) -> None:
+@click.option("--receipt", "receipt_path", default=None, type=click.Path(dir_okay=False),
+              help="also check the chains against a receipt written earlier by `records receipt`")
+def verify(db_path: str, receipt_path: str | None) -> None:
     """Recompute every record hash and chain link; exit 1 when anything was edited or deleted."""
-    from telemetry import verify_chain
+    from telemetry.chain import check_receipt, verify_chain
 
-    rep = verify_chain(_db(db_path))
-    for p in rep.problems:
+    db = _db(db_path)
+    rep = verify_chain(db)
+    problems = list(rep.problems)
+    if receipt_path is not None:
+        try:
+            problems += check_receipt(db, json.loads(Path(receipt_path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{receipt_path}: not a usable chain receipt ({exc})") from None
+    for p in problems:
         click.echo(f"TAMPERED: {p}")
-    if rep.ok:
-        click.echo(f"ok: {rep.records} record(s) in {rep.cooperatives} cooperative chain(s) verified")
+    if not problems:
+        click.echo(f"ok: {rep.records} record(s) in {rep.cooperatives} cooperative chain(s) verified"
+                   + (f", matching the receipt {receipt_path}" if receipt_path else ""))
     else:
-        click.echo(f"FAILED: {len(rep.problems)} problem(s) in {rep.records} record(s)")
+        click.echo(f"FAILED: {len(problems)} problem(s) in {rep.records} record(s)")
         raise click.exceptions.Exit(1)
+
+
+@records.command("receipt")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="receipt file (JSON) to keep away from this computer")
+def receipt_command(db_path: str, out_path: str) -> None:
+    """Write the chain heads as they are now. Keep the receipt elsewhere (send it to the
+    extension officer): `records verify --receipt` then shows a chain deleted or rewritten
+    since, which the database alone cannot."""
+    from datetime import datetime, timezone
+
+    from telemetry.chain import receipt, verify_chain
+
+    db = _db(db_path)
+    rep = verify_chain(db)
+    if not rep.ok:
+        raise UserError(f"the chains do not verify ({rep.problems[0]}); no receipt for a tampered database")
+    doc = receipt(db, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    write_atomic(Path(out_path), json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    click.echo(f"receipt {out_path}: {len(doc['chains'])} chain(s), digest {doc['digest'][:16]}")

@@ -2,7 +2,11 @@
 
 The chain is per cooperative (chain_seq 1, 2, ...). Editing any hashed column breaks
 that record's hash; deleting a record leaves a hole in chain_seq and a prev_hash that
-no longer matches; deleting the newest record disagrees with record_chain's head.
+no longer matches; deleting the newest record disagrees with record_chain's head; a
+job (or a flight assigned to one) whose record is gone shows too. Deleting or rewriting
+a whole chain consistently, head included, can only be caught from outside the file:
+a receipt of the chain heads (`receipt`) kept elsewhere (sent to the extension officer,
+later the province database) is checked by `check_receipt`.
 """
 
 from __future__ import annotations
@@ -76,4 +80,45 @@ def verify_chain(db: sqlite_utils.Database) -> ChainReport:
             report.problems.append(
                 f"{coop}: chain head says {length} record(s) ending {str(head)[:12]}, table ends at "
                 f"#{last_seq} {str(prev_hash)[:12]} (newest record(s) deleted or chain altered)")
+    for job, coop in db.execute("SELECT j.id, j.cooperative_id FROM jobs j LEFT JOIN spray_records r "
+                                "ON r.job_id = j.id WHERE r.id IS NULL ORDER BY j.id"):
+        report.problems.append(f"{coop}: job {job} has no spray record (its record was deleted)")
+    for job, n in db.execute("SELECT f.job_id, COUNT(*) FROM flights f LEFT JOIN jobs j ON j.id = f.job_id "
+                             "WHERE f.job_id IS NOT NULL AND j.id IS NULL GROUP BY f.job_id ORDER BY f.job_id"):
+        report.problems.append(f"job {job}: {n} flight(s) flown for it, but the job and its record are gone")
     return report
+
+
+RECEIPT_FORMAT = "agrodrone-chain-receipt"
+
+
+def receipt(db: sqlite_utils.Database, issued_utc: str) -> dict:
+    """The chain heads as they are now: per cooperative, its length and newest hash, with
+    a digest over them, to be kept outside this database."""
+    heads = {coop: {"length": n, "head_hash": h}
+             for coop, n, h in db.execute("SELECT cooperative_id, length, head_hash FROM record_chain "
+                                          "ORDER BY cooperative_id")}
+    body = {"format": RECEIPT_FORMAT, "version": 1, "issued_utc": issued_utc, "chains": heads}
+    body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return body
+
+
+def check_receipt(db: sqlite_utils.Database, rec: dict) -> list[str]:
+    """What the database lost or rewrote since `rec` was issued: every chain it names must
+    still hold the same record at the same place (a chain may have grown since)."""
+    if not isinstance(rec, dict) or rec.get("format") != RECEIPT_FORMAT or not isinstance(rec.get("chains"), dict):
+        raise ValueError("not an agrodrone chain receipt")
+    body = {k: v for k, v in rec.items() if k != "digest"}
+    if hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest() != rec.get("digest"):
+        raise ValueError("the receipt's digest does not match its content (the receipt was edited)")
+    problems = []
+    for coop, head in sorted(rec["chains"].items()):
+        row = db.execute("SELECT hash FROM spray_records WHERE cooperative_id = ? AND chain_seq = ?",
+                         [coop, head["length"]]).fetchone()
+        if row is None:
+            problems.append(f"{coop}: the receipt of {rec.get('issued_utc')} has {head['length']} record(s) "
+                            "ending " + str(head["head_hash"])[:12] + f", but record #{head['length']} is gone")
+        elif row[0] != head["head_hash"]:
+            problems.append(f"{coop}: record #{head['length']} is not the one the receipt of "
+                            f"{rec.get('issued_utc')} names (the chain was rewritten)")
+    return problems

@@ -201,3 +201,32 @@ def test_cli_records_create_list_show_export_verify(tmp_path):
         assert r.returncode == 2 and r.stderr.startswith("error:") and r.stderr.count("\n") == 1, r.stderr
         assert message in r.stderr, r.stderr
     assert empty.stat().st_size == 0 and not (tmp_path / "none.db").exists()
+
+
+def test_a_whole_chain_deleted_shows_in_verify_and_against_a_receipt(tmp_path):
+    """Issue: deleting a cooperative's whole chain (records and head) passed `records verify`."""
+    db, recs = _two_records(tmp_path)
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    receipt = tmp_path / "receipt.json"
+    proc = _cli("records", "receipt", "--db", path, "--out", str(receipt))
+    assert proc.returncode == 0, proc.stderr
+    assert _cli("records", "verify", "--db", path, "--receipt", str(receipt)).returncode == 0
+    coop = recs[0]["cooperative_id"]
+    with db.conn:
+        db.execute("DELETE FROM spray_records WHERE cooperative_id = ?", [coop])
+        db.execute("DELETE FROM record_chain WHERE cooperative_id = ?", [coop])
+    proc = _cli("records", "verify", "--db", path)
+    assert proc.returncode == 1
+    assert f"job {recs[0]['job_id']} has no spray record" in proc.stdout
+    # and a chain rewritten consistently (jobs, records and head), which the file alone cannot show
+    with db.conn:
+        db.execute("UPDATE flights SET job_id = NULL")
+        db.execute("DELETE FROM jobs")
+    assert _cli("records", "verify", "--db", path).returncode == 0
+    proc = _cli("records", "verify", "--db", path, "--receipt", str(receipt))
+    assert proc.returncode == 1 and f"{coop}: the receipt of" in proc.stdout and "is gone" in proc.stdout
+    doc = json.loads(receipt.read_text(encoding="utf-8"))
+    doc["chains"][coop]["length"] = 1
+    receipt.write_text(json.dumps(doc), encoding="utf-8")
+    proc = _cli("records", "verify", "--db", path, "--receipt", str(receipt))
+    assert proc.returncode == 2 and "the receipt was edited" in proc.stderr
