@@ -47,8 +47,11 @@ class Track:
     pwm: np.ndarray
 
 
-def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int, servo: int) -> Track:
-    """Positions and pump PWM of one flight, on the vehicle clock when both streams carry it."""
+def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int, servo: int, *,
+               vehicle: bool = True) -> Track:
+    """Positions and pump PWM of the rows received in [start_us, end_us], in seconds on the
+    vehicle clock (time_boot_ms; telemetry/clock.py), or on receive time with `vehicle=False`
+    (a log without vehicle time)."""
     if not 1 <= servo <= 16:
         raise ValueError(f"servo channel {servo} is not 1..16")
     pos = np.array(db.execute(
@@ -57,15 +60,32 @@ def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int
     srv = np.array(db.execute(
         f"SELECT t_us, time_usec, servo{servo} FROM servo WHERE sysid = ? AND port = 0 AND t_us BETWEEN ? AND ? "
         "ORDER BY t_us", [sysid, start_us, end_us]).fetchall(), dtype=float).reshape(-1, 3)
-    pos_vt, srv_vt = pos[:, 1] / 1e3, srv[:, 1] / 1e6
-    use_vehicle = (len(pos) > 1 and len(srv) > 1 and np.all(np.diff(pos_vt) >= 0) and np.all(np.diff(srv_vt) >= 0)
-                   and pos_vt[0] > 0 and srv_vt[0] > 0
-                   and min(pos_vt[-1], srv_vt[-1]) > max(pos_vt[0], srv_vt[0]))
-    if use_vehicle:
-        pos_t, srv_t = pos_vt, srv_vt
-    else:
-        pos_t, srv_t = pos[:, 0] / 1e6, srv[:, 0] / 1e6
-    return Track(pos_t, pos[:, 2], pos[:, 3], srv_t, np.nan_to_num(srv[:, 2]))
+    if not vehicle:
+        return Track(pos[:, 0] / 1e6, pos[:, 2], pos[:, 3], srv[:, 0] / 1e6, np.nan_to_num(srv[:, 2]))
+    pos = pos[~np.isnan(pos[:, 1])]
+    srv_t = servo_vehicle_s(srv[:, 0], srv[:, 1], pos[:, 0], pos[:, 1] / 1e3)
+    pos = pos[np.argsort(pos[:, 1], kind="stable")]  # two logs of one flight interleave: vehicle order
+    order = np.argsort(srv_t, kind="stable")
+    return Track(pos[:, 1] / 1e3, pos[:, 2], pos[:, 3], srv_t[order], np.nan_to_num(srv[order, 2]))
+
+
+WRAP_US = 2 ** 32  # SERVO_OUTPUT_RAW.time_usec is 32-bit micros: it wraps every 71.6 minutes
+MAX_SERVO_SKEW_S = 60.0
+
+
+def servo_vehicle_s(t_us: np.ndarray, time_usec: np.ndarray, pos_t_us: np.ndarray,
+                    pos_vt_s: np.ndarray) -> np.ndarray:
+    """Vehicle seconds of servo samples: their own time_usec (a 32-bit one unwrapped against the
+    position clock at their receive time), or that position clock when time_usec is missing or
+    is not boot time (more than a minute off: some autopilots stamp UNIX time)."""
+    if len(t_us) == 0 or len(pos_t_us) == 0:  # nothing to check against: the vehicle's own stamp
+        return np.nan_to_num(time_usec) / 1e6
+    ref = np.interp(t_us, pos_t_us, pos_vt_s)
+    if np.isnan(time_usec).any():
+        return ref
+    wraps = np.where(time_usec < WRAP_US, np.round((ref * 1e6 - time_usec) / WRAP_US), 0.0)
+    own = (time_usec + wraps * WRAP_US) / 1e6
+    return own if np.all(np.abs(own - ref) < MAX_SERVO_SKEW_S) else ref
 
 
 def hold_windows(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +117,12 @@ def spray_intervals(t: np.ndarray, flow_l_min: np.ndarray) -> list[tuple[float, 
         else:
             out.append((a, b))
     return out
+
+
+def clip_intervals(intervals: list[tuple[float, float]], lo: float, hi: float | None) -> list[tuple[float, float]]:
+    """The parts of `intervals` inside [lo, hi] (the pump runs only while the flight lasts)."""
+    hi = float("inf") if hi is None else hi
+    return [(max(a, lo), min(b, hi)) for a, b in intervals if min(b, hi) > max(a, lo)]
 
 
 def spray_lines(track: Track, intervals: list[tuple[float, float]], frame: LocalFrame) -> list[BaseGeometry]:

@@ -25,8 +25,8 @@ from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
 from fields.model import HA_M2, SAO_M2
-from telemetry.asapplied import (PumpCalibration, load_track, overlap_area, pump_volume, spray_intervals,
-                                 spray_lines, swath_polygons)
+from telemetry.asapplied import (PumpCalibration, clip_intervals, load_track, overlap_area, pump_volume,
+                                 spray_intervals, spray_lines, swath_polygons)
 from telemetry.chain import record_hash
 from telemetry.errors import TelemetryError
 from telemetry.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
@@ -163,25 +163,25 @@ def _calibration(db: sqlite_utils.Database, plan: PlanView, drone_id: str | None
 
 def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flight], *,
                    calibration: PumpCalibration, tz: str = DEFAULT_TZ) -> tuple[dict, BaseGeometry]:
-    """Measure what the flights sprayed against the plan; returns the record columns and the map."""
+    """Measure what the flights sprayed against the plan; returns the record columns and the map.
+
+    Every time and duration is on each flight's one clock (the vehicle's, telemetry/clock.py):
+    the pump intervals are kept inside their flight, so start <= spray start <= spray end <= end
+    and spray time <= flight time hold whatever the simulator's speed-up.
+    """
     zone = _tz(tz)
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     spray_start = spray_end = None
     for f in flights:
-        track = load_track(db, f.sysid, f.start_us, f.end_us, calibration.servo)
+        clock = f.clock  # one clock per flight: its start, end, pump intervals and their UTC
+        track = load_track(db, f.sysid, f.start_us, f.end_us, calibration.servo, vehicle=clock.vehicle)
         flow = calibration.flow(track.pwm)
-        v = pump_volume(track.servo_t, flow)
-        intervals = spray_intervals(track.servo_t, flow)
-        volume += v
+        volume += pump_volume(track.servo_t, flow)
+        intervals = clip_intervals(spray_intervals(track.servo_t, flow), clock.start_s, clock.end_s)
         if intervals:
             sprayed_flights += 1
             spray_s += sum(b - a for a, b in intervals)
-            # vehicle clock -> UTC via the receive times of the same samples
-            srv_us = np.array(db.execute(
-                "SELECT t_us FROM servo WHERE sysid = ? AND port = 0 AND t_us BETWEEN ? AND ? ORDER BY t_us",
-                [f.sysid, f.start_us, f.end_us]).fetchall(), dtype=float).ravel()
-            offset = float(np.median(srv_us / 1e6 - track.servo_t)) if len(srv_us) == len(track.servo_t) else 0.0
-            a, b = intervals[0][0] + offset, intervals[-1][1] + offset
+            a, b = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
             spray_start = a if spray_start is None else min(spray_start, a)
             spray_end = b if spray_end is None else max(spray_end, b)
         polys.extend(swath_polygons(spray_lines(track, intervals, plan.frame), plan.swath_m))
@@ -199,13 +199,12 @@ def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flig
             "(sysid = ? AND t_us BETWEEN ? AND ?)" for _ in flights),
         [x for f in flights for x in (f.sysid, f.start_us, f.end_us)]).fetchone()
     achieved = volume / (area / HA_M2) if area > 0 else None
-    start_us, end_us = flights[0].start_us, flights[-1].end_us
+    start, end = min(f.start_utc_us for f in flights), max(f.end_utc_us for f in flights)
     target = plan.dose_l_ha
     rec = {
-        "start_utc": utc_iso(start_us), "end_utc": utc_iso(end_us),
-        "start_local": _local(start_us / 1e6, zone), "end_local": _local(end_us / 1e6, zone), "timezone": tz,
-        "spray_start_utc": utc_iso(None if spray_start is None else int(spray_start * 1e6)),
-        "spray_end_utc": utc_iso(None if spray_end is None else int(spray_end * 1e6)),
+        "start_utc": utc_iso(start), "end_utc": utc_iso(end),
+        "start_local": _local(start / 1e6, zone), "end_local": _local(end / 1e6, zone), "timezone": tz,
+        "spray_start_utc": utc_iso(spray_start), "spray_end_utc": utc_iso(spray_end),
         "area_m2": round(area, 2), "area_ha": round(area / HA_M2, 4), "area_sao": round(area / SAO_M2, 2),
         "area_in_field_ha": round(float(shapely.intersection(applied, plan.boundary).area) / HA_M2, 4),
         "volume_l": round(volume, 3),
@@ -222,7 +221,7 @@ def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flig
         "wind_mean_m_s": None if wind[1] is None else round(float(wind[1]), 2),
         "flights": len(flights), "sorties": sprayed_flights, "planned_sorties": plan.sorties,
         "spray_time_s": round(float(spray_s), 1),
-        "flight_time_s": round(sum((f.end_us - f.start_us) / 1e6 for f in flights), 1),
+        "flight_time_s": round(sum(f.clock.duration_s for f in flights), 1),
         "swath_m": plan.swath_m, "pump_servo": calibration.servo, "pump_max_l_min": calibration.pump_max_l_min,
         "plan_sha256": plan.sha256, "plan_field_id": plan.field_id,
         "as_applied_geojson": _geojson(applied, plan.frame), "gaps_geojson": _geojson(gaps, plan.frame),

@@ -8,6 +8,9 @@ is written only after all of its steps succeeded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,10 +18,11 @@ from typing import Callable
 
 import sqlite_utils
 
+from telemetry.clock import backfill_clocks
 from telemetry.errors import TelemetryError
 from telemetry.messages import COMMON_COLUMNS, SPECS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -65,6 +69,22 @@ def discard_db(path: str | Path) -> None:
     """Delete a database with its WAL and shared-memory files (a new one a failed command created)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextmanager
+def new_or_nothing(path: str | Path) -> Iterator[sqlite_utils.Database]:
+    """The database at `path`, created if need be; when the block fails, a database it
+    created is removed again, so a failed command leaves no empty database behind."""
+    new = not Path(path).exists()
+    db = open_db(path)
+    try:
+        yield db
+    except BaseException:
+        db.conn.close()
+        if new:
+            discard_db(path)
+        raise
+    db.conn.close()
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -196,4 +216,19 @@ def _v2(db: sqlite_utils.Database) -> None:
 PERIOD_INDEX_COLUMNS = ("start_utc", "cooperative_id", "drone_id", "flights", "area_ha", "volume_l",
                         "achieved_dose_l_ha", "target_dose_l_ha", "dose_deviation_pct", "start_local")
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2}
+def _v3(db: sqlite_utils.Database) -> None:
+    """One clock per record: where each vehicle boot starts in a source, and flights on the vehicle clock.
+
+    Positions already stored are anchored here; their flights move to the vehicle clock at
+    the next rebuild_flights (import, records), except flights already in a job.
+    """
+    db["clocks"].create({"id": int, "source_id": int, "sysid": int, "t_us": int, "time_boot_ms": int,
+                         "offset_us": int}, pk="id", foreign_keys=[("source_id", "sources", "id")],
+                        not_null={"source_id", "sysid", "t_us", "time_boot_ms", "offset_us"})
+    db["clocks"].create_index(["source_id", "sysid", "t_us"], unique=True, index_name="uq_clocks_key")
+    for col in ("start_boot_ms", "end_boot_ms", "clock_offset_us"):
+        db["flights"].add_column(col, int)
+    backfill_clocks(db)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3}
