@@ -7,7 +7,7 @@ import time
 
 import click
 
-from sim import SimError, Simulator, make_config, parse_home, parse_wind
+from sim import SimError, Simulator, make_config, parse_home, parse_wind, plan_settings
 
 
 def _pair(text: str, what: str) -> tuple[float, float]:
@@ -31,7 +31,7 @@ def _param(text: str) -> tuple[str, float]:
               help="TCP address ground stations connect to (port 0 picks a free one).")
 @click.option("--out", "udp_out", multiple=True, metavar="udp:HOST:PORT", help="Also send to this UDP address.")
 @click.option("--plan", "plan_dir", default=None, type=click.Path(), metavar="PLAN_DIR",
-              help="Take home, tank and pump from a plan folder (home = its reload point).")
+              help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point).")
 @click.option("--home", default=None, help="LAT,LON[,ALT] of the take-off point.  [default: 21.7046,105.7312,0]")
 @click.option("--speedup", type=float, default=1.0, show_default=True, help="Simulated seconds per wall second.")
 @click.option("--tank", "tank_l", type=float, default=None, help="Tank capacity, litres.  [default: 10]")
@@ -40,8 +40,8 @@ def _param(text: str) -> tuple[str, float]:
 @click.option("--gusts", type=float, default=0.0, show_default=True, help="Gust strength (m/s, seeded).")
 @click.option("--boot-delay", type=float, default=20.0, show_default=True,
               help="Simulated seconds without a position estimate after boot.")
-@click.option("--battery-mah", type=float, default=22000.0, show_default=True)
-@click.option("--battery-cells", type=int, default=12, show_default=True)
+@click.option("--battery-mah", type=float, default=None, help="Battery capacity.  [default: the plan's, else 22000]")
+@click.option("--battery-cells", type=int, default=None, help="Cells in series.  [default: the plan's, else 12]")
 @click.option("--loss", type=float, default=0.0, show_default=True, help="Probability a MAVLink frame is lost.")
 @click.option("--duplicate", type=float, default=0.0, help="Probability a frame is sent twice.")
 @click.option("--reorder", type=float, default=0.0, help="Probability a frame is held behind the next.")
@@ -57,27 +57,18 @@ def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind
                 battery_cells, loss, duplicate, reorder, latency, link_cut, gps_loss, battery_failure, seed, truth_path,
                 params) -> None:
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
+    settings: dict = {}
     if plan_dir is not None:
         from agrodrone.planfile import load_plan
-        from missions.plan_input import lonlat, need, number, optional_number, section
 
-        plan = load_plan(plan_dir)
-        if home is None:
-            lon, lat = lonlat(need(plan, "reload", "plan"), "reload")
-            home = f"{lat},{lon},0"
-        if tank_l is None:
-            tank_l = number(need(plan, "params", "plan"), "tank_l", "params")
-        if pump_max is None:
-            pump_max = optional_number(section(plan, "sprayer"), "pump_max_l_min", "sprayer") or \
-                number(need(plan, "drone", "plan"), "pump_max_l_min", "drone")
-    home = home or "21.7046,105.7312,0"
-    tank_l = 10.0 if tank_l is None else tank_l
-    pump_max = 2.4 if pump_max is None else pump_max
+        settings = plan_settings(load_plan(plan_dir))  # what the options below give wins
+    given = {"home": parse_home(home) if home else None, "tank_l": tank_l, "pump_max_l_min": pump_max,
+             "battery_mah": battery_mah, "battery_cells": battery_cells}
+    settings.update({k: v for k, v in given.items() if v is not None})
     wind_m_s, wind_dir = parse_wind(wind)
-    settings = dict(
-        listen=listen, udp_out=tuple(udp_out), home=parse_home(home), speedup=speedup, tank_l=tank_l,
-        pump_max_l_min=pump_max, wind_m_s=wind_m_s, wind_dir_deg=wind_dir, gust_m_s=gusts,
-        boot_delay_s=boot_delay, battery_mah=battery_mah, battery_cells=battery_cells, seed=seed, truth_path=truth_path,
+    settings.update(
+        listen=listen, udp_out=tuple(udp_out), speedup=speedup, wind_m_s=wind_m_s, wind_dir_deg=wind_dir,
+        gust_m_s=gusts, boot_delay_s=boot_delay, seed=seed, truth_path=truth_path,
         params=tuple(_param(p) for p in params), loss=loss, duplicate=duplicate, reorder=reorder,
         latency_s=latency, battery_failure_at_s=battery_failure)
     if link_cut:

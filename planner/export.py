@@ -113,6 +113,8 @@ def plan_dict(plan: "Plan", created_by: str) -> dict[str, Any]:
             "spray_length_m": _r(so.spray_length_m, 1),
             "transit_length_m": _r(so.transit_length_m, 1),
             "flight_time_s": _r(so.flight_time_s, 0),
+            "battery_s": _r(so.battery_s, 0),
+            "battery_mah": _r(so.battery_mah, 0),
             "start": _breakpoint(plan, so.start),
             "end": _breakpoint(plan, so.end),
             "legs": legs,
@@ -136,8 +138,9 @@ def plan_dict(plan: "Plan", created_by: str) -> dict[str, Any]:
         "drone": {
             "preset": p.preset, "name": p.drone_name, "tank_l": p.tank_l, "swath_m": p.swath_m,
             "pump_max_l_min": p.pump_max_l_min, "max_speed_m_s": p.max_speed_m_s,
-            "endurance_s": p.endurance_s, "accel_m_s2": p.accel_m_s2,
-            "climb_m_s": p.climb_m_s, "descent_m_s": p.descent_m_s,
+            "endurance_s": p.endurance_s, "endurance_mass_kg": p.endurance_mass_kg,
+            "empty_mass_kg": p.empty_mass_kg, "battery_mah": p.battery_mah, "battery_cells": p.battery_cells,
+            "accel_m_s2": p.accel_m_s2, "climb_m_s": p.climb_m_s, "descent_m_s": p.descent_m_s,
         },
         "params": {
             "dose_l_ha": p.dose_l_ha, "swath_m": p.swath_m, "speed_m_s": p.speed_m_s,

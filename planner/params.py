@@ -14,6 +14,7 @@ from planner.errors import PlanError
 DEFAULT_DOSE_L_HA = 15.0  # rice, drone application of a tank mix (10-20 L/ha is usual)
 MIN_SWATH_M = 1.0
 MAX_SWATH_M = 50.0
+LIQUID_KG_PER_L = 1.0  # tank mix is mostly water
 
 
 @lru_cache(maxsize=1)
@@ -45,8 +46,12 @@ class PlanParams:
     pump_max_l_min: float = 2.4
     max_speed_m_s: float = 7.0
     transit_speed_m_s: float = 8.0
-    endurance_s: float = 600.0
-    battery_reserve_s: float = 60.0
+    endurance_s: float = 600.0  # hover on a charged battery until the low-battery failsafe ...
+    endurance_mass_kg: float = 24.0  # ... at this take-off mass (the preset's, tank full)
+    empty_mass_kg: float = 14.0  # take-off mass with the battery and an empty tank
+    battery_mah: float = 22000.0
+    battery_cells: int = 12
+    battery_reserve_s: float = 60.0  # of hover at endurance_mass_kg, left when the sortie lands
     tank_reserve_l: float = 0.3
     accel_m_s2: float = 2.5
     climb_m_s: float = 2.5
@@ -65,7 +70,8 @@ class PlanParams:
             "dose_l_ha": "dose", "swath_m": "swath", "speed_m_s": "speed", "height_m": "height",
             "tank_l": "tank", "pump_max_l_min": "pump maximum", "transit_speed_m_s": "transit speed",
             "endurance_s": "endurance", "accel_m_s2": "acceleration", "climb_m_s": "climb rate",
-            "descent_m_s": "descent rate",
+            "descent_m_s": "descent rate", "endurance_mass_kg": "take-off mass", "empty_mass_kg": "empty mass",
+            "battery_mah": "battery capacity", "battery_cells": "battery cells",
         }
         for key, label in positive.items():
             v = getattr(self, key)
@@ -105,6 +111,7 @@ _PRESET_KEYS = {
     "battery_reserve_s": "battery_reserve_s", "tank_reserve_l": "tank_reserve_l",
     "accel_m_s2": "accel_m_s2", "climb_m_s": "climb_m_s", "descent_m_s": "descent_m_s",
     "turn_s": "turn_s", "reload_s": "reload_s", "height_m": "height_m",
+    "empty_mass_kg": "empty_mass_kg", "battery_mah": "battery_mah", "battery_cells": "battery_cells",
 }
 
 
@@ -116,6 +123,11 @@ def params_for(preset_name: str | None = None, **overrides: Any) -> PlanParams:
         raise PlanError(f"unknown drone preset {name!r} (known: {', '.join(sorted(table))})")
     preset = table[name]
     values: dict[str, Any] = {dst: float(preset[src]) for src, dst in _PRESET_KEYS.items() if src in preset}
+    if "battery_cells" in values:
+        values["battery_cells"] = int(values["battery_cells"])
+    if "empty_mass_kg" in preset and "tank_l" in preset:
+        # the rated endurance is the preset's own, with its own tank full (--tank does not change it)
+        values["endurance_mass_kg"] = float(preset["empty_mass_kg"]) + LIQUID_KG_PER_L * float(preset["tank_l"])
     values["preset"] = name
     values["drone_name"] = str(preset.get("name", name))
     known = {f.name for f in fields(PlanParams)}

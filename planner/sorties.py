@@ -1,5 +1,8 @@
 """Sorties: the route cut where the tank (less its reserve) or the battery (less the
-reserve for the flight home) runs out.
+reserve kept at landing, after the flight home) runs out.
+
+The battery is counted in battery seconds (planner.energy): a heavy copter early in a
+sortie uses it faster than a light one at the end.
 
 The cut falls exactly where spraying has to stop, usually in the middle of a swath:
 the drone flies back to the reload point, and the next sortie flies out to that same
@@ -14,7 +17,9 @@ import numpy as np
 
 from planner.dose import litres
 from planner.errors import PlanError
-from planner.estimates import landing_time, polyline_time, straight_time, takeoff_time
+from planner.energy import EnergyModel
+from planner.estimates import (TURN_MAX_M, landing_time, polyline_time, rtl_climb_m, straight_time, takeoff_time,
+                               trapezoid_times)
 from planner.geometry import split_polyline
 from planner.params import PlanParams
 from planner.route import Leg
@@ -39,6 +44,8 @@ class Sortie:
     end: Breakpoint
     volume_l: float = 0.0
     flight_time_s: float = 0.0
+    battery_s: float = 0.0  # battery seconds (planner.energy), at most endurance less the reserve
+    battery_mah: float = 0.0  # the charge that draws, an estimate
     spray_length_m: float = field(init=False, default=0.0)
     transit_length_m: float = field(init=False, default=0.0)
 
@@ -48,20 +55,62 @@ class Sortie:
 
 
 class _Clock:
-    """Flight time bookkeeping for one sortie."""
+    """Flight time and battery use (battery seconds, planner.energy) of the pieces of a sortie.
+
+    Each piece costs what it would with the mass at its start, never lighter: the pump
+    empties the tank as the copter flies, so the estimate errs on the heavy side.
+    """
 
     def __init__(self, p: PlanParams, spray_speed: float) -> None:
         self.p = p
         self.v = spray_speed
+        self.energy = EnergyModel(p)
 
-    def leg(self, leg: Leg) -> float:
-        if leg.kind == "swath":
-            return polyline_time(leg.coords, self.v, self.p.accel_m_s2)
-        t = polyline_time(leg.coords, self.p.transit_speed_m_s, self.p.accel_m_s2)
-        return t + self.p.turn_s
+    def transit_speed(self, coords: np.ndarray) -> float:
+        """The mission flies short transits (turns) at the spray speed, longer ones faster."""
+        long = float(np.hypot(*np.diff(coords, axis=0).T).sum()) > TURN_MAX_M
+        return self.p.transit_speed_m_s if long else self.v
 
-    def swath_part(self, length: float) -> float:
-        return straight_time(length, self.v, self.p.accel_m_s2)
+    def transit(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
+        p, v = self.p, self.transit_speed(coords)
+        t = polyline_time(coords, v, p.accel_m_s2)
+        return t + p.turn_s, t * self.energy.rate(mass, v) + p.turn_s * self.energy.rate(mass)
+
+    def swath(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
+        t = polyline_time(coords, self.v, self.p.accel_m_s2)
+        return t, t * self.energy.rate(mass, self.v)
+
+    def swath_part(self, length: float, mass: float) -> tuple[float, float]:
+        t = straight_time(length, self.v, self.p.accel_m_s2)
+        return t, t * self.energy.rate(mass, self.v)
+
+    def leg(self, leg: Leg, mass: float) -> tuple[float, float]:
+        return self.swath(leg.coords, mass) if leg.kind == "swath" else self.transit(leg.coords, mass)
+
+    def takeoff(self) -> tuple[float, float]:
+        t = takeoff_time(self.p)
+        full = self.energy.full_kg
+        return t, t * self.energy.rate(full) + self.energy.climb(full, self.p.height_m)
+
+    def home(self, path: np.ndarray, mass: float) -> tuple[float, float]:
+        """Home and down: waypoints at transit speed, then the closing RTL, which flies its
+        last stretch at the spray speed (WPNAV_SPEED) and climbs, loiters and lands."""
+        p, e, v = self.p, self.energy, self.transit_speed(path)
+        t_way = polyline_time(path[:-1], v, p.accel_m_s2)
+        t_rtl = straight_time(float(np.hypot(*(path[-1] - path[-2]))), self.v, p.accel_m_s2)
+        t_land = landing_time(p)
+        t = t_way + t_rtl + p.turn_s + t_land
+        used = (t_way * e.rate(mass, v) + t_rtl * e.rate(mass, self.v)
+                + (p.turn_s + t_land) * e.rate(mass) + e.climb(mass, rtl_climb_m(p)))
+        return t, used
+
+    def home_at_least(self, distance: float, mass: float) -> float:
+        """A lower bound of the battery seconds home: straight there, at the faster speed, with
+        constant acceleration (never slower than the legs of any way round)."""
+        p, e = self.p, self.energy
+        straight = float(trapezoid_times(np.array([distance]), max(p.transit_speed_m_s, self.v), p.accel_m_s2)[0])
+        t = straight + p.turn_s + landing_time(p)
+        return t * e.rate(mass) + e.climb(mass, rtl_climb_m(p))
 
 
 def split_sorties(
@@ -73,34 +122,32 @@ def split_sorties(
 ) -> list[Sortie]:
     """Cut the route into sorties that each start and end at the reload point."""
     clock = _Clock(p, spray_speed)
+    energy = clock.energy
     usable = p.tank_l - p.tank_reserve_l
-    budget = p.endurance_s - p.battery_reserve_s
+    budget = energy.budget_s
     per_m = litres(1.0, p.swath_m, p.dose_l_ha)
-    home_cache: dict[tuple[float, float], tuple[np.ndarray, float]] = {}
+    home_cache: dict[tuple[float, float], np.ndarray] = {}
 
-    def home_at_least(pt: np.ndarray) -> float:
-        """A lower bound of the time home: straight there."""
-        d = float(np.hypot(*(reload_xy - pt)))
-        return straight_time(d, p.transit_speed_m_s, p.accel_m_s2) + p.turn_s + landing_time(p)
+    def key(pt: np.ndarray) -> tuple[float, float]:
+        return (round(float(pt[0]), 3), round(float(pt[1]), 3))
 
-    def fits(t_before: float, pt: np.ndarray) -> bool:
-        if t_before + home_at_least(pt) > budget:
+    def home_path(pt: np.ndarray) -> np.ndarray:
+        if key(pt) not in home_cache:
+            home_cache[key(pt)] = transit.path(pt, reload_xy)
+        return home_cache[key(pt)]
+
+    def fits(e_before: float, pt: np.ndarray, sprayed: float) -> bool:
+        """Can the copter, having used `e_before` and sprayed `sprayed` L, get home from `pt`?"""
+        mass = energy.mass_kg(sprayed)
+        if e_before + clock.home_at_least(float(np.hypot(*(reload_xy - pt))), mass) > budget:
             return False
-        return t_before + home(pt)[1] <= budget
-
-    def home(pt: np.ndarray) -> tuple[np.ndarray, float]:
-        key = (round(float(pt[0]), 3), round(float(pt[1]), 3))
-        if key not in home_cache:
-            path = transit.path(pt, reload_xy)
-            home_cache[key] = (path, clock.leg(Leg("transit", path)) + landing_time(p))
-        return home_cache[key]
+        return e_before + clock.home(home_path(pt), mass)[1] <= budget
 
     # one vectorised check for the way home from every leg end: most are straight
     ends = np.array([l.end for l in route] + [l.start for l in route])
     straight = transit.clear(ends, np.repeat(reload_xy[None, :], len(ends), axis=0))
     for pt in ends[straight]:
-        path = np.vstack([pt, reload_xy])
-        home_cache[(round(float(pt[0]), 3), round(float(pt[1]), 3))] = (path, clock.leg(Leg("transit", path)) + landing_time(p))
+        home_cache[key(pt)] = np.vstack([pt, reload_xy])
     transit.prefetch(np.vstack([ends[~straight], reload_xy[None, :]]))
     legs = [Leg(l.kind, l.coords.copy(), swath=l.swath, turn=l.turn, offset=l.offset) for l in route]
     sorties: list[Sortie] = []
@@ -111,44 +158,46 @@ def split_sorties(
             continue
         first = legs[i]
         offset0 = first.offset
-        out = transit.path(reload_xy, first.start)
-        out_leg = Leg("transit", out)
-        t = takeoff_time(p) + clock.leg(out_leg)
+        out_leg = Leg("transit", transit.path(reload_xy, first.start))
+        t, e = (a + b for a, b in zip(clock.takeoff(), clock.transit(out_leg.coords, energy.full_kg)))
         vol = 0.0
         done: list[Leg] = [out_leg]
         start_bp = Breakpoint(first.start.copy(), first.swath, offset0)
         end_bp = start_bp
         while i < len(legs):
             leg = legs[i]
+            mass = energy.mass_kg(vol)
             if leg.kind == "transit":
                 nxt = legs[i + 1]
-                t_try = t + clock.leg(leg) + clock.swath_part(MIN_SWATH_M)
-                if vol + per_m * MIN_SWATH_M > usable or not fits(t_try, nxt.start):
+                dt, de = clock.transit(leg.coords, mass)
+                e_try = e + de + clock.swath_part(MIN_SWATH_M, mass)[1]
+                if vol + per_m * MIN_SWATH_M > usable or not fits(e_try, nxt.start, vol + per_m * MIN_SWATH_M):
                     break
                 done.append(leg)
-                t += clock.leg(leg)
+                t, e = t + dt, e + de
                 i += 1
                 continue
             offset = leg.offset
             length = leg.length
             take = min(length, (usable - vol) / per_m)
-            if take < length:
-                head_xy = split_polyline(leg.coords, take)[0][-1]
-            else:
-                head_xy = leg.end
-            if not fits(t + clock.swath_part(take), head_xy):
+
+            def fits_head(part: float) -> bool:
+                head = leg.coords if part >= length else split_polyline(leg.coords, part)[0]
+                return fits(e + clock.swath(head, mass)[1], head[-1], vol + per_m * part)
+
+            if not fits_head(take):
                 lo, hi = 0.0, take
                 for _ in range(30):
                     mid = (lo + hi) / 2
-                    pt = split_polyline(leg.coords, mid)[0][-1]
-                    if fits(t + clock.swath_part(mid), pt):
+                    if fits_head(mid):
                         lo = mid
                     else:
                         hi = mid
                 take = lo
             if take >= length - 1e-6:
                 done.append(leg)
-                t += clock.leg(leg)
+                dt, de = clock.leg(leg, mass)
+                t, e = t + dt, e + de
                 vol += per_m * length
                 end_bp = Breakpoint(leg.end.copy(), leg.swath, offset + length)
                 i += 1
@@ -157,7 +206,8 @@ def split_sorties(
                 head, tail = split_polyline(leg.coords, take)
                 head_leg = Leg("swath", head, swath=leg.swath, offset=offset)
                 done.append(head_leg)
-                t += clock.leg(head_leg)
+                dt, de = clock.leg(head_leg, mass)
+                t, e = t + dt, e + de
                 vol += per_m * head_leg.length
                 end_bp = Breakpoint(head[-1].copy(), leg.swath, offset + head_leg.length)
                 rest = Leg("swath", tail, swath=leg.swath, offset=offset + head_leg.length)
@@ -165,14 +215,15 @@ def split_sorties(
             break
         if len(done) == 1:
             raise PlanError(
-                f"a sortie cannot spray even {MIN_SWATH_M:g} m of swath {first.swath} and return: "
-                f"the reload point is too far for the battery ({p.endurance_s:g} s, reserve {p.battery_reserve_s:g} s)"
+                f"a sortie cannot spray even {MIN_SWATH_M:g} m of swath {first.swath} and return: the reload point "
+                f"is too far for the battery ({p.endurance_s:g} s hovering at {p.endurance_mass_kg:g} kg, reserve "
+                f"{p.battery_reserve_s:g} s; {energy.full_kg:g} kg with the {p.tank_l:g} L tank full)"
             )
-        pos = done[-1].end
-        back, _ = home(pos)
-        back_leg = Leg("transit", back)
-        done.append(back_leg)
-        t += clock.leg(back_leg) + landing_time(p)
-        s = Sortie(index=len(sorties) + 1, legs=done, start=start_bp, end=end_bp, volume_l=vol, flight_time_s=t)
+        back = home_path(done[-1].end)
+        done.append(Leg("transit", back))
+        dt, de = clock.home(back, energy.mass_kg(vol))
+        t, e = t + dt, e + de
+        s = Sortie(index=len(sorties) + 1, legs=done, start=start_bp, end=end_bp, volume_l=vol, flight_time_s=t,
+                   battery_s=e, battery_mah=energy.mah(e))
         sorties.append(s)
     return sorties

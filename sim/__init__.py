@@ -6,11 +6,11 @@
         s.truth().sprayed_l                          # what really came out of the tank
 """
 
-from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home, parse_wind
+from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home, parse_wind, plan_settings
 from sim.errors import SimError
 from sim.mission import Item, MissionRunner
 from sim.simulator import SimHandle, Simulator, start_sim
-from sim.sitl import SitlProcess, battery_params, sitl_binary, start_sitl
+from sim.sitl import SitlProcess, battery_params, battery_params_for_plan, sitl_binary, start_sitl
 from sim.truth import Truth, TruthSample, read_truth
 
 __all__ = [
@@ -33,4 +33,6 @@ __all__ = [
     "start_sim",
     "start_sitl",
     "battery_params",
+    "battery_params_for_plan",
+    "plan_settings",
 ]

@@ -1,8 +1,20 @@
-"""A flight battery whose drain follows the power a loaded copter needs."""
+"""A flight battery whose drain follows the power a loaded copter needs.
+
+The copter's hover power is one number, `hover_power_w` at its empty take-off mass; it is
+calibrated from the drone's rated endurance (`hover_power_for`), the same figure the planner
+budgets with, so a sortie the planner says fits does fit here (docs/sim.md, "Battery").
+"""
 
 from __future__ import annotations
 
+from sim.errors import SimError
+
 G = 9.80665
+LOW_CELL_V = 3.6  # BATT_LOW_VOLT per cell (sim/params.py): the low-battery failsafe, at rest
+AVIONICS_W = 15.0
+IDLE_W = 60.0  # motors at spin-when-armed, on the ground
+DRAG_PER_M2_S2 = 0.002  # forward flight: hover power x (1 + k v^2)
+CLIMB_EFFICIENCY = 0.6  # climb power = m g vz / efficiency
 
 
 class Battery:
@@ -39,14 +51,17 @@ class Battery:
             cell = min(cell, 3.45)
         return cell * self.cells
 
-    def step(self, power_w: float, dt: float) -> None:
+    def current_for(self, power_w: float) -> float:
+        """Amps drawn for `power_w` at the terminals: P = I (V - I R), the smaller root."""
         rest = self.resting_voltage()
         r = self.RESISTANCE_PER_CELL * self.cells
-        # solve P = I * (V - I R) for the smaller root
         disc = rest * rest - 4.0 * r * power_w
-        current = (rest - disc**0.5) / (2.0 * r) if disc > 0 else rest / (2.0 * r)
+        return (rest - disc**0.5) / (2.0 * r) if disc > 0 else rest / (2.0 * r)
+
+    def step(self, power_w: float, dt: float) -> None:
+        current = self.current_for(power_w)
         self.current_a = current
-        self.voltage = rest - current * r
+        self.voltage = self.resting_voltage() - current * self.RESISTANCE_PER_CELL * self.cells
         self.used_mah += current * dt / 3.6
         self.energy_j += power_w * dt
 
@@ -57,15 +72,48 @@ class Battery:
         self.voltage = self.resting_voltage()
 
 
-def power_needed(*, flying: bool, armed: bool, mass_kg: float, empty_mass_kg: float,
+def power_needed(*, flying: bool, armed: bool, mass_kg: float, empty_mass_kg: float, hover_power_w: float,
                  airspeed_m_s: float, climb_m_s: float) -> float:
-    """Electrical power in watts for the motors and avionics."""
-    avionics = 15.0
+    """Electrical power in watts for the motors and avionics; `hover_power_w` is the hover
+    power at `empty_mass_kg`, and induced power grows with mass^1.5."""
     if not armed:
-        return avionics
+        return AVIONICS_W
     if not flying:
-        return avionics + 60.0  # motors at spin-when-armed
-    hover = 160.0 * empty_mass_kg * (mass_kg / empty_mass_kg) ** 1.5
-    drag = 1.0 + 0.002 * airspeed_m_s * airspeed_m_s
-    climb = max(climb_m_s, 0.0) * mass_kg * G / 0.6
-    return avionics + hover * drag + climb
+        return AVIONICS_W + IDLE_W
+    hover = hover_power_w * (mass_kg / empty_mass_kg) ** 1.5
+    drag = 1.0 + DRAG_PER_M2_S2 * airspeed_m_s * airspeed_m_s
+    climb = max(climb_m_s, 0.0) * mass_kg * G / CLIMB_EFFICIENCY
+    return AVIONICS_W + hover * drag + climb
+
+
+def hover_time_s(power_w: float, capacity_mah: float, cells: int, low_cell_v: float = LOW_CELL_V,
+                 used_mah: float = 0.0) -> float:
+    """Seconds a pack with `used_mah` drawn gives `power_w` before its resting voltage falls
+    to `low_cell_v` a cell (where the low-battery failsafe fires), integrated over the charge."""
+    b = Battery(capacity_mah, cells)
+    b.used_mah = used_mah
+    step_mah = capacity_mah / 1000.0
+    t = 0.0
+    while b.resting_voltage() > low_cell_v * cells and b.used_mah < capacity_mah:
+        t += step_mah * 3.6 / b.current_for(power_w)
+        b.used_mah += step_mah
+    return t
+
+
+def hover_power_for(*, endurance_s: float, mass_kg: float, empty_mass_kg: float, capacity_mah: float,
+                    cells: int, low_cell_v: float = LOW_CELL_V) -> float:
+    """The `hover_power_w` (at `empty_mass_kg`) of a copter that hovers `endurance_s` at
+    `mass_kg` on a charged pack before the low-battery failsafe: how a drone preset's rated
+    endurance becomes the simulator's power model."""
+    if not (endurance_s > 0 and mass_kg > 0 and empty_mass_kg > 0 and capacity_mah > 0 and cells >= 1):
+        raise SimError("drone endurance, masses, battery capacity and cells must be positive")
+    r = Battery.RESISTANCE_PER_CELL * cells
+    lo, hi = 0.0, (Battery.CELL_FULL_V * cells) ** 2 / (4.0 * r)  # hi: the most the pack can give
+    for _ in range(40):  # hover time falls as power grows: bisect
+        mid = (lo + hi) / 2
+        if hover_time_s(mid, capacity_mah, cells, low_cell_v) > endurance_s:
+            lo = mid
+        else:
+            hi = mid
+    total = (lo + hi) / 2
+    return max(total - AVIONICS_W, 1.0) / (mass_kg / empty_mass_kg) ** 1.5

@@ -5,9 +5,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 
+from sim.battery import hover_power_for
 from sim.errors import SimError
 
 DEFAULT_HOME = (21.7046, 105.7312, 0.0)  # lat, lon, alt (m AMSL): a Thai Nguyen rice field
+# Hover power at the empty mass that gives the default copter (14 kg, 22 Ah 12S, 10 L tank)
+# the generic-10l-hex preset's 600 s hovering full before the low-battery failsafe:
+# sim.battery.hover_power_for(endurance_s=600, mass_kg=24, empty_mass_kg=14, capacity_mah=22000,
+# cells=12); tests/test_sim_battery.py keeps the two in step.
+DEFAULT_HOVER_POWER_W = 1946.3
 
 # Streamed messages and their default rates in Hz of simulated time (per client; a client
 # changes its own with SET_MESSAGE_INTERVAL or REQUEST_DATA_STREAM).
@@ -68,7 +74,8 @@ class SimConfig:
     rc_mode_delay_s: float = 3.0  # the simulated RC selects STABILIZE this long after boot
     battery_mah: float = 22000.0
     battery_cells: int = 12
-    empty_mass_kg: float = 14.0
+    empty_mass_kg: float = 14.0  # take-off mass with the battery and an empty tank
+    hover_power_w: float = DEFAULT_HOVER_POWER_W  # electrical hover power at empty_mass_kg
     seed: int = 0
     faults: Faults = field(default_factory=Faults)
     truth_path: str | None = None
@@ -81,7 +88,8 @@ class SimConfig:
     request_resend_s: float = 1.0  # wall seconds before an unanswered MISSION_REQUEST is re-sent
 
     def __post_init__(self) -> None:
-        for name in ("speedup", "tank_l", "pump_max_l_min", "wind_m_s", "gust_m_s", "boot_delay_s", "battery_mah"):
+        for name in ("speedup", "tank_l", "pump_max_l_min", "wind_m_s", "gust_m_s", "boot_delay_s", "battery_mah",
+                     "empty_mass_kg", "hover_power_w"):
             if not math.isfinite(getattr(self, name)):
                 raise SimError(f"{name} {getattr(self, name)}: must be a finite number")
         if not self.speedup > 0:
@@ -99,6 +107,8 @@ class SimConfig:
             raise SimError(f"home {lat},{lon}: not a WGS84 latitude,longitude")
         if self.boot_delay_s < 0 or self.tick_hz <= 0 or self.battery_mah <= 0 or self.battery_cells < 1:
             raise SimError("boot delay, tick rate, battery capacity and cells must be positive")
+        if not (self.empty_mass_kg > 0 and self.hover_power_w > 0):
+            raise SimError("empty mass and hover power must be positive")
         parse_endpoint(self.listen, kinds=("tcp",))
         for out in self.udp_out:
             parse_endpoint(out, kinds=("udp", "udpout"))
@@ -174,3 +184,26 @@ def parse_wind(text: str) -> tuple[float, float]:
     if speed < 0:
         raise SimError(f"wind {text!r}: speed must not be negative")
     return speed, direction % 360.0
+
+
+def plan_settings(plan: dict) -> dict:
+    """Simulator settings for a plan's drone: home at the reload point, its tank and pump, and its
+    battery and mass with the hover power calibrated to its rated endurance, so the simulator's
+    battery lasts as long as the planner assumed (docs/sim.md, "Battery")."""
+    from missions.plan_input import lonlat, need, number, optional_number, section
+
+    lon, lat = lonlat(need(plan, "reload", "plan"), "reload")
+    drone = section(plan, "drone")
+    settings: dict = {
+        "home": (lat, lon, 0.0),
+        "tank_l": number(need(plan, "params", "plan"), "tank_l", "params"),
+        "pump_max_l_min": optional_number(section(plan, "sprayer"), "pump_max_l_min", "sprayer")
+        or number(drone, "pump_max_l_min", "drone"),
+    }
+    keys = ("endurance_s", "endurance_mass_kg", "empty_mass_kg", "battery_mah", "battery_cells")
+    if all(drone.get(k) is not None for k in keys):  # plans written before these fields keep the defaults
+        endurance, rated_kg, empty_kg, mah, cells = (number(drone, k, "drone") for k in keys)
+        settings.update(battery_mah=mah, battery_cells=int(cells), empty_mass_kg=empty_kg,
+                        hover_power_w=hover_power_for(endurance_s=endurance, mass_kg=rated_kg, empty_mass_kg=empty_kg,
+                                                      capacity_mah=mah, cells=int(cells)))
+    return settings

@@ -198,7 +198,8 @@ def test_replanning_removes_mission_files_of_sorties_that_are_gone(samples_dir, 
     assert code == 0, err
     many = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["metrics"]["sorties"]
     (tmp_path / "mission-s2.plan.bak").write_text("the operator's own copy")
-    code, _, err = run(["plan", field, "--tank", "40", "--out", str(tmp_path), "--json"], capsys)
+    # a bigger drone, not a bigger tank on the small one: 40 L would overload a 10 L hexacopter
+    code, _, err = run(["plan", field, "--drone", "spray-40l", "--out", str(tmp_path), "--json"], capsys)
     assert code == 0, err
     few = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["metrics"]["sorties"]
     assert few < many
