@@ -46,6 +46,8 @@ def default_params(*, battery_mah: float, battery_cells: int, tank_l: float, pum
         "WPNAV_ACCEL": (250, REAL32),
         "WPNAV_ACCEL_Z": (100, REAL32),
         "WPNAV_RADIUS": (200, REAL32),
+        "WPNAV_JERK": (1.0, REAL32),  # m/s/s/s: the S-curve's jerk (sim/scurve.py)
+        "WPNAV_ACCEL_C": (0, REAL32),  # cornering acceleration, 0 = twice WPNAV_ACCEL
         "WP_RADIUS": (2.0, REAL32),  # metres; kept in step with WPNAV_RADIUS
         "LAND_SPEED": (50, INT16),
         "LAND_SPEED_HIGH": (0, INT16),

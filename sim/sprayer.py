@@ -4,13 +4,18 @@ from __future__ import annotations
 
 TURN_ON_DELAY_S = 0.1  # AC_SPRAYER_DEFAULT_TURN_ON_DELAY
 SHUT_OFF_DELAY_S = 1.0  # AC_SPRAYER_DEFAULT_SHUT_OFF_DELAY
+# Copter schedules AC_Sprayer::update at 3 Hz (ArduCopter/Copter.cpp): the pump output is a
+# step function of ground speed, and switching on takes two updates (the 0.1 s on-delay
+# is only checked at the next one), so the pump starts 1/3 to 2/3 s after DO_SPRAYER 1.
+UPDATE_HZ = 3.0
 
 
 class Sprayer:
     """Pump output in 0..10000 (AC_Sprayer's servo range): SPRAY_PUMP_RATE % per m/s of ground speed.
 
     `running` is what DO_SPRAYER sets; the output is forced off (and the timers reset) when the
-    copter may not spray: sprayer disabled, not flying, or not in AUTO/GUIDED.
+    copter may not spray: sprayer disabled, not armed or not flying (any flight mode, as in
+    ArduCopter: a failsafe RTL does not stop it).
     """
 
     def __init__(self) -> None:
@@ -18,14 +23,26 @@ class Sprayer:
         self.spraying = False
         self._over_since: float | None = None
         self._under_since: float | None = None
+        self._next_update = 0.0
+        self._output = 0.0
 
     def update(self, t: float, *, allowed: bool, ground_speed_m_s: float, pump_rate_pct: float,
                speed_min_cm_s: float, pump_min_pct: float) -> float:
         """Return the pump demand 0..10000 at sim time t."""
-        if not (allowed and self.running):
+        if not (allowed and self.running):  # AC_Sprayer::run(false) stops the pump at once
             self.spraying = False
             self._over_since = self._under_since = None
+            self._output = 0.0
             return 0.0
+        if t < self._next_update:
+            return self._output
+        self._next_update = t + 1.0 / UPDATE_HZ - 1e-6
+        self._output = self._compute(t, ground_speed_m_s, pump_rate_pct, speed_min_cm_s, pump_min_pct)
+        return self._output
+
+    def _compute(self, t: float, ground_speed_m_s: float, pump_rate_pct: float, speed_min_cm_s: float,
+                 pump_min_pct: float) -> float:
+        """One AC_Sprayer::update."""
         speed_cm_s = ground_speed_m_s * 100.0
         should = self.spraying
         if speed_cm_s >= speed_min_cm_s:

@@ -18,12 +18,14 @@ from sim.geo import LocalGrid
 from sim.mission import MISSION, Item, MissionRunner
 from sim.params import SPRAYER_PUMP_FUNCTION, SPRAYER_SPINNER_FUNCTION, ParamStore
 from sim.sprayer import Sprayer, Tank, servo_pwm
+from sim.wpnav import WPNav, follow
 
 G = 9.80665
 FORCE_ARM = 2989
 FORCE_DISARM = 21196
 SEV_CRITICAL, SEV_ERROR, SEV_WARNING, SEV_NOTICE, SEV_INFO = 2, 3, 4, 5, 6
 PREARM_REPORT_S = 30.0
+LAND_DETECT_S = 1.0  # ArduCopter land_detector.cpp: LAND_DETECTOR_TRIGGER_SEC
 
 
 class Copter:
@@ -33,7 +35,8 @@ class Copter:
         self.cfg = cfg
         self.p = params
         self.stores = stores  # mission type -> items (mission: home placeholder at index 0)
-        self._leg: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.nav = WPNav()  # AC_WPNav: the S-curve target of AUTO waypoints and the RTL return
+        self._nav_on = False
         self.rng = random.Random(cfg.seed)
         lat, lon, alt = cfg.home
         self.origin_alt = alt
@@ -254,6 +257,7 @@ class Copter:
                 return False
         if self.mode == M.AUTO:
             self.runner.stop()
+        self._nav_on = False
         old = self.mode
         self.mode = mode
         self._rtl_phase = None
@@ -279,6 +283,7 @@ class Copter:
         return True
 
     def _hold_here(self) -> None:
+        self._nav_on = False
         if self.flying:
             self.target = (self.n, self.e)
             self.target_alt = self.alt
@@ -316,6 +321,7 @@ class Copter:
         return True
 
     def _rtl_start(self) -> None:
+        self._nav_on = False
         self.disarm_on_land = True
         if self.landed:
             self._rtl_phase = "done" if not self.armed else "land"
@@ -332,6 +338,7 @@ class Copter:
         self.speed_m_s = (rtl_speed if rtl_speed > 0 else self.p["WPNAV_SPEED"]) / 100.0
 
     def _land_start(self, where: tuple[float, float] | None) -> None:
+        self._nav_on = False
         self.disarm_on_land = True
         if where is None:
             self.target = (self.n, self.e) if self.flying else None
@@ -351,14 +358,17 @@ class Copter:
             self._rtl_phase = None
             self.descending = False
             self.disarm_on_land = False
-            start = self.target if self.target is not None and self.flying else (self.n, self.e)
             self.target = self._ne_of(item) if item.has_location else (self.n, self.e)
-            self._leg = (start, self.target)  # AC_WPNav tracks the line from the last waypoint
+            if c == mavlink.MAV_CMD_NAV_WAYPOINT and self.flying:
+                self._nav_start(self.target, None if item.param1 > 0 else self._next_wp(index))
+            else:
+                self._nav_on = False
             self.target_alt = self._alt_of(item) if (item.z or item.has_location) else self.alt
             self._nav_hold_until = None
             self.outbox.append(("current",))
         elif c == mavlink.MAV_CMD_NAV_TAKEOFF:
             self._rtl_phase = None
+            self._nav_on = False
             self.target = (self.n, self.e)
             self.target_alt = max(self._alt_of(item), self.alt)
             self.outbox.append(("current",))
@@ -377,6 +387,7 @@ class Copter:
         elif c == mavlink.MAV_CMD_DO_CHANGE_SPEED:
             if item.param2 > 0:
                 self.speed_m_s = item.param2
+                self.nav.set_speed(item.param2)
         elif c == mavlink.MAV_CMD_DO_SET_HOME:
             if item.param1 == 1:
                 self.set_home_here()
@@ -413,9 +424,36 @@ class Copter:
                 self.say(SEV_INFO, f"Reached command #{index}")
         return done
 
+    def _next_wp(self, index: int) -> tuple[float, float] | None:
+        """ModeAuto::set_next_wp: the next NAV command, when it is a waypoint the copter need not stop at."""
+        items = self.stores[MISSION]
+        for item in items[index + 1:]:
+            if item.command == mavlink.MAV_CMD_DO_JUMP:
+                return None
+            if item.command <= 95:
+                ok = item.command in (mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_CMD_NAV_LOITER_UNLIM,
+                                      mavlink.MAV_CMD_NAV_LOITER_TIME) and item.has_location
+                return self._ne_of(item) if ok else None
+        return None
+
+    def _nav_start(self, dest: tuple[float, float], after: tuple[float, float] | None) -> None:
+        """Fly a waypoint leg with AC_WPNav's S-curves (from the last destination when still on the move)."""
+        self.nav.configure(speed=self.speed_m_s, accel=self.p["WPNAV_ACCEL"] / 100.0,
+                           radius=self.p["WPNAV_RADIUS"] / 100.0, jerk=self.p["WPNAV_JERK"],
+                           accel_corner=self.p["WPNAV_ACCEL_C"] / 100.0)
+        if not self._nav_on:
+            self.nav.init((self.n, self.e))
+        self.nav.set_destination(dest, (self.n, self.e))
+        if after is not None:
+            self.nav.set_destination_next(after)
+        self._nav_on = True
+
     def _at_target(self) -> bool:
         if self.target is None or not self.flying:
             return False
+        if self._nav_on:
+            dz = abs((self.target_alt if self.target_alt is not None else self.alt) - self.alt)
+            return self.nav.reached and dz <= 1.0
         radius = max(self.p["WPNAV_RADIUS"] / 100.0, 0.05)
         dh = math.hypot(self.target[0] - self.n, self.target[1] - self.e)
         dz = abs((self.target_alt if self.target_alt is not None else self.alt) - self.alt)
@@ -547,9 +585,11 @@ class Copter:
                 self._rtl_phase = "return"
                 self.target = (home[0], home[1])
                 self.target_alt = self._rtl_alt
+                self._nav_on = False
+                self._nav_start(self.target, None)
         elif phase == "return":
-            if self.target and math.hypot(self.target[0] - self.n, self.target[1] - self.e) < 1.0 \
-                    and self.ground_speed() < 0.5:
+            if self.nav.reached or not self._nav_on:
+                self._nav_on = False
                 self._rtl_phase = "loiter"
                 self._rtl_loiter_until = self.t + self.p["RTL_LOIT_TIME"] / 1000.0
         elif phase == "loiter":
@@ -585,28 +625,32 @@ class Copter:
             self.landed = False
         acc = max(self.p["WPNAV_ACCEL"] / 100.0, 0.1)
         # horizontal: fly to the target, braking to arrive (AC_WPNav-like speed profile)
-        if not self.armed:  # falling: no thrust
-            vdn, vde = self.vn, self.ve
-        elif self.target is not None:
-            d = math.hypot(self.target[0] - self.n, self.target[1] - self.e)
-            cn, ce = self._carrot()
-            dn, de = cn - self.n, ce - self.e
-            dc = math.hypot(dn, de)
-            if d > 1e-6 and dc > 1e-6:
-                v = min(self.speed_m_s, math.sqrt(2.0 * acc * d), 1.5 * d)
-                vdn, vde = dn / dc * v, de / dc * v
+        if self.armed and self._nav_on:  # AC_WPNav's target, followed by AC_PosControl
+            target = self.nav.advance(dt, (self.n, self.e))
+            self.an, self.ae = follow(target, (self.n, self.e), (self.vn, self.ve), (self.an, self.ae), dt)
+            self.vn += self.an * dt
+            self.ve += self.ae * dt
+        else:
+            if not self.armed:  # falling: no thrust
+                vdn, vde = self.vn, self.ve
+            elif self.target is not None:
+                dn, de = self.target[0] - self.n, self.target[1] - self.e
+                d = math.hypot(dn, de)
+                if d > 1e-6:
+                    v = min(self.speed_m_s, math.sqrt(2.0 * acc * d), 1.5 * d)
+                    vdn, vde = dn / d * v, de / d * v
+                else:
+                    vdn = vde = 0.0
             else:
                 vdn = vde = 0.0
-        else:
-            vdn = vde = 0.0
-        dvn, dve = vdn - self.vn, vde - self.ve
-        dv = math.hypot(dvn, dve)
-        lim = acc * dt
-        if dv > lim:
-            dvn, dve = dvn / dv * lim, dve / dv * lim
-        self.an, self.ae = dvn / dt, dve / dt
-        self.vn += dvn
-        self.ve += dve
+            dvn, dve = vdn - self.vn, vde - self.ve
+            dv = math.hypot(dvn, dve)
+            lim = acc * dt
+            if dv > lim:
+                dvn, dve = dvn / dv * lim, dve / dv * lim
+            self.an, self.ae = dvn / dt, dve / dt
+            self.vn += dvn
+            self.ve += dve
         gust_push = 0.15 * dt
         self.n += self.vn * dt + self.gust_n * gust_push
         self.e += self.ve * dt + self.gust_e * gust_push
@@ -648,28 +692,13 @@ class Copter:
         else:
             self.yaw_rate = 0.0
 
-    def _carrot(self) -> tuple[float, float]:
-        """The point to steer at: ahead on the line from the last waypoint to the target,
-        so a copter that reached a waypoint off the line converges onto the next leg
-        (as AC_WPNav's position target moves along the track) instead of cutting across."""
-        leg = self._leg
-        if leg is None or leg[1] != self.target:
-            return self.target
-        (on, oe), (tn, te) = leg
-        sn, se = tn - on, te - oe
-        seg = math.hypot(sn, se)
-        if seg < 1e-6:
-            return self.target
-        un, ue = sn / seg, se / seg
-        along = min(max((self.n - on) * un + (self.e - oe) * ue, 0.0), seg)
-        ahead = min(seg, along + max(2.0, 0.5 * math.hypot(self.vn, self.ve)))
-        return on + un * ahead, oe + ue * ahead
-
     def _landing_and_disarm(self) -> None:
         if not self.armed:
             return
         if self.landed:
-            if self.disarm_on_land and self._armed_landed_since is not None and self.descending:
+            # the land detector needs LAND_DETECTOR_TRIGGER_SEC (1 s) on the ground before it disarms
+            if self.disarm_on_land and self._armed_landed_since is not None and self.descending \
+                    and self.t - self._armed_landed_since >= LAND_DETECT_S:
                 self.disarm("Disarming motors")
                 self.descending = False
                 if self._rtl_phase:
@@ -685,8 +714,9 @@ class Copter:
                     self.disarm("Disarming motors")
 
     def _spray(self, dt: float) -> None:
-        allowed = (bool(int(self.p["SPRAY_ENABLE"])) and self.armed and self.flying
-                   and self.mode in M.SPRAY_MODES)
+        # AC_Sprayer does not look at the flight mode: after a failsafe RTL the pump goes on
+        # following ground speed until DO_SPRAYER 0, SPRAY_ENABLE 0 or the disarm (as SITL does)
+        allowed = bool(int(self.p["SPRAY_ENABLE"])) and self.armed and self.flying
         self.pump_demand = self.sprayer.update(
             self.t, allowed=allowed, ground_speed_m_s=self.ground_speed(),
             pump_rate_pct=self.p["SPRAY_PUMP_RATE"], speed_min_cm_s=self.p["SPRAY_SPEED_MIN"],
