@@ -1,145 +1,64 @@
 """`agrodrone fly`: fly a plan sortie by sortie, log everything, write the spray record.
 
-Wiring only: missions.flight does the go/no-go checks and the flying, telemetry records
-the same link and makes the record; this module asks the operator, shows progress and
-prints the summary.
+It parses the options and wires the library: `missions.fly_job` flies the job,
+`telemetry.JobRecorder` logs the link and makes the record; this module shows the
+go/no-go list and the progress, asks the operator and turns Ctrl-C into RTL.
 """
 
 from __future__ import annotations
-
-from gettext import gettext as _
 
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
-from typing import Any
 
 import click
 
-from agrodrone.types import NUMBER
-
 from agrodrone.errors import UserError
 from agrodrone.planfile import load_plan
-
-MAX_RESUMES = 3  # a sortie cut short this often (failsafe after failsafe) ends the job
-
-
-@dataclass
-class FlyOptions:
-    """Everything `agrodrone fly` was asked, for the CLI and for `agrodrone demo`."""
-
-    plan_dir: Path
-    url: str
-    db_path: Path
-    cooperative: str | None = None
-    operator: str | None = None
-    product: str | None = None
-    registration: str | None = None
-    tank_l: float | None = None
-    wind_max_m_s: float = 3.0
-    battery_min_pct: float = 80.0
-    pump_servo: int = 9
-    enable_fence: bool = False
-    first_sortie: int = 1
-    yes: bool = False
-    timeout_s: float = 30.0
-    position_timeout_s: float = 120.0
-    link_timeout_s: float = 5.0
-    job_id: str | None = None
-    tlog_path: Path | None = None
+from agrodrone.types import NUMBER
 
 
-@dataclass
-class FlyOutcome:
-    """What `fly` did: sorties flown, whether the job is finished, and the record."""
+class ConsoleEvents:
+    """The job as the operator sees it on a terminal (or in a log, when not a terminal)."""
 
-    sorties: list[Any] = field(default_factory=list)
-    finished: bool = False
-    stopped: str = ""
-    record: dict | None = None
-    tlog_path: Path | None = None
+    def __init__(self, console, yes: bool) -> None:
+        self.console = console
+        self.yes = yes
 
+    def message(self, text: str) -> None:
+        self.console.print(text, highlight=False)
 
-def _ground_crew(vehicle, sortie_volume_l: float, ask: Callable[[str], None], yes: bool) -> None:
-    """Refill and battery swap between sorties. On a simulator (it has SIM_SPEEDUP) `--yes`
-    plays the ground crew: MAV_CMD_BATTERY_RESET fits a charged battery, as on ArduPilot
-    SITL, and the embedded simulator's SIM_SPR_FILL refills its tank. A real drone's
-    operator is always asked: resetting a real battery monitor would hide a flat pack."""
-    from missions import MissionError
-    from missions.dialect import mavlink
+    def sortie_started(self, sortie: int, last: int, resuming: bool) -> None:
+        self.console.rule(f"Sortie {sortie} of {last}" + (" (resuming where spraying stopped)" if resuming else ""))
 
-    if yes and _is_simulator(vehicle):
-        vehicle.command(mavlink.MAV_CMD_BATTERY_RESET, 1, 100)
-        try:
-            vehicle.get_param("SIM_SPR_FILL")
-        except MissionError:  # SITL's sprayer simulation has no tank to refill
-            return
-        vehicle.set_params({"SIM_SPR_FILL": 1.0})
-        return
-    ask(f"Refill the tank ({sortie_volume_l:.1f} L for the next sortie) and fit a charged battery")
+    def checks(self, sortie: int, checks) -> None:
+        _print_checks(self.console, checks)
 
+    def flying(self, sortie: int, last: int, ms):
+        return _progress(self.console, sortie, last, ms)
 
-def _is_simulator(vehicle) -> bool:
-    from missions import MissionError
+    def sortie_ended(self, result, watch) -> None:
+        self.console.print(f"sortie {result.sortie}: "
+                           f"{'complete' if result.complete else 'ended early: ' + result.reason}; "
+                           f"{watch.litres:.1f} L sprayed so far, battery "
+                           f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
 
-    try:
-        vehicle.get_param("SIM_SPEEDUP")
-    except MissionError:
-        return False
-    return True
+    def confirm(self, question: str) -> bool:
+        return self.yes or click.confirm(question + ". Continue?", default=True)
 
 
-def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None = None) -> FlyOutcome:
-    """Fly every sortie of the plan from `opts.first_sortie`, logging into `opts.db_path`."""
-    from rich.console import Console
-
-    from missions import BuildOptions, MissionError, Vehicle, build_mission, build_missions, sortie_numbers
-    from missions.flight import FlightLimits, LinkKeeper, Watch, fly_sortie, preflight
-    from missions.plan_input import need, number
-    from planner import resume_plan
-    from telemetry import Recorder, create_record, list_flights, open_db, rebuild_flights
-
-    console = console or Console()
-    plan = load_plan(opts.plan_dir)
-    numbers = sortie_numbers(plan)
-    if opts.first_sortie not in numbers:
-        raise UserError(_("--from-sortie {k}: the plan has sorties {first}..{last}").format(
-            k=opts.first_sortie, first=numbers[0], last=numbers[-1]))
-    numbers = [n for n in numbers if n >= opts.first_sortie]
-    tank_l = opts.tank_l if opts.tank_l is not None else plan["params"].get("tank_l")
-    limits = FlightLimits(wind_max_m_s=opts.wind_max_m_s, battery_min_pct=opts.battery_min_pct,
-                          position_timeout_s=opts.position_timeout_s, link_timeout_s=opts.link_timeout_s)
-    if ask is None:
-        def ask(message: str) -> None:
-            if opts.yes:
-                return
-            if not click.confirm(message + ". Continue?", default=True):
-                raise click.exceptions.Abort()
-
-    # everything the record needs is checked before the first take-off, not after the job
-    cooperative = opts.cooperative or plan["field"]["properties"].get("cooperative")
-    if not cooperative:
-        raise UserError(_("no cooperative for the spray record: give --cooperative ID "
-                          "(or name it in the field file's `cooperative` property)"))
-    if opts.job_id is not None and opts.db_path.exists():
-        from telemetry import open_db
-
-        if open_db(opts.db_path).execute("SELECT 1 FROM jobs WHERE id = ?", [opts.job_id]).fetchone():
-            raise UserError(_("--job {job}: that job already has its spray record in {db}").format(
-                job=opts.job_id, db=opts.db_path))
-    options = BuildOptions(pump_servo=opts.pump_servo, enable_fence=opts.enable_fence)
-    list(build_missions(plan, options, numbers))  # a broken plan is refused before anything connects
-    watch = Watch(pump_servo=opts.pump_servo,
-                  pump_max_l_min=number(need(plan, "sprayer", "plan"), "pump_max_l_min", "sprayer"),
-                  swath_m=number(plan["params"], "swath_m", "params"))
-    started_us = int(time.time() * 1e6)
-    outcome = FlyOutcome()
+@contextmanager
+def _ctrl_c_sends_home(console) -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C (the job sends the copter home); a second Ctrl-C
+    leaves it to the vehicle. Only the main thread can take signals (tests fly in others)."""
     stop = threading.Event()
-    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
 
     def on_sigint(signum, frame) -> None:
         if stop.is_set():
@@ -147,93 +66,11 @@ def fly_plan(opts: FlyOptions, console=None, ask: Callable[[str], None] | None =
         stop.set()
         console.print("[bold red]Ctrl-C: sending the copter home (RTL); Ctrl-C again to leave it[/]")
 
-    vehicle = Vehicle.connect(opts.url, timeout=opts.timeout_s, on_wait=console.print)
-    recorder = Recorder(opts.db_path, tlog_path=opts.tlog_path, cooperative=cooperative)
-    outcome.tlog_path = recorder.tlog_path
-    link = LinkKeeper(vehicle, opts.url, [recorder.handle, watch])
-    if previous is not None:
-        signal.signal(signal.SIGINT, on_sigint)
-    flying = plan  # the plan being flown: a resumed copy after a sortie was cut short
-    retries = 0
-    queue = list(numbers)
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        try:
-            _request_streams(vehicle)
-            while queue and not stop.is_set():
-                k = queue[0]
-                ms = build_mission(flying, k, options)
-                volume = _sortie_volume(flying, k)
-                console.rule(f"Sortie {k} of {numbers[-1]}" + (" (resuming where spraying stopped)" if retries else ""))
-                checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=volume, limits=limits)
-                _print_checks(console, checks)
-                failed = [c for c in checks if not c.ok]
-                if failed:
-                    outcome.stopped = "no-go: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
-                    break
-                ask(f"Sortie {k}: go for take-off")
-                with _progress(console, k, numbers[-1], ms) as tick:
-                    result = fly_sortie(link, watch, ms, stop=stop, limits=limits, on_tick=tick)
-                outcome.sorties.append(result)
-                console.print(f"sortie {k}: {'complete' if result.complete else 'ended early: ' + result.reason}; "
-                              f"{watch.litres:.1f} L sprayed so far, battery "
-                              f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
-                if stop.is_set():
-                    outcome.stopped = f"stopped by the operator during sortie {k}"
-                    break
-                if result.link_lost and not result.complete:
-                    outcome.stopped = (f"the link was lost during sortie {k} and the sortie did not finish. "
-                                       "Not re-arming on our own: check the copter, then run again with "
-                                       f"--from-sortie {k}")
-                    break
-                if result.complete or result.resume_leg is None:  # nothing left to spray in it
-                    queue.pop(0)
-                    flying, retries = plan, 0
-                else:
-                    retries += 1
-                    if retries > MAX_RESUMES:
-                        outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
-                        break
-                    flying = resume_plan(flying, k, result.resume_leg, result.breakpoint)
-                if queue:
-                    _ground_crew(link.vehicle, _sortie_volume(flying, queue[0]), ask, opts.yes)
-        except (MissionError, click.exceptions.Abort) as exc:
-            # what was flown before this still gets its record below
-            outcome.stopped = str(exc) or "aborted by the operator"
-        outcome.finished = not queue and not outcome.stopped
+        yield stop
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-        recorder.close()
-        link.vehicle.close()
-    if not outcome.sorties:
-        return outcome
-    db = open_db(opts.db_path)
-    rebuild_flights(db)
-    flights = [f.id for f in list_flights(db, unassigned=True) if f.closed and f.start_us >= started_us]
-    if flights:
-        outcome.record = create_record(
-            db, plan, job_id=opts.job_id, flight_ids=flights, cooperative=cooperative,
-            operator=opts.operator, operator_name=opts.operator, product=opts.product,
-            registration=opts.registration, pump_servo=opts.pump_servo,
-            notes=outcome.stopped or None)
-    return outcome
-
-
-def _sortie_volume(plan: dict, k: int) -> float:
-    return float(next(s for s in plan["sorties"] if s["index"] == k)["volume_l"])
-
-
-def _request_streams(vehicle) -> None:
-    """Ask for the telemetry the record needs; an autopilot that refuses keeps its defaults."""
-    from missions import MissionError
-
-    for name, hz in (("GLOBAL_POSITION_INT", 5), ("SERVO_OUTPUT_RAW", 5), ("GPS_RAW_INT", 2),
-                     ("SYS_STATUS", 1), ("BATTERY_STATUS", 1), ("WIND", 1), ("VFR_HUD", 2),
-                     ("MISSION_CURRENT", 2), ("ATTITUDE", 2), ("HOME_POSITION", 0.2)):
-        try:
-            vehicle.set_message_interval(name, hz)
-        except MissionError:
-            pass
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_checks(console, checks) -> None:
@@ -320,18 +157,31 @@ def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, 
     """
     from rich.console import Console
 
+    from missions import BuildOptions, FlightLimits, JobSettings, fly_job
+    from telemetry import JobRecorder
+
     if (product is None) != (registration is None):
         raise UserError(_("--product and --registration go together (the record needs both)"))
     console = Console()
-    opts = FlyOptions(plan_dir=plan_dir, url=url, db_path=db_path, cooperative=cooperative, operator=operator,
-                      product=product, registration=registration, tank_l=tank_l, wind_max_m_s=wind_max,
-                      battery_min_pct=battery_min, pump_servo=pump_servo, enable_fence=enable_fence,
-                      first_sortie=first_sortie, yes=yes, job_id=job_id, tlog_path=tlog_path,
-                      position_timeout_s=position_timeout, link_timeout_s=link_timeout)
-    outcome = fly_plan(opts, console)
-    if outcome.record:
-        print_record(console, outcome.record)
-    console.print(f"log: {db_path}" + (f", raw telemetry: {outcome.tlog_path}" if outcome.tlog_path else ""))
+    plan = load_plan(plan_dir)
+    settings = JobSettings(
+        first_sortie=first_sortie, tank_l=tank_l, rehearsal_crew=yes,
+        build=BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence),
+        limits=FlightLimits(wind_max_m_s=wind_max, battery_min_pct=battery_min,
+                            position_timeout_s=position_timeout, link_timeout_s=link_timeout))
+    from missions import job_sorties
+
+    job_sorties(plan, settings)  # a broken plan is refused before anything is written or connects
+    recorder = JobRecorder(db_path, plan, cooperative=cooperative, job_id=job_id, tlog_path=tlog_path)
+    with recorder, _ctrl_c_sends_home(console) as stop:
+        outcome = fly_job(plan, url, settings, listeners=[recorder.handle], events=ConsoleEvents(console, yes),
+                          stop=stop)
+    record = recorder.record(operator=operator, operator_name=operator, product=product,
+                             registration=registration, pump_servo=pump_servo,
+                             notes=outcome.stopped or None) if outcome.sorties else None
+    if record:
+        print_record(console, record)
+    console.print(f"log: {db_path}" + (f", raw telemetry: {recorder.tlog_path}" if recorder.tlog_path else ""))
     if outcome.stopped:
         click.echo(f"error: {outcome.stopped}", err=True)
         return 2 if outcome.stopped.startswith("no-go") else 1

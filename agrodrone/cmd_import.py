@@ -16,20 +16,12 @@ import click
 def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone: str | None, as_json: bool) -> None:
     """Import tlogs; corrupt bytes are skipped and counted, a repeated file adds nothing."""
     from dataclasses import asdict
-    from pathlib import Path
 
-    from telemetry import import_tlog, open_db
-    from telemetry.schema import discard_db
+    from telemetry import import_tlog
+    from telemetry.schema import new_or_nothing
 
-    new = not Path(db_path).exists()
-    db = open_db(db_path)
-    try:
+    with new_or_nothing(db_path) as db:  # a failed import into a new database leaves none behind
         reports = [import_tlog(f, db, cooperative=cooperative, drone=drone) for f in files]
-    except BaseException:
-        db.close()
-        if new:  # a failed import into a new database leaves no database behind
-            discard_db(db_path)
-        raise
     if as_json:
         click.echo(json.dumps([asdict(r) for r in reports], indent=1))
         return

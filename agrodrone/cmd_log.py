@@ -26,7 +26,6 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
         passive: bool, duration: float | None, quiet: bool) -> None:
     """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
     from telemetry import Recorder, run_logger
-    from telemetry.schema import discard_db
 
     from agrodrone.errors import UserError
 
@@ -39,17 +38,7 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
         if not quiet:
             click.echo(text, err=True)
 
-    new_db = not Path(db_path).exists()
     recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
-
-    def discard_if_empty() -> None:  # a URL that never worked leaves no empty files behind
-        recorder.close()
-        if recorder.messages == 0:
-            if recorder.tlog_path.exists() and recorder.tlog_path.stat().st_size == 0:
-                recorder.tlog_path.unlink()
-            if new_db:
-                discard_db(db_path)
-
     say(f"logging to {db_path} and {recorder.tlog_path}")
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     if timer is not None:
@@ -57,7 +46,7 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
     try:
         stats = run_logger(url, recorder.handle, stop, passive=passive, on_event=say)
     except BaseException:
-        discard_if_empty()
+        recorder.discard_if_empty()
         raise
     finally:
         if timer is not None:
@@ -66,7 +55,7 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
         for s, h in previous.items():
             signal.signal(s, h)
     if stats.connects == 0 or recorder.messages == 0:
-        discard_if_empty()
+        recorder.discard_if_empty()
         why = next((e for e in reversed(events) if e.startswith(("cannot connect", "link lost"))), "")
         what = (_("nothing was logged: {url} never answered") if stats.connects == 0
                 else _("nothing was logged: {url} sent no MAVLink message")).format(url=url)

@@ -59,20 +59,11 @@ def registry() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def registry_load(db_path: str, files: tuple[str, ...]) -> None:
     """Load units, unit mappings and cooperatives from FILES, all in one transaction."""
-    from telemetry import open_db
     from telemetry.registry import load_registry
-    from telemetry.schema import discard_db
+    from telemetry.schema import new_or_nothing
 
-    new = not Path(db_path).exists()
-    db = open_db(db_path)
-    try:
+    with new_or_nothing(db_path) as db:  # a bad file leaves no empty database behind
         rep = load_registry(db, list(files))
-    except BaseException:
-        db.conn.close()
-        if new:  # a bad file leaves no empty database behind
-            discard_db(db_path)
-        raise
-    db.conn.close()
     click.echo(f"loaded {len(files)} file(s) into {db_path}: {rep.summary()}")
 
 

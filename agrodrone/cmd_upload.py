@@ -3,47 +3,11 @@ vehicle, each verified by reading it back."""
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import json
 import time
 from pathlib import Path
 
 import click
-
-from agrodrone.errors import UserError
-
-
-def _load_source(path: Path, sortie: int, pump_servo: int, fence: bool):
-    """A MissionSet from plan.json (a folder or the file), or from a .plan / .waypoints file."""
-    from missions import BuildOptions, MissionError, MissionSet, build_mission, read_plan, read_waypoints
-
-    if path.is_dir():
-        path = path / "plan.json"
-    if not path.exists():
-        raise UserError(_("{path}: no such file (expected a plan folder with plan.json, a .plan or a .waypoints file)").format(
-            path=path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(_("{path}: cannot read it as a text file ({reason})").format(path=path, reason=exc)) from None
-    if path.suffix == ".waypoints" or text.lstrip().startswith("QGC WPL"):
-        items = read_waypoints(text, source=str(path))
-        if not items:
-            raise UserError(_("{path}: no items to upload").format(path=path))
-        return MissionSet(sortie=sortie, mission=[i for i in items if i.mission_type == 0],
-                          fence=[i for i in items if i.mission_type == 1],
-                          rally=[i for i in items if i.mission_type == 2])
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(_("{path}: not JSON ({msg} at line {line})").format(path=path, msg=exc.msg, line=exc.lineno)) from None
-    if isinstance(doc, dict) and doc.get("fileType") == "Plan":
-        pf = read_plan(text, source=str(path))
-        return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)
-    if not isinstance(doc, dict) or doc.get("format") != "agrodrone-plan":
-        raise MissionError(f"{path}: neither an agrodrone plan.json nor a QGroundControl .plan")
-    return build_mission(doc, sortie, BuildOptions(pump_servo=pump_servo, enable_fence=fence))
 
 
 @click.command("upload")
@@ -69,35 +33,16 @@ def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: fl
     PLAN_DIR is the folder `agrodrone plan` wrote (plan.json), or a QGroundControl
     .plan or a QGC WPL 110 .waypoints file.
     """
-    from missions import Vehicle
+    from missions import BuildOptions, Vehicle, load_sortie, upload_sortie
 
-    ms = _load_source(plan_dir, sortie, pump_servo, enable_fence)
+    ms = load_sortie(plan_dir, sortie, BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence))
     t0 = time.monotonic()
-    steps: list[dict] = []
     with Vehicle.connect(url, timeout=timeout, baud=baud, on_wait=lambda m: click.echo(m, err=True)) as v:
-
-        def set_params(step: str, values: dict[str, float]) -> None:
-            if not values:
-                return
-            before, t = v.stats["resends"], time.monotonic()
-            v.set_params(values)  # each one confirmed by the PARAM_VALUE the vehicle sends back
-            steps.append({"step": step, "count": len(values), "seconds": round(time.monotonic() - t, 3),
-                          "resends": v.stats["resends"] - before, "verified": True})
-
         if position_timeout > 0:
             v.wait_position(position_timeout)
-        params = {} if no_params else dict(ms.params)
-        # The fence is switched on only once this sortie's polygon is on board: an enabled
-        # fence checks whatever polygon the vehicle holds at that moment.
-        fence_params = {k: params.pop(k) for k in list(params) if k.startswith("FENCE_")}
-        set_params("params", params)
-        for kind in ("fence", "rally", "mission"):
-            items = ms.items(kind)
-            if not items:  # a MAVProxy fence or rally file holds no mission: keep the vehicle's
-                continue
-            rep = v.upload_verified(items, kind).to_dict()
-            steps.append({"step": kind, **{k: rep[k] for k in ("count", "seconds", "resends", "verified", "notes")}})
-        set_params("fence params", fence_params)
+        # a MAVProxy fence or rally file holds no mission: the vehicle's is kept
+        steps = [s.to_dict() for s in upload_sortie(v, ms, set_params=not no_params,
+                                                    clear_missing=plan_dir.is_dir() or plan_dir.suffix == ".json")]
         vehicle = {"system": v.target_system, "component": v.target_component}
     result = {"source": str(plan_dir), "sortie": ms.sortie, "connect": url, "vehicle": vehicle,
               "steps": steps, "params": ms.params if not no_params else {},

@@ -6,13 +6,16 @@ from missions.build import BuildOptions, MissionSet, SwathRef, build_mission, bu
 from missions.command import COPTER_MODES, mode_name, mode_number
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
-from missions.files import file_stem, mission_files
+from missions.files import file_stem, load_sortie, mission_files
 from missions.items import MissionItem, compare, deg_to_e7, differences, e7_to_deg
+from missions.flight import Check, FlightLimits, SortieResult, Watch
+from missions.job import JobEvents, JobOutcome, JobSettings, fly_job, job_sorties
 from missions.link import Vehicle
 from missions.qgc_plan import PlanFile, read_plan, write_plan
 from missions.retry import RetryPolicy
 from missions.sprayer import pump_rate_pct, vehicle_params
 from missions.transfer import TransferReport, explain_ack
+from missions.upload import UploadStep, upload_sortie
 from missions.waypoints import read_waypoints, write_waypoints
 
 __all__ = [
@@ -20,5 +23,6 @@ __all__ = [
     "COPTER_MODES", "mode_name", "mode_number", "MissionError", "fence_items", "rally_items", "file_stem",
     "mission_files", "MissionItem", "compare", "deg_to_e7", "differences", "e7_to_deg", "Vehicle", "PlanFile",
     "read_plan", "write_plan", "RetryPolicy", "pump_rate_pct", "vehicle_params", "TransferReport",
-    "explain_ack", "read_waypoints", "write_waypoints",
+    "explain_ack", "read_waypoints", "write_waypoints", "load_sortie", "UploadStep", "upload_sortie",
+    "Check", "FlightLimits", "SortieResult", "Watch", "JobEvents", "JobOutcome", "JobSettings", "fly_job", "job_sorties",
 ]

@@ -9,9 +9,15 @@ sortie's geofence and rally point too; `.waypoints` files carry the mission only
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from gettext import gettext as _
+from pathlib import Path
 
-from missions.build import BuildOptions, build_missions
+from missions.build import BuildOptions, MissionSet, build_mission, build_missions
+from missions.errors import MissionError
+from missions.qgc_plan import read_plan
+from missions.waypoints import read_waypoints
 from missions.qgc_plan import write_plan
 from missions.waypoints import write_waypoints
 
@@ -37,3 +43,36 @@ def mission_files(plan: dict, options: BuildOptions = BuildOptions(),
                                          hover_speed=float(params.get("speed_m_s") or 5.0))
         out[f"{stem}.waypoints"] = write_waypoints(ms.mission)
     return out
+
+
+def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = BuildOptions()) -> MissionSet:
+    """One sortie to upload, from a plan folder (or its plan.json), a QGroundControl `.plan`
+    or a `QGC WPL 110` file (Mission Planner, MAVProxy), told apart by their content."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "plan.json"
+    if not path.exists():
+        raise MissionError(_("{path}: no such file (expected a plan folder with plan.json, a .plan or a "
+                             ".waypoints file)").format(path=path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MissionError(_("{path}: cannot read it as a text file ({reason})").format(path=path, reason=exc)) from None
+    if path.suffix == ".waypoints" or text.lstrip().startswith("QGC WPL"):
+        items = read_waypoints(text, source=str(path))
+        if not items:
+            raise MissionError(_("{path}: no items to upload").format(path=path))
+        return MissionSet(sortie=sortie, mission=[i for i in items if i.mission_type == 0],
+                          fence=[i for i in items if i.mission_type == 1],
+                          rally=[i for i in items if i.mission_type == 2])
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MissionError(_("{path}: not JSON ({msg} at line {line})").format(
+            path=path, msg=exc.msg, line=exc.lineno)) from None
+    if isinstance(doc, dict) and doc.get("fileType") == "Plan":
+        pf = read_plan(text, source=str(path))
+        return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)
+    if not isinstance(doc, dict) or doc.get("format") != "agrodrone-plan":
+        raise MissionError(f"{path}: neither an agrodrone plan.json nor a QGroundControl .plan")
+    return build_mission(doc, sortie, options)

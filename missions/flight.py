@@ -26,6 +26,7 @@ from missions.command import mode_name
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
+from missions.upload import upload_sortie
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Watch:
             self.lat, self.lon = m.lat / 1e7, m.lon / 1e7
             self.rel_alt_m = m.relative_alt / 1000.0
             self.groundspeed_m_s = math.hypot(m.vx, m.vy) / 100.0
-            if self.pump_fraction > 0:
+            if self.pump_fraction > 0 and self.mode == "AUTO":  # a pump left on in RTL is no breakpoint
                 if self._pos is not None:
                     self.sprayed_m += _distance_m(self._pos[:2], (self.lat, self.lon))
                 self.last_spray = (self.lon, self.lat)
@@ -201,23 +202,10 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
     else:
         add("wind", watch.wind_m_s <= limits.wind_max_m_s,
             f"{watch.wind_m_s:.1f} m/s (limit {limits.wind_max_m_s:g} m/s)")
-    try:
-        confirmed = vehicle.set_params(ms.params)
-        add("sprayer", True, ", ".join(f"{k}={v:g}" for k, v in confirmed.items()))
-    except MissionError as exc:
-        add("sprayer", False, str(exc))
-    for kind in ("fence", "rally", "mission"):
-        items = ms.items(kind)
-        try:
-            if items:
-                report = vehicle.upload_verified(items, kind)
-                add(kind, True, f"{len(items)} items uploaded and verified in {report.seconds:.2f} s"
-                                + (f", {report.resends} resends" if report.resends else ""))
-            elif kind != "mission":
-                vehicle.clear(kind)
-                add(kind, True, "none (cleared on the vehicle)")
-        except MissionError as exc:
-            add(kind, False, str(exc))
+    for step in upload_sortie(vehicle, ms, keep_going=True):
+        name = {"params": "sprayer", "fence params": "fence on"}.get(step.step, step.step)
+        timing = f" in {step.seconds:.2f} s" + (f", {step.resends} resends" if step.resends else "")
+        add(name, step.ok, step.detail + (timing if step.ok and step.step in ("fence", "rally", "mission") else ""))
     if tank_l is None:
         add("tank", False, "tank volume not entered")
     else:
@@ -274,6 +262,18 @@ class LinkKeeper:
         self.vehicle = new
 
 
+def _stop_pump(v: Vehicle) -> bool:
+    """SPRAY_ENABLE=0: ArduCopter's AC_Sprayer does not look at the flight mode, so after a
+    failsafe RTL or LAND in the middle of a swath the pump goes on following ground speed
+    all the way home (seen on ArduCopter 4.7 SITL). The next sortie's pre-flight sets it
+    back. True once the vehicle confirmed it."""
+    try:
+        v.set_params({"SPRAY_ENABLE": 0})
+    except MissionError:
+        return False  # tried again at the next poll
+    return True
+
+
 def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: int | None = None,
                stop: threading.Event | None = None, on_tick: Callable[[Watch], None] | None = None,
                limits: FlightLimits = FlightLimits(), poll_s: float = 0.1) -> SortieResult:
@@ -293,6 +293,7 @@ def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: in
     jumped = resume_seq is None
     reason = ""
     rtl_sent = False
+    pump_stopped = False
     link_lost = False
     last_swath_end = ms.swaths[-1].end_seq if ms.swaths else 0
     while True:
@@ -318,9 +319,12 @@ def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: in
                 v.set_mode("RTL")
             except MissionError as exc:
                 reason += f"; RTL not confirmed: {exc}"
-        if watch.mode in ("RTL", "LAND") and not rtl_sent and watch.last_reached < last_swath_end:
-            texts = "; ".join(list(watch.statustext)[-3:])
-            reason = reason or f"vehicle switched to {watch.mode}" + (f" ({texts})" if texts else "")
+        if watch.mode in ("RTL", "LAND") and watch.last_reached < last_swath_end:
+            if not rtl_sent:
+                texts = "; ".join(list(watch.statustext)[-3:])
+                reason = reason or f"vehicle switched to {watch.mode}" + (f" ({texts})" if texts else "")
+            if not pump_stopped:
+                pump_stopped = _stop_pump(v)
         if airborne and not watch.armed:
             break
         if not airborne and not watch.armed and time.monotonic() - t_armed > 3.0:

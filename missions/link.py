@@ -34,6 +34,13 @@ from missions.retry import RetryPolicy, RttEstimator
 
 GCS_COMPONENT = mavlink.MAV_COMP_ID_MISSIONPLANNER  # 190
 
+# The telemetry a spray record needs, in Hz of vehicle time: the one table every ground
+# station in agrodrone asks for (fly, log).
+STREAM_RATES: dict[str, float] = {
+    "GLOBAL_POSITION_INT": 5, "SERVO_OUTPUT_RAW": 5, "GPS_RAW_INT": 2, "SYS_STATUS": 1, "BATTERY_STATUS": 1,
+    "WIND": 1, "VFR_HUD": 2, "MISSION_CURRENT": 2, "ATTITUDE": 2, "HOME_POSITION": 0.2,
+}
+
 
 _NETWORK_PREFIXES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:", "udpbcast:")
 
@@ -332,6 +339,15 @@ class Vehicle:
 
     def set_message_interval(self, message: str | int, hz: float) -> None:
         _command.set_message_interval(self, message, hz)
+
+    def request_streams(self, rates: dict[str, float] | None = None) -> None:
+        """Ask for the telemetry the record needs (STREAM_RATES); an autopilot that
+        refuses one keeps its default rate for it."""
+        for name, hz in (rates or STREAM_RATES).items():
+            try:
+                self.set_message_interval(name, hz)
+            except MissionError:
+                pass
 
     @property
     def mode(self) -> str:

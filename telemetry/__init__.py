@@ -7,6 +7,7 @@ from telemetry.export import FORMATS, export_records
 from telemetry.flights import Flight, list_flights, rebuild_flights
 from telemetry.importer import ImportReport, import_tlog
 from telemetry.live import LinkStats, run_logger
+from telemetry.job import JobRecorder
 from telemetry.recorder import Recorder
 from telemetry.records import DEFAULT_TZ, PlanView, create_record, get_record, list_records
 from telemetry.schema import SCHEMA_VERSION, ensure_schema, open_db
@@ -17,7 +18,7 @@ from telemetry.report import build_report
 
 __all__ = [
     "TelemetryError", "open_db", "ensure_schema", "SCHEMA_VERSION",
-    "import_tlog", "ImportReport", "TlogWriter", "Recorder", "run_logger", "LinkStats",
+    "import_tlog", "ImportReport", "TlogWriter", "Recorder", "JobRecorder", "run_logger", "LinkStats",
     "Flight", "list_flights", "rebuild_flights",
     "PumpCalibration", "PlanView", "create_record", "get_record", "list_records", "DEFAULT_TZ",
     "export_records", "FORMATS", "verify_chain", "ChainReport",

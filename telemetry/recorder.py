@@ -15,7 +15,7 @@ from pathlib import Path
 from telemetry.flights import rebuild_flights
 from telemetry.messages import ARMED_FLAG, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
 from telemetry.refdata import claim_sysid, ensure_row, insert_row, update_row
-from telemetry.schema import open_db
+from telemetry.schema import discard_db, open_db
 from telemetry.store import MessageBatch
 from telemetry.tlog import TlogWriter
 
@@ -33,6 +33,8 @@ class Recorder:
     def __init__(self, db_path: str | Path, *, tlog_path: str | Path | None = None,
                  cooperative: str | None = None, drone: str | None = None,
                  commit_interval: float = 0.5, write_tlog: bool = True) -> None:
+        self.db_path = Path(db_path)
+        self.created_db = not self.db_path.exists()
         self.db = open_db(db_path)
         self.tlog_path = Path(tlog_path) if tlog_path else (default_tlog_path(db_path) if write_tlog else None)
         self._tlog = TlogWriter(self.tlog_path) if self.tlog_path else None
@@ -118,6 +120,17 @@ class Recorder:
             if self._tlog is not None:
                 self._tlog.close()
             self.db.conn.close()
+
+    def discard_if_empty(self) -> None:
+        """Close; if nothing was logged, remove the tlog and a database this recorder
+        created (a link that never answered leaves no empty files behind)."""
+        self.close()
+        if self.messages:
+            return
+        if self.tlog_path is not None and self.tlog_path.exists() and self.tlog_path.stat().st_size == 0:
+            self.tlog_path.unlink()
+        if self.created_db:
+            discard_db(self.db_path)
 
     def __enter__(self) -> "Recorder":
         return self

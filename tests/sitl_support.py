@@ -29,12 +29,10 @@ def load_plan(plan_dir: Path) -> dict:
 
 
 def start_for(plan_dir: Path, *, speedup: float = SPEEDUP) -> sim.SitlProcess:
-    """SITL at the plan's reload point, its battery lasting the plan drone's endurance and
-    its low-battery failsafe at half the plan's battery reserve."""
+    """SITL at the plan's reload point with a battery for the plan's drone."""
     plan = load_plan(plan_dir)
-    params = sim.battery_params(plan["drone"]["endurance_s"], plan["params"]["battery_reserve_s"] / 2)
     home = (plan["reload"]["lat"], plan["reload"]["lon"], 30.0)
-    return sim.start_sitl(speedup=speedup, home=home, params=params)
+    return sim.start_sitl(speedup=speedup, home=home, params=sim.battery_params_for_plan(plan))
 
 
 class Observer:
@@ -86,6 +84,13 @@ class Observer:
         """Until the copter is in AUTO past item `min_seq` with the pump running."""
         self.wait(lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm > 1050,
                   timeout, f"spraying past mission item {min_seq}")
+
+    def wait_swath_start(self, min_seq: int, timeout: float = 120.0) -> None:
+        """Until the pump switches on at the start of a swath past item `min_seq`: the most
+        time (the whole swath) before the copter reaches that swath's end."""
+        self.wait(lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm <= 1050,
+                  timeout, f"the pump off between swaths past mission item {min_seq}")
+        self.wait(lambda: self.pump_pwm > 1050, timeout, "the pump on at the next swath's start")
 
     def set_param(self, name: str, value: float, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from agrodrone.cmd_fly import FlyOptions, fly_plan
+from fly_support import fly_and_record
 from sim import start_sim
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def test_failsafe_rtl_mid_sortie_resumes_after_a_battery_swap(paddy_plan: Path, 
     db = tmp_path / "job.db"
     # A battery too small for one sortie: the low-battery failsafe sends the copter home.
     with _sim_for(paddy_plan, battery_mah=5000) as sim:
-        outcome = fly_plan(FlyOptions(plan_dir=paddy_plan, url=sim.url, db_path=db, yes=True, battery_min_pct=50))
+        outcome = fly_and_record(paddy_plan, sim.url, db, battery_min_pct=50)
         truth = sim.truth()
     assert outcome.finished, outcome.stopped
     cut = [r for r in outcome.sorties if not r.complete]
@@ -160,7 +160,7 @@ def test_a_link_cut_mid_sortie_is_survived_without_rearming(paddy_plan: Path, tm
 
         cutter = threading.Thread(target=cut_when_spraying, daemon=True)
         cutter.start()
-        outcome = fly_plan(FlyOptions(plan_dir=paddy_plan, url=sim.url, db_path=db, yes=True, link_timeout_s=1.0))
+        outcome = fly_and_record(paddy_plan, sim.url, db, link_timeout_s=1.0)
         cutter.join()
     first = outcome.sorties[0]
     assert first.link_lost

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from agrodrone.cmd_fly import FlyOptions, fly_plan
+from fly_support import fly_and_record
 from sim_groundstation import GroundStation
 from sitl_support import Observer, Relay, load_plan, mavlink, start_for
 
@@ -98,14 +98,14 @@ def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_p
 
         def force_failsafe() -> None:
             # a battery that suddenly counts as low: ArduPilot's own low-battery failsafe (RTL)
-            obs.wait_spraying(min_seq=30)
+            obs.wait_swath_start(min_seq=30)
             obs.set_param("BATT_LOW_MAH", obs.get_param("BATT_CAPACITY") + 1000)
             obs.wait(lambda: obs.mode == RTL, 60, "the failsafe RTL")
             obs.set_param("BATT_LOW_MAH", low)  # the next battery is a good one
 
         forcer = threading.Thread(target=force_failsafe, daemon=True)
         forcer.start()
-        outcome = fly_plan(FlyOptions(plan_dir=plan_dir, url=sitl.url, db_path=db, yes=True, first_sortie=3))
+        outcome = fly_and_record(plan_dir, sitl.url, db, first_sortie=3)
         forcer.join(5)
     assert outcome.finished, outcome.stopped
     cut, resumed = outcome.sorties
@@ -148,8 +148,8 @@ def test_a_link_cut_mid_sortie_is_survived_without_rearming(plan_dir: Path, tmp_
 
         cutter = threading.Thread(target=cut_when_spraying, daemon=True)
         cutter.start()
-        outcome = fly_plan(FlyOptions(plan_dir=plan_dir, url=relay.url, db_path=db, yes=True, first_sortie=3,
-                                      link_timeout_s=1.0))
+        outcome = fly_and_record(plan_dir, relay.url, db, first_sortie=3,
+                                      link_timeout_s=1.0)
         cutter.join(5)
     (only,) = outcome.sorties
     assert only.link_lost
