@@ -56,7 +56,7 @@ def sprayer_for(p: PlanParams) -> Sprayer:
     if pump_limited:
         v = p.pump_max_l_min / (p.dose_l_ha * p.swath_m * FLOW_FACTOR)
         v = math.floor(v * 100.0) / 100.0  # a round speed that stays within the pump
-        note = (
+        note = (note + "; " if note else "") + (
             f"pump gives at most {p.pump_max_l_min:g} L/min; {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath "
             f"needs {q:.2f} L/min at {speed:g} m/s, so the speed is lowered to {v:.2f} m/s"
         )

@@ -14,6 +14,7 @@ from planner.errors import PlanError
 DEFAULT_DOSE_L_HA = 15.0  # rice, drone application of a tank mix (10-20 L/ha is usual)
 MIN_SWATH_M = 1.0
 MAX_SWATH_M = 50.0
+MAX_SPRAY_SPEED_M_S = 15.0  # no spray drone sprays faster; a larger --speed is a typo (km/h?)
 LIQUID_KG_PER_L = 1.0  # tank mix is mostly water
 
 
@@ -84,6 +85,9 @@ class PlanParams:
         # Bounds on the swath also bound the work: the planner lays out area / swath bands.
         if not MIN_SWATH_M <= self.swath_m <= MAX_SWATH_M:
             raise PlanError(f"swath {self.swath_m:g} m is not a spray drone's: give {MIN_SWATH_M:g} to {MAX_SWATH_M:g} m")
+        if self.speed_m_s > MAX_SPRAY_SPEED_M_S:
+            raise PlanError(f"speed {self.speed_m_s:g} m/s is not a spraying speed: spray drones spray at "
+                            f"1 to {MAX_SPRAY_SPEED_M_S:g} m/s (give --speed in metres per second)")
         if self.height_m > 30:
             raise PlanError(f"height {self.height_m:g} m is too high for spraying (at most 30 m)")
         if self.tank_reserve_l >= self.tank_l:

@@ -74,6 +74,9 @@ class Plan:
         return render_png(self, dpi=dpi)
 
 
+
+OVERLAP_WARN_PCT = 5.0  # above this share of the field sprayed twice, the plan says so
+
 def _polygons(geom: BaseGeometry) -> BaseGeometry:
     """Only the areal parts, without slivers."""
     if geom.is_empty:
@@ -162,6 +165,11 @@ def plan(field: Field, params: PlanParams) -> Plan:
     sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s)
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout)
+    doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0
+    if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
+        warnings.append(f"{doubled:.1f} % of the field is sprayed twice ({cov.overlap_m2:.0f} m² where swaths "
+                        f"and edge laps overlap): that part gets a double dose; on a narrow field try "
+                        f"--edge-passes 0, another --angle or a narrower --swath")
     return Plan(
         field=field,
         params=params,

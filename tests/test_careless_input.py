@@ -204,3 +204,32 @@ def test_fly_checks_the_cooperative_before_anything_flies(tmp_path: Path, capsys
                             "--db", str(db), "--yes"], capsys)
     assert "no cooperative for the spray record" in _one_error(code, err)
     assert not db.exists()
+
+
+def _strip(path: Path, width_m: float, length_m: float = 200.0) -> Path:
+    dlat, dlon = width_m / 110_574, length_m / (111_320 * math.cos(math.radians(21.7)))
+    ring = [[105.73, 21.70], [105.73 + dlon, 21.70], [105.73 + dlon, 21.70 + dlat], [105.73, 21.70 + dlat],
+            [105.73, 21.70]]
+    return _geojson(path, ring, props={"kind": "field", "id": "strip", "cooperative": "htx-x"})
+
+
+def test_a_narrow_field_sprayed_twice_is_said(tmp_path: Path, capsys) -> None:
+    """An edge lap inside the first swath of a strip a few swaths wide doubles the dose there."""
+    field = _strip(tmp_path / "strip.geojson", 14.0)
+    code, out, err = run_cli(["plan", str(field), "--angle", "90", "--edge-passes", "1",
+                              "--out", str(tmp_path / "p"), "--json"], capsys)
+    assert code == 0, err
+    plan = json.loads((tmp_path / "p" / "plan.json").read_text(encoding="utf-8"))
+    (warning,) = [w for w in plan["warnings"] if "sprayed twice" in w]
+    assert "double dose" in warning and json.loads(out)["overlap_pct"] > 5
+
+
+@pytest.mark.parametrize("speed, words", [("1000", "1000 m/s is not a spraying speed"),
+                                          ("9", "speed lowered from 9 to the drone's maximum 7 m/s")])
+def test_a_speed_the_drone_cannot_fly_is_never_taken_silently(tmp_path: Path, capsys, speed, words) -> None:
+    field = _geojson(tmp_path / "f.geojson", SQUARE + [SQUARE[0]], props={"kind": "field", "id": "f"})
+    code, out, err = run_cli(["plan", str(field), "--speed", speed, "--out", str(tmp_path / "p")], capsys)
+    if speed == "1000":
+        assert words in _one_error(code, err)
+    else:
+        assert code == 0 and words in " ".join((out + err).split())
