@@ -233,3 +233,16 @@ def test_a_speed_the_drone_cannot_fly_is_never_taken_silently(tmp_path: Path, ca
         assert words in _one_error(code, err)
     else:
         assert code == 0 and words in " ".join((out + err).split())
+
+
+def test_a_vehicle_that_does_not_answer_yet_is_waited_for_and_said(tmp_path: Path, capsys) -> None:
+    """A link that is up but silent (an autopilot still booting) is not a refused one."""
+    wp = tmp_path / "m.waypoints"
+    wp.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.7\t105.7\t0\t1\n", encoding="utf-8")
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never speaks MAVLink
+        port = silent.getsockname()[1]
+        code, _, err = run_cli(["upload", str(wp), "--connect", f"tcp:127.0.0.1:{port}", "--timeout", "3"], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 2, err
+    assert "waiting up to" in lines[0] and "still booting" in lines[0]
+    assert lines[1].startswith("error: no heartbeat from a vehicle")
