@@ -1,4 +1,9 @@
-"""COMMAND_LONG / COMMAND_INT and the legacy mode and stream requests, answered as ArduCopter does."""
+"""COMMAND_LONG / COMMAND_INT and the legacy mode and stream requests, answered as ArduCopter does.
+
+The handlers act on the copter only through its public interface (sim/vehicle.py: arm, disarm,
+set_mode, takeoff, goto, mission_start, set_mission_current, set_home, set_servo, ...) and read
+only its public state (mode, flying, ekf_ok), so what the vehicle does stays inside it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ _B = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
 
 
 class CommandHandler:
+    """Dispatches commands by id; each handler returns a MAV_RESULT (None: no ACK)."""
+
     def __init__(self, sim: "Simulator") -> None:
         self.sim = sim
         self._after: list = []  # messages a command asked for: ArduPilot sends them after the ACK
@@ -131,24 +138,22 @@ class CommandHandler:
         return ACCEPTED if ok else FAILED
 
     def _set_current(self, peer, m) -> int:
-        runner = self.sim.copter.runner
         seq = int(m.param1)
         if seq < 0:
             return FAILED
-        if int(m.param2) == 1:  # reset the mission (jump counters) as well
-            runner.reset()
-        if not runner.set_current(seq):
+        # param2 1: reset the mission (jump counters) as well
+        if not self.sim.copter.set_mission_current(seq, reset=int(m.param2) == 1):
             return FAILED
         self.sim.mission_current_changed()
         return ACCEPTED
 
     def _sprayer(self, peer, m) -> int:
-        self.sim.copter.sprayer.running = m.param1 == 1
+        self.sim.copter.set_sprayer(m.param1 == 1)
         return ACCEPTED
 
     def _change_speed(self, peer, m) -> int:
         if m.param2 > 0:
-            self.sim.copter.speed_m_s = float(m.param2)
+            self.sim.copter.set_speed(float(m.param2))
             return ACCEPTED
         return FAILED
 
@@ -223,7 +228,7 @@ class CommandHandler:
             if not c.set_mode(M.GUIDED):
                 return FAILED
         if m.param1 > 0:
-            c.speed_m_s = float(m.param1)
+            c.set_speed(float(m.param1))
         return ACCEPTED if c.goto(m.param5, m.param6, m.param7) else FAILED
 
     def _battery_reset(self, peer, m) -> int:

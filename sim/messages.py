@@ -45,7 +45,7 @@ def heartbeat(c: Copter):
         base |= mavlink.MAV_MODE_FLAG_SAFETY_ARMED
     if not c.ekf_ok and c.t < c.cfg.boot_delay_s:
         status = mavlink.MAV_STATE_BOOT if c.t < 1.0 else mavlink.MAV_STATE_STANDBY
-    elif c.batt_crit or c._ekf_failsafe:
+    elif c.failsafes.batt_crit or c.failsafes.ekf_failsafe:
         status = mavlink.MAV_STATE_CRITICAL
     else:
         status = mavlink.MAV_STATE_ACTIVE if c.armed else mavlink.MAV_STATE_STANDBY
@@ -56,34 +56,37 @@ def global_position_int(c: Copter):
     if not c.ekf_ok:  # no position estimate yet: ArduPilot sends zeros
         return _B.global_position_int_encode(_ms(c), 0, 0, 0, 0, 0, 0, 0, 65535)
     lat, lon = c.latlon()
-    hdg = int(round(math.degrees(c.yaw) * 100)) % 36000
+    m = c.motion
+    hdg = int(round(math.degrees(m.yaw) * 100)) % 36000
     return _B.global_position_int_encode(
         _ms(c), int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(c.alt_amsl() * 1000)),
-        int(round(c.relative_alt() * 1000)), int(round(c.vn * 100)), int(round(c.ve * 100)),
-        int(round(-c.vz * 100)), hdg)
+        int(round(c.relative_alt() * 1000)), int(round(m.vn * 100)), int(round(m.ve * 100)),
+        int(round(-m.vz * 100)), hdg)
 
 
 def gps_raw_int(c: Copter):
     usec = int(c.t * 1e6)
-    if not c.gps_ok or c.t < 2.0:
+    m = c.motion
+    if not c.failsafes.gps_ok or c.t < 2.0:
         return _B.gps_raw_int_encode(usec, mavlink.GPS_FIX_TYPE_NO_FIX, 0, 0, 0, 65535, 65535, 0, 65535, 0)
     lat, lon = c.latlon()
-    cog = int(round(math.degrees(math.atan2(c.ve, c.vn)) * 100)) % 36000 if c.ground_speed() > 0.2 else 0
+    cog = int(round(math.degrees(math.atan2(m.ve, m.vn)) * 100)) % 36000 if m.ground_speed() > 0.2 else 0
     return _B.gps_raw_int_encode(
         usec, mavlink.GPS_FIX_TYPE_3D_FIX, int(round(lat * 1e7)), int(round(lon * 1e7)),
-        int(round(c.alt_amsl() * 1000)), 121, 200, int(round(c.ground_speed() * 100)), cog, 10,
+        int(round(c.alt_amsl() * 1000)), 121, 200, int(round(m.ground_speed() * 100)), cog, 10,
         int(round(c.alt_amsl() * 1000)), 300, 500, 40, 0)
 
 
 def attitude(c: Copter):
-    roll, pitch, yaw = c.attitude()
+    roll, pitch, yaw = c.motion.attitude()
     yaw_wrapped = (yaw + math.pi) % (2 * math.pi) - math.pi
-    return _B.attitude_encode(_ms(c), roll, pitch, yaw_wrapped, 0.0, 0.0, c.yaw_rate)
+    return _B.attitude_encode(_ms(c), roll, pitch, yaw_wrapped, 0.0, 0.0, c.motion.yaw_rate)
 
 
 def vfr_hud(c: Copter):
-    heading = int(round(math.degrees(c.yaw))) % 360
-    return _B.vfr_hud_encode(c.airspeed(), c.ground_speed(), heading, c.throttle_pct(), c.alt_amsl(), c.vz)
+    m = c.motion
+    heading = int(round(math.degrees(m.yaw))) % 360
+    return _B.vfr_hud_encode(m.airspeed(), m.ground_speed(), heading, c.servos.throttle_pct(), c.alt_amsl(), m.vz)
 
 
 def _centiamps(current_a: float) -> int:
@@ -94,11 +97,11 @@ def _centiamps(current_a: float) -> int:
 def sys_status(c: Copter):
     b = c.battery
     health = _SENSORS
-    if not c.gps_ok:
+    if not c.failsafes.gps_ok:
         health &= ~mavlink.MAV_SYS_STATUS_SENSOR_GPS
-    if c.prearm_failure() is not None:
+    if c.arming.prearm_failure() is not None:
         health &= ~mavlink.MAV_SYS_STATUS_PREARM_CHECK
-    if c.batt_low:
+    if c.failsafes.batt_low:
         health &= ~mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
     return _B.sys_status_encode(_SENSORS, _SENSORS, health, 150, int(b.voltage * 1000),
                                 _centiamps(b.current_a), int(b.remaining_pct), 0, 0, 0, 0, 0, 0)
@@ -112,9 +115,9 @@ def battery_status(c: Copter):
     state = mavlink.MAV_BATTERY_CHARGE_STATE_OK
     if b.failed_cell:
         state = mavlink.MAV_BATTERY_CHARGE_STATE_FAILED
-    elif c.batt_crit:
+    elif c.failsafes.batt_crit:
         state = mavlink.MAV_BATTERY_CHARGE_STATE_CRITICAL
-    elif c.batt_low:
+    elif c.failsafes.batt_low:
         state = mavlink.MAV_BATTERY_CHARGE_STATE_LOW
     remaining_s = 0
     if b.current_a > 1.0:
@@ -129,7 +132,7 @@ def mission_state(c: Copter) -> int:
     items = len(c.stores[MISSION])
     if items <= 1:
         return mavlink.MISSION_STATE_NO_MISSION
-    r = c.runner
+    r = c.mode_auto.mission
     if r.state == MissionRunner.RUNNING:
         return mavlink.MISSION_STATE_ACTIVE
     if r.state == MissionRunner.COMPLETE:
@@ -138,7 +141,7 @@ def mission_state(c: Copter) -> int:
 
 
 def mission_current(c: Copter):
-    seq = c.runner.nav_index or 0
+    seq = c.nav_index or 0
     return _B.mission_current_encode(seq, len(c.stores[MISSION]), mission_state(c), 1 if c.mode == M.AUTO else 0)
 
 
@@ -147,20 +150,21 @@ def mission_item_reached(seq: int):
 
 
 def servo_output_raw(c: Copter):
-    pwm = [c.servo_pwm(n) for n in range(1, 17)]
+    pwm = [c.servos.pwm(n) for n in range(1, 17)]
     return _B.servo_output_raw_encode(int(c.t * 1e6) & 0xFFFFFFFF, 0, *pwm)
 
 
 def home_position(c: Copter):
-    if c.home is None:
+    loc = c.home_location()
+    if loc is None:
         return None
-    lat, lon = c.grid.to_latlon(c.home[0], c.home[1])
-    return _B.home_position_encode(int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(c.home[2] * 1000)),
+    lat, lon, alt = loc
+    return _B.home_position_encode(int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(alt * 1000)),
                                    0.0, 0.0, 0.0, [1.0, 0.0, 0.0, 0.0], 0.0, 0.0, 0.0, int(c.t * 1e6))
 
 
 def wind(c: Copter):
-    wn, we = c.wind()
+    wn, we = c.motion.wind()
     speed = math.hypot(wn, we)
     direction = math.degrees(math.atan2(-we, -wn)) % 360.0 if speed > 0 else 0.0  # where it comes from
     return _B.wind_encode(direction, speed, 0.0)

@@ -118,6 +118,10 @@ class Item:
         return replace(self, frame=_FRAME_BACK.get(self.frame, self.frame))
 
 
+# What the stored mission holds at index 0 until home is known (a download shows home there).
+HOME_PLACEHOLDER = Item(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL)
+
+
 def validate(item: Item, mission_type: int) -> int:
     """MAV_MISSION_RESULT for one uploaded item, the checks AP does in mavlink_int_to_mission_cmd."""
     if item.command not in SUPPORTED[mission_type]:

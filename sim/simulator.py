@@ -11,10 +11,12 @@ from sim import messages, modes
 from sim.commands import CommandHandler
 from sim.config import SimConfig, make_config
 from sim.errors import SimError
+from sim.events import (SEV_INFO, Event, HomeChanged, MissionCurrentChanged, MissionItemReached, ModeChanged,
+                        ParamChanged, StatusText)
 from sim.link import LinkServer, Peer
-from sim.mission import FENCE, MISSION, RALLY
+from sim.mission import FENCE, HOME_PLACEHOLDER, MISSION, RALLY
 from sim.params import ParamStore, default_params
-from sim.transfer import HOME_PLACEHOLDER, MissionTransfers
+from sim.transfer import MissionTransfers
 from sim.truth import Truth, TruthRecorder
 from sim.vehicle import Copter
 
@@ -62,8 +64,8 @@ class Simulator:
         self.error: BaseException | None = None
         for peer in self.link.peers:  # UDP outputs stream from the start
             self._init_peer(peer)
-        self.copter.say(6, "ArduCopter V4.7.0 (agrodrone sim)")
-        self.copter.say(6, "Frame: QUAD/X")
+        self.copter.say(SEV_INFO, "ArduCopter V4.7.0 (agrodrone sim)")
+        self.copter.say(SEV_INFO, "Frame: QUAD/X")
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -149,31 +151,36 @@ class Simulator:
         self.truth_recorder.record(c, dt)
         if c.ekf_ok and not self.ready.is_set():
             self.ready.set()
-        if c.outbox:
-            self.drain_outbox()
+        self.drain_outbox()
 
     def drain_outbox(self) -> None:
+        """Send what the copter reported since the last call, in order."""
+        for event in self.copter.take_events():
+            self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        """One vehicle event: the MAVLink every client hears at once, and the ground-truth line."""
         c = self.copter
-        box, c.outbox = c.outbox, []
-        for entry in box:
-            kind = entry[0]
-            if kind == "text":
-                self.broadcast(messages.statustext(entry[1], entry[2]))
-                self.truth_recorder.event(c.t, entry[2])
-            elif kind == "reached":
-                self.broadcast(messages.mission_item_reached(entry[1]))
-                self.truth_recorder.event(c.t, f"reached #{entry[1]}")
-            elif kind == "current":
+        match event:
+            case StatusText(severity, text):
+                self.broadcast(messages.statustext(severity, text))
+                self.truth_recorder.event(c.t, text)
+            case MissionItemReached(seq):
+                self.broadcast(messages.mission_item_reached(seq))
+                self.truth_recorder.event(c.t, f"reached #{seq}")
+            case MissionCurrentChanged():
                 self.broadcast(messages.mission_current(c))
-            elif kind == "home":
+            case HomeChanged():
                 built = messages.home_position(c)
                 if built is not None:
                     self.broadcast(built)
-            elif kind == "param":
-                self._broadcast_param(entry[1])
-            elif kind == "mode":
+            case ParamChanged(name):
+                self._broadcast_param(name)
+            case ModeChanged(mode):
                 self.broadcast(messages.heartbeat(c))
-                self.truth_recorder.event(c.t, f"mode {modes.NAMES.get(c.mode, c.mode)}")
+                self.truth_recorder.event(c.t, f"mode {modes.NAMES.get(mode, mode)}")
+            case _:
+                raise TypeError(f"unknown vehicle event {event!r}")
 
     def mission_current_changed(self) -> None:
         self.broadcast(messages.mission_current(self.copter))

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from sim.mission import FENCE, MAX_ITEMS, MISSION, RALLY, Item, validate
+from sim.mission import FENCE, HOME_PLACEHOLDER, MAX_ITEMS, MISSION, RALLY, Item, validate
 
 if TYPE_CHECKING:
     from sim.link import Peer
     from sim.simulator import Simulator
 
 _B = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
-HOME_PLACEHOLDER = Item(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL)
 _TYPES = (MISSION, FENCE, RALLY)
 
 
@@ -89,12 +88,12 @@ class MissionTransfers:
         items = self.sim.stores[mission_type]
         if mission_type != MISSION:
             return items
-        c = self.sim.copter
-        if c.home is None:
+        loc = self.sim.copter.home_location()
+        if loc is None:
             return [HOME_PLACEHOLDER] + items[1:]
-        lat, lon = c.grid.to_latlon(c.home[0], c.home[1])
+        lat, lon, alt = loc
         home = Item(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL, 0, 0, 0, 0,
-                    int(round(lat * 1e7)), int(round(lon * 1e7)), c.home[2])
+                    int(round(lat * 1e7)), int(round(lon * 1e7)), alt)
         return [home] + items[1:]
 
     @staticmethod
@@ -117,19 +116,12 @@ class MissionTransfers:
         return ts in (0, self.sim.sysid)
 
     def _commit(self, mission_type: int, items: list[Item]) -> None:
-        sim = self.sim
+        """Store a completed upload: the mission goes to the copter (AP_Mission), fences and
+        rally points are only kept for download."""
         if mission_type == MISSION:
-            stored = [HOME_PLACEHOLDER] + items[1:]
-            runner = sim.copter.runner
-            running = runner.state == runner.RUNNING
-            sim.stores[MISSION][:] = stored
-            if not running:
-                runner.reset()
-            elif runner.nav_index is not None and runner.nav_index >= len(stored):
-                runner.reset()
-            sim.params.set("MIS_TOTAL", len(stored) - 1)
+            self.sim.copter.store_mission(items)
         else:
-            sim.stores[mission_type][:] = items
+            self.sim.stores[mission_type][:] = items
 
     # ------------------------------------------------------------------ upload
     def _on_mission_count(self, peer: "Peer", msg) -> None:
@@ -222,7 +214,7 @@ class MissionTransfers:
             self._ack(peer, sysid, compid, mavlink.MAV_MISSION_INVALID_SEQUENCE, mtype)
             return
         it = items[msg.seq].reported(mtype)
-        current = 1 if (mtype == MISSION and self.sim.copter.runner.nav_index == msg.seq) else 0
+        current = 1 if (mtype == MISSION and self.sim.copter.nav_index == msg.seq) else 0
         if as_int:
             out = _B.mission_item_int_encode(sysid, compid, msg.seq, it.frame, it.command, current,
                                              it.autocontinue, it.param1, it.param2, it.param3, it.param4,
@@ -249,13 +241,14 @@ class MissionTransfers:
             if self.upload is not None and self.upload.mission_type == t:
                 self.upload = None
             if t == MISSION:
-                self.sim.copter.runner.reset()
-            self._commit(t, [HOME_PLACEHOLDER] if t == MISSION else [])
+                self.sim.copter.clear_mission()
+            else:
+                self._commit(t, [])
         self._ack(peer, msg.get_srcSystem(), msg.get_srcComponent(), mavlink.MAV_MISSION_ACCEPTED, mtype)
         self.sim.mission_current_changed()
 
     def _on_mission_set_current(self, peer: "Peer", msg) -> None:
         if not self._for_us(msg):
             return
-        if self.sim.copter.runner.set_current(msg.seq):
+        if self.sim.copter.set_mission_current(msg.seq):
             self.sim.mission_current_changed()

@@ -93,23 +93,24 @@ class TruthRecorder:
         self._last_flush = time.monotonic()
 
     def record(self, c: Copter, dt: float) -> None:
-        flowing = c.flow_l_min > 0
+        pay = c.payload
+        flowing = pay.flow_l_min > 0
         if flowing:
             self._pump_on_s += dt
-        self._sprayed = c.tank.sprayed_l
-        self._tank = c.tank.litres
+        self._sprayed = pay.tank.sprayed_l
+        self._tank = pay.tank.litres
         self._last_t = c.t
         if c.t + 1e-9 >= self._next or flowing != self._last_flowing:
             self._next = c.t + self._period
             self._last_flowing = flowing
             lat, lon = c.latlon()
             ch = int(c.p["SIM_SPR_PUMP"])
-            pwm = c.servo_pwm(ch) if 1 <= ch <= 16 else 0
+            pwm = c.servos.pwm(ch) if 1 <= ch <= 16 else 0
             sample = TruthSample(
                 round(c.t, 3), round(lat, 8), round(lon, 8), round(c.relative_alt(), 3),
-                round(c.ground_speed(), 3), M.NAMES.get(c.mode, str(c.mode)), c.armed, c.flying, pwm,
-                round(c.pump_demand / 100.0, 2), round(c.flow_l_min, 4), round(c.tank.sprayed_l, 5),
-                round(c.tank.litres, 5), round(c.battery.voltage, 3), round(c.battery.used_mah, 1))
+                round(c.motion.ground_speed(), 3), M.NAMES.get(c.mode, str(c.mode)), c.armed, c.flying, pwm,
+                round(pay.pump_demand / 100.0, 2), round(pay.flow_l_min, 4), round(pay.tank.sprayed_l, 5),
+                round(pay.tank.litres, 5), round(c.battery.voltage, 3), round(c.battery.used_mah, 1))
             with self._lock:
                 self._samples.append(sample)
             self._write({"type": "sample", **asdict(sample)})

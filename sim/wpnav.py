@@ -10,7 +10,7 @@ As in ArduCopter (libraries/AC_WPNav/AC_WPNav.cpp, SCurve::advance_target_along_
   after it (the pump switches there, at the corner);
 - a waypoint with nothing after it is reached when the target has stopped on it and the
   copter is within WPNAV_RADIUS.
-The copter follows the target with the position controller (sim/vehicle.py).
+The copter follows the target with the position controller (`follow` below, run by sim/motion.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,210 @@
+"""The airframe and its position controller: where the copter is and how it moves to its targets.
+
+The flight modes only set targets here (a point to hold or fly to, an altitude, a landing
+descent, a waypoint leg for AC_WPNav); `Motion.step` integrates the kinematics towards them
+once a tick, with the wind and gusts pushing. Horizontal: along a WPNav S-curve when a leg is
+flown (followed like AC_PosControl, sim/wpnav.py), else straight at the target with braking.
+Vertical: WPNAV_SPEED_UP/DN and WPNAV_ACCEL_Z, LAND_SPEED(_HIGH) when descending to land.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from sim.params import ParamStore
+from sim.wpnav import WPNav, follow
+
+G = 9.80665
+Vec = tuple[float, float]
+
+
+class Motion:
+    """Kinematics (north/east/up metres from the origin, ground at alt 0) and the targets the
+    modes give; step(dt) moves the copter one tick of simulated time."""
+
+    def __init__(self, params: ParamStore, seed: int) -> None:
+        self.p = params
+        self.rng = random.Random(seed)  # the gusts
+        self.n = self.e = self.alt = 0.0
+        self.vn = self.ve = self.vz = 0.0
+        self.an = self.ae = 0.0
+        self.yaw = 0.0
+        self.yaw_rate = 0.0
+        self.landed = True
+        self.gust_n = self.gust_e = 0.0
+        # targets, set by the flight modes
+        self.target: Vec | None = None  # horizontal goal (n, e)
+        self.target_alt: float | None = None  # goal altitude above ground
+        self.descending = False  # landing: descend at the land speed
+        self.speed_m_s = self.p["WPNAV_SPEED"] / 100.0
+        self.nav = WPNav()  # AC_WPNav: the S-curve target of AUTO waypoints and the RTL return
+        self.nav_on = False
+
+    # ------------------------------------------------------------------ state
+    def here(self) -> Vec:
+        return self.n, self.e
+
+    def ground_speed(self) -> float:
+        return math.hypot(self.vn, self.ve)
+
+    def wind(self) -> Vec:
+        """Wind velocity (towards), north/east m/s, gusts included."""
+        spd = self.p["SIM_WIND_SPD"]
+        frm = math.radians(self.p["SIM_WIND_DIR"])
+        return -spd * math.cos(frm) + self.gust_n, -spd * math.sin(frm) + self.gust_e
+
+    def airspeed(self) -> float:
+        wn, we = self.wind()
+        return math.hypot(self.vn - wn, self.ve - we)
+
+    def attitude(self) -> tuple[float, float, float]:
+        """(roll, pitch, yaw) in radians from the acceleration and wind the copter leans against."""
+        wn, we = self.wind()
+        drag = 0.05
+        fn = self.an + drag * (self.vn - wn) * abs(self.vn - wn) * 0.3
+        fe = self.ae + drag * (self.ve - we) * abs(self.ve - we) * 0.3
+        if self.landed:
+            return 0.0, 0.0, self.yaw
+        cy, sy = math.cos(self.yaw), math.sin(self.yaw)
+        fwd = fn * cy + fe * sy
+        right = -fn * sy + fe * cy
+        return math.atan2(right, G), -math.atan2(fwd, G), self.yaw
+
+    # ------------------------------------------------------------------ targets
+    def hold_here(self) -> None:
+        """Hold the current position and altitude (nothing to hold on the ground)."""
+        self.nav_on = False
+        if not self.landed:
+            self.target = (self.n, self.e)
+            self.target_alt = self.alt
+        else:
+            self.target = None
+            self.target_alt = None
+
+    def release(self) -> None:
+        """No target at all: a manual mode, or motors off."""
+        self.target = None
+        self.target_alt = None
+
+    def fly_leg(self, dest: Vec, after: Vec | None) -> None:
+        """Fly a waypoint leg with AC_WPNav's S-curves (from the last destination when still on the move)."""
+        self.nav.configure(speed=self.speed_m_s, accel=self.p["WPNAV_ACCEL"] / 100.0,
+                           radius=self.p["WPNAV_RADIUS"] / 100.0, jerk=self.p["WPNAV_JERK"],
+                           accel_corner=self.p["WPNAV_ACCEL_C"] / 100.0)
+        if not self.nav_on:
+            self.nav.init((self.n, self.e))
+        self.nav.set_destination(dest, (self.n, self.e))
+        if after is not None:
+            self.nav.set_destination_next(after)
+        self.nav_on = True
+
+    def at_target(self) -> bool:
+        """Arrived: the WPNav leg reached (or within WPNAV_RADIUS of the target), at its altitude."""
+        if self.target is None or self.landed:
+            return False
+        if self.nav_on:
+            dz = abs((self.target_alt if self.target_alt is not None else self.alt) - self.alt)
+            return self.nav.reached and dz <= 1.0
+        radius = max(self.p["WPNAV_RADIUS"] / 100.0, 0.05)
+        dh = math.hypot(self.target[0] - self.n, self.target[1] - self.e)
+        dz = abs((self.target_alt if self.target_alt is not None else self.alt) - self.alt)
+        return dh <= radius and dz <= max(1.0, radius)
+
+    # ------------------------------------------------------------------ the tick
+    def step(self, dt: float, *, armed: bool, may_take_off: bool, throttle_low: bool) -> bool:
+        """Move one tick; True when the copter touched down in it. Disarmed, it falls."""
+        self._gusts(dt)
+        if self.landed:
+            self.vn = self.ve = self.vz = self.an = self.ae = 0.0
+            wants_up = armed and self.target_alt is not None and self.target_alt > self.alt + 0.2 and may_take_off
+            if not wants_up:
+                return False
+            self.landed = False
+        self._horizontal(dt, armed)
+        touched_down = self._vertical(dt, armed, throttle_low)
+        self._heading(dt)
+        return touched_down
+
+    def _gusts(self, dt: float) -> None:
+        """A seeded Ornstein-Uhlenbeck process per axis."""
+        sigma = self.p["SIM_WIND_TURB"]
+        if sigma > 0:
+            tau = 3.0
+            k = math.sqrt(2.0 * dt / tau) * sigma
+            self.gust_n += -self.gust_n * dt / tau + k * self.rng.gauss(0.0, 1.0)
+            self.gust_e += -self.gust_e * dt / tau + k * self.rng.gauss(0.0, 1.0)
+
+    def _horizontal(self, dt: float, armed: bool) -> None:
+        """Fly to the target, braking to arrive; along the WPNav leg when one is flown."""
+        acc = max(self.p["WPNAV_ACCEL"] / 100.0, 0.1)
+        if armed and self.nav_on:  # AC_WPNav's target, followed by AC_PosControl
+            target = self.nav.advance(dt, (self.n, self.e))
+            self.an, self.ae = follow(target, (self.n, self.e), (self.vn, self.ve), (self.an, self.ae), dt)
+            self.vn += self.an * dt
+            self.ve += self.ae * dt
+        else:
+            if not armed:  # falling: no thrust
+                vdn, vde = self.vn, self.ve
+            elif self.target is not None:
+                dn, de = self.target[0] - self.n, self.target[1] - self.e
+                d = math.hypot(dn, de)
+                if d > 1e-6:
+                    v = min(self.speed_m_s, math.sqrt(2.0 * acc * d), 1.5 * d)
+                    vdn, vde = dn / d * v, de / d * v
+                else:
+                    vdn = vde = 0.0
+            else:
+                vdn = vde = 0.0
+            dvn, dve = vdn - self.vn, vde - self.ve
+            dv = math.hypot(dvn, dve)
+            lim = acc * dt
+            if dv > lim:
+                dvn, dve = dvn / dv * lim, dve / dv * lim
+            self.an, self.ae = dvn / dt, dve / dt
+            self.vn += dvn
+            self.ve += dve
+        gust_push = 0.15 * dt
+        self.n += self.vn * dt + self.gust_n * gust_push
+        self.e += self.ve * dt + self.gust_e * gust_push
+
+    def _vertical(self, dt: float, armed: bool, throttle_low: bool) -> bool:
+        acc_z = max(self.p["WPNAV_ACCEL_Z"] / 100.0, 0.1)
+        up = self.p["WPNAV_SPEED_UP"] / 100.0
+        dn_speed = self.p["WPNAV_SPEED_DN"] / 100.0
+        if not armed:
+            vz_des = -8.0
+            acc_z = G
+        elif self.descending:
+            high = self.p["LAND_SPEED_HIGH"] / 100.0 or dn_speed
+            vz_des = -(high if self.alt > self.p["LAND_ALT_LOW"] / 100.0 else self.p["LAND_SPEED"] / 100.0)
+        elif self.target_alt is not None:
+            dz = self.target_alt - self.alt
+            v = min(math.sqrt(2.0 * acc_z * abs(dz)), 1.5 * abs(dz))
+            vz_des = min(v, up) if dz > 0 else -min(v, dn_speed)
+        elif throttle_low:
+            vz_des = -2.5  # throttle stick at the bottom: the copter sinks
+        else:
+            vz_des = 0.0
+        dvz = vz_des - self.vz
+        lim_z = acc_z * dt
+        self.vz += max(-lim_z, min(lim_z, dvz))
+        self.alt += self.vz * dt
+        if self.alt <= 0.0 and self.vz <= 0.0:
+            self.alt = 0.0
+            self.vn = self.ve = self.vz = self.an = self.ae = 0.0
+            self.landed = True
+            return True
+        return False
+
+    def _heading(self, dt: float) -> None:
+        """The nose follows the track at up to 90 deg/s."""
+        gs = math.hypot(self.vn, self.ve)
+        if gs > 0.5:
+            want = math.atan2(self.ve, self.vn)
+            err = (want - self.yaw + math.pi) % (2 * math.pi) - math.pi
+            step = max(-math.radians(90) * dt, min(math.radians(90) * dt, err))
+            self.yaw = (self.yaw + step) % (2 * math.pi)
+            self.yaw_rate = step / dt
+        else:
+            self.yaw_rate = 0.0
