@@ -46,7 +46,7 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     from agrodrone.cmd_fly import fly_command
     from agrodrone.cmd_plan import plan_command
     from agrodrone.cmd_report import registry_load, report
-    from agrodrone.planfile import load_plan
+    from planner import load_plan
     from sim import plan_settings, start_sim
     from telemetry.schema import discard_db
 
@@ -79,7 +79,7 @@ def demo_command(ctx: click.Context, out_dir: Path, field_file: Path, drone: str
     console.rule("4. The extension officer's report")
     ctx.invoke(registry_load, db_path=str(db_path), files=tuple(str(p) for p in sorted(SAMPLE_REGISTRY.glob("*.csv"))))
     ctx.invoke(report, db_path=str(db_path), out_dir=str(report_dir),
-               cooperative=cooperative or plan["field"]["properties"].get("cooperative"), lang=lang)
+               cooperative=cooperative or plan.field.prop("cooperative"), lang=lang)
     console.rule(f"Done in {time.monotonic() - t0:.0f} s")
     for label, path in (("plan picture", plan_dir / "plan.png"), ("mission files", plan_dir),
                         ("database", db_path), ("raw telemetry (tlog)", next(out_dir.glob("*.tlog"), None)),

@@ -58,22 +58,6 @@ def _pick_field(path: str, field_id: str | None):
     return found[0]
 
 
-def output_files(plan: Any, on_sortie=None) -> dict[str, str | bytes]:
-    """Every file `agrodrone plan` writes, by name: the single place to add more outputs."""
-    from missions import mission_files
-
-    plan_json = plan.to_dict(created_by=f"agrodrone {__version__}")
-    files: dict[str, str | bytes] = {
-        "plan.json": json.dumps(plan_json, ensure_ascii=False, indent=1) + "\n",
-        "plan.geojson": json.dumps(plan.to_geojson(), ensure_ascii=False) + "\n",
-        "plan.png": plan.to_png(),
-        # what QGroundControl, Mission Planner and MAVProxy open: mission.plan/.waypoints for
-        # sortie 1, mission-s<k>.* for the later sorties
-        **mission_files(plan_json, on_sortie=on_sortie),
-    }
-    return files
-
-
 def _progress(what: str):
     """A callback(done, total) printing `what done/total` on stderr every 2 s of a long step."""
     last = [time.monotonic()]
@@ -150,6 +134,7 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
                  reload_, out_dir, as_json, sao="bac") -> None:
     """Plan the spray swaths, sorties and dose for FIELD_FILE."""
     import planner
+    from missions import plan_folder
 
     params = planner.params_for(
         preset, dose_l_ha=dose, swath_m=swath, speed_m_s=speed, height_m=height, tank_l=tank,
@@ -160,7 +145,8 @@ def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank,
     started = time.perf_counter()
     result = planner.plan(field, params)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
-    _write(Path(out_dir), output_files(result, on_sortie=_progress("mission files, sortie")))
+    _write(Path(out_dir), plan_folder(result, created_by=f"agrodrone {__version__}",
+                                      on_sortie=_progress("mission files, sortie")))
     total_ms = (time.perf_counter() - started) * 1000.0
     if as_json:
         click.echo(json.dumps({**result.metrics(), "total_ms": round(total_ms, 1)}, ensure_ascii=False))

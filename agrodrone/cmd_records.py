@@ -9,7 +9,6 @@ import click
 
 from agrodrone.errors import UserError
 from agrodrone.output import write_atomic
-from agrodrone.planfile import load_plan
 from agrodrone.types import NUMBER
 
 _LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
@@ -51,6 +50,7 @@ def create(db_path: str, plan_path: str, job_id, flight_ids, cooperative, operat
            registration, active_substance, tank_mix, growth_stage, pump_servo, pump_max, tz, notes,
            as_json: bool) -> None:
     """Group logged flights into a job and append its spray record."""
+    from planner import load_plan
     from telemetry import DEFAULT_TZ, create_record
 
     plan = load_plan(plan_path)

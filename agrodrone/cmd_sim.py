@@ -59,7 +59,7 @@ def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     settings: dict = {}
     if plan_dir is not None:
-        from agrodrone.planfile import load_plan
+        from planner import load_plan
 
         settings = plan_settings(load_plan(plan_dir))  # what the options below give wins
     given = {"home": parse_home(home) if home else None, "tank_l": tank_l, "pump_max_l_min": pump_max,

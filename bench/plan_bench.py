@@ -75,7 +75,7 @@ def bench(field: Field, params: planner.PlanParams, repeats: int = 3) -> dict:
     assert best is not None
     best[1].plan_ms = best[0]
     started = time.perf_counter()  # the mission files `agrodrone plan` writes next to plan.json
-    mission_files(best[1].to_dict())
+    mission_files(best[1].to_document())
     return {**best[1].metrics(), "files_ms": (time.perf_counter() - started) * 1000.0}
 
 

@@ -17,20 +17,21 @@ the canal buffer are along them), kept short enough for a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import shapely
 
 import sim
-from telemetry import PlanView, list_flights, list_records, open_db
+from fields import LocalFrame
+from planner import PlanDocument, load_plan
+from telemetry import list_flights, list_records, open_db
 from telemetry.asapplied import PumpCalibration, load_track, spray_intervals, spray_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,20 +68,18 @@ def make_plan(case: Case, out: Path) -> Path:
     if not (plan_dir / "plan.json").exists():
         agrodrone("plan", str(ROOT / case.field), *case.plan_args, "--out", str(plan_dir))
         if case.sorties:
-            path = plan_dir / "plan.json"
-            plan = json.loads(path.read_text(encoding="utf-8"))
-            plan["sorties"] = plan["sorties"][:case.sorties]
-            path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+            plan = load_plan(plan_dir)
+            replace(plan, sorties=plan.sorties[:case.sorties]).write(plan_dir)
     return plan_dir
 
 
 def fly(plan_dir: Path, vehicle: str, db: Path) -> None:
     """`agrodrone fly` every sortie of the plan on SITL or on the embedded simulator."""
-    plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
-    lat, lon = plan["reload"]["lat"], plan["reload"]["lon"]
+    plan = load_plan(plan_dir)
     db.unlink(missing_ok=True)
     if vehicle == "sitl":
-        handle = sim.start_sitl(speedup=SITL_SPEEDUP, home=(lat, lon, 30.0), params=sim.battery_params_for_plan(plan))
+        handle = sim.start_sitl(speedup=SITL_SPEEDUP, home=(plan.reload.lat, plan.reload.lon, 30.0),
+                                params=sim.battery_params_for_plan(plan.to_dict()))
     else:  # the plan's drone: tank, pump, battery and mass, as `agrodrone sim --plan` sets it up
         handle = sim.start_sim(**sim.plan_settings(plan), speedup=SIM_SPEEDUP, boot_delay_s=5.0,
                                max_wall_hz=SIM_WALL_HZ)
@@ -88,20 +87,19 @@ def fly(plan_dir: Path, vehicle: str, db: Path) -> None:
         agrodrone("fly", str(plan_dir), "--connect", handle.url, "--db", str(db), "--yes")
 
 
-def _local(view: PlanView, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    x, y = view.frame.to_local(lon, lat)
+def _local(frame: LocalFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    x, y = frame.to_local(lon, lat)
     return np.column_stack([np.asarray(x, float), np.asarray(y, float)])
 
 
-def measure(db_path: Path, plan: dict) -> dict[str, float]:
+def measure(db_path: Path, plan: PlanDocument) -> dict[str, float]:
     """The figures compared, from the logged telemetry and the spray record only."""
     db = open_db(db_path)
-    view = PlanView.from_dict(plan)
+    frame = plan.field.frame
     record = list_records(db)[-1]
     cal = PumpCalibration(record["pump_servo"], record["pump_max_l_min"])
     swaths = shapely.MultiLineString([
-        _local(view, *np.array(leg["coords"], float).T)
-        for s in plan["sorties"] for leg in s["legs"] if leg["kind"] == "swath"])
+        _local(frame, *np.array(leg.coords, float).T) for s in plan.sorties for leg in s.swath_legs])
     flight_s = dist = spray_m = 0.0
     batt_pct = batt_mah = 0.0
     xtrack: list[np.ndarray] = []
@@ -110,7 +108,7 @@ def measure(db_path: Path, plan: dict) -> dict[str, float]:
             "SELECT time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
             "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us", [f.sysid, f.start_us, f.end_us]).fetchall(), float)
         flight_s += (rows[-1, 0] - rows[0, 0]) / 1e3
-        xy = _local(view, rows[:, 1], rows[:, 2])
+        xy = _local(frame, rows[:, 1], rows[:, 2])
         dist += float(np.hypot(*np.diff(xy, axis=0).T).sum())
         batt = db.execute("SELECT battery_pct, consumed_mah FROM battery WHERE sysid = ? AND t_us BETWEEN ? AND ? "
                           "ORDER BY t_us", [f.sysid, f.start_us, f.end_us]).fetchall()
@@ -118,12 +116,12 @@ def measure(db_path: Path, plan: dict) -> dict[str, float]:
         batt_mah += batt[-1][1] - batt[0][1]
         track = load_track(db, f.sysid, f.start_us, f.end_us, cal.servo)
         intervals = spray_intervals(track.servo_t, cal.flow(track.pwm))
-        spray_m += sum(line.length for line in spray_lines(track, intervals, view.frame))
+        spray_m += sum(line.length for line in spray_lines(track, intervals, frame))
         on = np.zeros(len(track.pos_t), bool)
         for a, b in intervals:
             on |= (track.pos_t >= a) & (track.pos_t <= b)
         if on.any():
-            pts = shapely.points(_local(view, track.lon[on], track.lat[on]))
+            pts = shapely.points(_local(frame, track.lon[on], track.lat[on]))
             xtrack.append(shapely.distance(pts, swaths))
     xt = np.concatenate(xtrack) if xtrack else np.zeros(1)
     return {
@@ -169,14 +167,14 @@ def main() -> int:
         if args.case and case.name not in args.case:
             continue
         plan_dir = make_plan(case, out)
-        plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
+        plan = load_plan(plan_dir)
         results = {}
         for vehicle in ("sitl", "sim"):
             db = out / f"{case.name}-{vehicle}.db"
             if not (vehicle == "sitl" and args.reuse_sitl and db.exists()):
                 fly(plan_dir, vehicle, db)
             results[vehicle] = measure(db, plan)
-        print(table(f"{case.name} ({len(plan['sorties'])} sorties)", results["sitl"], results["sim"]), "\n",
+        print(table(f"{case.name} ({len(plan.sorties)} sorties)", results["sitl"], results["sim"]), "\n",
               flush=True)
     if not args.out:
         shutil.rmtree(out, ignore_errors=True)

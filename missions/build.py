@@ -29,9 +29,8 @@ reached (that swath is then re-flown from its start).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +38,9 @@ from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
 from missions.items import (DO_CHANGE_SPEED, DO_SPRAYER, FRAME_GLOBAL_RELATIVE_ALT_INT, FRAME_MISSION,
                             NAV_LAND, NAV_RETURN_TO_LAUNCH, NAV_TAKEOFF, NAV_WAYPOINT, MissionItem, deg_to_e7)
-from missions.plan_input import check_plan, lonlat, need, number, optional_number, sortie_of
-from missions.sprayer import spray_speed_m_s, vehicle_params
+from missions.plan_input import plan_document, plan_errors
+from missions.sprayer import vehicle_params
+from planner.document import PlanDocument
 
 SPEED_TYPE_GROUND = 1  # DO_CHANGE_SPEED param1
 
@@ -123,17 +123,16 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, dy)
 
 
-def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions()) -> tuple[list[MissionItem], list[SwathRef]]:
+def mission_items(plan: PlanDocument | dict, sortie: int,
+                  options: BuildOptions = BuildOptions()) -> tuple[list[MissionItem], list[SwathRef]]:
     """The mission items of one sortie and where its swaths are."""
-    s = sortie_of(plan, sortie)
-    params = need(plan, "params", "plan")
-    height = number(params, "height_m", "params")
-    spray_speed = spray_speed_m_s(plan)
-    transit_speed = optional_number(params, "transit_speed_m_s", "params", spray_speed)
-    reload_pt = lonlat(need(plan, "reload", "plan"), "reload")
-    legs = need(s, "legs", f"sortie {sortie}")
-    if not legs:
-        raise MissionError(f"plan: sortie {sortie} has no legs")
+    doc = plan_document(plan)
+    with plan_errors():
+        s = doc.sortie(sortie)
+    height = float(doc.params.height_m)
+    spray_speed = float(doc.spray_speed_m_s)
+    transit_speed = float(doc.params.transit_speed_m_s or spray_speed)
+    reload_pt = doc.reload.lonlat
 
     items: list[MissionItem] = [
         MissionItem.at(0, NAV_WAYPOINT, reload_pt[1], reload_pt[0], 0.0),
@@ -144,16 +143,11 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
     speed = transit_speed
     here = reload_pt
     swaths: list[SwathRef] = []
-    last = len(legs) - 1
-    for i, leg in enumerate(legs):
-        where = f"sortie {sortie} leg {i}"
-        kind = need(leg, "kind", where)
-        coords = [lonlat(c, f"{where} coordinate {j}") for j, c in enumerate(need(leg, "coords", where))]
-        if len(coords) < 2:
-            raise MissionError(f"plan: {where} has fewer than 2 coordinates")
-        if kind == "transit":
-            length = optional_number(leg, "length_m", where, 0.0, positive=False) or \
-                sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
+    last = len(s.legs) - 1
+    for i, leg in enumerate(s.legs):
+        coords = leg.coords
+        if leg.kind == "transit":
+            length = leg.length_m or sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
             want = transit_speed if length > options.turn_max_m else spray_speed
             if want != speed:
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, want, -1))
@@ -163,7 +157,7 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
                 if not _same_e7(c, here):
                     items.append(_wp(c, height))
                     here = c
-        elif kind == "swath":
+        else:  # a swath (the document knows no other kind)
             if not _same_e7(coords[0], here) or items[-1].command != NAV_WAYPOINT:
                 items.append(_wp(coords[0], height))
                 here = coords[0]
@@ -177,13 +171,10 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
                     here = c
             end_seq = len(items) - 1
             if end_seq == start_seq + 2:
-                raise MissionError(f"plan: {where} is a swath of zero length")
+                raise MissionError(f"plan: sortie {sortie} leg {i} is a swath of zero length")
             items.append(_do(DO_SPRAYER, 0))
-            swath = optional_number(leg, "swath", where, len(swaths), positive=False)
-            swaths.append(SwathRef(leg=i, swath=int(swath), start_seq=start_seq, end_seq=end_seq,
-                                   length_m=optional_number(leg, "length_m", where, 0.0, positive=False)))
-        else:
-            raise MissionError(f"plan: {where} has unknown kind {kind!r} (transit or swath)")
+            swaths.append(SwathRef(leg=i, swath=len(swaths) if leg.swath is None else leg.swath,
+                                   start_seq=start_seq, end_seq=end_seq, length_m=float(leg.length_m or 0.0)))
     home = options.home or reload_pt
     if _distance_m(home, reload_pt) <= 2.0:
         items.append(MissionItem(seq=0, command=NAV_RETURN_TO_LAUNCH, frame=FRAME_GLOBAL_RELATIVE_ALT_INT))
@@ -192,32 +183,30 @@ def mission_items(plan: dict, sortie: int, options: BuildOptions = BuildOptions(
     return [it.with_seq(n) for n, it in enumerate(items)], swaths
 
 
-def build_mission(plan: dict, sortie: int, options: BuildOptions = BuildOptions()) -> MissionSet:
+def build_mission(plan: PlanDocument | dict, sortie: int, options: BuildOptions = BuildOptions()) -> MissionSet:
     """Mission, fence, rally and parameters for one sortie (1-based, as in plan.json)."""
     return next(build_missions(plan, options, [sortie]))
 
 
-def build_missions(plan: dict, options: BuildOptions = BuildOptions(),
+def build_missions(plan: PlanDocument | dict, options: BuildOptions = BuildOptions(),
                    sorties: list[int] | None = None) -> Iterator[MissionSet]:
     """The MissionSet of every sortie (or of `sorties`), one after the other. The fence,
     rally point and parameters are the job's, the same for every sortie: they are worked
     out once, so a job of hundreds of sorties takes time in proportion to its size."""
-    numbers = sortie_numbers(plan)  # checks the plan's shape before anything reads it
-    if sorties is not None:
-        numbers = sorties
-    fence = fence_items(plan, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
-    rally = rally_items(plan, alt_m=options.rally_alt_m)
-    params = vehicle_params(plan, pump_servo=options.pump_servo, fence=options.enable_fence,
+    doc = plan_document(plan)  # checks the whole plan before anything reads it
+    numbers = doc.sortie_numbers() if sorties is None else sorties
+    fence = fence_items(doc, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
+    rally = rally_items(doc, alt_m=options.rally_alt_m)
+    params = vehicle_params(doc, pump_servo=options.pump_servo, fence=options.enable_fence,
                             fence_alt_max_m=options.fence_alt_max_m)
     for sortie in numbers:
-        mission, swaths = mission_items(plan, sortie, options)
+        mission, swaths = mission_items(doc, sortie, options)
         yield MissionSet(sortie=sortie, mission=mission, fence=list(fence), rally=list(rally),
                          params=dict(params), swaths=swaths)
 
 
-def sortie_numbers(plan: dict) -> list[int]:
-    check_plan(plan)
-    return [s["index"] for s in plan["sorties"]]
+def sortie_numbers(plan: PlanDocument | dict) -> list[int]:
+    return plan_document(plan).sortie_numbers()
 
 
 def describe(ms: MissionSet) -> dict[str, Any]:

@@ -16,31 +16,34 @@ from pathlib import Path
 
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.errors import MissionError
+from missions.plan_input import plan_document
 from missions.qgc_plan import read_plan
 from missions.waypoints import read_waypoints
 from missions.qgc_plan import write_plan
 from missions.waypoints import write_waypoints
+from planner.document import PlanDocument, is_plan
 
 
 def file_stem(sortie: int) -> str:
     return "mission" if sortie == 1 else f"mission-s{sortie}"
 
 
-def mission_files(plan: dict, options: BuildOptions = BuildOptions(),
+def mission_files(plan: PlanDocument | dict, options: BuildOptions = BuildOptions(),
                   on_sortie: Callable[[int, int], None] | None = None) -> dict[str, str]:
     """{"mission.plan": ..., "mission.waypoints": ..., "mission-s2.plan": ...} for every sortie;
     `on_sortie(done, total)` after each, for a progress display."""
     out: dict[str, str] = {}
-    params = plan.get("params") or {}
-    total = len(plan.get("sorties") or [])
+    plan = plan_document(plan)
+    params = plan.params
+    total = len(plan.sorties)
     for n, ms in enumerate(build_missions(plan, options), start=1):
         if on_sortie is not None:
             on_sortie(n, total)
         k = ms.sortie
         stem = file_stem(k)
         out[f"{stem}.plan"] = write_plan(ms.mission, ms.fence, ms.rally,
-                                         cruise_speed=float(params.get("transit_speed_m_s") or 8.0),
-                                         hover_speed=float(params.get("speed_m_s") or 5.0))
+                                         cruise_speed=float(params.transit_speed_m_s or 8.0),
+                                         hover_speed=float(params.speed_m_s))
         out[f"{stem}.waypoints"] = write_waypoints(ms.mission)
     return out
 
@@ -73,6 +76,19 @@ def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = Build
     if isinstance(doc, dict) and doc.get("fileType") == "Plan":
         pf = read_plan(text, source=str(path))
         return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)
-    if not isinstance(doc, dict) or doc.get("format") != "agrodrone-plan":
+    if not is_plan(doc):
         raise MissionError(f"{path}: neither an agrodrone plan.json nor a QGroundControl .plan")
     return build_mission(doc, sortie, options)
+
+
+def plan_folder(plan, *, created_by: str, on_sortie: Callable[[int, int], None] | None = None) -> dict[str, str | bytes]:
+    """Every file `agrodrone plan` writes into its folder, by name (planner.Plan in): the
+    plan document, its GeoJSON and picture, and the mission files of every sortie that
+    QGroundControl, Mission Planner and MAVProxy open. The one place to add an output."""
+    document = plan.to_document(created_by=created_by)
+    return {
+        "plan.json": document.to_json(),
+        "plan.geojson": json.dumps(plan.to_geojson(), ensure_ascii=False) + "\n",
+        "plan.png": plan.to_png(),
+        **mission_files(document, on_sortie=on_sortie),
+    }

@@ -13,7 +13,8 @@ then flown at the slower, safer speed (and the pump follows speed anyway).
 from __future__ import annotations
 
 from missions.errors import MissionError
-from missions.plan_input import need, number, optional_number, section
+from missions.plan_input import plan_document, plan_errors
+from planner.document import DocSprayer, PlanDocument, need
 
 PUMP_FUNCTION = 22  # SERVOn_FUNCTION: sprayer pump (23 is the spinner)
 
@@ -38,34 +39,26 @@ def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> fl
 SWATH_END_RADIUS_CM = 50
 
 
-def spray_speed_m_s(plan: dict) -> float:
-    """The planned spray speed: sprayer.speed_m_s (lowered when the pump is too small),
-    else params.speed_m_s (what the operator asked for)."""
-    return optional_number(section(plan, "sprayer"), "speed_m_s", "sprayer") or \
-        number(need(plan, "params", "plan"), "speed_m_s", "params")
-
-
-def vehicle_params(plan: dict, *, pump_servo: int = 9, fence: bool = False,
+def vehicle_params(plan: PlanDocument | dict, *, pump_servo: int = 9, fence: bool = False,
                    fence_alt_max_m: float = 30.0) -> dict[str, float]:
     """Parameter name -> value, in the order they must be set (SPRAY_ENABLE first:
     the other SPRAY_* parameters only exist once the sprayer is enabled)."""
-    params = need(plan, "params", "plan")
-    sprayer = section(plan, "sprayer")
-    speed = spray_speed_m_s(plan)
-    rate = optional_number(sprayer, "pump_rate_pct", "sprayer", positive=False)
+    doc = plan_document(plan)
+    sprayer = doc.sprayer or DocSprayer()
+    rate = None if sprayer.pump_rate_pct is None else float(sprayer.pump_rate_pct)
     if rate is None:
-        q_max = optional_number(sprayer, "pump_max_l_min", "sprayer") or \
-            number(need(plan, "drone", "plan"), "pump_max_l_min", "drone")
-        rate = pump_rate_pct(number(params, "dose_l_ha", "params"), number(params, "swath_m", "params"), q_max)
+        with plan_errors():
+            q_max = need(doc.pump_max_l_min, "drone", "pump_max_l_min")
+        rate = pump_rate_pct(doc.params.dose_l_ha, doc.params.swath_m, q_max)
     if not 0 < rate <= 100:
         raise MissionError(f"plan: SPRAY_PUMP_RATE {rate:.1f} % is outside 0..100 (pump too small for the dose)")
     out: dict[str, float] = {
         "SPRAY_ENABLE": 1,
         "SPRAY_PUMP_RATE": round(rate, 3),
-        "SPRAY_SPEED_MIN": int(round(optional_number(sprayer, "speed_min_cm_s", "sprayer", 100, positive=False))),
-        "SPRAY_PUMP_MIN": int(round(optional_number(sprayer, "pump_min_pct", "sprayer", 0, positive=False))),
+        "SPRAY_SPEED_MIN": int(round(100 if sprayer.speed_min_cm_s is None else sprayer.speed_min_cm_s)),
+        "SPRAY_PUMP_MIN": int(round(sprayer.pump_min_pct or 0)),
         servo_function_param(pump_servo): PUMP_FUNCTION,
-        "WPNAV_SPEED": round(speed * 100.0, 1),
+        "WPNAV_SPEED": round(float(doc.spray_speed_m_s) * 100.0, 1),
         # AP_Mission runs DO_SPRAYER when the waypoint is "reached", i.e. within this radius:
         # the default 2 m leaves 2 m dry at each end of every swath, 50 cm leaves little.
         "WPNAV_RADIUS": SWATH_END_RADIUS_CM,

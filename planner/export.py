@@ -1,4 +1,4 @@
-"""The plan as plain data: the plan.json dict (docs/plan-format.md), GeoJSON and metrics."""
+"""The plan as plain data: the plan.json document (docs/plan-format.md), GeoJSON and metrics."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields import HA_M2, SAO_M2
+from planner.document import (VERSION, DocBreakpoint, DocDrone, DocField, DocLeg, DocMetrics, DocParams, DocReload,
+                               DocSortie, DocSprayer, DocZone, PlanDocument)
 from planner.dose import litres
 
 if TYPE_CHECKING:
     from planner.plan import Plan
-
-FORMAT = "agrodrone-plan"
-VERSION = 1
-
 
 def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
@@ -80,82 +78,52 @@ def metrics_of(plan: "Plan") -> dict[str, Any]:
     }
 
 
-def _breakpoint(plan: "Plan", bp) -> dict[str, Any]:
+def _breakpoint(plan: "Plan", bp) -> DocBreakpoint:
     (lon, lat), = _lonlat(plan, bp.xy)
-    return {"lon": lon, "lat": lat, "swath": int(bp.swath), "offset_m": _r(bp.offset_m, 2)}
+    return DocBreakpoint(lon=lon, lat=lat, swath=int(bp.swath), offset_m=_r(bp.offset_m, 2))
 
 
-def plan_dict(plan: "Plan", created_by: str) -> dict[str, Any]:
+def _leg(plan: "Plan", leg) -> DocLeg:
+    p, swath = plan.params, leg.kind == "swath"
+    return DocLeg(kind=leg.kind, swath=int(leg.swath) if swath else None, offset_m=_r(leg.offset, 2) if swath else None,
+                  coords=tuple(map(tuple, _lonlat(plan, leg.coords))), length_m=_r(leg.length, 2),
+                  volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None)
+
+
+def plan_document(plan: "Plan", created_by: str) -> PlanDocument:
+    """The plan as plan.json's document (docs/plan-format.md), rounded as written."""
     f, p, s = plan.field, plan.params, plan.sprayer
-    keepout = []
-    for z in f.zones:
-        keepout.append({
-            "id": z.id, "kind": z.kind, "buffer_m": z.buffer_m, "height_m": z.height_m,
-            "geometry": _geojson_geom(plan, z.keepout),
-        })
+    keepout = tuple(DocZone(id=z.id, kind=z.kind, buffer_m=z.buffer_m, height_m=z.height_m,
+                            geometry=_geojson_geom(plan, z.keepout)) for z in f.zones)
     (rlon, rlat), = _lonlat(plan, plan.reload_xy)
-    sorties = []
-    for so in plan.sorties:
-        legs = []
-        for leg in so.legs:
-            d: dict[str, Any] = {"kind": leg.kind}
-            if leg.kind == "swath":
-                d["swath"] = int(leg.swath)
-                d["offset_m"] = _r(leg.offset, 2)
-            d["coords"] = _lonlat(plan, leg.coords)
-            d["length_m"] = _r(leg.length, 2)
-            if leg.kind == "swath":
-                d["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
-            legs.append(d)
-        sorties.append({
-            "index": so.index,
-            "volume_l": _r(so.volume_l, 3),
-            "spray_length_m": _r(so.spray_length_m, 1),
-            "transit_length_m": _r(so.transit_length_m, 1),
-            "flight_time_s": _r(so.flight_time_s, 0),
-            "battery_s": _r(so.battery_s, 0),
-            "battery_mah": _r(so.battery_mah, 0),
-            "start": _breakpoint(plan, so.start),
-            "end": _breakpoint(plan, so.end),
-            "legs": legs,
-        })
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "created_by": created_by,
-        "field": {
-            "id": f.id,
-            "name": f.name,
-            "properties": dict(f.properties),
-            "source": str(f.source),
-            "utm_epsg": f.frame.utm_epsg,
-            "area_ha": _r(f.area_ha, 4),
-            "sprayable_ha": _r(plan.sprayable.area / HA_M2, 4),
-            "boundary": _geojson_geom(plan, f.boundary),
-            "sprayable": _geojson_geom(plan, plan.sprayable),
-            "keepout": keepout,
-        },
-        "drone": {
-            "preset": p.preset, "name": p.drone_name, "tank_l": p.tank_l, "swath_m": p.swath_m,
-            "pump_max_l_min": p.pump_max_l_min, "max_speed_m_s": p.max_speed_m_s,
-            "endurance_s": p.endurance_s, "endurance_mass_kg": p.endurance_mass_kg,
-            "empty_mass_kg": p.empty_mass_kg, "battery_mah": p.battery_mah, "battery_cells": p.battery_cells,
-            "accel_m_s2": p.accel_m_s2, "climb_m_s": p.climb_m_s, "descent_m_s": p.descent_m_s,
-        },
-        "params": {
-            "dose_l_ha": p.dose_l_ha, "swath_m": p.swath_m, "speed_m_s": p.speed_m_s,
-            "transit_speed_m_s": p.transit_speed_m_s, "height_m": p.height_m, "tank_l": p.tank_l,
-            "tank_reserve_l": p.tank_reserve_l, "battery_reserve_s": p.battery_reserve_s,
-            "angle_deg": plan.angle_deg, "angle_mode": plan.angle_mode,
-            "edge_passes": int(plan.edge_passes), "edge_mode": plan.edge_mode,
-            "turn_margin_m": p.turn_margin_m, "turn_s": p.turn_s, "reload_s": p.reload_s,
-        },
-        "sprayer": s.to_dict(),
-        "reload": {"lon": rlon, "lat": rlat},
-        "warnings": list(plan.warnings),
-        "sorties": sorties,
-        "metrics": metrics_of(plan),
-    }
+    sorties = tuple(DocSortie(
+        index=so.index, volume_l=_r(so.volume_l, 3), spray_length_m=_r(so.spray_length_m, 1),
+        transit_length_m=_r(so.transit_length_m, 1), flight_time_s=_r(so.flight_time_s, 0),
+        battery_s=_r(so.battery_s, 0), battery_mah=_r(so.battery_mah, 0), start=_breakpoint(plan, so.start),
+        end=_breakpoint(plan, so.end), legs=tuple(_leg(plan, leg) for leg in so.legs)) for so in plan.sorties)
+    return PlanDocument(
+        version=VERSION, created_by=created_by,
+        field=DocField(id=f.id, name=f.name, properties=dict(f.properties), source=str(f.source),
+                       utm_epsg=f.frame.utm_epsg, area_ha=_r(f.area_ha, 4),
+                       sprayable_ha=_r(plan.sprayable.area / HA_M2, 4), boundary=_geojson_geom(plan, f.boundary),
+                       sprayable=_geojson_geom(plan, plan.sprayable), keepout=keepout),
+        drone=DocDrone(preset=p.preset, name=p.drone_name, tank_l=p.tank_l, swath_m=p.swath_m,
+                       pump_max_l_min=p.pump_max_l_min, max_speed_m_s=p.max_speed_m_s, endurance_s=p.endurance_s,
+                       endurance_mass_kg=p.endurance_mass_kg, empty_mass_kg=p.empty_mass_kg,
+                       battery_mah=p.battery_mah, battery_cells=p.battery_cells, accel_m_s2=p.accel_m_s2,
+                       climb_m_s=p.climb_m_s, descent_m_s=p.descent_m_s),
+        params=DocParams(dose_l_ha=p.dose_l_ha, swath_m=p.swath_m, speed_m_s=p.speed_m_s,
+                         transit_speed_m_s=p.transit_speed_m_s, height_m=p.height_m, tank_l=p.tank_l,
+                         tank_reserve_l=p.tank_reserve_l, battery_reserve_s=p.battery_reserve_s,
+                         angle_deg=plan.angle_deg, angle_mode=plan.angle_mode, edge_passes=int(plan.edge_passes),
+                         edge_mode=plan.edge_mode, turn_margin_m=p.turn_margin_m, turn_s=p.turn_s,
+                         reload_s=p.reload_s),
+        sprayer=DocSprayer(**s.to_dict()),
+        reload=DocReload(lon=rlon, lat=rlat),
+        warnings=tuple(plan.warnings),
+        sorties=sorties,
+        metrics=DocMetrics(**metrics_of(plan)),
+    )
 
 
 def plan_geojson(plan: "Plan") -> dict[str, Any]:
@@ -186,7 +154,7 @@ def plan_geojson(plan: "Plan") -> dict[str, Any]:
             feats.append({
                 "type": "Feature",
                 "properties": {"kind": "breakpoint", "sortie": so.index, "order": order,
-                               "swath": bp["swath"], "offset_m": bp["offset_m"]},
-                "geometry": {"type": "Point", "coordinates": [bp["lon"], bp["lat"]]},
+                               "swath": bp.swath, "offset_m": bp.offset_m},
+                "geometry": {"type": "Point", "coordinates": [bp.lon, bp.lat]},
             })
     return {"type": "FeatureCollection", "features": feats}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -23,6 +23,9 @@ from planner.route import Leg, build_route
 from planner.sorties import Sortie, split_sorties
 from planner.transit import CLEARANCE_M, TransitPlanner
 
+if TYPE_CHECKING:
+    from planner.document import PlanDocument
+
 MAX_RELOAD_DISTANCE_M = 5_000.0
 MIN_PART_M2 = 0.5  # slivers left by repairs or buffers
 EDGE_PASS_CHOICES = (0, 1)  # weighed against each other when the operator leaves it to the planner
@@ -30,7 +33,7 @@ EDGE_PASS_CHOICES = (0, 1)  # weighed against each other when the operator leave
 
 @dataclass
 class Plan:
-    """A finished plan in the field's local frame; to_dict() gives the plan.json dict."""
+    """A finished plan in the field's local frame; to_document() gives plan.json."""
 
     field: Field
     params: PlanParams
@@ -58,10 +61,14 @@ class Plan:
 
         return metrics_of(self)
 
-    def to_dict(self, created_by: str = "agrodrone") -> dict[str, Any]:
-        from planner.export import plan_dict
+    def to_document(self, created_by: str = "agrodrone") -> "PlanDocument":
+        """plan.json as the typed document (planner/document.py) the other packages read."""
+        from planner.export import plan_document
 
-        return plan_dict(self, created_by)
+        return plan_document(self, created_by)
+
+    def to_dict(self, created_by: str = "agrodrone") -> dict[str, Any]:
+        return self.to_document(created_by).to_dict()
 
     def to_geojson(self) -> dict[str, Any]:
         from planner.export import plan_geojson

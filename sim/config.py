@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 from sim.battery import hover_power_for
 from sim.errors import SimError
+
+if TYPE_CHECKING:
+    from planner.document import PlanDocument
 
 DEFAULT_HOME = (21.7046, 105.7312, 0.0)  # lat, lon, alt (m AMSL): a Thai Nguyen rice field
 # Hover power at the empty mass that gives the default copter (14 kg, 22 Ah 12S, 10 L tank)
@@ -186,24 +190,23 @@ def parse_wind(text: str) -> tuple[float, float]:
     return speed, direction % 360.0
 
 
-def plan_settings(plan: dict) -> dict:
+def plan_settings(plan: "PlanDocument | dict") -> dict:
     """Simulator settings for a plan's drone: home at the reload point, its tank and pump, and its
     battery and mass with the hover power calibrated to its rated endurance, so the simulator's
     battery lasts as long as the planner assumed (docs/sim.md, "Battery")."""
-    from missions.plan_input import lonlat, need, number, optional_number, section
+    from planner.document import as_document, need
 
-    lon, lat = lonlat(need(plan, "reload", "plan"), "reload")
-    drone = section(plan, "drone")
+    doc = as_document(plan)
     settings: dict = {
-        "home": (lat, lon, 0.0),
-        "tank_l": number(need(plan, "params", "plan"), "tank_l", "params"),
-        "pump_max_l_min": optional_number(section(plan, "sprayer"), "pump_max_l_min", "sprayer")
-        or number(drone, "pump_max_l_min", "drone"),
+        "home": (doc.reload.lat, doc.reload.lon, 0.0),
+        "tank_l": float(need(doc.params.tank_l, "params", "tank_l")),
+        "pump_max_l_min": float(need(doc.pump_max_l_min, "drone", "pump_max_l_min")),
     }
-    keys = ("endurance_s", "endurance_mass_kg", "empty_mass_kg", "battery_mah", "battery_cells")
-    if all(drone.get(k) is not None for k in keys):  # plans written before these fields keep the defaults
-        endurance, rated_kg, empty_kg, mah, cells = (number(drone, k, "drone") for k in keys)
-        settings.update(battery_mah=mah, battery_cells=int(cells), empty_mass_kg=empty_kg,
-                        hover_power_w=hover_power_for(endurance_s=endurance, mass_kg=rated_kg, empty_mass_kg=empty_kg,
-                                                      capacity_mah=mah, cells=int(cells)))
+    d = doc.drone
+    if d is not None and d.has_battery:  # plans written before these fields keep the defaults
+        mah, cells, empty_kg = float(d.battery_mah), int(d.battery_cells), float(d.empty_mass_kg)
+        settings.update(battery_mah=mah, battery_cells=cells, empty_mass_kg=empty_kg,
+                        hover_power_w=hover_power_for(endurance_s=float(d.endurance_s),
+                                                      mass_kg=float(d.endurance_mass_kg), empty_mass_kg=empty_kg,
+                                                      capacity_mah=mah, cells=cells))
     return settings

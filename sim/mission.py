@@ -238,7 +238,6 @@ class MissionRunner:
 
     def starts_with_takeoff(self) -> bool:
         """AP_Mission::starts_with_takeoff_cmd from where the mission would resume."""
-        items = self._items()
         i = 1 if (self.nav_index is None or self.state == self.COMPLETE) else self.nav_index
         for _ in range(16):
             nxt = self._next_cmd(i, count_jumps=False)

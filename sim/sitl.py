@@ -64,14 +64,17 @@ def battery_params(endurance_s: float, low_s: float) -> dict[str, float]:
     return {"BATT_CAPACITY": round(mah_per_s * endurance_s), "BATT_LOW_MAH": round(mah_per_s * low_s)}
 
 
-def battery_params_for_plan(plan: dict) -> dict[str, float]:
-    """SITL's battery for a plan's drone. SITL's quad draws the same current whatever its
-    load, so it is sized by time: the drone's endurance, or the plan's longest sortie plus
-    its reserve when a light tank lets a sortie fly longer than that; the failsafe at half
-    the reserve, below what the planner keeps."""
-    reserve = float(plan["params"]["battery_reserve_s"])
-    longest = max((float(s.get("flight_time_s") or 0.0) for s in plan["sorties"]), default=0.0)
-    return battery_params(max(float(plan["drone"]["endurance_s"]), longest + reserve), reserve / 2)
+def battery_params_for_plan(plan) -> dict[str, float]:
+    """SITL's battery for a plan's drone (a planner.PlanDocument or a plan.json dict).
+    SITL's quad draws the same current whatever its load, so it is sized by time: the
+    drone's endurance, or the plan's longest sortie plus its reserve when a light tank lets a
+    sortie fly longer than that; the failsafe at half the reserve, below what the planner keeps."""
+    from planner import as_document
+
+    doc = as_document(plan)
+    reserve = float(doc.params.battery_reserve_s or 60.0)
+    longest = max((float(s.flight_time_s or 0.0) for s in doc.sorties), default=0.0)
+    return battery_params(max(float(doc.drone.endurance_s or 600.0), longest + reserve), reserve / 2)
 
 
 def sitl_binary() -> str | None:

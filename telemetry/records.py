@@ -11,20 +11,19 @@ outside the field or in no-spray buffers, wind). Records are written once and ch
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import shapely
 import sqlite_utils
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
 from fields.model import HA_M2, SAO_M2
+from planner.document import PlanDocument, as_document
+from planner.errors import PlanError
 from telemetry.asapplied import (PumpCalibration, clip_intervals, load_track, overlap_area, pump_volume,
                                  spray_intervals, spray_lines, swath_polygons)
 from telemetry.chain import record_hash
@@ -40,51 +39,13 @@ SORTIE_GAP_S = 3600.0  # flights of one job: at most this long on the ground bet
 GEOMETRY_COLUMNS = ("as_applied_geojson", "gaps_geojson")
 
 
-@dataclass
-class PlanView:
-    """What a record needs from a plan.json dict (docs/plan-format.md), in the field's metres."""
-
-    raw: dict
-    sha256: str
-    field_id: str
-    field_name: str
-    properties: dict
-    frame: LocalFrame
-    boundary: BaseGeometry
-    sprayable: BaseGeometry
-    keepout: BaseGeometry
-    swath_m: float
-    dose_l_ha: float | None
-    pump_max_l_min: float | None
-    pump_servo: int | None
-    drone: dict
-    sorties: int
-
-    @classmethod
-    def from_dict(cls, plan: dict) -> "PlanView":
-        if not isinstance(plan, dict) or plan.get("format") != "agrodrone-plan":
-            raise TelemetryError("not an agrodrone plan (format must be 'agrodrone-plan')")
-        try:
-            f = plan["field"]
-            frame = LocalFrame(int(f["utm_epsg"]))
-            boundary = shapely.make_valid(frame.geom_to_local(shape(f["boundary"])))
-            sprayable = shapely.make_valid(frame.geom_to_local(shape(f.get("sprayable") or f["boundary"])))
-            zones = [frame.geom_to_local(shape(z["geometry"])) for z in f.get("keepout") or []]
-            keepout = shapely.make_valid(shapely.union_all(zones)) if zones else shapely.Polygon()
-            params, drone, sprayer = plan.get("params", {}), plan.get("drone", {}), plan.get("sprayer", {})
-            swath = float(params.get("swath_m") or drone["swath_m"])
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-            raise TelemetryError(f"plan is missing or has a bad {exc} entry") from None
-        if swath <= 0:
-            raise TelemetryError(f"plan swath_m must be positive, got {swath}")
-        digest = hashlib.sha256(json.dumps(plan, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        dose = params.get("dose_l_ha")
-        pump_max = sprayer.get("pump_max_l_min") or drone.get("pump_max_l_min")
-        servo = drone.get("pump_servo") or sprayer.get("pump_servo")
-        return cls(plan, digest, str(f["id"]), str(f.get("name") or f["id"]), dict(f.get("properties") or {}),
-                   frame, boundary, sprayable, keepout, swath, None if dose is None else float(dose),
-                   None if pump_max is None else float(pump_max), None if servo is None else int(servo),
-                   dict(drone), len(plan.get("sorties") or []))
+def plan_document(plan: PlanDocument | dict) -> PlanDocument:
+    """The plan a record is measured against (a plan.json dict is read and checked first);
+    a bad plan is a TelemetryError naming the key that is wrong."""
+    try:
+        return as_document(plan)
+    except PlanError as exc:
+        raise TelemetryError(str(exc)) from None
 
 
 def _tz(name: str) -> ZoneInfo:
@@ -105,10 +66,10 @@ def _geojson(geom: BaseGeometry, frame: LocalFrame) -> str | None:
     return shapely.to_geojson(g)
 
 
-def _flights_over_field(db: sqlite_utils.Database, flights: list[Flight], plan: PlanView) -> list[Flight]:
-    minx, miny, maxx, maxy = plan.boundary.buffer(20).bounds
-    lon0, lat0 = plan.frame.to_wgs84(minx, miny)
-    lon1, lat1 = plan.frame.to_wgs84(maxx, maxy)
+def _flights_over_field(db: sqlite_utils.Database, flights: list[Flight], plan: PlanDocument) -> list[Flight]:
+    minx, miny, maxx, maxy = plan.field.boundary_local.buffer(20).bounds
+    lon0, lat0 = plan.field.frame.to_wgs84(minx, miny)
+    lon1, lat1 = plan.field.frame.to_wgs84(maxx, maxy)
     out = []
     for f in flights:
         n = db.execute("SELECT COUNT(*) FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
@@ -120,7 +81,7 @@ def _flights_over_field(db: sqlite_utils.Database, flights: list[Flight], plan: 
     return out
 
 
-def select_flights(db: sqlite_utils.Database, plan: PlanView, flight_ids: list[int] | None = None,
+def select_flights(db: sqlite_utils.Database, plan: PlanDocument, flight_ids: list[int] | None = None,
                    max_gap_s: float = SORTIE_GAP_S) -> list[Flight]:
     """The sorties of one job: given ids, or the earliest run of unassigned flights over the field."""
     rebuild_flights(db)
@@ -139,11 +100,11 @@ def select_flights(db: sqlite_utils.Database, plan: PlanView, flight_ids: list[i
     over = _flights_over_field(db, [f for f in list_flights(db, unassigned=True) if f.closed], plan)
     groups = group_sorties(over, max_gap_s)
     if not groups:
-        raise TelemetryError(f"no logged flight over field {plan.field_id} that is not already in a job")
+        raise TelemetryError(f"no logged flight over field {plan.field.id} that is not already in a job")
     return groups[0]
 
 
-def _calibration(db: sqlite_utils.Database, plan: PlanView, drone_id: str | None, sysid: int,
+def _calibration(db: sqlite_utils.Database, plan: PlanDocument, drone_id: str | None, sysid: int,
                  pump_servo: int | None, pump_max_l_min: float | None) -> PumpCalibration:
     row = db.execute("SELECT pump_servo, pump_max_l_min, pwm_off, pwm_full FROM drones WHERE id = ?",
                      [drone_id]).fetchone() if drone_id else None
@@ -154,14 +115,14 @@ def _calibration(db: sqlite_utils.Database, plan: PlanView, drone_id: str | None
                        "AND value = 22 ORDER BY t_us DESC LIMIT 1", [sysid]).fetchone()
         if p:
             servo = int(p[0][5:-9])
-    servo = servo or plan.pump_servo or DEFAULT_PUMP_SERVO
+    servo = servo or DEFAULT_PUMP_SERVO
     pump_max = pump_max_l_min or d_max or plan.pump_max_l_min
     if not pump_max:
         raise TelemetryError("pump maximum flow unknown: give --pump-max or a plan with drone.pump_max_l_min")
     return PumpCalibration(int(servo), float(pump_max), int(d_off or 1000), int(d_full or 2000))
 
 
-def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flight], *,
+def compute_record(db: sqlite_utils.Database, plan: PlanDocument, flights: list[Flight], *,
                    calibration: PumpCalibration, tz: str = DEFAULT_TZ) -> tuple[dict, BaseGeometry]:
     """Measure what the flights sprayed against the plan; returns the record columns and the map.
 
@@ -170,6 +131,9 @@ def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flig
     and spray time <= flight time hold whatever the simulator's speed-up.
     """
     zone = _tz(tz)
+    pf = plan.field
+    frame, boundary, sprayable, keepout = pf.frame, pf.boundary_local, pf.sprayable_local, pf.keepout_local
+    swath_m = float(plan.params.swath_m)
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     spray_start = spray_end = None
     for f in flights:
@@ -184,29 +148,29 @@ def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flig
             a, b = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
             spray_start = a if spray_start is None else min(spray_start, a)
             spray_end = b if spray_end is None else max(spray_end, b)
-        polys.extend(swath_polygons(spray_lines(track, intervals, plan.frame), plan.swath_m))
+        polys.extend(swath_polygons(spray_lines(track, intervals, frame), swath_m))
     polys_arr = np.array(polys, dtype=object)
     applied = shapely.make_valid(shapely.union_all(polys_arr)) if len(polys_arr) else shapely.Polygon()
     area = float(applied.area)
     overlap = overlap_area(polys_arr)
-    gaps = shapely.difference(plan.sprayable, applied)
+    gaps = shapely.difference(sprayable, applied)
     gaps = shapely.union_all([g for g in getattr(gaps, "geoms", [gaps]) if g.area >= MIN_GAP_M2]) \
         if not gaps.is_empty else gaps
-    sprayable_m2 = float(plan.sprayable.area)
-    covered = float(shapely.intersection(applied, plan.sprayable).area)
+    sprayable_m2 = float(sprayable.area)
+    covered = float(shapely.intersection(applied, sprayable).area)
     wind = db.execute(
         "SELECT MAX(speed_m_s), AVG(speed_m_s) FROM wind WHERE " + " OR ".join(
             "(sysid = ? AND t_us BETWEEN ? AND ?)" for _ in flights),
         [x for f in flights for x in (f.sysid, f.start_us, f.end_us)]).fetchone()
     achieved = volume / (area / HA_M2) if area > 0 else None
     start, end = min(f.start_utc_us for f in flights), max(f.end_utc_us for f in flights)
-    target = plan.dose_l_ha
+    target = float(plan.params.dose_l_ha)
     rec = {
         "start_utc": utc_iso(start), "end_utc": utc_iso(end),
         "start_local": _local(start / 1e6, zone), "end_local": _local(end / 1e6, zone), "timezone": tz,
         "spray_start_utc": utc_iso(spray_start), "spray_end_utc": utc_iso(spray_end),
         "area_m2": round(area, 2), "area_ha": round(area / HA_M2, 4), "area_sao": round(area / SAO_M2, 2),
-        "area_in_field_ha": round(float(shapely.intersection(applied, plan.boundary).area) / HA_M2, 4),
+        "area_in_field_ha": round(float(shapely.intersection(applied, boundary).area) / HA_M2, 4),
         "volume_l": round(volume, 3),
         "target_dose_l_ha": target,
         "achieved_dose_l_ha": None if achieved is None else round(achieved, 3),
@@ -214,22 +178,22 @@ def compute_record(db: sqlite_utils.Database, plan: PlanView, flights: list[Flig
         "planned_sprayable_ha": round(sprayable_m2 / HA_M2, 4),
         "coverage_pct": round(covered / sprayable_m2 * 100, 2) if sprayable_m2 > 0 else None,
         "gaps_m2": round(float(gaps.area), 2), "overlap_m2": round(float(overlap.area), 2),
-        "outside_field_m2": round(float(shapely.difference(applied, plan.boundary).area), 2),
-        "no_spray_m2": round(float(shapely.intersection(applied, plan.keepout).area), 2)
-        if not plan.keepout.is_empty else 0.0,
+        "outside_field_m2": round(float(shapely.difference(applied, boundary).area), 2),
+        "no_spray_m2": round(float(shapely.intersection(applied, keepout).area), 2)
+        if not keepout.is_empty else 0.0,
         "wind_max_m_s": None if wind[0] is None else round(float(wind[0]), 2),
         "wind_mean_m_s": None if wind[1] is None else round(float(wind[1]), 2),
-        "flights": len(flights), "sorties": sprayed_flights, "planned_sorties": plan.sorties,
+        "flights": len(flights), "sorties": sprayed_flights, "planned_sorties": len(plan.sorties),
         "spray_time_s": round(float(spray_s), 1),
         "flight_time_s": round(sum(f.clock.duration_s for f in flights), 1),
-        "swath_m": plan.swath_m, "pump_servo": calibration.servo, "pump_max_l_min": calibration.pump_max_l_min,
-        "plan_sha256": plan.sha256, "plan_field_id": plan.field_id,
-        "as_applied_geojson": _geojson(applied, plan.frame), "gaps_geojson": _geojson(gaps, plan.frame),
+        "swath_m": swath_m, "pump_servo": calibration.servo, "pump_max_l_min": calibration.pump_max_l_min,
+        "plan_sha256": plan.digest(), "plan_field_id": plan.field.id,
+        "as_applied_geojson": _geojson(applied, frame), "gaps_geojson": _geojson(gaps, frame),
     }
     return rec, applied
 
 
-def create_record(db: sqlite_utils.Database, plan: dict, *, job_id: str | None = None,
+def create_record(db: sqlite_utils.Database, plan: PlanDocument | dict, *, job_id: str | None = None,
                   flight_ids: list[int] | None = None, cooperative: str | None = None,
                   operator: str | None = None, operator_name: str | None = None, drone: str | None = None,
                   product: str | None = None, registration: str | None = None,
@@ -238,40 +202,42 @@ def create_record(db: sqlite_utils.Database, plan: dict, *, job_id: str | None =
                   pump_servo: int | None = None, pump_max_l_min: float | None = None,
                   tz: str = DEFAULT_TZ, max_gap_s: float = SORTIE_GAP_S, notes: str | None = None) -> dict:
     """Group the job's flights, measure them against the plan, and append the chained record."""
-    view = PlanView.from_dict(plan)
-    props = view.properties
+    plan = plan_document(plan)
+    pf = plan.field
+    props = dict(pf.properties or {})
     cooperative = cooperative or props.get("cooperative")
     if not cooperative:
         raise TelemetryError("no cooperative: give --cooperative or a plan whose field names one")
-    flights = select_flights(db, view, flight_ids, max_gap_s)
+    flights = select_flights(db, plan, flight_ids, max_gap_s)
     sysid = flights[0].sysid
-    drone = drone or flights[0].drone_id or view.drone.get("preset")
-    calibration = _calibration(db, view, drone, sysid, pump_servo, pump_max_l_min)
-    measured, _ = compute_record(db, view, flights, calibration=calibration, tz=tz)
+    drone_part = plan.drone
+    drone = drone or flights[0].drone_id or (drone_part.preset if drone_part else None)
+    calibration = _calibration(db, plan, drone, sysid, pump_servo, pump_max_l_min)
+    measured, _ = compute_record(db, plan, flights, calibration=calibration, tz=tz)
     crop, eppo = crop or props.get("crop"), eppo or props.get("eppo")
     if job_id is None:
-        job_id = f"{view.field_id}-{(measured['start_local'] or '')[:16].replace('-', '').replace(':', '').replace('T', '-')}"
+        job_id = f"{pf.id}-{(measured['start_local'] or '')[:16].replace('-', '').replace(':', '').replace('T', '-')}"
     if db.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone():
         raise TelemetryError(f"job {job_id} already exists (one spray record per job)")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with db.conn:
         ensure_row(db, "cooperatives", cooperative)
-        ensure_row(db, "fields", view.field_id, name=view.field_name, cooperative_id=cooperative, crop=crop,
-                   eppo=eppo, area_ha=round(view.boundary.area / HA_M2, 4),
-                   area_sao=round(view.boundary.area / SAO_M2, 2),
-                   sprayable_ha=round(view.sprayable.area / HA_M2, 4), utm_epsg=view.frame.utm_epsg,
-                   boundary_geojson=json.dumps(plan["field"]["boundary"]),
+        ensure_row(db, "fields", pf.id, name=pf.name or pf.id, cooperative_id=cooperative, crop=crop,
+                   eppo=eppo, area_ha=round(pf.boundary_local.area / HA_M2, 4),
+                   area_sao=round(pf.boundary_local.area / SAO_M2, 2),
+                   sprayable_ha=round(pf.sprayable_local.area / HA_M2, 4), utm_epsg=pf.utm_epsg,
+                   boundary_geojson=json.dumps(pf.boundary),
                    properties_json=json.dumps(props, ensure_ascii=False))
         ensure_row(db, "operators", operator, name=operator_name, cooperative_id=cooperative)
-        ensure_row(db, "drones", drone, cooperative_id=cooperative, name=view.drone.get("name"),
-                   tank_l=view.drone.get("tank_l"), swath_m=view.drone.get("swath_m"),
-                   pump_max_l_min=view.pump_max_l_min)
+        ensure_row(db, "drones", drone, cooperative_id=cooperative, name=drone_part.name if drone_part else None,
+                   tank_l=drone_part.tank_l if drone_part else None,
+                   swath_m=drone_part.swath_m if drone_part else None, pump_max_l_min=plan.pump_max_l_min)
         product_id = ensure_product(db, product, registration, active_substance)
-        insert_row(db, "jobs", {"id": job_id, "cooperative_id": cooperative, "field_id": view.field_id,
+        insert_row(db, "jobs", {"id": job_id, "cooperative_id": cooperative, "field_id": pf.id,
                                 "operator_id": operator, "drone_id": drone, "product_id": product_id,
                                 "crop": crop, "eppo": eppo, "growth_stage": growth_stage, "tank_mix": tank_mix,
-                                "target_dose_l_ha": view.dose_l_ha, "plan_sha256": view.sha256,
-                                "plan_json": json.dumps(plan, ensure_ascii=False), "created_utc": now})
+                                "target_dose_l_ha": float(plan.params.dose_l_ha), "plan_sha256": plan.digest(),
+                                "plan_json": json.dumps(plan.to_dict(), ensure_ascii=False), "created_utc": now})
         for k, f in enumerate(flights, 1):
             db.conn.execute("UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(drone_id, ?) "
                             "WHERE id = ?", [job_id, k, drone, f.id])
@@ -283,8 +249,8 @@ def create_record(db: sqlite_utils.Database, plan: dict, *, job_id: str | None =
         record.update(measured)
         record.update({
             "job_id": job_id, "cooperative_id": cooperative, "chain_seq": seq, "operator_id": operator,
-            "operator_name": operator_name, "drone_id": drone, "drone_sysid": sysid, "field_id": view.field_id,
-            "field_name": view.field_name, "unit_id": unit[0] if unit else None, "crop": crop, "eppo": eppo,
+            "operator_name": operator_name, "drone_id": drone, "drone_sysid": sysid, "field_id": pf.id,
+            "field_name": pf.name or pf.id, "unit_id": unit[0] if unit else None, "crop": crop, "eppo": eppo,
             "growth_stage": growth_stage, "product": product, "registration": registration,
             "active_substance": active_substance, "tank_mix": tank_mix, "notes": notes, "created_utc": now,
             "prev_hash": prev})

@@ -26,6 +26,7 @@ import planner
 import sim
 from sim import plan_settings
 from cli_support import run_cli
+from missions_plans import make_plan
 from planner.energy import EnergyModel
 from planner.estimates import LAND_ALT_LOW_M, LAND_SPEED_M_S, RTL_ALT_M, RTL_LOITER_S, TURN_MAX_M, segment_times
 from sim.battery import AVIONICS_W, hover_power_for, hover_time_s, power_needed
@@ -64,10 +65,11 @@ def test_default_simulator_is_the_default_preset():
 @pytest.mark.parametrize("preset", sorted(planner.presets()))
 def test_sim_settings_give_the_preset_endurance_at_full_take_off_mass(preset):
     p = planner.params_for(preset)
-    plan = {"reload": {"lon": 105.73, "lat": 21.70}, "params": {"tank_l": p.tank_l},
+    plan = {**make_plan(), "reload": {"lon": 105.73, "lat": 21.70},  # a whole plan.json with this drone
             "sprayer": {"pump_max_l_min": p.pump_max_l_min},
             "drone": {"endurance_s": p.endurance_s, "endurance_mass_kg": p.endurance_mass_kg,
                       "empty_mass_kg": p.empty_mass_kg, "battery_mah": p.battery_mah, "battery_cells": p.battery_cells}}
+    plan["params"]["tank_l"] = p.tank_l
     settings = plan_settings(plan)
     assert p.endurance_mass_kg == pytest.approx(p.empty_mass_kg + p.tank_l)
     full_hover = hover_time_s(_rated_power_w(settings, plan), settings["battery_mah"], settings["battery_cells"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -17,6 +18,9 @@ from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame, utm_epsg_for
 from telemetry.report.i18n import Lang
+
+if TYPE_CHECKING:
+    from planner.document import PlanDocument
 
 COLORS = {"field": "#222222", "swath": "#1f5fbf", "applied": "#2e9d4a", "gaps": "#f39c12",
           "outside": "#d6336c", "keepout": "#c0392b", "bar": "#2e7d5b", "bar2": "#3b6fb6"}
@@ -86,44 +90,37 @@ def _add_area(ax, geom: BaseGeometry, **kw) -> None:
         ax.add_patch(PathPatch(MplPath.make_compound_path(*paths), **kw))
 
 
-def _geom(text: str | dict | None, frame: LocalFrame) -> BaseGeometry:
+def _geom(text: str | None, frame: LocalFrame) -> BaseGeometry:
     if not text:
         return shapely.Polygon()
-    g = shape(json.loads(text) if isinstance(text, str) else text)
+    g = shape(json.loads(text))
     return shapely.make_valid(frame.geom_to_local(g))
 
 
-def job_map(record: dict, plan: dict | None, boundary_geojson: str | None, lang: Lang) -> str:
-    """The field, its no-spray buffers, the planned swaths and what the telemetry says was sprayed."""
+def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | None, lang: Lang) -> str:
+    """The field, its no-spray buffers, the planned swaths and what the telemetry says was sprayed.
+    Without the plan (a record whose plan is not stored), the field's boundary and the record."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    f = (plan or {}).get("field") or {}
-    boundary_src = f.get("boundary") or boundary_geojson
     applied_src = record.get("as_applied_geojson")
-    if f.get("utm_epsg"):
-        frame = LocalFrame(int(f["utm_epsg"]))
+    if plan is not None:
+        frame, boundary, keepout = plan.field.frame, plan.field.boundary_local, plan.field.keepout_local
     else:
-        probe = shape(json.loads(boundary_src) if isinstance(boundary_src, str) else boundary_src) \
-            if boundary_src else shape(json.loads(applied_src)) if applied_src else None
+        probe = shape(json.loads(boundary_geojson)) if boundary_geojson else \
+            shape(json.loads(applied_src)) if applied_src else None
         if probe is None:
             raise ValueError("nothing to draw")
         c = probe.centroid
         frame = LocalFrame(utm_epsg_for(c.x, c.y))
-    boundary = _geom(boundary_src, frame)
+        boundary, keepout = _geom(boundary_geojson, frame), shapely.Polygon()
     applied = _geom(applied_src, frame)
     gaps = _geom(record.get("gaps_geojson"), frame)
-    keepout = shapely.union_all([_geom(z.get("geometry"), frame) for z in f.get("keepout") or []]) \
-        if f.get("keepout") else shapely.Polygon()
     outside = shapely.difference(applied, boundary) if not boundary.is_empty else shapely.Polygon()
     in_keepout = shapely.intersection(applied, keepout) if not keepout.is_empty else shapely.Polygon()
-    swaths = []
-    for sortie in (plan or {}).get("sorties") or []:
-        for leg in sortie.get("legs") or []:
-            if leg.get("kind") == "swath" and len(leg.get("coords") or []) >= 2:
-                xy = np.array([frame.to_local(lon, lat) for lon, lat in leg["coords"]], dtype=float)
-                swaths.append(xy)
+    swaths = [np.array([frame.to_local(lon, lat) for lon, lat in leg.coords], dtype=float)
+              for sortie in (plan.sorties if plan is not None else ()) for leg in sortie.swath_legs]
     extent = shapely.union_all([g for g in (boundary, applied) if not g.is_empty])
     minx, miny, maxx, maxy = extent.bounds
     ox, oy = minx, miny  # metres from the south-west corner: small, readable ticks
