@@ -18,7 +18,6 @@ from pathlib import Path
 import click
 
 from agrodrone.errors import UserError
-from agrodrone.planfile import load_plan
 from agrodrone.types import NUMBER
 
 
@@ -158,6 +157,7 @@ def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, 
     from rich.console import Console
 
     from missions import BuildOptions, FlightLimits, JobSettings, fly_job
+    from planner import load_plan
     from telemetry import JobRecorder
 
     if (product is None) != (registration is None):

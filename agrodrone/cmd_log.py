@@ -1,4 +1,10 @@
-"""`agrodrone log`: record a live MAVLink link into SQLite and a .tlog until Ctrl-C or SIGTERM."""
+"""`agrodrone log`: record a live MAVLink link into SQLite and a .tlog until Ctrl-C or SIGTERM.
+
+The logger is one more listener on the link layer the flying ground station uses
+(missions.connection.LinkKeeper over missions.link.Vehicle): the same URL checks, the
+same stream rates, the same reconnection; `telemetry.Recorder.handle` hears every
+message of every system on the link.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ from gettext import gettext as _
 
 import signal
 import threading
-from pathlib import Path
 
 import click
 
@@ -25,26 +30,28 @@ import click
 def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog_path: str | None,
         passive: bool, duration: float | None, quiet: bool) -> None:
     """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
-    from telemetry import Recorder, run_logger
+    from missions.connection import LinkKeeper, check_url
+    from telemetry import Recorder
 
     from agrodrone.errors import UserError
 
     stop = threading.Event()
     timer = threading.Timer(duration, stop.set) if duration is not None else None
-    events: list[str] = []
 
     def say(text: str) -> None:
-        events.append(text)
         if not quiet:
             click.echo(text, err=True)
 
+    check_url(url)  # a URL that can never work leaves no files behind
     recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
-    say(f"logging to {db_path} and {recorder.tlog_path}")
+    # active: heartbeat and STREAM_RATES, as `fly` asks; passive: beside another ground station, silent
+    link = LinkKeeper.for_url(url, [recorder.handle], passive=passive, streams=True, on_event=say)
+    say(_("logging to {db} and {tlog}").format(db=db_path, tlog=recorder.tlog_path))
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     if timer is not None:
         timer.start()
     try:
-        stats = run_logger(url, recorder.handle, stop, passive=passive, on_event=say)
+        link.hold(stop)
     except BaseException:
         recorder.discard_if_empty()
         raise
@@ -54,11 +61,10 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
         recorder.close()
         for s, h in previous.items():
             signal.signal(s, h)
-    if stats.connects == 0 or recorder.messages == 0:
+    if link.connects == 0 or recorder.messages == 0:
         recorder.discard_if_empty()
-        why = next((e for e in reversed(events) if e.startswith(("cannot connect", "link lost"))), "")
-        what = (_("nothing was logged: {url} never answered") if stats.connects == 0
+        what = (_("nothing was logged: {url} never answered") if link.connects == 0
                 else _("nothing was logged: {url} sent no MAVLink message")).format(url=url)
-        raise UserError(what + (_(" (last: {event})").format(event=why) if why else ""))
+        raise UserError(what + (_(" (last: {event})").format(event=link.problem) if link.problem else ""))
     click.echo(f"{recorder.messages} messages logged ({recorder.stored} rows), "
-               f"{stats.connects} connection(s), {stats.losses} link loss(es); tlog {recorder.tlog_path}")
+               f"{link.connects} connection(s), {link.losses} link loss(es); tlog {recorder.tlog_path}")

@@ -6,7 +6,7 @@ from missions.build import BuildOptions, MissionSet, SwathRef, build_mission, bu
 from missions.command import COPTER_MODES, mode_name, mode_number
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
-from missions.files import file_stem, load_sortie, mission_files
+from missions.files import file_stem, load_sortie, mission_files, plan_folder
 from missions.items import MissionItem, compare, deg_to_e7, differences, e7_to_deg
 from missions.flight import Check, FlightLimits, SortieResult, Watch
 from missions.job import JobEvents, JobOutcome, JobSettings, fly_job, job_sorties
@@ -23,6 +23,6 @@ __all__ = [
     "COPTER_MODES", "mode_name", "mode_number", "MissionError", "fence_items", "rally_items", "file_stem",
     "mission_files", "MissionItem", "compare", "deg_to_e7", "differences", "e7_to_deg", "Vehicle", "PlanFile",
     "read_plan", "write_plan", "RetryPolicy", "pump_rate_pct", "vehicle_params", "TransferReport",
-    "explain_ack", "read_waypoints", "write_waypoints", "load_sortie", "UploadStep", "upload_sortie",
+    "explain_ack", "read_waypoints", "write_waypoints", "load_sortie", "plan_folder", "UploadStep", "upload_sortie",
     "Check", "FlightLimits", "SortieResult", "Watch", "JobEvents", "JobOutcome", "JobSettings", "fly_job", "job_sorties",
 ]

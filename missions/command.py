@@ -9,11 +9,13 @@ Mode and arming changes are confirmed by the next HEARTBEAT, not by the ACK alon
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import TYPE_CHECKING, Any
 
 from missions.dialect import enum_name, mavlink
 from missions.errors import MissionError
+from missions.retry import Exchange, answers
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
@@ -87,37 +89,27 @@ def command_long(v: "Vehicle", command: int, *params: float, timeout: float | No
     p = [float(x) for x in params] + [0.0] * (7 - len(params))
     timeout = v.policy.step_timeout_s if timeout is None else timeout
     name = _cmd_name(command)
+    sends = itertools.count()  # COMMAND_LONG.confirmation: 0, then 1, 2, ... for each resend
+    last_result: int | None = None
+
+    def make() -> Any:
+        return mavlink.MAVLink_command_long_message(v.target_system, v.target_component, command,
+                                                    min(next(sends), 255), *p)
+
+    def refused(result: int) -> str:
+        return (f"{name} refused: {enum_name('MAV_RESULT', result)} "
+                f"({RESULT_MEANING.get(result, '?')}){texts.last()}")
+
+    def silence(_: Exchange) -> str:
+        if last_result is None:
+            return f"{name}: no COMMAND_ACK within {timeout:.1f} s"
+        return refused(last_result)
+
     with _StatusTexts(v) as texts, v.inbox(["COMMAND_ACK"], match=lambda m: m.command == command) as box:
-        confirmation = 0
-        start = time.monotonic()
-        last_result: int | None = None
-
-        def send() -> float:
-            v.send(mavlink.MAVLink_command_long_message(v.target_system, v.target_component, command,
-                                                        min(confirmation, 255), *p))
-            return time.monotonic()
-
-        sent_at = send()
-        resent, tries = False, 0
-        while True:
-            now = time.monotonic()
-            if now - start >= timeout:
-                if last_result is None:
-                    raise MissionError(f"{name}: no COMMAND_ACK within {timeout:.1f} s")
-                raise MissionError(f"{name} refused: {enum_name('MAV_RESULT', last_result)} "
-                                   f"({RESULT_MEANING.get(last_result, '?')}){texts.last()}")
-            wait = v.rtt.rto_for(tries) if last_result is None else 1.0
-            m = box.get(min(wait - (now - sent_at), timeout - (now - start)))
-            if m is None:
-                if time.monotonic() - sent_at >= wait:
-                    confirmation += 1
-                    if last_result is None:
-                        v.stats["resends"] += 1
-                        tries += 1
-                    sent_at, resent = send(), True
-                continue
-            if not resent:
-                v.rtt.sample(time.monotonic() - sent_at)
+        ex = Exchange(v, box, timeout_s=timeout, silence=silence)
+        ex.send(command, make)
+        for m in ex:
+            ex.answered(command, keep=True)
             result = m.result
             if result == mavlink.MAV_RESULT_ACCEPTED:
                 return m
@@ -125,9 +117,10 @@ def command_long(v: "Vehicle", command: int, *params: float, timeout: float | No
                 continue
             last_result = result
             if retry_rejected and result in _RETRY_RESULTS:
+                ex.repeat_every(command, 1.0)  # not ready yet: ask again each second until the timeout
                 continue
-            raise MissionError(f"{name} refused: {enum_name('MAV_RESULT', result)} "
-                               f"({RESULT_MEANING.get(result, '?')}){texts.last()}")
+            raise MissionError(refused(result))
+    raise AssertionError("unreachable")  # the exchange raises when it gives up
 
 
 def _wait_heartbeat(v: "Vehicle", ok, what: str, timeout: float) -> None:
@@ -180,14 +173,12 @@ def set_current(v: "Vehicle", seq: int) -> None:
     except MissionError as exc:
         if "UNSUPPORTED" not in str(exc):
             raise
+    request = mavlink.MAVLink_mission_set_current_message(v.target_system, v.target_component, seq)
     with v.inbox(["MISSION_CURRENT"], match=lambda m: m.seq == seq) as box:
-        start = time.monotonic()
-        while time.monotonic() - start < v.policy.step_timeout_s:
-            v.send(mavlink.MAVLink_mission_set_current_message(v.target_system, v.target_component, seq))
-            if box.get(v.rtt.rto) is not None:
-                return
-    raise MissionError(f"MISSION_SET_CURRENT {seq}: no MISSION_CURRENT confirming it "
-                       f"within {v.policy.step_timeout_s:.1f} s")
+        for _ in answers(v, box, request,
+                         silence=lambda n: f"MISSION_SET_CURRENT {seq}: no MISSION_CURRENT confirming it "
+                                           f"within {v.policy.step_timeout_s:.1f} s ({n} resends)"):
+            return
 
 
 def _message_id(message: str | int) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from missions.build import MissionSet
 from missions.command import mode_name
+from missions.connection import LinkKeeper  # the link layer's; fly_sortie watches through it
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
@@ -227,39 +228,6 @@ class SortieResult:
     breakpoint: tuple[float, float] | None = None  # ... and where its spraying stopped (lon, lat)
     link_lost: bool = False
     statustext: list[str] = field(default_factory=list)
-
-
-class LinkKeeper:
-    """The current Vehicle for a connection string, reconnected after the link drops.
-
-    A reconnection re-attaches the listeners (so logging goes on) but never re-arms or
-    commands anything: what the vehicle does without us is its own failsafe's business.
-    """
-
-    def __init__(self, vehicle: Vehicle, url: str, listeners: list[Callable[[Any], None]]) -> None:
-        self.vehicle = vehicle
-        self.url = url
-        self.listeners = list(listeners)
-        self.drops = 0
-        for cb in self.listeners:
-            vehicle.add_listener(cb)
-
-    def alive(self, watch: Watch, limits: FlightLimits) -> bool:
-        if self.vehicle.lost:
-            self._reconnect()
-        return not self.vehicle.lost and time.monotonic() - watch.last_heartbeat <= limits.link_timeout_s
-
-    def _reconnect(self) -> None:
-        old = self.vehicle
-        try:
-            new = Vehicle.connect(self.url, timeout=1.0, policy=old.policy)
-        except MissionError:
-            return
-        old.close()
-        self.drops += 1
-        for cb in self.listeners:
-            new.add_listener(cb)
-        self.vehicle = new
 
 
 def _stop_pump(v: Vehicle) -> bool:

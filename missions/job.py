@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from missions.build import BuildOptions, MissionSet, build_mission, build_missions, sortie_numbers
+from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.flight import Check, FlightLimits, LinkKeeper, SortieResult, Watch, fly_sortie, preflight
 from missions.link import Vehicle
-from missions.plan_input import need, number
+from missions.plan_input import plan_document, plan_errors
+from planner.document import PlanDocument, need
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ class JobOutcome:
     stopped: str = ""  # "" when finished; "no-go: …" when a pre-flight check failed
 
 
-def job_sorties(plan: dict, settings: JobSettings) -> list[int]:
+def job_sorties(plan: PlanDocument | dict, settings: JobSettings) -> list[int]:
     """The sorties to fly; a broken plan or a sortie it does not have is refused before
     anything connects (MissionError)."""
-    numbers = sortie_numbers(plan)
+    plan = plan_document(plan)
+    numbers = plan.sortie_numbers()
     if settings.first_sortie not in numbers:
         raise MissionError(_("--from-sortie {k}: the plan has sorties {first}..{last}").format(
             k=settings.first_sortie, first=numbers[0], last=numbers[-1]))
@@ -84,7 +86,7 @@ def job_sorties(plan: dict, settings: JobSettings) -> list[int]:
     return numbers
 
 
-def fly_job(plan: dict, url: str, settings: JobSettings = JobSettings(), *,
+def fly_job(plan: PlanDocument | dict, url: str, settings: JobSettings = JobSettings(), *,
             listeners: list[Callable[[Any], None]] | None = None, events: JobEvents | None = None,
             stop: threading.Event | None = None) -> JobOutcome:
     """Fly the plan's sorties from `settings.first_sortie` over the link `url`.
@@ -98,11 +100,12 @@ def fly_job(plan: dict, url: str, settings: JobSettings = JobSettings(), *,
 
     events = events or JobEvents()
     stop = stop or threading.Event()
+    plan = plan_document(plan)
     numbers = job_sorties(plan, settings)
-    tank_l = settings.tank_l if settings.tank_l is not None else plan["params"].get("tank_l")
-    watch = Watch(pump_servo=settings.build.pump_servo,
-                  pump_max_l_min=number(need(plan, "sprayer", "plan"), "pump_max_l_min", "sprayer"),
-                  swath_m=number(plan["params"], "swath_m", "params"))
+    tank_l = settings.tank_l if settings.tank_l is not None else plan.params.tank_l
+    with plan_errors():
+        pump_max_l_min = need(plan.pump_max_l_min, "sprayer", "pump_max_l_min")
+    watch = Watch(pump_servo=settings.build.pump_servo, pump_max_l_min=pump_max_l_min, swath_m=plan.params.swath_m)
     outcome = JobOutcome()
     vehicle = Vehicle.connect(url, timeout=settings.connect_timeout_s, on_wait=events.message)
     link = LinkKeeper(vehicle, url, [*(listeners or []), watch])
@@ -156,8 +159,10 @@ def fly_job(plan: dict, url: str, settings: JobSettings = JobSettings(), *,
     return outcome
 
 
-def sortie_volume(plan: dict, k: int) -> float:
-    return float(next(s for s in plan["sorties"] if s["index"] == k)["volume_l"])
+def sortie_volume(plan: PlanDocument, k: int) -> float:
+    """The litres sortie k sprays: what the tank must hold before it takes off."""
+    with plan_errors():
+        return float(need(plan.sortie(k).volume_l, f"sortie {k}", "volume_l"))
 
 
 def ground_crew(vehicle: Vehicle, sortie_volume_l: float, events: JobEvents, rehearsal: bool) -> bool:

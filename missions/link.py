@@ -1,24 +1,25 @@
 """A live MAVLink link to one vehicle (pymavlink): heartbeat, ids, listeners, waiting.
 
 One background thread reads the connection.  Every message goes to the listeners
-(`add_listener`: the telemetry recorder and the progress display) and to the
-inboxes of the exchanges waiting for it, so a mission upload and a telemetry
-recorder share the link without stealing each other's messages.  The thread also
-sends the ground station's HEARTBEAT once a second (ArduPilot learns a UDP peer's
-address from it, and it keeps the GCS failsafe quiet).
+(`listeners=` at birth, `add_listener`: the telemetry recorder, the flight watch) and to
+the inboxes of the exchanges waiting for it, so a mission upload and a telemetry
+recorder share the link without stealing each other's messages (one connection,
+services and listeners on it, as in MAVSDK).  The thread also sends the ground
+station's HEARTBEAT once a second (ArduPilot learns a UDP peer's address from it, and
+it keeps the GCS failsafe quiet), unless the link is `passive` (only listening, as
+`agrodrone log --passive` beside another ground station).
 
 The vehicle's system and component ids come from its heartbeat; pymavlink's guessed
 target_component can be 0.  The services are methods here and live in their own
-modules: transfer.py (missions, fences, rally points), command.py, params.py.
+modules: transfer.py (missions, fences, rally points), command.py, params.py; their
+resend loop is retry.py's.  Connection strings are checked and opened, and a lost link
+opened again (`LinkKeeper`), in connection.py.
 """
 
 from __future__ import annotations
 
 from gettext import gettext as _
 
-import os
-import queue
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,12 +28,12 @@ from typing import Any
 from missions import command as _command
 from missions import params as _params
 from missions import transfer as _transfer
-from missions.dialect import DIALECT, mavlink, mavutil
+from missions.connection import GCS_COMPONENT, LinkUnavailable, open_connection
+from missions.connection import LinkKeeper  # noqa: F401  (here too: the link layer's keeper)
+from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.items import MissionItem
-from missions.retry import RetryPolicy, RttEstimator
-
-GCS_COMPONENT = mavlink.MAV_COMP_ID_MISSIONPLANNER  # 190
+from missions.retry import Exchange, Inbox, RetryPolicy, RttEstimator
 
 # The telemetry a spray record needs, in Hz of vehicle time: the one table every ground
 # station in agrodrone asks for (fly, log).
@@ -42,54 +43,13 @@ STREAM_RATES: dict[str, float] = {
 }
 
 
-_NETWORK_PREFIXES = ("tcp:", "tcpin:", "udp:", "udpin:", "udpout:", "udpbcast:")
-
-
-def _check_url(url: str) -> None:
-    """Refuse what pymavlink would open as something other than a live link: an existing
-    file is replayed as a log (or, under a bin/ folder, executed), and an unknown word is
-    taken for a serial port."""
-    if url.startswith(_NETWORK_PREFIXES) or (os.name == "nt" and url.upper().startswith("COM")):
-        return
-    try:
-        mode = os.stat(url).st_mode
-    except OSError:
-        raise MissionError(f"cannot connect to {url}: neither a connection string (tcp:HOST:PORT, udp:HOST:PORT, "
-                           "udpout:HOST:PORT) nor a serial device") from None
-    if not stat.S_ISCHR(mode):
-        raise MissionError(f"cannot connect to {url}: not a serial device")
-
-
-class Inbox:
-    """Messages of some types from the vehicle, queued for one waiting exchange."""
-
-    def __init__(self, vehicle: "Vehicle", types: Iterable[str], match: Callable[[Any], bool] | None) -> None:
-        self.vehicle = vehicle
-        self.types = frozenset(types)
-        self.match = match
-        self.q: queue.Queue[Any] = queue.Queue()
-
-    def get(self, timeout: float) -> Any | None:
-        """The next message, or None after `timeout` seconds (raises if the link is lost)."""
-        try:
-            return self.q.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            if self.vehicle.lost:
-                raise MissionError(f"link lost: {self.vehicle.lost}") from None
-            return None
-
-    def __enter__(self) -> "Inbox":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.vehicle._drop_inbox(self)
-
-
 class Vehicle:
     """One vehicle over one pymavlink connection; see the module docstring."""
 
-    def __init__(self, conn: Any, *, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, conn: Any, *, policy: RetryPolicy | None = None, passive: bool = False,
+                 listeners: Iterable[Callable[[Any], None]] = ()) -> None:
         self.conn = conn
+        self.passive = passive  # send nothing at all, not even the heartbeat
         self.policy = policy or RetryPolicy()
         self.rtt = RttEstimator(self.policy)
         self.target_system = 0
@@ -100,8 +60,9 @@ class Vehicle:
         self._send_lock = threading.Lock()
         self._inbox_lock = threading.Lock()
         self._inboxes: list[Inbox] = []
-        self._listeners: list[Callable[[Any], None]] = []
+        self._listeners: list[Callable[[Any], None]] = list(listeners)  # from the first message on
         self._closed = threading.Event()
+        self.last_message_at = time.monotonic()
         self._last_hb_sent = 0.0
         self.listener_errors: list[str] = []
         conn.handle_eof = self._on_eof  # pymavlink would print and spin on a closed TCP peer
@@ -114,33 +75,28 @@ class Vehicle:
     def connect(cls, url: str, *, timeout: float = 30.0, source_system: int = 255,
                 source_component: int = GCS_COMPONENT, baud: int = 57600,
                 policy: RetryPolicy | None = None,
-                on_wait: Callable[[str], None] | None = None) -> "Vehicle":
+                on_wait: Callable[[str], None] | None = None, passive: bool = False,
+                listeners: Iterable[Callable[[Any], None]] = (), heartbeat: bool = True) -> "Vehicle":
         """Open a pymavlink connection string (tcp:, udp:, udpout:, serial device) and
-        wait up to `timeout` s for the vehicle's heartbeat.
+        wait up to `timeout` s for the vehicle's heartbeat (not with `heartbeat=False`).
 
         A refused TCP connection fails at once (nothing listens there); a link that is up
-        but silent is a vehicle still booting, and `on_wait` is told once that we wait."""
-        _check_url(url)
+        but silent is a vehicle still booting, and `on_wait` is told once that we wait.
+        `listeners` hear every message from the first one on; a `passive` link sends
+        nothing (no heartbeat, and `send` refuses)."""
         deadline = time.monotonic() + timeout
         conn = None
         while conn is None:
             try:
-                conn = mavutil.mavlink_connection(url, baud=baud, source_system=source_system,
-                                                  source_component=source_component, dialect=DIALECT,
-                                                  retries=0, autoreconnect=False)
-            except ImportError as exc:  # pymavlink imports pyserial only for a serial device
-                raise MissionError(f"cannot connect to {url}: a serial link needs the pyserial package "
-                                   f"({exc.msg}); install it with `pip install pyserial`") from None
-            except ConnectionRefusedError:
-                raise MissionError(_("cannot connect to {url}: connection refused (nothing listens there: "
-                                     "is the vehicle, SITL or `agrodrone sim` running on that port?)").format(
-                                         url=url)) from None
-            except (OSError, ValueError, OverflowError) as exc:
-                last_error = getattr(exc, "strerror", None) or str(exc)
-                if not isinstance(exc, OSError) or time.monotonic() >= deadline:
-                    raise MissionError(f"cannot connect to {url}: {last_error}") from None
+                conn = open_connection(url, baud=baud, source_system=source_system,
+                                       source_component=source_component)
+            except LinkUnavailable as exc:
+                if exc.refused or time.monotonic() >= deadline:
+                    raise
                 time.sleep(0.2)
-        v = cls(conn, policy=policy)
+        v = cls(conn, policy=policy, passive=passive, listeners=listeners)
+        if not heartbeat:
+            return v
         try:
             if on_wait is not None and v.heartbeat is None:
                 try:
@@ -173,24 +129,22 @@ class Vehicle:
     def wait_position(self, timeout: float = 120.0) -> tuple[float, float, float]:
         """Wait for a position estimate (GLOBAL_POSITION_INT with non-zero lat/lon):
         right after boot an autopilot ignores or cancels requests and refuses to arm."""
-        deadline = time.monotonic() + timeout
-        next_ask = 0.0
+        ask = mavlink.MAVLink_request_data_stream_message(  # as MAVProxy does; harmless if already on
+            self.target_system, self.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1)
         with self.inbox(["GLOBAL_POSITION_INT"]) as box:
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    raise MissionError(f"no position estimate from the vehicle within {timeout:.0f} s "
-                                       "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)")
-                if now >= next_ask:  # ask for the streams, as MAVProxy does; harmless if already on
-                    self.send(mavlink.MAVLink_request_data_stream_message(
-                        self.target_system, self.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1))
-                    next_ask = now + 2.0
-                m = box.get(min(0.5, deadline - now))
-                if m is not None and (m.lat != 0 or m.lon != 0):
+            ex = Exchange(self, box, timeout_s=timeout, silence=lambda _e: (
+                f"no position estimate from the vehicle within {timeout:.0f} s "
+                "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"))
+            ex.send("streams", ask, every=2.0)
+            for m in ex:
+                if m.lat != 0 or m.lon != 0:
                     return m.lat / 1e7, m.lon / 1e7, m.relative_alt / 1000.0
+        raise AssertionError("unreachable")  # the exchange raises when it gives up
 
     # -- plumbing ---------------------------------------------------------------------
     def send(self, msg: Any) -> None:
+        if self.passive:
+            raise MissionError("a passive link sends nothing (agrodrone log --passive)")
         with self._send_lock:
             self.conn.mav.send(msg)
 
@@ -236,7 +190,12 @@ class Vehicle:
         except Exception:
             pass
 
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
     def _dispatch(self, m: Any) -> None:
+        self.last_message_at = time.monotonic()
         mtype = m.get_type()
         if mtype == "HEARTBEAT" and self.target_system and m.get_srcSystem() == self.target_system \
                 and m.get_srcComponent() == self.target_component:
@@ -269,16 +228,19 @@ class Vehicle:
 
     def _run(self) -> None:
         conn = self.conn
-        while not self._closed.is_set() and not self.lost:
-            self._send_heartbeat()
+        while not self.lost:
+            closing = self._closed.is_set()
+            if not self.passive and not closing:
+                self._send_heartbeat()
             try:
                 m = conn.recv_msg()
             except (OSError, ValueError) as exc:
-                if self._closed.is_set():
-                    break
-                self.lost = f"{conn.address}: {exc}"
+                if not closing:
+                    self.lost = f"{conn.address}: {exc}"
                 break
             if m is None:
+                if closing:
+                    break  # what arrived before close() was dispatched: a logger loses nothing
                 conn.select(0.05)
                 continue
             self._dispatch(m)

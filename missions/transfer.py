@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from missions.dialect import enum_name, mavlink, mission_type_id, mission_type_name
 from missions.errors import MissionError
 from missions.items import MissionItem, compare
-from missions.retry import answers
+from missions.retry import Exchange, answers
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
@@ -109,85 +109,68 @@ def upload(v: "Vehicle", items: list[MissionItem], mission_type: str | int = "mi
     return rep
 
 
+_STEP = "step"  # the upload's one request in flight: MISSION_COUNT, then the last item sent
+
+
 def _upload_once(v: "Vehicle", items: list[MissionItem], mt: int, rep: TransferReport) -> None:
     name = mission_type_name(mt)
     count = len(items)
-    policy = v.policy
+    step = f"MISSION_COUNT ({count} items): no MISSION_REQUEST for item 0"
     with v.inbox(["MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK"], match=_ours(mt)) as box:
-        last_msg = _count_msg(v, count, mt)
-        step = f"MISSION_COUNT ({count} items): no MISSION_REQUEST for item 0"
-        v.send(last_msg)
-        sent_at, resent = time.monotonic(), False
-        progress = sent_at
+        ex = Exchange(v, box, silence=lambda e: f"{name} upload timed out after {e.timeout_s:.1f} s: {step} "
+                                                f"({e.resends} resends)")
+        ex.send(_STEP, _count_msg(v, count, mt))
         answered: set[int] = set()  # items the vehicle asked for
         sent: set[int] = set()  # items sent (asked for, or after a sequence hint)
         highest = -1  # highest item sent in answer to a request
-        repeated: int | None = None  # item of the last timeout resend
-        tries = 0  # unanswered resends of the current step
-        while True:
-            now = time.monotonic()
-            if now - progress >= policy.step_timeout_s:
-                raise MissionError(f"{name} upload timed out after {policy.step_timeout_s:.1f} s: {step} "
-                                   f"({rep.resends} resends)")
-            msg = box.get(min(v.rtt.rto_for(tries) - (now - sent_at), policy.step_timeout_s - (now - progress)))
-            if msg is None:
-                if time.monotonic() - sent_at >= v.rtt.rto_for(tries):
-                    v.send(last_msg)
-                    rep.resends += 1
-                    v.stats["resends"] += 1
-                    tries += 1
-                    sent_at, resent = time.monotonic(), True
-                    repeated = getattr(last_msg, "seq", None) if last_msg.get_type() == "MISSION_ITEM_INT" else None
-                continue
-            if msg.get_type() == "MISSION_ACK":
-                result = msg.type
-                if result == mavlink.MAV_MISSION_ACCEPTED:
-                    if count == 0 or (count - 1) in sent:
+        try:
+            for msg in ex:
+                if msg.get_type() == "MISSION_ACK":
+                    result = msg.type
+                    if result == mavlink.MAV_MISSION_ACCEPTED:
+                        if count == 0 or (count - 1) in sent:
+                            return
+                        continue  # a stale ACK from an earlier exchange
+                    if result == mavlink.MAV_MISSION_INVALID_SEQUENCE:
+                        # Answer to an item we sent again after a timeout: ArduPilot already holds
+                        # it, so our copy of its request for the next one was lost.
+                        last = ex.pending.get(_STEP)
+                        if last is not None and last.tries and last.msg.get_type() == "MISSION_ITEM_INT" \
+                                and last.msg.seq + 1 < count:
+                            nxt = last.msg.seq + 1
+                            sent.add(nxt)
+                            ex.send(_STEP, items[nxt].to_message(v.target_system, v.target_component), resend=True)
+                        continue
+                    if result == mavlink.MAV_MISSION_OPERATION_CANCELLED:
+                        raise _Cancelled(f"{name} upload: {explain_ack(result)}")
+                    if result == mavlink.MAV_MISSION_ERROR and count and (count - 1) in sent:
+                        rep.final_ack_lost = True  # the vehicle finished already and rejects our repeat
                         return
-                    continue  # a stale ACK from an earlier exchange
-                if result == mavlink.MAV_MISSION_INVALID_SEQUENCE:
-                    # Answer to an item we sent again after a timeout: ArduPilot already holds
-                    # it, so our copy of its request for the next one was lost.
-                    if repeated is not None and repeated + 1 < count:
-                        nxt, repeated = repeated + 1, None
-                        last_msg = items[nxt].to_message(v.target_system, v.target_component)
-                        sent.add(nxt)
-                        v.send(last_msg)
-                        rep.resends += 1
-                        v.stats["resends"] += 1
-                        sent_at, resent, tries = time.monotonic(), True, 0
+                    if result == mavlink.MAV_MISSION_ERROR and not answered:
+                        # "not accepting mission commands right now", or a late answer to an earlier
+                        # transfer: keep offering the count until the step times out.
+                        step = f"MISSION_COUNT ({count} items): vehicle answers {explain_ack(result)}"
+                        continue
+                    where = f" at item {highest}" if highest >= 0 else ""
+                    raise MissionError(f"{name} upload refused{where}: {explain_ack(result)}")
+                seq = msg.seq
+                if seq >= count:
+                    rep.notes.append(f"vehicle requested item {seq} of {count}; ignored")
                     continue
-                if result == mavlink.MAV_MISSION_OPERATION_CANCELLED:
-                    raise _Cancelled(f"{name} upload: {explain_ack(result)}")
-                if result == mavlink.MAV_MISSION_ERROR and count and (count - 1) in sent:
-                    rep.final_ack_lost = True  # the vehicle finished already and rejects our repeat
-                    return
-                if result == mavlink.MAV_MISSION_ERROR and not answered:
-                    # "not accepting mission commands right now", or a late answer to an earlier
-                    # transfer: keep offering the count until the step times out.
-                    step = f"MISSION_COUNT ({count} items): vehicle answers {explain_ack(result)}"
-                    continue
-                where = f" at item {highest}" if highest >= 0 else ""
-                raise MissionError(f"{name} upload refused{where}: {explain_ack(result)}")
-            seq = msg.seq
-            if seq >= count:
-                rep.notes.append(f"vehicle requested item {seq} of {count}; ignored")
-                continue
-            now = time.monotonic()
-            if not resent and seq not in answered:
-                v.rtt.sample(now - sent_at)
-            if seq in answered:
-                rep.duplicates += 1
-                v.stats["duplicates"] += 1
-            answered.add(seq)
-            sent.add(seq)
-            highest = max(highest, seq)
-            last_msg = items[seq].to_message(v.target_system, v.target_component)
-            v.send(last_msg)
-            sent_at, resent, progress = time.monotonic(), False, time.monotonic()
-            repeated, tries = None, 0
-            step = (f"MISSION_ITEM_INT {seq}: no MISSION_ACK" if seq == count - 1
-                    else f"MISSION_ITEM_INT {seq}: no request for the next item")
+                if seq in answered:
+                    rep.duplicates += 1
+                    v.stats["duplicates"] += 1
+                else:
+                    ex.answered(_STEP)  # the request for a new item answers what we sent last
+                answered.add(seq)
+                sent.add(seq)
+                highest = max(highest, seq)
+                ex.send(_STEP, items[seq].to_message(v.target_system, v.target_component))
+                ex.progress()
+                step = (f"MISSION_ITEM_INT {seq}: no MISSION_ACK" if seq == count - 1
+                        else f"MISSION_ITEM_INT {seq}: no request for the next item")
+        finally:
+            rep.resends += ex.resends
 
 
 def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionItem]:
@@ -196,7 +179,6 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
     ArduPilot answers each request on its own), each resent on its own timer."""
     mt = mission_type_id(mission_type)
     name = mission_type_name(mt)
-    policy = v.policy
     ts, tc = v.target_system, v.target_component
     with v.inbox(["MISSION_COUNT", "MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK"], match=_ours(mt)) as box:
 
@@ -207,49 +189,38 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
                 raise MissionError(f"{name} download refused ({step}): {explain_ack(m.type)}")
 
         # MISSION_REQUEST_LIST -> MISSION_COUNT
-        request = mavlink.MAVLink_mission_request_list_message(ts, tc, mt)
-        for m in answers(v, box, request, timeout_s=policy.step_timeout_s,
-                         silence=lambda n: f"{name} download timed out after {policy.step_timeout_s:.1f} s: "
-                                           f"MISSION_REQUEST_LIST: no MISSION_COUNT ({n} resends)"):
+        ex = Exchange(v, box, silence=lambda e: f"{name} download timed out after {e.timeout_s:.1f} s: "
+                                                f"MISSION_REQUEST_LIST: no MISSION_COUNT ({e.resends} resends)")
+        ex.send("list", mavlink.MAVLink_mission_request_list_message(ts, tc, mt))
+        for m in ex:
             refused(m, "MISSION_REQUEST_LIST")
             if m.get_type() == "MISSION_COUNT":
+                ex.answered("list")
                 count = m.count
                 break
 
         # MISSION_REQUEST_INT for each item, a window of them in flight
+        def silence(e: Exchange) -> str:
+            first = min(e.pending)
+            return (f"{name} download timed out after {e.timeout_s:.1f} s: MISSION_REQUEST_INT {first}: "
+                    f"no MISSION_ITEM_INT ({e.pending[first].tries} resends)")
+
+        ex.silence = silence
+        ex.progress()
         got: dict[int, MissionItem] = {}
-        pending: dict[int, tuple[float, int]] = {}  # seq -> (sent at, resends)
         next_seq = 0
-        progress = time.monotonic()
-        window = max(1, policy.download_window)
+        window = max(1, v.policy.download_window)
         while len(got) < count:
-            now = time.monotonic()
-            while next_seq < count and len(pending) < window:
-                v.send(mavlink.MAVLink_mission_request_int_message(ts, tc, next_seq, mt))
-                pending[next_seq] = (time.monotonic(), 0)
+            while next_seq < count and len(ex.pending) < window:
+                ex.send(next_seq, mavlink.MAVLink_mission_request_int_message(ts, tc, next_seq, mt))
                 next_seq += 1
-            for seq, (at, n) in list(pending.items()):
-                if now - at >= v.rtt.rto_for(n):
-                    v.send(mavlink.MAVLink_mission_request_int_message(ts, tc, seq, mt))
-                    v.stats["resends"] += 1
-                    pending[seq] = (time.monotonic(), n + 1)
-            if now - progress >= policy.step_timeout_s:
-                first = min(pending)
-                raise MissionError(f"{name} download timed out after {policy.step_timeout_s:.1f} s: "
-                                   f"MISSION_REQUEST_INT {first}: no MISSION_ITEM_INT "
-                                   f"({pending[first][1]} resends)")
-            wait = min(at + v.rtt.rto_for(n) for at, n in pending.values()) - now
-            m = box.get(min(max(wait, 0.0), policy.step_timeout_s - (now - progress)))
-            if m is None:
-                continue
-            refused(m, f"MISSION_REQUEST_INT {min(pending) if pending else count}")
-            if m.get_type() not in ("MISSION_ITEM_INT", "MISSION_ITEM") or m.seq not in pending:
+            m = ex.next()
+            refused(m, f"MISSION_REQUEST_INT {min(ex.pending) if ex.pending else count}")
+            if m.get_type() not in ("MISSION_ITEM_INT", "MISSION_ITEM") or m.seq not in ex.pending:
                 continue  # a late or repeated answer
-            at, n = pending.pop(m.seq)
-            if n == 0:
-                v.rtt.sample(time.monotonic() - at)
+            ex.answered(m.seq)
             got[m.seq] = replace(MissionItem.from_message(m), mission_type=mt)
-            progress = time.monotonic()
+            ex.progress()
         v.send(mavlink.MAVLink_mission_ack_message(ts, tc, mavlink.MAV_MISSION_ACCEPTED, mt))
         return [got[i] for i in range(count)]
 

@@ -23,7 +23,8 @@ import pytest
 
 import missions
 import sim
-from telemetry import Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights, run_logger
+from missions.connection import LinkKeeper
+from telemetry import Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights
 from telemetry.synthetic import write_flights
 from telemetry_support import LAT0, LON0, T0_US, pwm_for, rect_plan
 
@@ -62,7 +63,8 @@ def flown(tmp_path_factory) -> Flown:
     handle = sim.start_sim(speedup=SPEEDUP, home=(LAT0, LON0, 0.0), boot_delay_s=2, truth_hz=25)
     rec = Recorder(tmp / "live.db", tlog_path=tmp / "live.tlog", cooperative="htx-t", drone="d1")
     stop = threading.Event()
-    logger = threading.Thread(target=run_logger, args=(handle.url, rec.handle, stop), daemon=True)
+    logger = threading.Thread(target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold,
+                              args=(stop,), daemon=True)
     logger.start()
     try:
         ms = missions.build_mission(plan, 1)

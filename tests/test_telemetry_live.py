@@ -1,8 +1,9 @@
 """Live logging over a real TCP MAVLink link: reconnect, the tlog beside the database, SIGTERM and SIGKILL.
 
-The link's far end is FakeVehicleServer (tests/telemetry_support.py): a real socket sending
-real MAVLink 2 frames whose every message is recorded, so the test knows exactly what the
-logger must hold. The flown-field accuracy test against the simulator is in
+The logger is `agrodrone log`'s: a telemetry Recorder listening on the link layer's
+LinkKeeper (missions/connection.py). The link's far end is FakeVehicleServer
+(tests/telemetry_support.py): a real socket sending real MAVLink 2 frames whose every
+message is recorded, so the test knows exactly what the logger must hold. The flown-field accuracy test against the simulator is in
 test_telemetry_sim.py.
 """
 
@@ -20,7 +21,8 @@ from pathlib import Path
 
 from pymavlink import mavutil
 
-from telemetry import Recorder, list_flights, open_db, run_logger
+from missions.connection import LinkKeeper
+from telemetry import Recorder, list_flights, open_db
 from telemetry_support import FakeVehicleServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +42,8 @@ def test_recorder_logs_reconnects_and_writes_a_standard_tlog(tmp_path):
     tlog = tmp_path / "live.tlog"
     rec = Recorder(tmp_path / "t.db", tlog_path=tlog, cooperative="htx-t", drone="d1")
     stop = threading.Event()
-    out = {}
-    th = threading.Thread(target=lambda: out.update(stats=run_logger(
-        server.url, rec.handle, stop, link_timeout_s=3, retry_s=0.2)))
+    link = LinkKeeper.for_url(server.url, [rec.handle], streams=True)
+    th = threading.Thread(target=link.hold, args=(stop,), kwargs={"silence_s": 3, "retry_s": 0.2})
     th.start()
     try:
         assert _wait(lambda: server.counter > 50)
@@ -54,7 +55,7 @@ def test_recorder_logs_reconnects_and_writes_a_standard_tlog(tmp_path):
         th.join(10)
         server.close()
         rec.close()
-    assert out["stats"].connects >= 2 and out["stats"].losses >= 1
+    assert link.connects >= 2 and link.losses >= 1
     db = open_db(tmp_path / "t.db")
     got = {r[0] for r in db.execute("SELECT time_boot_ms FROM positions")}
     sent = {k for _, k in server.sent}
@@ -77,6 +78,82 @@ def test_recorder_logs_reconnects_and_writes_a_standard_tlog(tmp_path):
 
     rep = import_tlog(tlog, db)
     assert rep.stored == 0 and rep.duplicates > 0
+
+
+class _TwoStations:
+    """A TCP peer carrying another ground station (system 200, its heartbeat first) and a
+    copter (system 7), both streaming positions; it keeps what the logger sends."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.srv = socket.create_server(("127.0.0.1", 0))
+        self.url = f"tcp:127.0.0.1:{self.srv.getsockname()[1]}"
+        self.received: list = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        from pymavlink.dialects.v20 import ardupilotmega as mav
+
+        client, _ = self.srv.accept()
+        client.settimeout(0.02)
+        gcs, copter, parser = mav.MAVLink(None, 200, 190), mav.MAVLink(None, 7, 1), mav.MAVLink(None, 255, 0)
+        k = 0
+        with client:
+            while not self._stop.is_set():
+                frames = [gcs.heartbeat_encode(mav.MAV_TYPE_GCS, mav.MAV_AUTOPILOT_INVALID, 0, 0, 4, 3).pack(gcs),
+                          copter.heartbeat_encode(mav.MAV_TYPE_QUADROTOR, mav.MAV_AUTOPILOT_ARDUPILOTMEGA,
+                                                  0, 0, 3, 3).pack(copter)] if k % 20 == 0 else []
+                frames += [m.global_position_int_encode(k * 50, 217046000, 1057312000, 0, 0, 0, 0, 0, 0).pack(m)
+                           for m in (copter, gcs)]
+                client.sendall(b"".join(frames))
+                k += 1
+                try:
+                    self.received += parser.parse_buffer(client.recv(4096)) or []
+                except OSError:
+                    pass
+                time.sleep(0.02)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.srv.close()
+
+
+def _log_two_stations(tmp_path: Path, passive: bool) -> tuple[_TwoStations, Recorder]:
+    peer = _TwoStations()
+    rec = Recorder(tmp_path / f"{passive}.db", write_tlog=False)
+    link = LinkKeeper.for_url(peer.url, [rec.handle], passive=passive, streams=True)
+    stop = threading.Event()
+    th = threading.Thread(target=link.hold, args=(stop,))
+    th.start()
+    try:
+        time.sleep(3.0)
+    finally:
+        stop.set()
+        th.join(10)
+        peer.close()
+        rec.close()
+    return peer, rec
+
+
+def test_passive_logging_sends_nothing_and_logs_every_system(tmp_path):
+    peer, rec = _log_two_stations(tmp_path, passive=True)
+    assert peer.received == []
+    db = open_db(tmp_path / "True.db")
+    assert {r[0] for r in db.execute("SELECT DISTINCT sysid FROM positions")} == {7, 200}
+
+
+def test_active_logging_asks_the_copter_not_the_other_ground_station(tmp_path):
+    peer, rec = _log_two_stations(tmp_path, passive=False)
+    types = [m.get_type() for m in peer.received]
+    assert "HEARTBEAT" in types
+    asks = [m for m in peer.received if m.get_type() == "COMMAND_LONG"]
+    assert asks and {(m.target_system, m.target_component) for m in asks} == {(7, 1)}
+    db = open_db(tmp_path / "False.db")
+    assert {r[0] for r in db.execute("SELECT DISTINCT sysid FROM positions")} == {7, 200}
 
 
 def _logger(db: Path, url: str) -> subprocess.Popen:

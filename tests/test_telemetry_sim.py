@@ -11,7 +11,8 @@ import pytest
 
 import missions
 import sim
-from telemetry import Recorder, create_record, open_db, run_logger
+from missions.connection import LinkKeeper
+from telemetry import Recorder, create_record, open_db
 from telemetry_support import LAT0, LON0, rect_plan
 
 SPEEDUP = 20
@@ -28,7 +29,8 @@ def test_flown_field_matches_simulator_truth(tmp_path):
                            truth_hz=20)
     rec = Recorder(tmp_path / "t.db", cooperative="htx-t", drone="d1")
     stop = threading.Event()
-    logger = threading.Thread(target=run_logger, args=(handle.url, rec.handle, stop), daemon=True)
+    logger = threading.Thread(target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold,
+                              args=(stop,), daemon=True)
     logger.start()
     try:
         ms = missions.build_mission(plan, 1)
