@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(PY) bench/upload_bench.py
 	$(PY) bench/ingest_bench.py
 	$(PY) bench/report_bench.py
+	$(PY) bench/sync_bench.py  # skips unless PostgreSQL's server binaries are installed
 	$(PY) bench/sim_bench.py
 	$(PY) bench/sim_vs_sitl.py  # skips unless ARDUPILOT_SITL names an arducopter binary
 

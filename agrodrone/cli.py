@@ -48,6 +48,11 @@ def _register() -> None:
 
     cli.add_command(report)
     cli.add_command(registry)
+    from agrodrone.cmd_sync import sync_command
+    from agrodrone.cmd_province import province_group
+
+    cli.add_command(sync_command)
+    cli.add_command(province_group)
     from agrodrone.cmd_fly import fly_command
 
     cli.add_command(fly_command)

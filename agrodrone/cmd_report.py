@@ -14,7 +14,8 @@ from agrodrone.output import write_all
 
 
 @click.command("report")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="telemetry database")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="telemetry database, or the province's postgresql:// URL")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the report files")
 @click.option("--period", default=None, metavar="2026-Q4|2026-10|2026",
               help="quarter, month or year [default: every day with records]")
@@ -31,15 +32,14 @@ from agrodrone.output import write_all
 def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
            unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str, sao: str) -> None:
     """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
-    from telemetry import open_db
     from telemetry.indicators import Targets
     from telemetry.report import build_report
 
     goals = Targets.parse(targets)
-    db = open_db(db_path, create=False)
+    db, source = _report_db(db_path)
     try:
         files = build_report(db, unit=unit, cooperative=cooperative, period=period, date_from=date_from,
-                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=Path(db_path).name, sao=sao)
+                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=source, sao=sao)
     finally:
         db.conn.close()
     written = write_all(out_dir, files)
@@ -47,6 +47,21 @@ def report(db_path: str, out_dir: str, period: str | None, date_from: str | None
     scope = doc.get("unit", {}).get("id") or doc.get("cooperative", {}).get("id")
     click.echo(f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "
                f"{', '.join(p.name for p in written)} in {out_dir}")
+
+
+def _report_db(db_path: str):
+    """The database to report on and its name in the report: a SQLite file, or the province
+    (telemetry/province/query.py; its row-level security decides what the role sees)."""
+    from telemetry.province import is_url
+
+    if is_url(db_path):
+        from telemetry.province import open_province
+
+        db = open_province(db_path)
+        return db, db.name
+    from telemetry import open_db
+
+    return open_db(db_path, create=False), Path(db_path).name
 
 
 @click.group("registry")
@@ -78,24 +93,17 @@ def registry_show(db_path: str, as_json: bool) -> None:
     db = open_db(db_path, create=False)
     try:
         nodes = unit_tree(db)
-        coops = db.execute("SELECT unit_id, id, name FROM cooperatives ORDER BY id").fetchall()
-        maps = db.execute("SELECT old_id, new_id FROM unit_mappings ORDER BY old_id, new_id").fetchall()
     finally:
         db.conn.close()
-    by_unit: dict[str, list[tuple[str, str]]] = {}
-    for unit_id, cid, name in coops:
-        by_unit.setdefault(unit_id, []).append((cid, name))
-    moved = {}
-    for old, new in maps:
-        moved.setdefault(old, []).append(new)
     if as_json:
-        click.echo(json.dumps([{**n.__dict__, "cooperative_ids": [c for c, _ in by_unit.get(n.id, [])],
-                                "maps_to": moved.get(n.id, [])} for n in nodes], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{k: v for k, v in n.__dict__.items() if k != "members"}
+                               | {"cooperative_ids": [c for c, _ in n.members], "maps_to": list(n.maps_to)}
+                               for n in nodes], ensure_ascii=False, indent=2))
         return
     if not nodes:
         click.echo("no units: load them with `agrodrone registry load`")
     for n in nodes:
-        arrow = f"  -> {', '.join(moved[n.id])}" if n.id in moved else ""
+        arrow = f"  -> {', '.join(n.maps_to)}" if n.maps_to else ""
         click.echo(f"{'  ' * n.depth}{n.name} [{n.level}] ({n.id}){arrow}")
-        for cid, name in by_unit.get(n.id, []):
+        for cid, name in n.members:
             click.echo(f"{'  ' * (n.depth + 1)}* {name} ({cid})")

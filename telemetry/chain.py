@@ -30,7 +30,8 @@ def canonical(record: dict) -> str:
         v = record.get(col)
         if v is not None:
             kind = RECORD_COLUMNS[col]
-            v = float(v) if kind is float else int(v) if kind is int else str(v)
+            # + 0.0: SQLite stores a REAL -0.0 as 0, so a hashed -0.0 would not survive the round trip
+            v = float(v) + 0.0 if kind is float else int(v) if kind is int else str(v)
         out[col] = v
     return json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 

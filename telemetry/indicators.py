@@ -76,7 +76,7 @@ def parse_date(text: str) -> date:
         raise TelemetryError(_("bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)").format(text=text))
     try:
         return date(y, m, d)
-    except ValueError as exc:  # 31/02/2026: "day is out of range for month"
+    except ValueError:  # 31/02/2026: "day is out of range for month"
         raise TelemetryError(_("bad date {text!r}: no such day").format(text=text)) from None
 
 
@@ -188,11 +188,15 @@ def _r(v, nd: int):
 
 
 # Every (cooperative, unit containing it): its own unit, the units that unit maps onto, and all their ancestors.
+# The SQL here runs on SQLite and on the province's PostgreSQL (telemetry/province/query.py spells it there).
 _PLACED = """
+edge(child, parent) AS (
+    SELECT old_id, new_id FROM unit_mappings
+    UNION ALL SELECT id, parent_id FROM units WHERE parent_id IS NOT NULL
+),
 placed(coop, unit) AS (
     SELECT id, unit_id FROM cooperatives WHERE unit_id IS NOT NULL
-    UNION SELECT p.coop, m.new_id FROM placed p JOIN unit_mappings m ON m.old_id = p.unit
-    UNION SELECT p.coop, u.parent_id FROM placed p JOIN units u ON u.id = p.unit WHERE u.parent_id IS NOT NULL
+    UNION SELECT p.coop, e.parent FROM placed p JOIN edge e ON e.child = p.unit
 )"""
 _SUBTREE = """
 sub(id, depth, path) AS (
@@ -209,14 +213,31 @@ rec AS (
            target_dose_l_ha, dose_deviation_pct, start_local
     FROM spray_records WHERE start_utc >= :t0 AND start_utc < :t1
 )"""
-_ACT = """
+# Sums are exact: each stored value is a whole number of its unit's smallest step (records keep area_ha to
+# 4 decimals, volume_l to 3), so both databases add integers, in any order, and divide once at the end.
+# Floating-point sums depend on the order rows are added in, which SQL leaves open.
+HA, L, HA_X_DOSE = 10_000, 1_000, 1_000_000
+
+
+def _q(expr: str, scale: int) -> str:
+    """SUM(expr) as a whole number of 1/scale steps."""
+    return f"SUM(CAST(ROUND(({expr}) * {scale}) AS BIGINT))"
+
+
+def _f(int_sum: str, scale: int) -> str:
+    """A sum of steps back to its unit, as a float (the same IEEE division in both databases)."""
+    return f"CAST({int_sum} AS DOUBLE PRECISION) / {scale}"
+
+
+_ACT = f"""
 act AS (
-    SELECT coop, COUNT(*) AS jobs, SUM(flights) AS flights, SUM(area_ha) AS ha, SUM(volume_l) AS vol,
-           SUM(CASE WHEN achieved_dose_l_ha IS NOT NULL THEN volume_l END) AS dosed_vol,
-           SUM(CASE WHEN achieved_dose_l_ha IS NOT NULL THEN area_ha END) AS dosed_ha,
-           SUM(CASE WHEN target_dose_l_ha IS NOT NULL THEN target_dose_l_ha * area_ha END) AS tgt_x_ha,
-           SUM(CASE WHEN target_dose_l_ha IS NOT NULL THEN area_ha END) AS tgt_ha,
-           SUM(ABS(dose_deviation_pct) > :tol) AS off, MAX(substr(start_local, 1, 10)) AS last_day
+    SELECT coop, COUNT(*) AS jobs, SUM(flights) AS flights, {_q("area_ha", HA)} AS ha_q, {_q("volume_l", L)} AS vol_q,
+           {_q("CASE WHEN achieved_dose_l_ha IS NOT NULL THEN volume_l END", L)} AS dosed_vol_q,
+           {_q("CASE WHEN achieved_dose_l_ha IS NOT NULL THEN area_ha END", HA)} AS dosed_ha_q,
+           {_q("CASE WHEN target_dose_l_ha IS NOT NULL THEN target_dose_l_ha * area_ha END", HA_X_DOSE)} AS tgt_x_ha_q,
+           {_q("CASE WHEN target_dose_l_ha IS NOT NULL THEN area_ha END", HA)} AS tgt_ha_q,
+           SUM(CASE WHEN ABS(dose_deviation_pct) > :tol THEN 1 ELSE 0 END) AS off,
+           MAX(substr(start_local, 1, 10)) AS last_day
     FROM rec GROUP BY coop
 )"""
 
@@ -246,7 +267,8 @@ class Indicators:
     def unit_path(self, unit_id: str) -> list[dict]:
         """The unit and its ancestors, root first."""
         rows = self.db.execute(
-            "WITH RECURSIVE up(id, n) AS (SELECT ?, 0 UNION ALL SELECT u.parent_id, up.n + 1 FROM units u "
+            "WITH RECURSIVE up(id, n) AS (SELECT id, 0 FROM units WHERE id = ? "
+            "UNION ALL SELECT u.parent_id, up.n + 1 FROM units u "
             "JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL AND up.n < 50) "
             "SELECT u.id, u.name, u.level FROM up JOIN units u ON u.id = up.id ORDER BY up.n DESC",
             [unit_id]).fetchall()
@@ -265,17 +287,20 @@ class Indicators:
         )
         SELECT sub.id, u.name, u.level, u.parent_id, sub.depth,
                COUNT(c.id), COUNT(act.coop),
-               COALESCE(SUM(c.raw_material_area = 1 AND c.linkage_model = 1), 0),
-               COALESCE(SUM(c.raw_material_area = 1 AND c.linkage_model = 1 AND act.coop IS NOT NULL), 0),
-               COALESCE(SUM(act.jobs), 0), COALESCE(SUM(act.flights), 0), COALESCE(SUM(act.ha), 0),
-               COALESCE(SUM(act.vol), 0), SUM(act.dosed_vol) / SUM(act.dosed_ha), SUM(act.tgt_x_ha) / SUM(act.tgt_ha),
+               COALESCE(SUM(CASE WHEN c.raw_material_area = 1 AND c.linkage_model = 1 THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN c.raw_material_area = 1 AND c.linkage_model = 1 AND act.coop IS NOT NULL
+                            THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(act.jobs), 0), COALESCE(SUM(act.flights), 0),
+               COALESCE({_f("SUM(act.ha_q)", HA)}, 0.0), COALESCE({_f("SUM(act.vol_q)", L)}, 0.0),
+               {_f("SUM(act.dosed_vol_q)", L)} / NULLIF({_f("SUM(act.dosed_ha_q)", HA)}, 0),
+               {_f("SUM(act.tgt_x_ha_q)", HA_X_DOSE)} / NULLIF({_f("SUM(act.tgt_ha_q)", HA)}, 0),
                COALESCE(SUM(act.off), 0), COALESCE(MAX(unit_drones.n), 0)
         FROM sub JOIN units u ON u.id = sub.id
         LEFT JOIN placed p ON p.unit = sub.id
         LEFT JOIN cooperatives c ON c.id = p.coop
         LEFT JOIN act ON act.coop = +p.coop  -- '+': lets SQLite index the materialised act
         LEFT JOIN unit_drones ON unit_drones.unit = sub.id
-        GROUP BY sub.id ORDER BY sub.path
+        GROUP BY sub.id, u.name, u.level, u.parent_id, sub.depth, sub.path ORDER BY sub.path
         """
         out = []
         for r in self.db.execute(sql, self._args(unit=unit_id)).fetchall():
@@ -298,12 +323,13 @@ class Indicators:
         WITH RECURSIVE {_PLACED}, {_REC}, {_ACT},
         last AS (SELECT cooperative_id AS coop, MAX(start_utc) AS t FROM spray_records GROUP BY cooperative_id)
         SELECT c.id, c.name, c.unit_id, u.name, COALESCE(c.raw_material_area, 0), COALESCE(c.linkage_model, 0),
-               COALESCE(act.jobs, 0), COALESCE(act.flights, 0), COALESCE(act.ha, 0), COALESCE(act.vol, 0),
-               act.dosed_vol / act.dosed_ha, act.tgt_x_ha / act.tgt_ha, act.last_day, last.t
+               COALESCE(act.jobs, 0), COALESCE(act.flights, 0), COALESCE({_f("act.ha_q", HA)}, 0.0),
+               COALESCE({_f("act.vol_q", L)}, 0.0), {_f("act.dosed_vol_q", L)} / NULLIF({_f("act.dosed_ha_q", HA)}, 0),
+               {_f("act.tgt_x_ha_q", HA_X_DOSE)} / NULLIF({_f("act.tgt_ha_q", HA)}, 0), act.last_day, last.t
         FROM cooperatives c LEFT JOIN units u ON u.id = c.unit_id
         LEFT JOIN act ON act.coop = +c.id LEFT JOIN last ON last.coop = +c.id
         {where}
-        ORDER BY u.name, c.name, c.id
+        ORDER BY u.name NULLS FIRST, c.name NULLS FIRST, c.id
         """
         out = []
         for r in self.db.execute(sql, args).fetchall():
@@ -327,9 +353,10 @@ class Indicators:
         scope, args = self._scope(unit_id, cooperative_id)
         rows = self.db.execute(f"""
         WITH RECURSIVE {_PLACED}, {_REC}
-        SELECT substr(start_local, 1, 7), COUNT(*), COALESCE(SUM(flights), 0), COALESCE(SUM(area_ha), 0),
-               COALESCE(SUM(volume_l), 0), COUNT(DISTINCT coop)
-        FROM rec WHERE 1 {scope} GROUP BY 1""", args).fetchall()
+        SELECT substr(start_local, 1, 7), COUNT(*), COALESCE(SUM(flights), 0),
+               COALESCE({_f(_q("area_ha", HA), HA)}, 0.0), COALESCE({_f(_q("volume_l", L), L)}, 0.0),
+               COUNT(DISTINCT coop)
+        FROM rec WHERE 1 = 1 {scope} GROUP BY 1""", args).fetchall()
         got = {r[0]: r for r in rows}
         out = []
         for m in self.period.months():
@@ -345,10 +372,12 @@ class Indicators:
         rows = self.db.execute(f"""
         WITH RECURSIVE {_PLACED}, {_REC},
         per AS (SELECT drone_id, coop, COUNT(*) AS jobs, COALESCE(SUM(flights), 0) AS flights,
-                       COALESCE(SUM(area_ha), 0) AS ha, COALESCE(SUM(volume_l), 0) AS vol
-                FROM rec WHERE 1 {scope} GROUP BY drone_id, coop)
+                       COALESCE({_f(_q("area_ha", HA), HA)}, 0.0) AS ha,
+                       COALESCE({_f(_q("volume_l", L), L)}, 0.0) AS vol
+                FROM rec WHERE 1 = 1 {scope} GROUP BY drone_id, coop)
         SELECT per.drone_id, d.name, d.model, per.coop, per.jobs, per.flights, per.ha, per.vol
-        FROM per LEFT JOIN drones d ON d.id = per.drone_id ORDER BY per.ha DESC, per.drone_id""", args).fetchall()
+        FROM per LEFT JOIN drones d ON d.id = per.drone_id{same_cooperative(self.db, "d", "per.coop")}
+        ORDER BY per.ha DESC, per.drone_id NULLS FIRST""", args).fetchall()
         return [{"drone_id": r[0], "drone_name": r[1], "model": r[2], "cooperative_id": r[3], "jobs": r[4],
                  "flights": r[5], "area_ha": round(r[6], 4), "area_sao": round(r[6] * 1e4 / SAO_M2, 1),
                  "volume_l": round(r[7], 2)} for r in rows]
@@ -361,7 +390,7 @@ class Indicators:
 
     def record_count(self, unit_id: str | None = None, cooperative_id: str | None = None) -> int:
         scope, args = self._scope(unit_id, cooperative_id)
-        return self.db.execute(f"WITH RECURSIVE {_PLACED}, {_REC} SELECT COUNT(*) FROM rec WHERE 1 {scope}",
+        return self.db.execute(f"WITH RECURSIVE {_PLACED}, {_REC} SELECT COUNT(*) FROM rec WHERE 1 = 1 {scope}",
                                args).fetchone()[0]
 
     def _scope(self, unit_id: str | None, cooperative_id: str | None) -> tuple[str, dict]:
@@ -371,6 +400,12 @@ class Indicators:
         if cooperative_id is not None:
             return "AND coop = :coop", self._args(coop=cooperative_id)
         return "", self._args()
+
+
+def same_cooperative(db: sqlite_utils.Database, alias: str, coop: str) -> str:
+    """The extra join condition for a drone, field or job row: at the province these are keyed by
+    (cooperative_id, id), as two cooperatives may use the same id; a SQLite file has one of each."""
+    return f" AND {alias}.cooperative_id = {coop}" if getattr(db, "keyed_by_cooperative", False) else ""
 
 
 def _known_hint(db: sqlite_utils.Database, table: str) -> str:

@@ -12,23 +12,26 @@ from __future__ import annotations
 import time
 from gettext import gettext as _
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telemetry.errors import TelemetryError
 from telemetry.flights import list_flights, rebuild_flights
 from telemetry.recorder import Recorder
-from telemetry.records import create_record
+from telemetry.records import create_record, plan_document
 from telemetry.schema import open_db
+
+if TYPE_CHECKING:
+    from planner.document import PlanDocument
 
 
 class JobRecorder:
     """Logs a job's link into `db_path` (and a tlog) and makes its record; see the module doc."""
 
-    def __init__(self, db_path: str | Path, plan: dict, *, cooperative: str | None = None,
+    def __init__(self, db_path: str | Path, plan: PlanDocument | dict, *, cooperative: str | None = None,
                  job_id: str | None = None, tlog_path: str | Path | None = None) -> None:
         self.db_path = Path(db_path)
-        self.plan = plan
-        self.cooperative = cooperative or plan["field"]["properties"].get("cooperative")
+        self.plan = plan_document(plan)
+        self.cooperative = cooperative or self.plan.field.prop("cooperative")
         if not self.cooperative:
             raise TelemetryError(_("no cooperative for the spray record: give --cooperative ID "
                                    "(or name it in the field file's `cooperative` property)"))

@@ -267,6 +267,8 @@ class UnitNode:
     parent_id: str | None
     depth: int
     cooperatives: int  # cooperatives registered directly in this unit
+    members: tuple[tuple[str, str | None], ...] = ()  # their (id, name)
+    maps_to: tuple[str, ...] = ()  # the units this one became (the 2025 mappings)
 
 
 def unit_tree(db: sqlite_utils.Database) -> list[UnitNode]:
@@ -279,4 +281,10 @@ def unit_tree(db: sqlite_utils.Database) -> list[UnitNode]:
         "SELECT u.id, u.name, u.level, u.parent_id, t.depth, "
         " (SELECT COUNT(*) FROM cooperatives c WHERE c.unit_id = u.id) "
         "FROM t JOIN units u ON u.id = t.id ORDER BY t.path").fetchall()
-    return [UnitNode(*r) for r in rows]
+    members: dict[str, list[tuple[str, str | None]]] = {}
+    for unit_id, cid, name in db.execute("SELECT unit_id, id, name FROM cooperatives ORDER BY id"):
+        members.setdefault(unit_id, []).append((cid, name))
+    moved: dict[str, list[str]] = {}
+    for old, new in db.execute("SELECT old_id, new_id FROM unit_mappings ORDER BY old_id, new_id"):
+        moved.setdefault(old, []).append(new)
+    return [UnitNode(*r, members=tuple(members.get(r[0], ())), maps_to=tuple(moved.get(r[0], ()))) for r in rows]

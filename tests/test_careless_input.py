@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_support import run_cli
-from fields import FieldError, load
+from fields import load
 
 SQUARE = [[105.73, 21.70], [105.731, 21.70], [105.731, 21.701], [105.73, 21.701]]
 BUDGET = settings(max_examples=60, deadline=None, derandomize=True,

@@ -12,9 +12,12 @@ from datetime import date
 
 import sqlite_utils
 
+from planner.document import PlanDocument
+from planner.errors import PlanError
 from telemetry.chain import record_hash
 from telemetry.errors import TelemetryError
-from telemetry.indicators import DOSE_TOLERANCE_PCT, Indicators, Period, cooperative, current_unit, local_today
+from telemetry.indicators import (DOSE_TOLERANCE_PCT, Indicators, Period, cooperative, current_unit, local_today,
+                                  same_cooperative)
 from telemetry.report.charts import job_map
 from telemetry.report.html import card, e, page, table
 from telemetry.report.i18n import Lang
@@ -56,14 +59,15 @@ def check_chain(db: sqlite_utils.Database, cooperative_id: str) -> list[str]:
 def _jobs(db: sqlite_utils.Database, cooperative_id: str, t0: str, t1: str) -> list[dict]:
     cols = list(RECORD_COLUMNS)
     sql = (f"SELECT {', '.join('r.' + c for c in cols)}, j.plan_json, f.boundary_geojson FROM spray_records r "
-           "LEFT JOIN jobs j ON j.id = r.job_id LEFT JOIN fields f ON f.id = r.field_id "
+           f"LEFT JOIN jobs j ON j.id = r.job_id{same_cooperative(db, 'j', 'r.cooperative_id')} "
+           f"LEFT JOIN fields f ON f.id = r.field_id{same_cooperative(db, 'f', 'r.cooperative_id')} "
            "WHERE r.cooperative_id = ? AND r.start_utc >= ? AND r.start_utc < ? ORDER BY r.start_utc, r.id")
     out = []
     for row in db.execute(sql, [cooperative_id, t0, t1]):
         rec = dict(zip(cols, row[:len(cols)]))
-        try:
-            rec["_plan"] = json.loads(row[-2]) if row[-2] else None
-        except json.JSONDecodeError:
+        try:  # a stored plan this agrodrone cannot read: the map is drawn without it
+            rec["_plan"] = PlanDocument.from_dict(json.loads(row[-2])) if row[-2] else None
+        except (json.JSONDecodeError, PlanError):
             rec["_plan"] = None
         rec["_boundary"] = row[-1]
         out.append(rec)
