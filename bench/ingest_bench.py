@@ -16,10 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the synthetic flight writer lives with the tests
+
+from synthetic import Composer, fly_swaths  # noqa: E402
 
 from fields.frame import LocalFrame  # noqa: E402
 from telemetry import import_tlog, open_db  # noqa: E402
-from telemetry.synthetic import Composer, fly_swaths  # noqa: E402
 from telemetry.tlog import TlogWriter  # noqa: E402
 
 T0_US = 1_750_000_000_000_000

@@ -28,6 +28,7 @@ from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
 from missions.upload import upload_sortie
+from planner.dose import pump_fraction
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,7 @@ class Watch:
 
     @property
     def pump_fraction(self) -> float:
-        span = self.pwm_full - self.pwm_off
-        return min(1.0, max(0.0, (self.pump_pwm - self.pwm_off) / span)) if span > 0 else 0.0
+        return pump_fraction(self.pump_pwm, self.pwm_off, self.pwm_full)
 
     @property
     def sprayed_ha(self) -> float:

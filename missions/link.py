@@ -244,6 +244,20 @@ class Vehicle:
                 conn.select(0.05)
                 continue
             self._dispatch(m)
+        if self.lost:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Messages pymavlink had already read when the peer closed the link: dispatched,
+        not dropped (a logger keeps everything sent before the close)."""
+        for _ in range(10_000):
+            try:
+                m = self.conn.mav.parse_char(b"")
+            except Exception:  # a torn last frame: nothing more to get
+                return
+            if m is None:
+                return
+            self._dispatch(m)
 
     def close(self) -> None:
         self._closed.set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from missions.errors import MissionError
 from missions.plan_input import plan_document, plan_errors
 from planner.document import DocSprayer, PlanDocument, need
+from planner.dose import pump_rate_pct
 
 PUMP_FUNCTION = 22  # SERVOn_FUNCTION: sprayer pump (23 is the spinner)
 
@@ -29,11 +30,6 @@ def servo_function_param(servo: int) -> str:
     if not 1 <= servo <= 32:
         raise MissionError(f"pump servo must be 1..32, got {servo}")
     return f"SERVO{servo}_FUNCTION"
-
-
-def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> float:
-    """SPRAY_PUMP_RATE: % of full pump output per 1 m/s of ground speed."""
-    return 100.0 * dose_l_ha * swath_m * 0.006 / pump_max_l_min
 
 
 SWATH_END_RADIUS_CM = 50

@@ -1,4 +1,9 @@
-"""Dose and flow: the DESIGN.md formulas for the pump and the ArduPilot sprayer."""
+"""Dose, flow, pump % and pump PWM: the one place for the DESIGN.md sprayer formulas.
+
+The planner chooses the flow and SPRAY_PUMP_RATE from them, missions writes that rate
+to the vehicle, and the live display and the spray record turn the pump's PWM back into
+litres with `pump_fraction`: every package reads the same arithmetic.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,19 @@ def flow_l_min(dose_l_ha: float, swath_m: float, speed_m_s: float) -> float:
 def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> float:
     """SPRAY_PUMP_RATE: pump output in % at 1 m/s that gives the dose at any ground speed."""
     return 100.0 * dose_l_ha * swath_m * FLOW_FACTOR / pump_max_l_min
+
+
+PWM_OFF, PWM_FULL = 1000, 2000  # the pump ESC's range (SERVOn_MIN/MAX as SIM_Sprayer reads it)
+
+
+def pump_fraction(pwm, pwm_off: float = PWM_OFF, pwm_full: float = PWM_FULL):
+    """The pump's output 0..1 for a PWM value (or a numpy array of them); flow is this
+    times the pump's maximum L/min."""
+    span = float(pwm_full - pwm_off)
+    if span <= 0:
+        return 0.0 * pwm
+    frac = (pwm - pwm_off) / span
+    return min(1.0, max(0.0, frac)) if isinstance(frac, (int, float)) else frac.clip(0.0, 1.0)
 
 
 def litres(length_m: float, swath_m: float, dose_l_ha: float) -> float:

@@ -18,6 +18,7 @@ import sqlite_utils
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
+from planner.dose import pump_fraction
 
 MAX_HOLD_S = 2.0  # a sample never stands for more than this (link loss is not spraying)
 
@@ -31,9 +32,7 @@ class PumpCalibration:
 
     def flow(self, pwm: np.ndarray) -> np.ndarray:
         """L/min for each PWM value; 0 at or below the off value."""
-        pwm = np.asarray(pwm, dtype=float)
-        frac = (pwm - self.pwm_off) / float(self.pwm_full - self.pwm_off)
-        return np.clip(frac, 0.0, 1.0) * self.pump_max_l_min
+        return pump_fraction(np.asarray(pwm, dtype=float), self.pwm_off, self.pwm_full) * self.pump_max_l_min
 
 
 @dataclass

@@ -19,7 +19,7 @@ from shapely.geometry import LineString
 import fields
 from telemetry import create_record, import_tlog, open_db
 from telemetry.registry import load_registry
-from telemetry.synthetic import write_flights
+from synthetic import write_flights
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "telemetry" / "samples" / "registry"

@@ -10,7 +10,7 @@ import pytest
 from reports_support import cached_sample_db
 from telemetry import TelemetryError, create_record, import_tlog, open_db
 from telemetry.indicators import Indicators, Targets, parse_period
-from telemetry.synthetic import write_flights
+from synthetic import write_flights
 from telemetry_support import pwm_for, rect_plan
 
 

@@ -25,7 +25,7 @@ import missions
 import sim
 from missions.connection import LinkKeeper
 from telemetry import Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights
-from telemetry.synthetic import write_flights
+from synthetic import write_flights
 from telemetry_support import LAT0, LON0, T0_US, pwm_for, rect_plan
 
 SPEEDUP = 40

@@ -12,7 +12,7 @@ import pytest
 from pymavlink import mavutil
 
 from telemetry import TelemetryError, import_tlog, list_flights, open_db
-from telemetry.synthetic import write_flights
+from synthetic import write_flights
 from telemetry_support import T0_US, rect_plan
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from shapely.geometry import shape
 
 from telemetry import (TelemetryError, create_record, export_records, get_record, import_tlog, list_flights,
                        list_records, open_db, verify_chain)
-from telemetry.synthetic import write_flights
+from synthetic import write_flights
 from telemetry_support import T0_US, pwm_for, rect_plan
 
 ROOT = Path(__file__).resolve().parent.parent
