@@ -8,22 +8,19 @@ simulator's ground truth and the database, not against what `fly` printed.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
+from cli_support import AGRODRONE, db_rows, run_agrodrone
 from fly_support import fly_and_record
+
 from sim import start_sim
 
 ROOT = Path(__file__).resolve().parent.parent
-AGRODRONE = [sys.executable, "-m", "agrodrone"]
 SPEEDUP = 50.0
 
 # A 100 m x 60 m paddy near Co Lung (WGS84), small enough to fly in a few wall seconds.
@@ -40,20 +37,13 @@ PADDY = {
 }
 
 
-def _run(*args: str, cwd: Path, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*AGRODRONE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "COLUMNS": "120"})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"agrodrone {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
 
 @pytest.fixture
 def paddy_plan(tmp_path: Path) -> Path:
     """plan.json for the paddy: generic 10 L hexacopter at 20 L/ha, so two sorties."""
     field = tmp_path / "paddy.geojson"
     field.write_text(json.dumps(PADDY), encoding="utf-8")
-    _run("plan", str(field), "--dose", "20", "--out", "plan", cwd=tmp_path)
+    run_agrodrone("plan", str(field), "--dose", "20", "--out", "plan", cwd=tmp_path)
     plan = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))
     assert len(plan["sorties"]) == 2
     return tmp_path / "plan"
@@ -67,20 +57,16 @@ def _sim_for(plan_dir: Path, **settings):
                      pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]), **settings)
 
 
-def _rows(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
-
 
 def test_fly_cli_flies_every_sortie_and_writes_the_record(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan) as sim:
-        proc = _run("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes",
+        proc = run_agrodrone("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes",
                     "--operator", "Nguyễn Văn A", "--product", "Tilt 250EC", "--registration", "VN-123",
                     cwd=tmp_path)
         truth = sim.truth()
     assert "pre-flight checks" in proc.stdout and "Spray record" in proc.stdout
-    (record,) = _rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, target_dose_l_ha, coverage_pct, "
+    (record,) = db_rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, target_dose_l_ha, coverage_pct, "
                           "product, registration, operator_name FROM spray_records")
     sorties, volume, dose, target, coverage, product, registration, operator = record
     assert sorties == 2
@@ -89,9 +75,9 @@ def test_fly_cli_flies_every_sortie_and_writes_the_record(paddy_plan: Path, tmp_
     assert coverage > 95.0
     assert (product, registration, operator) == ("Tilt 250EC", "VN-123", "Nguyễn Văn A")
     # both sorties took off and landed: two closed flights in the job
-    assert _rows(db, "SELECT COUNT(*) FROM flights WHERE job_id IS NOT NULL AND end_us IS NOT NULL")[0][0] == 2
+    assert db_rows(db, "SELECT COUNT(*) FROM flights WHERE job_id IS NOT NULL AND end_us IS NOT NULL")[0][0] == 2
     assert list(tmp_path.glob("job-*.tlog")), "the raw stream is kept as a tlog next to the database"
-    assert _run("records", "verify", "--db", str(db), cwd=tmp_path).returncode == 0
+    assert run_agrodrone("records", "verify", "--db", str(db), cwd=tmp_path).returncode == 0
 
 
 def test_failsafe_rtl_mid_sortie_resumes_after_a_battery_swap(paddy_plan: Path, tmp_path: Path) -> None:
@@ -130,23 +116,23 @@ def test_ctrl_c_sends_the_copter_home_and_keeps_the_log(paddy_plan: Path, tmp_pa
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, out + err
     assert "error: stopped by the operator during sortie 1" in err
-    modes = {m for (m,) in _rows(db, "SELECT DISTINCT mode FROM heartbeats WHERE type != 6")}
+    modes = {m for (m,) in db_rows(db, "SELECT DISTINCT mode FROM heartbeats WHERE type != 6")}
     assert "RTL" in modes, "Ctrl-C must switch the copter to RTL"
-    assert _rows(db, "SELECT armed FROM heartbeats WHERE type != 6 ORDER BY id DESC LIMIT 1")[0][0] == 0
-    (notes,) = _rows(db, "SELECT notes FROM spray_records")[0]
+    assert db_rows(db, "SELECT armed FROM heartbeats WHERE type != 6 ORDER BY id DESC LIMIT 1")[0][0] == 0
+    (notes,) = db_rows(db, "SELECT notes FROM spray_records")[0]
     assert "stopped by the operator" in notes
 
 
 def test_no_go_when_the_wind_is_too_strong(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan, wind_m_s=6.0, wind_dir_deg=90.0) as sim:
-        proc = _run("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes", cwd=tmp_path,
+        proc = run_agrodrone("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes", cwd=tmp_path,
                     check=False)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("error: no-go: wind: 6.0 m/s (limit 3 m/s)")
-    assert _rows(db, "SELECT COUNT(*) FROM heartbeats WHERE type != 6 AND armed = 1")[0][0] == 0
-    assert _rows(db, "SELECT COUNT(*) FROM spray_records")[0][0] == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM heartbeats WHERE type != 6 AND armed = 1")[0][0] == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM spray_records")[0][0] == 0
 
 
 def test_a_link_cut_mid_sortie_is_survived_without_rearming(paddy_plan: Path, tmp_path: Path) -> None:
@@ -168,14 +154,14 @@ def test_a_link_cut_mid_sortie_is_survived_without_rearming(paddy_plan: Path, tm
     # sortie it finished counts, but nothing was re-armed while the link was down
     assert first.complete and outcome.finished, outcome.stopped
     assert outcome.record is not None and outcome.record["sorties"] == 2
-    gap, last = _rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms), MAX(b.time_boot_ms) FROM positions a "
+    gap, last = db_rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms), MAX(b.time_boot_ms) FROM positions a "
                           "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)")[0]
     assert gap >= 100_000, "the cut shows as a gap in the log"
     assert last > gap, "logging went on after the link came back"
 
 
 def test_unknown_plan_folder_is_one_error_line(tmp_path: Path) -> None:
-    proc = _run("fly", str(tmp_path / "nope"), "--connect", "tcp:127.0.0.1:9", "--db", str(tmp_path / "x.db"),
+    proc = run_agrodrone("fly", str(tmp_path / "nope"), "--connect", "tcp:127.0.0.1:9", "--db", str(tmp_path / "x.db"),
                 cwd=tmp_path, check=False)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()

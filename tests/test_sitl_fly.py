@@ -9,17 +9,14 @@ Skipped, with the reason, when ARDUPILOT_SITL does not name an arducopter binary
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
+from cli_support import AGRODRONE, db_rows, run_agrodrone
 from fly_support import fly_and_record
 from sim_groundstation import GroundStation
 from sitl_support import Observer, Relay, load_plan, mavlink, start_for
@@ -27,28 +24,16 @@ from sitl_support import Observer, Relay, load_plan, mavlink, start_for
 pytestmark = [pytest.mark.sitl, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-AGRODRONE = [sys.executable, "-m", "agrodrone"]
 PADDIES = ROOT / "fields" / "samples" / "dai-tu-paddies.geojson"
 RTL = 6
 
 
-def _run(*args: str, cwd: Path, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*AGRODRONE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "COLUMNS": "120"})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"agrodrone {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def _rows(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("paddies") / "plan"
-    _run("plan", str(PADDIES), "--drone", "generic-10l-hex", "--dose", "15", "--tank", "5", "--out", str(out),
+    run_agrodrone("plan", str(PADDIES), "--drone", "generic-10l-hex", "--dose", "15", "--tank", "5", "--out", str(out),
          cwd=out.parent)
     assert len(load_plan(out)["sorties"]) == 3
     return out
@@ -60,7 +45,7 @@ def _planned_litres(plan_dir: Path) -> float:
 
 def test_upload_puts_mission_fence_rally_and_sprayer_on_sitl(plan_dir: Path, tmp_path: Path) -> None:
     with start_for(plan_dir) as sitl:
-        proc = _run("upload", str(plan_dir), "--connect", sitl.url, "--json", cwd=tmp_path)
+        proc = run_agrodrone("upload", str(plan_dir), "--connect", sitl.url, "--json", cwd=tmp_path)
         with Observer(sitl) as obs:
             rate = obs.get_param("SPRAY_PUMP_RATE")
     steps = {s["step"]: s for s in json.loads(proc.stdout)["steps"]}
@@ -73,11 +58,11 @@ def test_upload_puts_mission_fence_rally_and_sprayer_on_sitl(plan_dir: Path, tmp
 def test_fly_three_sorties_with_reloads_and_the_record(plan_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with start_for(plan_dir) as sitl:
-        proc = _run("fly", str(plan_dir), "--connect", sitl.url, "--db", str(db), "--yes",
+        proc = run_agrodrone("fly", str(plan_dir), "--connect", sitl.url, "--db", str(db), "--yes",
                     "--operator", "Nguyễn Văn An", "--product", "Validan 5SL", "--registration", "VN-0001",
                     cwd=tmp_path)
     assert proc.stdout.count("pre-flight checks") == 3, proc.stdout
-    (rec,) = _rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, coverage_pct, start_utc, end_utc, "
+    (rec,) = db_rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, coverage_pct, start_utc, end_utc, "
                        "spray_start_utc, spray_end_utc, spray_time_s, flight_time_s FROM spray_records")
     sorties, volume, dose, coverage, start, end, spray_start, spray_end, spray_s, flight_s = rec
     assert sorties == 3
@@ -87,8 +72,8 @@ def test_fly_three_sorties_with_reloads_and_the_record(plan_dir: Path, tmp_path:
     # one clock: vehicle time mapped to UTC the same way for the flight and the spraying
     assert start <= spray_start <= spray_end <= end
     assert 0 < spray_s <= flight_s
-    assert _rows(db, "SELECT COUNT(*) FROM flights WHERE job_id IS NOT NULL AND end_us IS NOT NULL")[0][0] == 3
-    assert _run("records", "verify", "--db", str(db), cwd=tmp_path).returncode == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM flights WHERE job_id IS NOT NULL AND end_us IS NOT NULL")[0][0] == 3
+    assert run_agrodrone("records", "verify", "--db", str(db), cwd=tmp_path).returncode == 0
 
 
 def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_path: Path) -> None:
@@ -134,8 +119,8 @@ def test_ctrl_c_sends_the_copter_home_and_keeps_the_record(plan_dir: Path, tmp_p
         out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1, out + err
     assert "error: stopped by the operator during sortie 1" in err
-    assert _rows(db, "SELECT armed FROM heartbeats WHERE type != 6 ORDER BY id DESC LIMIT 1")[0][0] == 0
-    (notes,) = _rows(db, "SELECT notes FROM spray_records")[0]
+    assert db_rows(db, "SELECT armed FROM heartbeats WHERE type != 6 ORDER BY id DESC LIMIT 1")[0][0] == 0
+    (notes,) = db_rows(db, "SELECT notes FROM spray_records")[0]
     assert "stopped by the operator" in notes
 
 
@@ -154,10 +139,10 @@ def test_a_link_cut_mid_sortie_is_survived_without_rearming(plan_dir: Path, tmp_
     (only,) = outcome.sorties
     assert only.link_lost
     assert only.complete and outcome.finished, outcome.stopped
-    gap = _rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms) FROM positions a "
+    gap = db_rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms) FROM positions a "
                     "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)")[0][0]
     assert gap >= 20_000, "the cut shows as a gap in the log"
-    assert _rows(db, "SELECT COUNT(*) FROM flights")[0][0] == 1, "nothing was re-armed"
+    assert db_rows(db, "SELECT COUNT(*) FROM flights")[0][0] == 1, "nothing was re-armed"
 
 
 def test_log_records_a_flight_flown_by_another_ground_station(plan_dir: Path, tmp_path: Path) -> None:
@@ -187,7 +172,7 @@ def test_log_records_a_flight_flown_by_another_ground_station(plan_dir: Path, tm
             logger.send_signal(signal.SIGINT)
             logger.communicate(timeout=60)
     assert logger.returncode == 0
-    proc = _run("records", "create", "--db", str(db), "--plan", str(plan_dir), "--json", cwd=tmp_path)
+    proc = run_agrodrone("records", "create", "--db", str(db), "--plan", str(plan_dir), "--json", cwd=tmp_path)
     rec = json.loads(proc.stdout)
     assert rec["sorties"] == 1
     assert rec["volume_l"] == pytest.approx(plan["sorties"][2]["volume_l"], rel=0.1)
