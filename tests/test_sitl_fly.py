@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -152,6 +153,7 @@ def test_log_records_a_flight_flown_by_another_ground_station(plan_dir: Path, tm
     with start_for(plan_dir) as sitl:
         logger = subprocess.Popen([*AGRODRONE, "log", "--connect", sitl.url, "--db", str(db), "--quiet"],
                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_logging(db, logger)  # the other ground station flies once the logger hears the copter
         gcs = GroundStation(f"tcp:127.0.0.1:{sitl.port + 2}", speedup=20.0, source_system=200)
         try:
             gcs.request_streams(5.0)
@@ -177,6 +179,19 @@ def test_log_records_a_flight_flown_by_another_ground_station(plan_dir: Path, tm
     assert rec["sorties"] == 1
     assert rec["volume_l"] == pytest.approx(plan["sorties"][2]["volume_l"], rel=0.1)
     assert rec["start_utc"] <= rec["spray_start_utc"] <= rec["spray_end_utc"] <= rec["end_utc"]
+
+
+def _wait_logging(db: Path, logger: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert logger.poll() is None, logger.communicate()
+        try:
+            if db.exists() and db_rows(db, "SELECT COUNT(*) FROM positions")[0][0] > 0:
+                return
+        except sqlite3.Error:
+            pass  # the logger is still creating the database
+        time.sleep(0.2)
+    raise AssertionError("the logger never logged a position")
 
 
 def _waypoints(path: Path) -> list[tuple]:
