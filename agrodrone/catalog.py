@@ -40,12 +40,14 @@ def collect():
         catalog.add(text, locations=[("agrodrone/cli.py", 0)], auto_comments=["command-line help"])
     for package in PACKAGES:
         for filename, lineno, message, comments, _ctx in extract_from_dir(
-                ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
             if message:
                 catalog.add(message, locations=[(f"{package}/{filename}", lineno)], auto_comments=comments)
     click_dir = Path(click.__file__).parent
-    for filename, lineno, message, comments, _ctx in extract_from_dir(
-            click_dir, method_map=[("**.py", "python")], keywords=KEYWORDS):
+    for filename, lineno, message, _comments, _ctx in extract_from_dir(
+        click_dir, method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
         if message:
             catalog.add(message, locations=[(f"click/{filename}", lineno)], flags=["click"])
     return catalog

@@ -10,15 +10,22 @@ import click
 from agrodrone import __version__
 from agrodrone.i18n import LANGUAGES, activate, choose_language, translate_help
 
-GLOSSARY = ("Words: swath = the strip one pass sprays; sortie = one flight from take-off to landing "
-            "(one tank); breakpoint = where spraying stopped, where the next sortie resumes; "
-            "dose = litres of tank mix per hectare; sào = 360 m² (northern sào).")
+GLOSSARY = (
+    "Words: swath = the strip one pass sprays; sortie = one flight from take-off to landing "
+    "(one tank); breakpoint = where spraying stopped, where the next sortie resumes; "
+    "dose = litres of tank mix per hectare; sào = 360 m² (northern sào)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=GLOSSARY)
 @click.version_option(__version__, prog_name="agrodrone")
-@click.option("--lang", type=click.Choice(LANGUAGES), expose_value=False, is_eager=True,
-              help="Language of messages and help (also AGRODRONE_LANG; default: from the locale, else vi).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    expose_value=False,
+    is_eager=True,
+    help="Language of messages and help (also AGRODRONE_LANG; default: from the locale, else vi).",
+)
 def cli() -> None:
     """Plan, fly and record drone crop-spraying jobs on ArduPilot."""
 
@@ -37,8 +44,8 @@ def _register() -> None:
     from agrodrone.cmd_sim import sim_command
 
     cli.add_command(sim_command)
-    from agrodrone.cmd_log import log
     from agrodrone.cmd_import import import_
+    from agrodrone.cmd_log import log
     from agrodrone.cmd_records import records
 
     cli.add_command(log)
@@ -48,8 +55,8 @@ def _register() -> None:
 
     cli.add_command(report)
     cli.add_command(registry)
-    from agrodrone.cmd_sync import sync_command
     from agrodrone.cmd_province import province_group
+    from agrodrone.cmd_sync import sync_command
 
     cli.add_command(sync_command)
     cli.add_command(province_group)

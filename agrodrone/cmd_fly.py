@@ -41,10 +41,12 @@ class ConsoleEvents:
         return _progress(self.console, sortie, last, ms)
 
     def sortie_ended(self, result, watch) -> None:
-        self.console.print(f"sortie {result.sortie}: "
-                           f"{'complete' if result.complete else 'ended early: ' + result.reason}; "
-                           f"{watch.litres:.1f} L sprayed so far, battery "
-                           f"{watch.battery_pct if watch.battery_pct is not None else '?'} %")
+        self.console.print(
+            f"sortie {result.sortie}: "
+            f"{'complete' if result.complete else 'ended early: ' + result.reason}; "
+            f"{watch.litres:.1f} L sprayed so far, battery "
+            f"{watch.battery_pct if watch.battery_pct is not None else '?'} %"
+        )
 
     def confirm(self, question: str) -> bool:
         return self.yes or click.confirm(question + ". Continue?", default=True)
@@ -91,9 +93,16 @@ def _progress(console, k: int, n: int, ms) -> Iterator[Callable]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     total = max(1, len(ms.swaths))
-    bar = Progress(TextColumn(f"sortie {k}/{n}"), BarColumn(), MofNCompleteColumn(), TextColumn("swaths"),
-                   TextColumn("{task.fields[info]}"), console=console, transient=True,
-                   disable=not console.is_terminal)
+    bar = Progress(
+        TextColumn(f"sortie {k}/{n}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("swaths"),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
     task = bar.add_task("", total=total, info="")
     last_line = [0.0]
 
@@ -120,35 +129,70 @@ def print_record(console, rec: dict) -> None:
         f"area {rec['area_ha']} ha ({rec['area_sao']} sào), {rec['volume_l']} L, "
         f"achieved dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
         f"coverage {rec['coverage_pct']} %, gaps {rec['gaps_m2']:.0f} m², {rec['sorties']} sortie(s)",
-        highlight=False)
+        highlight=False,
+    )
 
 
 @click.command("fly")
 @click.argument("plan_dir", type=click.Path(path_type=Path))
 @click.option("--connect", "url", required=True, metavar="URL", help="tcp:127.0.0.1:5760, udp:..., serial device")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite database the flight is logged into")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database the flight is logged into",
+)
 @click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
 @click.option("--operator", default=None, help="who flies (name or id)")
 @click.option("--product", default=None, help="product trade name")
 @click.option("--registration", default=None, help="product registration number")
 @click.option("--tank", "tank_l", type=NUMBER, default=None, help="litres loaded per sortie [default: the plan's tank]")
 @click.option("--wind-max", default=3.0, type=NUMBER, show_default=True, help="highest wind for take-off, m/s")
-@click.option("--battery-min", default=80.0, type=NUMBER, show_default=True, help="lowest battery charge for take-off, %")
+@click.option(
+    "--battery-min", default=80.0, type=NUMBER, show_default=True, help="lowest battery charge for take-off, %"
+)
 @click.option("--pump-servo", default=9, show_default=True, type=click.IntRange(1, 32))
 @click.option("--enable-fence", is_flag=True, help="also enable the geofence (FENCE_ENABLE=1, action RTL)")
 @click.option("--from-sortie", "first_sortie", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--job", "job_id", default=None, help="job id of the spray record")
-@click.option("--tlog", "tlog_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="raw telemetry log [default: next to the database]")
-@click.option("--position-timeout", default=120.0, show_default=True,
-              help="seconds to wait for a position estimate after the vehicle boots")
-@click.option("--link-timeout", default=5.0, show_default=True,
-              help="seconds without a heartbeat before the link counts as lost")
+@click.option(
+    "--tlog",
+    "tlog_path",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="raw telemetry log [default: next to the database]",
+)
+@click.option(
+    "--position-timeout",
+    default=120.0,
+    show_default=True,
+    help="seconds to wait for a position estimate after the vehicle boots",
+)
+@click.option(
+    "--link-timeout", default=5.0, show_default=True, help="seconds without a heartbeat before the link counts as lost"
+)
 @click.option("--yes", is_flag=True, help="do not ask; between sorties refill a simulator automatically")
-def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, product, registration, tank_l,
-                wind_max, battery_min, pump_servo, enable_fence, first_sortie, job_id, tlog_path,
-                position_timeout, link_timeout, yes) -> int:
+def fly_command(
+    plan_dir: Path,
+    url: str,
+    db_path: Path,
+    cooperative,
+    operator,
+    product,
+    registration,
+    tank_l,
+    wind_max,
+    battery_min,
+    pump_servo,
+    enable_fence,
+    first_sortie,
+    job_id,
+    tlog_path,
+    position_timeout,
+    link_timeout,
+    yes,
+) -> int:
     """Fly a plan: pre-flight checks, upload, arm, AUTO, reloads, and the spray record.
 
     PLAN_DIR is the folder `agrodrone plan` wrote. Ctrl-C sends the copter home (RTL) and
@@ -165,20 +209,37 @@ def fly_command(plan_dir: Path, url: str, db_path: Path, cooperative, operator, 
     console = Console()
     plan = load_plan(plan_dir)
     settings = JobSettings(
-        first_sortie=first_sortie, tank_l=tank_l, rehearsal_crew=yes,
+        first_sortie=first_sortie,
+        tank_l=tank_l,
+        rehearsal_crew=yes,
         build=BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence),
-        limits=FlightLimits(wind_max_m_s=wind_max, battery_min_pct=battery_min,
-                            position_timeout_s=position_timeout, link_timeout_s=link_timeout))
+        limits=FlightLimits(
+            wind_max_m_s=wind_max,
+            battery_min_pct=battery_min,
+            position_timeout_s=position_timeout,
+            link_timeout_s=link_timeout,
+        ),
+    )
     from missions import job_sorties
 
     job_sorties(plan, settings)  # a broken plan is refused before anything is written or connects
     recorder = JobRecorder(db_path, plan, cooperative=cooperative, job_id=job_id, tlog_path=tlog_path)
     with recorder, _ctrl_c_sends_home(console) as stop:
-        outcome = fly_job(plan, url, settings, listeners=[recorder.handle], events=ConsoleEvents(console, yes),
-                          stop=stop)
-    record = recorder.record(operator=operator, operator_name=operator, product=product,
-                             registration=registration, pump_servo=pump_servo,
-                             notes=outcome.stopped or None) if outcome.sorties else None
+        outcome = fly_job(
+            plan, url, settings, listeners=[recorder.handle], events=ConsoleEvents(console, yes), stop=stop
+        )
+    record = (
+        recorder.record(
+            operator=operator,
+            operator_name=operator,
+            product=product,
+            registration=registration,
+            pump_servo=pump_servo,
+            notes=outcome.stopped or None,
+        )
+        if outcome.sorties
+        else None
+    )
     if record:
         print_record(console, record)
     console.print(f"log: {db_path}" + (f", raw telemetry: {recorder.tlog_path}" if recorder.tlog_path else ""))

@@ -9,7 +9,9 @@ import click
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)"
+)
 @click.option("--cooperative", default=None, help="cooperative id the flights belong to")
 @click.option("--drone", default=None, help="drone id that flew these logs")
 @click.option("--json", "as_json", is_flag=True, help="print the import reports as JSON")
@@ -18,7 +20,7 @@ def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone
     from dataclasses import asdict
 
     from telemetry import import_tlog
-    from telemetry.schema import new_or_nothing
+    from telemetry.ingest.schema import new_or_nothing
 
     with new_or_nothing(db_path) as db:  # a failed import into a new database leaves none behind
         reports = [import_tlog(f, db, cooperative=cooperative, drone=drone) for f in files]
@@ -28,5 +30,4 @@ def import_(files: tuple[str, ...], db_path: str, cooperative: str | None, drone
     for r in reports:
         click.echo(r.summary())
         if r.skipped_bytes:
-            click.echo(f"warning: {r.path}: {r.skipped_bytes} corrupt bytes skipped "
-                       f"({r.bad_crc} bad CRC)", err=True)
+            click.echo(f"warning: {r.path}: {r.skipped_bytes} corrupt bytes skipped ({r.bad_crc} bad CRC)", err=True)

@@ -8,32 +8,46 @@ message of every system on the link.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import signal
 import threading
+from gettext import gettext as _
 
 import click
 
 
 @click.command("log")
 @click.option("--connect", "url", required=True, help="MAVLink link, e.g. tcp:127.0.0.1:5760 or udpin:0.0.0.0:14550")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)"
+)
 @click.option("--cooperative", default=None, help="cooperative id the flights belong to")
 @click.option("--drone", default=None, help="drone id (its MAVLink system id is learnt from the link)")
-@click.option("--tlog", "tlog_path", default=None, type=click.Path(dir_okay=False),
-              help="raw .tlog to append to [default: <db>-<UTC time>.tlog next to the database]")
+@click.option(
+    "--tlog",
+    "tlog_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="raw .tlog to append to [default: <db>-<UTC time>.tlog next to the database]",
+)
 @click.option("--passive", is_flag=True, help="only listen: send no heartbeat and no stream requests")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="stop after this many seconds")
+@click.option(
+    "--duration", type=click.FloatRange(min=0, min_open=True), default=None, help="stop after this many seconds"
+)
 @click.option("--quiet", is_flag=True, help="no connection messages")
-def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog_path: str | None,
-        passive: bool, duration: float | None, quiet: bool) -> None:
+def log(
+    url: str,
+    db_path: str,
+    cooperative: str | None,
+    drone: str | None,
+    tlog_path: str | None,
+    passive: bool,
+    duration: float | None,
+    quiet: bool,
+) -> None:
     """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
+    from agrodrone.errors import UserError
     from missions.connection import LinkKeeper, check_url
     from telemetry import Recorder
-
-    from agrodrone.errors import UserError
 
     stop = threading.Event()
     timer = threading.Timer(duration, stop.set) if duration is not None else None
@@ -63,8 +77,13 @@ def log(url: str, db_path: str, cooperative: str | None, drone: str | None, tlog
             signal.signal(s, h)
     if link.connects == 0 or recorder.messages == 0:
         recorder.discard_if_empty()
-        what = (_("nothing was logged: {url} never answered") if link.connects == 0
-                else _("nothing was logged: {url} sent no MAVLink message")).format(url=url)
+        what = (
+            _("nothing was logged: {url} never answered")
+            if link.connects == 0
+            else _("nothing was logged: {url} sent no MAVLink message")
+        ).format(url=url)
         raise UserError(what + (_(" (last: {event})").format(event=link.problem) if link.problem else ""))
-    click.echo(f"{recorder.messages} messages logged ({recorder.stored} rows), "
-               f"{link.connects} connection(s), {link.losses} link loss(es); tlog {recorder.tlog_path}")
+    click.echo(
+        f"{recorder.messages} messages logged ({recorder.stored} rows), "
+        f"{link.connects} connection(s), {link.losses} link loss(es); tlog {recorder.tlog_path}"
+    )

@@ -10,10 +10,9 @@ from typing import Any
 
 import click
 
-from agrodrone.types import NUMBER, sao_option
-
 from agrodrone import __version__
 from agrodrone.output import write_all
+from agrodrone.types import NUMBER, sao_option
 
 
 def _reload(value: str | None) -> tuple[float, float] | None:
@@ -92,17 +91,35 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
     t.add_column(style="bold")
     t.add_column()
     rows = [
-        ("area", f"{m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha "
-                 f"({m['sprayable_ha'] * HA_M2 / local_unit(sao)[0]:.0f} {local_unit(sao)[1]} "
-                 f"of {local_unit(sao)[0]:g} m²)"),
+        (
+            "area",
+            f"{m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha "
+            f"({m['sprayable_ha'] * HA_M2 / local_unit(sao)[0]:.0f} {local_unit(sao)[1]} "
+            f"of {local_unit(sao)[0]:g} m²)",
+        ),
         ("drone", f"{plan.params.drone_name} ({plan.params.preset}), tank {plan.params.tank_l:g} L"),
         ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
-        ("speed / flow", f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %"),
+        (
+            "speed / flow",
+            f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
+        ),
         ("angle", f"{m['angle_deg']:g}° ({plan.angle_mode})"),
         ("edge passes", f"{plan.edge_passes} ({plan.edge_mode})"),
-        ("coverage", f"{m['coverage_pct']:.2f} %  overlap {m['overlap_pct']:.2f} %  outside {m['outside_pct']:.2f} %  no-spray {m['no_spray_m2']:.1f} m²"),
-        ("path", f"spray {m['spray_length_m']:.0f} m, transit {m['transit_length_m']:.0f} m, {m['turns']} turns, ratio {m['path_ratio']:.3f}"),
-        ("sorties", f"{m['sorties']}, flight {m['flight_time_s'] / 60:.1f} min, job {m['job_time_s'] / 60:.1f} min with reloads"),
+        (
+            "coverage",
+            f"{m['coverage_pct']:.2f} %  overlap {m['overlap_pct']:.2f} %  outside {m['outside_pct']:.2f} %  "
+            f"no-spray {m['no_spray_m2']:.1f} m²",
+        ),
+        (
+            "path",
+            f"spray {m['spray_length_m']:.0f} m, transit {m['transit_length_m']:.0f} m, {m['turns']} turns, "
+            f"ratio {m['path_ratio']:.3f}",
+        ),
+        (
+            "sorties",
+            f"{m['sorties']}, flight {m['flight_time_s'] / 60:.1f} min, "
+            f"job {m['job_time_s'] / 60:.1f} min with reloads",
+        ),
     ]
     for k, v in rows:
         t.add_row(k, v)
@@ -121,32 +138,70 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
 @click.option("--speed", type=NUMBER, metavar="M_S", help="Spray ground speed, m/s.")
 @click.option("--height", type=NUMBER, metavar="M", help="Spray height above home, m.")
 @click.option("--tank", type=NUMBER, metavar="L", help="Tank volume, L.")
-@click.option("--angle", metavar="DEG|auto", default="auto", show_default=True,
-              help="Swath heading, degrees clockwise from grid north, or auto.")
-@click.option("--edge-passes", metavar="N|auto", default="auto", show_default=True,
-              help="Pump-on laps along the field edge and round holes and buffers; auto weighs 0 and 1.")
+@click.option(
+    "--angle",
+    metavar="DEG|auto",
+    default="auto",
+    show_default=True,
+    help="Swath heading, degrees clockwise from grid north, or auto.",
+)
+@click.option(
+    "--edge-passes",
+    metavar="N|auto",
+    default="auto",
+    show_default=True,
+    help="Pump-on laps along the field edge and round holes and buffers; auto weighs 0 and 1.",
+)
 @click.option("--reload", "reload_", metavar="LAT,LON", help="Take-off / refill point (default: field edge).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Folder for plan.json, plan.geojson and plan.png.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Folder for plan.json, plan.geojson and plan.png.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @sao_option
-def plan_command(field_file, field_id, preset, dose, swath, speed, height, tank, angle, edge_passes,
-                 reload_, out_dir, as_json, sao="bac") -> None:
+def plan_command(
+    field_file,
+    field_id,
+    preset,
+    dose,
+    swath,
+    speed,
+    height,
+    tank,
+    angle,
+    edge_passes,
+    reload_,
+    out_dir,
+    as_json,
+    sao="bac",
+) -> None:
     """Plan the spray swaths, sorties and dose for FIELD_FILE."""
     import planner
     from missions import plan_folder
 
     params = planner.params_for(
-        preset, dose_l_ha=dose, swath_m=swath, speed_m_s=speed, height_m=height, tank_l=tank,
+        preset,
+        dose_l_ha=dose,
+        swath_m=swath,
+        speed_m_s=speed,
+        height_m=height,
+        tank_l=tank,
         angle_deg=_auto_or(angle, "--angle", float, "degrees"),
-        edge_passes=_auto_or(edge_passes, "--edge-passes", int, "a whole number"), reload=_reload(reload_),
+        edge_passes=_auto_or(edge_passes, "--edge-passes", int, "a whole number"),
+        reload=_reload(reload_),
     )
     field = _pick_field(field_file, field_id)
     started = time.perf_counter()
     result = planner.plan(field, params)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
-    _write(Path(out_dir), plan_folder(result, created_by=f"agrodrone {__version__}",
-                                      on_sortie=_progress("mission files, sortie")))
+    _write(
+        Path(out_dir),
+        plan_folder(result, created_by=f"agrodrone {__version__}", on_sortie=_progress("mission files, sortie")),
+    )
     total_ms = (time.perf_counter() - started) * 1000.0
     if as_json:
         click.echo(json.dumps({**result.metrics(), "total_ms": round(total_ms, 1)}, ensure_ascii=False))

@@ -29,8 +29,11 @@ def init_command(url: str, no_postgis: bool) -> None:
 
     state = init_province(url, postgis=False if no_postgis else None)
     said = _("created") if state.created else _("already current")
-    click.echo(_("province schema version {v} in {db}: {said}; geometry as {geo}")
-               .format(v=state.version, db=label(url), said=said, geo=state.geometry))
+    click.echo(
+        _("province schema version {v} in {db}: {said}; geometry as {geo}").format(
+            v=state.version, db=label(url), said=said, geo=state.geometry
+        )
+    )
 
 
 @province_group.command("cooperative")
@@ -43,8 +46,11 @@ def cooperative_command(role: str, url: str, cooperative: str, ask: bool) -> Non
     from telemetry.province import add_member
 
     created = add_member(url, role, cooperative=cooperative, password=_password(role, ask))
-    click.echo(_("role {role} ({state}) syncs and reads cooperative {coop}")
-               .format(role=role, state=_("created") if created else _("existing"), coop=cooperative))
+    click.echo(
+        _("role {role} ({state}) syncs and reads cooperative {coop}").format(
+            role=role, state=_("created") if created else _("existing"), coop=cooperative
+        )
+    )
 
 
 @province_group.command("officer")
@@ -57,8 +63,11 @@ def officer_command(role: str, url: str, unit: str, ask: bool) -> None:
     from telemetry.province import add_member
 
     created = add_member(url, role, unit=unit, password=_password(role, ask))
-    click.echo(_("role {role} ({state}) reads the cooperatives of unit {unit}")
-               .format(role=role, state=_("created") if created else _("existing"), unit=unit))
+    click.echo(
+        _("role {role} ({state}) reads the cooperatives of unit {unit}").format(
+            role=role, state=_("created") if created else _("existing"), unit=unit
+        )
+    )
 
 
 @province_group.command("roles")

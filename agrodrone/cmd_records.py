@@ -11,8 +11,21 @@ from agrodrone.errors import UserError
 from agrodrone.output import write_atomic
 from agrodrone.types import NUMBER
 
-_LIST_COLUMNS = ("id", "cooperative_id", "chain_seq", "field_id", "start_local", "area_ha", "area_sao",
-                 "volume_l", "target_dose_l_ha", "achieved_dose_l_ha", "coverage_pct", "sorties", "product")
+_LIST_COLUMNS = (
+    "id",
+    "cooperative_id",
+    "chain_seq",
+    "field_id",
+    "start_local",
+    "area_ha",
+    "area_sao",
+    "volume_l",
+    "target_dose_l_ha",
+    "achieved_dose_l_ha",
+    "coverage_pct",
+    "sorties",
+    "product",
+)
 
 
 def _db(path: str):
@@ -30,8 +43,13 @@ def records() -> None:
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--plan", "plan_path", required=True, type=click.Path(), help="plan folder or plan.json")
 @click.option("--job", "job_id", default=None, help="job id [default: <field>-<local start time>]")
-@click.option("--flight", "flight_ids", type=int, multiple=True,
-              help="flight id (repeat per sortie) [default: the earliest unassigned flights over the field]")
+@click.option(
+    "--flight",
+    "flight_ids",
+    type=int,
+    multiple=True,
+    help="flight id (repeat per sortie) [default: the earliest unassigned flights over the field]",
+)
 @click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
 @click.option("--operator", default=None, help="operator id")
 @click.option("--operator-name", default=None)
@@ -46,26 +64,59 @@ def records() -> None:
 @click.option("--tz", default=None, help="local time zone [default: Asia/Ho_Chi_Minh]")
 @click.option("--notes", default=None)
 @click.option("--json", "as_json", is_flag=True)
-def create(db_path: str, plan_path: str, job_id, flight_ids, cooperative, operator, operator_name, drone, product,
-           registration, active_substance, tank_mix, growth_stage, pump_servo, pump_max, tz, notes,
-           as_json: bool) -> None:
+def create(
+    db_path: str,
+    plan_path: str,
+    job_id,
+    flight_ids,
+    cooperative,
+    operator,
+    operator_name,
+    drone,
+    product,
+    registration,
+    active_substance,
+    tank_mix,
+    growth_stage,
+    pump_servo,
+    pump_max,
+    tz,
+    notes,
+    as_json: bool,
+) -> None:
     """Group logged flights into a job and append its spray record."""
     from planner import load_plan
     from telemetry import DEFAULT_TZ, create_record
 
     plan = load_plan(plan_path)
-    rec = create_record(_db(db_path), plan, job_id=job_id, flight_ids=list(flight_ids) or None,
-                        cooperative=cooperative, operator=operator, operator_name=operator_name, drone=drone,
-                        product=product, registration=registration, active_substance=active_substance,
-                        tank_mix=tank_mix, growth_stage=growth_stage, pump_servo=pump_servo,
-                        pump_max_l_min=pump_max, tz=tz or DEFAULT_TZ, notes=notes)
+    rec = create_record(
+        _db(db_path),
+        plan,
+        job_id=job_id,
+        flight_ids=list(flight_ids) or None,
+        cooperative=cooperative,
+        operator=operator,
+        operator_name=operator_name,
+        drone=drone,
+        product=product,
+        registration=registration,
+        active_substance=active_substance,
+        tank_mix=tank_mix,
+        growth_stage=growth_stage,
+        pump_servo=pump_servo,
+        pump_max_l_min=pump_max,
+        tz=tz or DEFAULT_TZ,
+        notes=notes,
+    )
     if as_json:
         click.echo(json.dumps({k: v for k, v in rec.items() if not k.endswith("_geojson")}, ensure_ascii=False))
         return
-    click.echo(f"record {rec['id']} ({rec['cooperative_id']} #{rec['chain_seq']}) job {rec['job_id']}: "
-               f"{rec['area_ha']} ha ({rec['area_sao']} sào), {rec['volume_l']} L, "
-               f"dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
-               f"coverage {rec['coverage_pct']} %, {rec['sorties']} sortie(s)")
+    click.echo(
+        f"record {rec['id']} ({rec['cooperative_id']} #{rec['chain_seq']}) job {rec['job_id']}: "
+        f"{rec['area_ha']} ha ({rec['area_sao']} sào), {rec['volume_l']} L, "
+        f"dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
+        f"coverage {rec['coverage_pct']} %, {rec['sorties']} sortie(s)"
+    )
 
 
 @records.command("list")
@@ -129,11 +180,16 @@ def export(db_path: str, fmt: str, out_path: str | None, cooperative: str | None
 
 @records.command("verify")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--receipt", "receipt_path", default=None, type=click.Path(dir_okay=False),
-              help="also check the chains against a receipt written earlier by `records receipt`")
+@click.option(
+    "--receipt",
+    "receipt_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="also check the chains against a receipt written earlier by `records receipt`",
+)
 def verify(db_path: str, receipt_path: str | None) -> None:
     """Recompute every record hash and chain link; exit 1 when anything was edited or deleted."""
-    from telemetry.chain import check_receipt, verify_chain
+    from telemetry.records.chain import check_receipt, verify_chain
 
     db = _db(db_path)
     rep = verify_chain(db)
@@ -146,8 +202,10 @@ def verify(db_path: str, receipt_path: str | None) -> None:
     for p in problems:
         click.echo(f"TAMPERED: {p}")
     if not problems:
-        click.echo(f"ok: {rep.records} record(s) in {rep.cooperatives} cooperative chain(s) verified"
-                   + (f", matching the receipt {receipt_path}" if receipt_path else ""))
+        click.echo(
+            f"ok: {rep.records} record(s) in {rep.cooperatives} cooperative chain(s) verified"
+            + (f", matching the receipt {receipt_path}" if receipt_path else "")
+        )
     else:
         click.echo(f"FAILED: {len(problems)} problem(s) in {rep.records} record(s)")
         raise click.exceptions.Exit(1)
@@ -155,15 +213,20 @@ def verify(db_path: str, receipt_path: str | None) -> None:
 
 @records.command("receipt")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="receipt file (JSON) to keep away from this computer")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="receipt file (JSON) to keep away from this computer",
+)
 def receipt_command(db_path: str, out_path: str) -> None:
     """Write the chain heads as they are now. Keep the receipt elsewhere (send it to the
     extension officer): `records verify --receipt` then shows a chain deleted or rewritten
     since, which the database alone cannot."""
     from datetime import datetime, timezone
 
-    from telemetry.chain import receipt, verify_chain
+    from telemetry.records.chain import receipt, verify_chain
 
     db = _db(db_path)
     rep = verify_chain(db)

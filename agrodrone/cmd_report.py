@@ -8,45 +8,88 @@ from pathlib import Path
 import click
 
 from agrodrone.i18n import LANGUAGES, current
-from agrodrone.types import sao_option
-
 from agrodrone.output import write_all
+from agrodrone.types import sao_option
 
 
 @click.command("report")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
-              help="telemetry database, or the province's postgresql:// URL")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="telemetry database, or the province's postgresql:// URL",
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the report files")
-@click.option("--period", default=None, metavar="2026-Q4|2026-10|2026",
-              help="quarter, month or year [default: every day with records]")
+@click.option(
+    "--period",
+    default=None,
+    metavar="2026-Q4|2026-10|2026",
+    help="quarter, month or year [default: every day with records]",
+)
 @click.option("--from", "date_from", default=None, metavar="DATE", help="first day (YYYY-MM-DD or dd/mm/yyyy)")
 @click.option("--to", "date_to", default=None, metavar="DATE", help="last day, included")
 @click.option("--unit", default=None, metavar="ID", help="administrative unit [default: the top-level unit]")
 @click.option("--cooperative", default=None, metavar="ID", help="a cooperative's spray log instead of a unit report")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=current, show_default="the command line's",
-              help="language of the report")
-@click.option("--target", "targets", multiple=True, metavar="NAME=PCT",
-              help="linkage_models=50 (default) or cooperatives=PCT; repeatable")
-@click.option("--tz", default="Asia/Ho_Chi_Minh", show_default=True, help="time zone the period's days are in")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=current,
+    show_default="the command line's",
+    help="language of the report",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME=PCT",
+    help="linkage_models=50 (default) or cooperatives=PCT; repeatable",
+)
+@click.option("--tz", default=None, help="time zone the period's days are in [default: Asia/Ho_Chi_Minh]")
 @sao_option
-def report(db_path: str, out_dir: str, period: str | None, date_from: str | None, date_to: str | None,
-           unit: str | None, cooperative: str | None, lang: str, targets: tuple[str, ...], tz: str, sao: str) -> None:
+def report(
+    db_path: str,
+    out_dir: str,
+    period: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    unit: str | None,
+    cooperative: str | None,
+    lang: str,
+    targets: tuple[str, ...],
+    tz: str | None,
+    sao: str,
+) -> None:
     """Write report.html (self-contained, opens offline) and the same tables as CSV and JSON."""
-    from telemetry.indicators import Targets
-    from telemetry.report import build_report
+    from telemetry import DEFAULT_TZ
+    from telemetry.reports import build_report
+    from telemetry.reports.indicators import Targets
 
     goals = Targets.parse(targets)
     db, source = _report_db(db_path)
     try:
-        files = build_report(db, unit=unit, cooperative=cooperative, period=period, date_from=date_from,
-                             date_to=date_to, lang=lang, targets=goals, tz=tz, source=source, sao=sao)
+        files = build_report(
+            db,
+            unit=unit,
+            cooperative=cooperative,
+            period=period,
+            date_from=date_from,
+            date_to=date_to,
+            lang=lang,
+            targets=goals,
+            tz=tz or DEFAULT_TZ,
+            source=source,
+            sao=sao,
+        )
     finally:
         db.conn.close()
     written = write_all(out_dir, files)
     doc = json.loads(files["report.json"])
     scope = doc.get("unit", {}).get("id") or doc.get("cooperative", {}).get("id")
-    click.echo(f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "
-               f"{', '.join(p.name for p in written)} in {out_dir}")
+    click.echo(
+        f"{doc['report']} report for {scope}, {doc['period']['from']} to {doc['period']['to']}: "
+        f"{', '.join(p.name for p in written)} in {out_dir}"
+    )
 
 
 def _report_db(db_path: str):
@@ -74,8 +117,8 @@ def registry() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def registry_load(db_path: str, files: tuple[str, ...]) -> None:
     """Load units, unit mappings and cooperatives from FILES, all in one transaction."""
-    from telemetry.registry import load_registry
-    from telemetry.schema import new_or_nothing
+    from telemetry.ingest.schema import new_or_nothing
+    from telemetry.reports.registry import load_registry
 
     with new_or_nothing(db_path) as db:  # a bad file leaves no empty database behind
         rep = load_registry(db, list(files))
@@ -88,7 +131,7 @@ def registry_load(db_path: str, files: tuple[str, ...]) -> None:
 def registry_show(db_path: str, as_json: bool) -> None:
     """The unit tree with the cooperatives registered in each unit."""
     from telemetry import open_db
-    from telemetry.registry import unit_tree
+    from telemetry.reports.registry import unit_tree
 
     db = open_db(db_path, create=False)
     try:
@@ -96,9 +139,17 @@ def registry_show(db_path: str, as_json: bool) -> None:
     finally:
         db.conn.close()
     if as_json:
-        click.echo(json.dumps([{k: v for k, v in n.__dict__.items() if k != "members"}
-                               | {"cooperative_ids": [c for c, _ in n.members], "maps_to": list(n.maps_to)}
-                               for n in nodes], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {k: v for k, v in n.__dict__.items() if k != "members"}
+                    | {"cooperative_ids": [c for c, _ in n.members], "maps_to": list(n.maps_to)}
+                    for n in nodes
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not nodes:
         click.echo("no units: load them with `agrodrone registry load`")

@@ -27,19 +27,36 @@ def _param(text: str) -> tuple[str, float]:
 
 
 @click.command("sim")
-@click.option("--listen", default="tcp:127.0.0.1:5760", show_default=True,
-              help="TCP address ground stations connect to (port 0 picks a free one).")
+@click.option(
+    "--listen",
+    default="tcp:127.0.0.1:5760",
+    show_default=True,
+    help="TCP address ground stations connect to (port 0 picks a free one).",
+)
 @click.option("--out", "udp_out", multiple=True, metavar="udp:HOST:PORT", help="Also send to this UDP address.")
-@click.option("--plan", "plan_dir", default=None, type=click.Path(), metavar="PLAN_DIR",
-              help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point).")
+@click.option(
+    "--plan",
+    "plan_dir",
+    default=None,
+    type=click.Path(),
+    metavar="PLAN_DIR",
+    help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point).",
+)
 @click.option("--home", default=None, help="LAT,LON[,ALT] of the take-off point.  [default: 21.7046,105.7312,0]")
 @click.option("--speedup", type=float, default=1.0, show_default=True, help="Simulated seconds per wall second.")
 @click.option("--tank", "tank_l", type=float, default=None, help="Tank capacity, litres.  [default: 10]")
-@click.option("--pump-max", "pump_max", type=float, default=None, help="Pump flow at full output, L/min.  [default: 2.4]")
+@click.option(
+    "--pump-max", "pump_max", type=float, default=None, help="Pump flow at full output, L/min.  [default: 2.4]"
+)
 @click.option("--wind", default="0,0", show_default=True, help="M_S,DIR: wind speed and the direction it comes from.")
 @click.option("--gusts", type=float, default=0.0, show_default=True, help="Gust strength (m/s, seeded).")
-@click.option("--boot-delay", type=float, default=20.0, show_default=True,
-              help="Simulated seconds without a position estimate after boot.")
+@click.option(
+    "--boot-delay",
+    type=float,
+    default=20.0,
+    show_default=True,
+    help="Simulated seconds without a position estimate after boot.",
+)
 @click.option("--battery-mah", type=float, default=None, help="Battery capacity.  [default: the plan's, else 22000]")
 @click.option("--battery-cells", type=int, default=None, help="Cells in series.  [default: the plan's, else 12]")
 @click.option("--loss", type=float, default=0.0, show_default=True, help="Probability a MAVLink frame is lost.")
@@ -50,27 +67,70 @@ def _param(text: str) -> tuple[str, float]:
 @click.option("--gps-loss", default=None, metavar="AT,SECONDS", help="Lose GPS at sim time AT (SECONDS 0 = for good).")
 @click.option("--battery-failure", type=float, default=None, metavar="AT", help="A cell fails at sim time AT.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for gusts and link faults.")
-@click.option("--truth", "truth_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the ground truth (JSON lines) to this file.")
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the ground truth (JSON lines) to this file.",
+)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter at boot.")
-def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind, gusts, boot_delay, battery_mah,
-                battery_cells, loss, duplicate, reorder, latency, link_cut, gps_loss, battery_failure, seed, truth_path,
-                params) -> None:
+def sim_command(
+    listen,
+    udp_out,
+    plan_dir,
+    home,
+    speedup,
+    tank_l,
+    pump_max,
+    wind,
+    gusts,
+    boot_delay,
+    battery_mah,
+    battery_cells,
+    loss,
+    duplicate,
+    reorder,
+    latency,
+    link_cut,
+    gps_loss,
+    battery_failure,
+    seed,
+    truth_path,
+    params,
+) -> None:
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     settings: dict = {}
     if plan_dir is not None:
         from planner import load_plan
 
         settings = plan_settings(load_plan(plan_dir))  # what the options below give wins
-    given = {"home": parse_home(home) if home else None, "tank_l": tank_l, "pump_max_l_min": pump_max,
-             "battery_mah": battery_mah, "battery_cells": battery_cells}
+    given = {
+        "home": parse_home(home) if home else None,
+        "tank_l": tank_l,
+        "pump_max_l_min": pump_max,
+        "battery_mah": battery_mah,
+        "battery_cells": battery_cells,
+    }
     settings.update({k: v for k, v in given.items() if v is not None})
     wind_m_s, wind_dir = parse_wind(wind)
     settings.update(
-        listen=listen, udp_out=tuple(udp_out), speedup=speedup, wind_m_s=wind_m_s, wind_dir_deg=wind_dir,
-        gust_m_s=gusts, boot_delay_s=boot_delay, seed=seed, truth_path=truth_path,
-        params=tuple(_param(p) for p in params), loss=loss, duplicate=duplicate, reorder=reorder,
-        latency_s=latency, battery_failure_at_s=battery_failure)
+        listen=listen,
+        udp_out=tuple(udp_out),
+        speedup=speedup,
+        wind_m_s=wind_m_s,
+        wind_dir_deg=wind_dir,
+        gust_m_s=gusts,
+        boot_delay_s=boot_delay,
+        seed=seed,
+        truth_path=truth_path,
+        params=tuple(_param(p) for p in params),
+        loss=loss,
+        duplicate=duplicate,
+        reorder=reorder,
+        latency_s=latency,
+        battery_failure_at_s=battery_failure,
+    )
     if link_cut:
         settings["link_cut_at_s"], settings["link_cut_s"] = _pair(link_cut, "--link-cut")
     if gps_loss:
@@ -95,5 +155,8 @@ def sim_command(listen, udp_out, plan_dir, home, speedup, tank_l, pump_max, wind
     if simulator.error is not None:
         raise simulator.error
     truth = simulator.truth()
-    click.echo(f"agrodrone sim: stopped at {truth.sim_time_s:.1f} s simulated; sprayed {truth.sprayed_l:.2f} L, "
-               f"{truth.tank_l:.2f} L left" + (f"; ground truth in {truth_path}" if truth_path else ""), err=True)
+    click.echo(
+        f"agrodrone sim: stopped at {truth.sim_time_s:.1f} s simulated; sprayed {truth.sprayed_l:.2f} L, "
+        f"{truth.tank_l:.2f} L left" + (f"; ground truth in {truth_path}" if truth_path else ""),
+        err=True,
+    )

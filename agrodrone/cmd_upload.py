@@ -12,22 +12,51 @@ import click
 
 @click.command("upload")
 @click.argument("plan_dir", type=click.Path(path_type=Path))
-@click.option("--connect", "url", required=True, metavar="URL",
-              help="pymavlink connection string: tcp:127.0.0.1:5760, udp:0.0.0.0:14550, udpout:HOST:PORT, /dev/ttyUSB0")
-@click.option("--sortie", default=1, show_default=True, type=click.IntRange(min=1), help="sortie of plan.json to upload")
+@click.option(
+    "--connect",
+    "url",
+    required=True,
+    metavar="URL",
+    help="pymavlink connection string: tcp:127.0.0.1:5760, udp:0.0.0.0:14550, udpout:HOST:PORT, /dev/ttyUSB0",
+)
+@click.option(
+    "--sortie", default=1, show_default=True, type=click.IntRange(min=1), help="sortie of plan.json to upload"
+)
 @click.option("--baud", default=57600, show_default=True, help="serial link speed")
 @click.option("--timeout", default=30.0, show_default=True, help="seconds to wait for the vehicle's heartbeat")
-@click.option("--position-timeout", default=120.0, show_default=True,
-              help="seconds to wait for a position estimate after boot (0: do not wait)")
-@click.option("--pump-servo", default=9, show_default=True, type=click.IntRange(1, 32),
-              help="servo output of the pump (SERVOn_FUNCTION=22)")
-@click.option("--enable-fence", is_flag=True,
-              help="also set FENCE_ENABLE=1, FENCE_TYPE=5, FENCE_ACTION=1, FENCE_ALT_MAX (by default the fence is "
-                   "uploaded and left to the operator to enable, as QGroundControl does)")
+@click.option(
+    "--position-timeout",
+    default=120.0,
+    show_default=True,
+    help="seconds to wait for a position estimate after boot (0: do not wait)",
+)
+@click.option(
+    "--pump-servo",
+    default=9,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="servo output of the pump (SERVOn_FUNCTION=22)",
+)
+@click.option(
+    "--enable-fence",
+    is_flag=True,
+    help="also set FENCE_ENABLE=1, FENCE_TYPE=5, FENCE_ACTION=1, FENCE_ALT_MAX (by default the fence is "
+    "uploaded and left to the operator to enable, as QGroundControl does)",
+)
 @click.option("--no-params", is_flag=True, help="do not set vehicle parameters")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
-def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: float, position_timeout: float,
-                   pump_servo: int, enable_fence: bool, no_params: bool, as_json: bool) -> None:
+def upload_command(
+    plan_dir: Path,
+    url: str,
+    sortie: int,
+    baud: int,
+    timeout: float,
+    position_timeout: float,
+    pump_servo: int,
+    enable_fence: bool,
+    no_params: bool,
+    as_json: bool,
+) -> None:
     """Upload one sortie (parameters, fence, rally, mission) and verify it by read-back.
 
     PLAN_DIR is the folder `agrodrone plan` wrote (plan.json), or a QGroundControl
@@ -41,12 +70,23 @@ def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: fl
         if position_timeout > 0:
             v.wait_position(position_timeout)
         # a MAVProxy fence or rally file holds no mission: the vehicle's is kept
-        steps = [s.to_dict() for s in upload_sortie(v, ms, set_params=not no_params,
-                                                    clear_missing=plan_dir.is_dir() or plan_dir.suffix == ".json")]
+        steps = [
+            s.to_dict()
+            for s in upload_sortie(
+                v, ms, set_params=not no_params, clear_missing=plan_dir.is_dir() or plan_dir.suffix == ".json"
+            )
+        ]
         vehicle = {"system": v.target_system, "component": v.target_component}
-    result = {"source": str(plan_dir), "sortie": ms.sortie, "connect": url, "vehicle": vehicle,
-              "steps": steps, "params": ms.params if not no_params else {},
-              "swath_start_seqs": ms.swath_start_seqs(), "seconds": round(time.monotonic() - t0, 3)}
+    result = {
+        "source": str(plan_dir),
+        "sortie": ms.sortie,
+        "connect": url,
+        "vehicle": vehicle,
+        "steps": steps,
+        "params": ms.params if not no_params else {},
+        "swath_start_seqs": ms.swath_start_seqs(),
+        "seconds": round(time.monotonic() - t0, 3),
+    }
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -57,8 +97,9 @@ def upload_command(plan_dir: Path, url: str, sortie: int, baud: int, timeout: fl
     for col in ("step", "items", "seconds", "resends", "verified"):
         table.add_column(col, justify="left" if col == "step" else "right")
     for s in steps:
-        table.add_row(s["step"], str(s["count"]), f"{s['seconds']:.2f}", str(s["resends"]),
-                      "yes" if s["verified"] else "NO")
+        table.add_row(
+            s["step"], str(s["count"]), f"{s['seconds']:.2f}", str(s["resends"]), "yes" if s["verified"] else "NO"
+        )
     console = Console()
     console.print(table)
     if not no_params:

@@ -29,8 +29,11 @@ DEFAULT = "vi"
 def choose_language(argv: Sequence[str], environ: Mapping[str, str]) -> str:
     """The language the user asked for (see the module docstring)."""
     for i, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else (
-            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        value = (
+            arg.split("=", 1)[1]
+            if arg.startswith("--lang=")
+            else (argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        )
         if value in LANGUAGES:
             return value
     explicit = environ.get("AGRODRONE_LANG", "").strip().lower()[:2]
@@ -95,6 +98,7 @@ def translate_help(command: click.Command) -> None:
 
 def help_texts(command: click.Command) -> list[str]:
     """Every help text below `command` in English: the msgids `make translations` collects."""
+
     def original(obj: object, attr: str) -> str | None:
         return obj.__dict__.get(f"_msgid_{attr}", getattr(obj, attr))
 

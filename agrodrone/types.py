@@ -37,7 +37,10 @@ NUMBER = LocalFloat()
 # The local area unit shown beside hectares (fields.model.LOCAL_UNITS); AGRODRONE_SAO
 # sets it for every command.
 sao_option = click.option(
-    "--sao", type=click.Choice(["bac", "trung", "nam"]), default=lambda: os.environ.get("AGRODRONE_SAO", "bac"),
+    "--sao",
+    type=click.Choice(["bac", "trung", "nam"]),
+    default=lambda: os.environ.get("AGRODRONE_SAO", "bac"),
     show_default="bac, or AGRODRONE_SAO",
     help="Local area unit beside hectares: bac = northern sào (360 m²), trung = central sào (500 m²), "
-         "nam = southern công (1,000 m²).")
+    "nam = southern công (1,000 m²).",
+)

@@ -22,7 +22,7 @@ from synthetic import Composer, fly_swaths  # noqa: E402
 
 from fields.frame import LocalFrame  # noqa: E402
 from telemetry import import_tlog, open_db  # noqa: E402
-from telemetry.tlog import TlogWriter  # noqa: E402
+from telemetry.ingest.tlog import TlogWriter  # noqa: E402
 
 T0_US = 1_750_000_000_000_000
 
@@ -75,8 +75,7 @@ def main() -> None:
 
         mavlogdump = Path(sys.executable).parent / "mavlogdump.py"
         t = time.perf_counter()
-        subprocess.run([sys.executable, str(mavlogdump), "--quiet", str(tlog)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, str(mavlogdump), "--quiet", str(tlog)], check=True, stdout=subprocess.DEVNULL)
         t_dump = time.perf_counter() - t
 
         size_mb = tlog.stat().st_size / 1e6
@@ -86,8 +85,10 @@ def main() -> None:
             ("agrodrone import again (hash match)", rep.messages, t_again),
             ("mavlogdump.py --quiet (decode only)", n, t_dump),
         ]
-        print(f"tlog: {n} messages, {size_mb:.1f} MB; {rep.stored} rows stored, "
-              f"{rep.flights} flights; repeat import stored {again.stored}")
+        print(
+            f"tlog: {n} messages, {size_mb:.1f} MB; {rep.stored} rows stored, "
+            f"{rep.flights} flights; repeat import stored {again.stored}"
+        )
         print(f"{'step':42} {'messages':>10} {'seconds':>9} {'msg/s':>10}")
         for name, count, secs in rows:
             print(f"{name:42} {count:>10} {secs:>9.2f} {count / secs:>10.0f}")

@@ -29,10 +29,20 @@ from fields import Field, LocalFrame, Zone  # noqa: E402
 from missions import mission_files  # noqa: E402
 
 COLUMNS = [
-    ("field", "field_id"), ("ha", "sprayable_ha"), ("cov %", "coverage_pct"), ("outside %", "outside_pct"),
-    ("overlap %", "overlap_pct"), ("no-spray m²", "no_spray_m2"), ("path ratio", "path_ratio"),
-    ("ratio incl. reloads", "path_ratio_total"), ("turns", "turns"), ("sorties", "sorties"),
-    ("angle", "angle_deg"), ("edge laps", "edge_passes"), ("flight min", "flight_time_s"), ("plan s", "plan_ms"),
+    ("field", "field_id"),
+    ("ha", "sprayable_ha"),
+    ("cov %", "coverage_pct"),
+    ("outside %", "outside_pct"),
+    ("overlap %", "overlap_pct"),
+    ("no-spray m²", "no_spray_m2"),
+    ("path ratio", "path_ratio"),
+    ("ratio incl. reloads", "path_ratio_total"),
+    ("turns", "turns"),
+    ("sorties", "sorties"),
+    ("angle", "angle_deg"),
+    ("edge laps", "edge_passes"),
+    ("flight min", "flight_time_s"),
+    ("plan s", "plan_ms"),
     ("mission files s", "files_ms"),
 ]
 
@@ -45,8 +55,16 @@ def synthetic_600ha() -> Field:
     r = 1.0 + 0.06 * np.sin(3 * t) + 0.03 * rng.standard_normal(len(t))
     outer = shapely.Polygon(np.column_stack([x0 + 1560 * r * np.cos(t), y0 + 1060 * r * np.sin(t)]))
     holes = []
-    for cx, cy, s in [(-900, -300, 60), (-400, 400, 90), (200, -500, 40), (700, 200, 120), (300, 300, 35),
-                      (-1100, 250, 50), (1000, -300, 70), (-200, -100, 45)]:
+    for cx, cy, s in [
+        (-900, -300, 60),
+        (-400, 400, 90),
+        (200, -500, 40),
+        (700, 200, 120),
+        (300, 300, 35),
+        (-1100, 250, 50),
+        (1000, -300, 70),
+        (-200, -100, 45),
+    ]:
         a = np.linspace(0, 2 * math.pi, 13)[:-1]
         rr = s * (1 + 0.2 * rng.standard_normal(len(a)))
         holes.append(shapely.Polygon(np.column_stack([x0 + cx + rr * np.cos(a), y0 + cy + rr * np.sin(a)])))
@@ -98,7 +116,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="plans per field; the fastest time is shown")
     args = ap.parse_args()
     samples = ROOT / "fields" / "samples"
-    files = [Path(f) for f in args.files] or sorted(samples.glob("*.geojson")) + sorted((samples / "public").glob("*.wkt"))
+    files = [Path(f) for f in args.files] or sorted(samples.glob("*.geojson")) + sorted(
+        (samples / "public").glob("*.wkt")
+    )
     params = planner.params_for(args.drone, swath_m=args.swath)
     rows = []
     for path in files:
@@ -111,16 +131,20 @@ def main() -> None:
         big = synthetic_600ha()
         c = big.boundary.point_on_surface()
         lon, lat = big.frame.to_wgs84(c.x, c.y)
-        big_params = planner.params_for("spray-40l", swath_m=args.swath, endurance_s=1200, reload=(float(lon), float(lat)))
+        big_params = planner.params_for(
+            "spray-40l", swath_m=args.swath, endurance_s=1200, reload=(float(lon), float(lat))
+        )
         rows.append(bench(big, big_params, repeats=1))
     print("| " + " | ".join(c for c, _ in COLUMNS) + " |")
     print("|" + "|".join("---" for _ in COLUMNS) + "|")
     for m in rows:
         print("| " + " | ".join(cell(k, m[k]) for _, k in COLUMNS) + " |")
     print()
-    print(f"swath {args.swath:g} m, drone {params.preset}, dose {params.dose_l_ha:g} L/ha; "
-          "path ratio = coverage route (swaths + turns + transits between cells) / (sprayable area / swath); "
-          "'incl. reloads' adds the flights to and from the reload point between sorties")
+    print(
+        f"swath {args.swath:g} m, drone {params.preset}, dose {params.dose_l_ha:g} L/ha; "
+        "path ratio = coverage route (swaths + turns + transits between cells) / (sprayable area / swath); "
+        "'incl. reloads' adds the flights to and from the reload point between sorties"
+    )
     small = [m for m in rows if m["sprayable_ha"] < 10]
     checks = {
         "coverage >= 99 %": all(m["coverage_pct"] >= 99.0 for m in rows),

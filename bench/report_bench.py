@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telemetry import open_db  # noqa: E402
-from telemetry.indicators import Indicators, Targets, parse_period  # noqa: E402
-from telemetry.report import build_report  # noqa: E402
+from telemetry.reports import build_report  # noqa: E402
+from telemetry.reports.indicators import Indicators, Targets, parse_period  # noqa: E402
 
 DISTRICTS, COMMUNES_PER_DISTRICT, COOPS = 9, 20, 1000
 GEOMETRY_BYTES = 4500  # > one 4 KiB page: the record spills into overflow pages like a real map
@@ -42,16 +42,25 @@ def registry(db, rng: random.Random) -> None:
     units += [(n, f"Xã mới {k}", "commune", "p25") for k, n in enumerate(new)]
     with db.conn:
         db.conn.executemany("INSERT INTO units (id, name, level, parent_id) VALUES (?, ?, ?, ?)", units)
-        db.conn.executemany("INSERT INTO unit_mappings (old_id, new_id, effective_date) VALUES (?, ?, '2025-07-01')",
-                            [(c, new[k // 3]) for k, c in enumerate(communes)])
+        db.conn.executemany(
+            "INSERT INTO unit_mappings (old_id, new_id, effective_date) VALUES (?, ?, '2025-07-01')",
+            [(c, new[k // 3]) for k, c in enumerate(communes)],
+        )
         db.conn.executemany(
             "INSERT INTO cooperatives (id, name, unit_id, raw_material_area, linkage_model) VALUES (?, ?, ?, ?, ?)",
-            [(f"coop-{k}", f"HTX {k}", rng.choice(communes), int(rng.random() < 0.6), int(rng.random() < 0.6))
-             for k in range(COOPS)])
-        db.conn.executemany("INSERT INTO drones (id, name, cooperative_id, tank_l, swath_m) VALUES (?, ?, ?, 20, 7)",
-                            [(f"drone-{k}", f"Drone {k}", f"coop-{k}") for k in range(COOPS)])
-        db.conn.executemany("INSERT INTO fields (id, name, cooperative_id) VALUES (?, ?, ?)",
-                            [(f"field-{k}", f"Ruộng {k}", f"coop-{k % COOPS}") for k in range(5 * COOPS)])
+            [
+                (f"coop-{k}", f"HTX {k}", rng.choice(communes), int(rng.random() < 0.6), int(rng.random() < 0.6))
+                for k in range(COOPS)
+            ],
+        )
+        db.conn.executemany(
+            "INSERT INTO drones (id, name, cooperative_id, tank_l, swath_m) VALUES (?, ?, ?, 20, 7)",
+            [(f"drone-{k}", f"Drone {k}", f"coop-{k}") for k in range(COOPS)],
+        )
+        db.conn.executemany(
+            "INSERT INTO fields (id, name, cooperative_id) VALUES (?, ?, ?)",
+            [(f"field-{k}", f"Ruộng {k}", f"coop-{k % COOPS}") for k in range(5 * COOPS)],
+        )
 
 
 def records(db, n: int) -> None:
@@ -82,7 +91,7 @@ def records(db, n: int) -> None:
                strftime('%Y-%m-%dT%H:%M:%S', t + 27600, 'unixepoch') || '+07:00', 'Asia/Ho_Chi_Minh',
                ha * 10000, ha, ha * 10000 / 360, ha * 0.99, ha * 15 * f, 15.0, 15 * f, (f - 1) * 100, ha * 1.02,
                97.5, 120, 40, 60, 0, 3.5, 2.1, 1 + i % 6, 1 + i % 6, 1 + i % 6, ha * 300, ha * 420, 7,
-               '{geom}', '{geom[:GEOMETRY_BYTES // 3]}', '2027-01-01T00:00:00Z', 'bench-' || i
+               '{geom}', '{geom[: GEOMETRY_BYTES // 3]}', '2027-01-01T00:00:00Z', 'bench-' || i
         FROM g""")
 
 
@@ -116,21 +125,25 @@ def main() -> None:
         rows = []
         for label, period in (("year 2026", year), ("2026-Q4", quarter)):
             ind = Indicators(db, period, targets=Targets())
-            for name, fn in (("units (tree roll-up)", lambda: ind.units("p")),
-                             ("units, 2025 tree via mappings", lambda: ind.units("p25")),
-                             ("cooperatives", lambda: ind.cooperatives("p")),
-                             ("months", lambda: ind.months("p")),
-                             ("drones", lambda: ind.drones("p")),
-                             ("record count", lambda: ind.record_count("p"))):
+            for name, fn in (
+                ("units (tree roll-up)", lambda: ind.units("p")),
+                ("units, 2025 tree via mappings", lambda: ind.units("p25")),
+                ("cooperatives", lambda: ind.cooperatives("p")),
+                ("months", lambda: ind.months("p")),
+                ("drones", lambda: ind.drones("p")),
+                ("record count", lambda: ind.record_count("p")),
+            ):
                 s, out = timed(fn)
                 rows.append((f"{name} [{label}]", len(out) if isinstance(out, list) else out, s))
         for lang in ("vi", "en"):
             s, files = timed(lambda: build_report(db, unit="p", period="2026", lang=lang, source="bench.db"), 1)
             rows.append((f"whole unit report, year, {lang} (HTML+chart+CSV+JSON)", len(files), s))
         db.conn.close()
-        print(f"database: {args.records:,} records, {COOPS:,} cooperatives, "
-              f"{DISTRICTS * COMMUNES_PER_DISTRICT + DISTRICTS + 1} units (+2025 tree); "
-              f"{size_mb:,.0f} MB, generated in {gen_s:.1f} s")
+        print(
+            f"database: {args.records:,} records, {COOPS:,} cooperatives, "
+            f"{DISTRICTS * COMMUNES_PER_DISTRICT + DISTRICTS + 1} units (+2025 tree); "
+            f"{size_mb:,.0f} MB, generated in {gen_s:.1f} s"
+        )
         w = max(len(r[0]) for r in rows)
         print(f"{'query':<{w}}  {'rows':>6}  {'seconds':>8}")
         print(f"{'-' * w}  {'-' * 6}  {'-' * 8}")

@@ -11,8 +11,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import sim  # noqa: E402
 from sim_groundstation import GroundStation, mavlink  # noqa: E402
+
+import sim  # noqa: E402
 
 WALL_S = 3.0
 

@@ -32,7 +32,7 @@ import sim
 from fields import LocalFrame
 from planner import PlanDocument, load_plan
 from telemetry import list_flights, list_records, open_db
-from telemetry.asapplied import PumpCalibration, load_track, spray_intervals, spray_lines
+from telemetry.records.asapplied import PumpCalibration, load_track, spray_intervals, spray_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 SITL_SPEEDUP = 20.0
@@ -51,10 +51,15 @@ class Case:
 
 
 CASES = (
-    Case("dai-tu", "fields/samples/dai-tu-paddies.geojson",
-         ("--drone", "generic-10l-hex", "--dose", "15", "--tank", "5")),
-    Case("co-lung", "fields/samples/co-lung-rice-block.geojson",
-         ("--drone", "generic-10l-hex", "--dose", "15"), sorties=2),
+    Case(
+        "dai-tu", "fields/samples/dai-tu-paddies.geojson", ("--drone", "generic-10l-hex", "--dose", "15", "--tank", "5")
+    ),
+    Case(
+        "co-lung",
+        "fields/samples/co-lung-rice-block.geojson",
+        ("--drone", "generic-10l-hex", "--dose", "15"),
+        sorties=2,
+    ),
 )
 
 
@@ -69,7 +74,7 @@ def make_plan(case: Case, out: Path) -> Path:
         agrodrone("plan", str(ROOT / case.field), *case.plan_args, "--out", str(plan_dir))
         if case.sorties:
             plan = load_plan(plan_dir)
-            replace(plan, sorties=plan.sorties[:case.sorties]).write(plan_dir)
+            replace(plan, sorties=plan.sorties[: case.sorties]).write(plan_dir)
     return plan_dir
 
 
@@ -78,11 +83,15 @@ def fly(plan_dir: Path, vehicle: str, db: Path) -> None:
     plan = load_plan(plan_dir)
     db.unlink(missing_ok=True)
     if vehicle == "sitl":
-        handle = sim.start_sitl(speedup=SITL_SPEEDUP, home=(plan.reload.lat, plan.reload.lon, 30.0),
-                                params=sim.battery_params_for_plan(plan.to_dict()))
+        handle = sim.start_sitl(
+            speedup=SITL_SPEEDUP,
+            home=(plan.reload.lat, plan.reload.lon, 30.0),
+            params=sim.battery_params_for_plan(plan.to_dict()),
+        )
     else:  # the plan's drone: tank, pump, battery and mass, as `agrodrone sim --plan` sets it up
-        handle = sim.start_sim(**sim.plan_settings(plan), speedup=SIM_SPEEDUP, boot_delay_s=5.0,
-                               max_wall_hz=SIM_WALL_HZ)
+        handle = sim.start_sim(
+            **sim.plan_settings(plan), speedup=SIM_SPEEDUP, boot_delay_s=5.0, max_wall_hz=SIM_WALL_HZ
+        )
     with handle:
         agrodrone("fly", str(plan_dir), "--connect", handle.url, "--db", str(db), "--yes")
 
@@ -98,20 +107,28 @@ def measure(db_path: Path, plan: PlanDocument) -> dict[str, float]:
     frame = plan.field.frame
     record = list_records(db)[-1]
     cal = PumpCalibration(record["pump_servo"], record["pump_max_l_min"])
-    swaths = shapely.MultiLineString([
-        _local(frame, *np.array(leg.coords, float).T) for s in plan.sorties for leg in s.swath_legs])
+    swaths = shapely.MultiLineString(
+        [_local(frame, *np.array(leg.coords, float).T) for s in plan.sorties for leg in s.swath_legs]
+    )
     flight_s = dist = spray_m = 0.0
     batt_pct = batt_mah = 0.0
     xtrack: list[np.ndarray] = []
     for f in [f for f in list_flights(db) if f.closed]:
-        rows = np.array(db.execute(
-            "SELECT time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
-            "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us", [f.sysid, f.start_us, f.end_us]).fetchall(), float)
+        rows = np.array(
+            db.execute(
+                "SELECT time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
+                "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us",
+                [f.sysid, f.start_us, f.end_us],
+            ).fetchall(),
+            float,
+        )
         flight_s += (rows[-1, 0] - rows[0, 0]) / 1e3
         xy = _local(frame, rows[:, 1], rows[:, 2])
         dist += float(np.hypot(*np.diff(xy, axis=0).T).sum())
-        batt = db.execute("SELECT battery_pct, consumed_mah FROM battery WHERE sysid = ? AND t_us BETWEEN ? AND ? "
-                          "ORDER BY t_us", [f.sysid, f.start_us, f.end_us]).fetchall()
+        batt = db.execute(
+            "SELECT battery_pct, consumed_mah FROM battery WHERE sysid = ? AND t_us BETWEEN ? AND ? ORDER BY t_us",
+            [f.sysid, f.start_us, f.end_us],
+        ).fetchall()
         batt_pct += batt[0][0] - batt[-1][0]
         batt_mah += batt[-1][1] - batt[0][1]
         track = load_track(db, f.sysid, f.start_us, f.end_us, cal.servo)
@@ -125,12 +142,19 @@ def measure(db_path: Path, plan: PlanDocument) -> dict[str, float]:
             xtrack.append(shapely.distance(pts, swaths))
     xt = np.concatenate(xtrack) if xtrack else np.zeros(1)
     return {
-        "flight time (vehicle s)": flight_s, "distance flown (m)": dist, "pump-on distance (m)": spray_m,
-        "as-applied area (m²)": record["area_m2"], "volume (L)": record["volume_l"],
-        "achieved dose (L/ha)": record["achieved_dose_l_ha"], "coverage (%)": record["coverage_pct"],
-        "outside the field (m²)": record["outside_field_m2"], "in no-spray buffers (m²)": record["no_spray_m2"],
-        "battery used (%)": batt_pct, "battery used (mAh)": batt_mah,
-        "cross-track max (m)": float(xt.max()), "cross-track p95 (m)": float(np.percentile(xt, 95)),
+        "flight time (vehicle s)": flight_s,
+        "distance flown (m)": dist,
+        "pump-on distance (m)": spray_m,
+        "as-applied area (m²)": record["area_m2"],
+        "volume (L)": record["volume_l"],
+        "achieved dose (L/ha)": record["achieved_dose_l_ha"],
+        "coverage (%)": record["coverage_pct"],
+        "outside the field (m²)": record["outside_field_m2"],
+        "in no-spray buffers (m²)": record["no_spray_m2"],
+        "battery used (%)": batt_pct,
+        "battery used (mAh)": batt_mah,
+        "cross-track max (m)": float(xt.max()),
+        "cross-track p95 (m)": float(np.percentile(xt, 95)),
     }
 
 
@@ -174,8 +198,7 @@ def main() -> int:
             if not (vehicle == "sitl" and args.reuse_sitl and db.exists()):
                 fly(plan_dir, vehicle, db)
             results[vehicle] = measure(db, plan)
-        print(table(f"{case.name} ({len(plan.sorties)} sorties)", results["sitl"], results["sim"]), "\n",
-              flush=True)
+        print(table(f"{case.name} ({len(plan.sorties)} sorties)", results["sitl"], results["sim"]), "\n", flush=True)
     if not args.out:
         shutil.rmtree(out, ignore_errors=True)
     return 0

@@ -25,10 +25,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from pg_cluster import Cluster, skip_reason  # noqa: E402
 from province_support import cooperative_db  # noqa: E402
+
 from telemetry import open_db  # noqa: E402
-from telemetry.indicators import Indicators, parse_period  # noqa: E402
 from telemetry.province import add_member, init_province, open_province, sync  # noqa: E402
-from telemetry.report import build_report  # noqa: E402
+from telemetry.reports import build_report  # noqa: E402
+from telemetry.reports.indicators import Indicators, parse_period  # noqa: E402
 
 VERTICES = 180  # an as-applied polygon of ~4.5 kB of GeoJSON
 
@@ -73,8 +74,9 @@ def main() -> None:
         for k in range(args.coops):
             coop = f"htx-{k:03d}"
             unit = ("tn-dt-cl", "tn-pb-x")[k % 2]
-            files.append((coop, cooperative_db(tmp / f"{coop}.db", coop, args.records, unit=unit, seed=k,
-                                               vertices=VERTICES)))
+            files.append(
+                (coop, cooperative_db(tmp / f"{coop}.db", coop, args.records, unit=unit, seed=k, vertices=VERTICES))
+            )
         gen_s = time.perf_counter() - t
         mb = sum(p.stat().st_size for _c, p in files) / 1e6
         with Cluster(trust=True) as cluster:
@@ -86,15 +88,22 @@ def main() -> None:
             url_of = lambda coop: cluster.url("province", f"role_{coop.replace('-', '_')}")  # noqa: E731
             total = args.coops * args.records
             s, sent = sync_all(files, url_of)
-            rows.append((f"first sync, {args.coops} cooperatives, each as its own role", f"{sent:,} records",
-                         f"{s:.1f} s ({sent / s:,.0f} records/s)"))
+            rows.append(
+                (
+                    f"first sync, {args.coops} cooperatives, each as its own role",
+                    f"{sent:,} records",
+                    f"{s:.1f} s ({sent / s:,.0f} records/s)",
+                )
+            )
             assert sent == total, (sent, total)
             s, again = sync_all(files, url_of)
             rows.append(("second sync, nothing new", f"{again:,} records", f"{s:.1f} s"))
             assert again == 0
             period = parse_period("2026")
-            for who, url in (("administrator", admin), ("officer of the province", cluster.url("province",
-                                                                                            "officer_tn"))):
+            for who, url in (
+                ("administrator", admin),
+                ("officer of the province", cluster.url("province", "officer_tn")),
+            ):
                 pdb = open_province(url)
                 try:
                     if who == "administrator":  # as autovacuum does after a bulk load: statistics, visibility map
@@ -103,12 +112,19 @@ def main() -> None:
                     s, units = timed(lambda: ind.units("tn"), 3)
                     rows.append((f"indicators per unit, year [{who}]", f"{len(units)} units", f"{s:.3f} s"))
                     s, files_ = timed(lambda: build_report(pdb, unit="tn", period="2026", source="bench"), 3)
-                    rows.append((f"whole yearly unit report [{who}] (HTML+chart+CSV+JSON)",
-                                 f"{units[0].jobs:,} records", f"{s:.3f} s"))
+                    rows.append(
+                        (
+                            f"whole yearly unit report [{who}] (HTML+chart+CSV+JSON)",
+                            f"{units[0].jobs:,} records",
+                            f"{s:.3f} s",
+                        )
+                    )
                 finally:
                     pdb.close()
-        print(f"{args.coops} cooperative databases x {args.records:,} records ({mb:,.0f} MB of SQLite, made in "
-              f"{gen_s:.0f} s); province geometry: {state.geometry}; 2 cores")
+        print(
+            f"{args.coops} cooperative databases x {args.records:,} records ({mb:,.0f} MB of SQLite, made in "
+            f"{gen_s:.0f} s); province geometry: {state.geometry}; 2 cores"
+        )
         w = max(len(r[0]) for r in rows)
         print(f"{'step':<{w}}  {'rows':>16}  {'time':>24}")
         print(f"{'-' * w}  {'-' * 16}  {'-' * 24}")

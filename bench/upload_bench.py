@@ -17,9 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from missions_peer import Faults, ScriptedVehicle  # noqa: E402
+
 import missions  # noqa: E402
 from missions.items import NAV_WAYPOINT, MissionItem  # noqa: E402
-from missions_peer import Faults, ScriptedVehicle  # noqa: E402
 
 
 def items(n: int) -> list[MissionItem]:
@@ -43,16 +44,25 @@ def run(n: int, loss: float, seed: int = 1) -> dict:
         problems = missions.compare(lst, v.download())
         down = time.monotonic() - t
         assert not problems, problems[:3]
-        return {"items": n, "loss": loss, "upload_s": up, "verified_s": up + down, "resends": rep.resends,
-                "rtt_ms": rtt * 1000, "floor_s": n * rtt}
+        return {
+            "items": n,
+            "loss": loss,
+            "upload_s": up,
+            "verified_s": up + down,
+            "resends": rep.resends,
+            "rtt_ms": rtt * 1000,
+            "floor_s": n * rtt,
+        }
 
 
 def main() -> None:
     rows = [run(n, loss) for loss in (0.0, 0.2) for n in (50, 300, 700)]
     print(f"{'items':>6} {'loss':>5} {'upload s':>9} {'+verify s':>10} {'resends':>8} {'rtt ms':>7} {'floor s':>8}")
     for r in rows:
-        print(f"{r['items']:>6} {r['loss']:>5.0%} {r['upload_s']:>9.3f} {r['verified_s']:>10.3f} {r['resends']:>8} "
-              f"{r['rtt_ms']:>7.3f} {r['floor_s']:>8.3f}")
+        print(
+            f"{r['items']:>6} {r['loss']:>5.0%} {r['upload_s']:>9.3f} {r['verified_s']:>10.3f} {r['resends']:>8} "
+            f"{r['rtt_ms']:>7.3f} {r['floor_s']:>8.3f}"
+        )
     clean300 = next(r for r in rows if r["items"] == 300 and r["loss"] == 0)
     print(f"300 items clean: {clean300['upload_s']:.3f} s (MAVProxy on ArduPilot 4.7 SITL: 1.7 s)")
 

@@ -1,7 +1,7 @@
 """Field boundaries: reading, the local metric frame, validation, no-spray zones, sprayable area.
 
-    fields.load(path, *, field_id=None) -> list[Field]     # the one call most users need
-    fields.FieldError                                       # bad input, one-line message
+fields.load(path, *, field_id=None) -> list[Field]     # the one call most users need
+fields.FieldError                                       # bad input, one-line message
 """
 
 from fields.build import DEFAULT_OBSTACLE_RADIUS_M, KINDS, NEAR_M, build_fields, to_wgs84

@@ -8,11 +8,11 @@ repaired in their own UTM frame; zones are attached to every field they are near
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import math
+from collections.abc import Callable, Iterable
+from gettext import gettext as _
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -84,11 +84,13 @@ def to_wgs84(feature: SourceFeature) -> BaseGeometry:
                 said = _("the file declares no CRS other than WGS84, so they were read as lon/lat")
             else:
                 said = _("the file declares {crs}").format(crs=crs_label(src))
-            raise ValueError(_(
-                "coordinates ({x:.10g}, {y:.10g}) are not longitude/latitude "
-                "(|lat| > 90 or |lon| > 180) but {said}: they may be projected "
-                "(e.g. VN-2000 or UTM metres; declare the CRS) or swapped (lat, lon instead of lon, lat)"
-            ).format(x=bad[0], y=bad[1], said=said))
+            raise ValueError(
+                _(
+                    "coordinates ({x:.10g}, {y:.10g}) are not longitude/latitude "
+                    "(|lat| > 90 or |lon| > 180) but {said}: they may be projected "
+                    "(e.g. VN-2000 or UTM metres; declare the CRS) or swapped (lat, lon instead of lon, lat)"
+                ).format(x=bad[0], y=bad[1], said=said)
+            )
     wgs = transform_geometry(geom, src, WGS84)
     bad = _first_bad_lonlat(wgs)
     if bad is not None:
@@ -137,7 +139,9 @@ def build_fields(
             zone_feats.append((feature, kind))
 
     if not field_feats:
-        raise FieldError(_("{source}: no field in the file (no feature with kind 'field' or without kind)").format(source=source))
+        raise FieldError(
+            _("{source}: no field in the file (no feature with kind 'field' or without kind)").format(source=source)
+        )
     seen: dict[str, SourceFeature] = {}
     for feature, fid in field_feats:
         if fid in seen:
@@ -145,8 +149,11 @@ def build_fields(
         seen[fid] = feature
     if field_id is not None:
         if field_id not in seen:
-            raise FieldError(_("{source}: no field with id {field_id!r}; the file has: {ids}").format(
-                source=source, field_id=field_id, ids=", ".join(seen)))
+            raise FieldError(
+                _("{source}: no field with id {field_id!r}; the file has: {ids}").format(
+                    source=source, field_id=field_id, ids=", ".join(seen)
+                )
+            )
         field_feats = [(f, i) for f, i in field_feats if i == field_id]
 
     fields: list[Field] = []

@@ -42,7 +42,7 @@ def summary(field: Field) -> dict[str, Any]:
 
 
 def _geojson(geom, field: Field) -> dict[str, Any]:
-    wgs = shapely.set_precision(field.frame.geom_to_wgs84(geom), 10 ** -COORD_DECIMALS)
+    wgs = shapely.set_precision(field.frame.geom_to_wgs84(geom), 10**-COORD_DECIMALS)
     return shapely.geometry.mapping(wgs)
 
 
@@ -57,28 +57,49 @@ def to_geojson(fields: list[Field]) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     written: set[tuple[str, str]] = set()  # a zone near two fields is written once
     for f in fields:
-        props = {**f.properties, "id": f.id, "name": f.name, "kind": "field",
-                 "area_ha": round(f.area_ha, 4), "sprayable_ha": round(f.sprayable_ha, 4)}
+        props = {
+            **f.properties,
+            "id": f.id,
+            "name": f.name,
+            "kind": "field",
+            "area_ha": round(f.area_ha, 4),
+            "sprayable_ha": round(f.sprayable_ha, 4),
+        }
         features.append({"type": "Feature", "properties": props, "geometry": _geojson(f.boundary, f)})
-        features.append({
-            "type": "Feature",
-            "properties": {"id": f"{f.id}-sprayable", "kind": "sprayable", "field_id": f.id,
-                           "area_ha": round(f.sprayable_ha, 4)},
-            "geometry": _geojson(f.sprayable, f),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": f"{f.id}-sprayable",
+                    "kind": "sprayable",
+                    "field_id": f.id,
+                    "area_ha": round(f.sprayable_ha, 4),
+                },
+                "geometry": _geojson(f.sprayable, f),
+            }
+        )
         for z in f.zones:
             geometry = _geojson(z.keepout, f)
             key = (z.id, json.dumps(geometry))
             if key in written:
                 continue
             written.add(key)
-            features.append({
-                "type": "Feature",
-                # The geometry is already buffered: 0 here so that loading it back
-                # does not buffer it twice; `keepout_m` keeps the distance used.
-                "properties": {**z.properties, "id": z.id, "kind": z.kind, "field_id": f.id,
-                               "buffer_m": 0, "radius_m": 0, "keepout_m": z.buffer_m,
-                               "height_m": z.height_m},
-                "geometry": geometry,
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    # The geometry is already buffered: 0 here so that loading it back
+                    # does not buffer it twice; `keepout_m` keeps the distance used.
+                    "properties": {
+                        **z.properties,
+                        "id": z.id,
+                        "kind": z.kind,
+                        "field_id": f.id,
+                        "buffer_m": 0,
+                        "radius_m": 0,
+                        "keepout_m": z.buffer_m,
+                        "height_m": z.height_m,
+                    },
+                    "geometry": geometry,
+                }
+            )
     return {"type": "FeatureCollection", "features": features}

@@ -88,18 +88,19 @@ class LocalFrame:
         object.__setattr__(self, "_crs", f"EPSG:{self.utm_epsg}")
 
     @classmethod
-    def for_lonlat(cls, lon: float, lat: float) -> "LocalFrame":
+    def for_lonlat(cls, lon: float, lat: float) -> LocalFrame:
         return cls(utm_epsg_for(lon, lat))
 
     @classmethod
-    def for_geometry(cls, geom_wgs84: BaseGeometry) -> "LocalFrame":
+    def for_geometry(cls, geom_wgs84: BaseGeometry) -> LocalFrame:
         """The frame of a WGS84 geometry's centroid (a field on a zone edge gets one zone).
         A field across the antimeridian (longitudes spanning more than 180°) is taken
         with its western longitudes shifted by 360°, so its centroid lies on it."""
         minx, _, maxx, _ = geom_wgs84.bounds
         if maxx - minx > 180.0:
-            geom_wgs84 = shapely.transform(geom_wgs84, lambda xy: np.column_stack(
-                [np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]]))
+            geom_wgs84 = shapely.transform(
+                geom_wgs84, lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]])
+            )
         c = geom_wgs84.centroid
         return cls.for_lonlat(c.x, c.y)
 

@@ -13,6 +13,7 @@ from fields.frame import LocalFrame
 
 SAO_M2 = 360.0  # 1 sào (Bắc Bộ): the unit records keep (`area_sao`)
 HA_M2 = 10_000.0
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"  # the cooperatives' local time: records keep UTC, days and reports are local
 # The local units a farmer counts in, by region: shown beside hectares when chosen
 # (`--sao`); records and exports keep hectares and the northern sào.
 LOCAL_UNITS: dict[str, tuple[float, str]] = {

@@ -123,9 +123,7 @@ def _fix_ring(coords: np.ndarray, what: str, warnings: list[str]) -> BaseGeometr
             f"{len(kept)} part(s) once untangled; redraw it"
         )
     note = f"; {len(loops)} small loop(s) of {_ha(sum(p.area for p in loops))} dropped" if loops else ""
-    warnings.append(
-        f"{what} crossed itself ({reason}); repaired{note}: area {_ha(drawn)} -> {_ha(repaired.area)}"
-    )
+    warnings.append(f"{what} crossed itself ({reason}); repaired{note}: area {_ha(drawn)} -> {_ha(repaired.area)}")
     return repaired
 
 
@@ -176,10 +174,7 @@ def repair_boundary(geom: BaseGeometry, *, ccw_convention: bool = False) -> tupl
     polys = as_polygons(geom, warnings)
     orient = [0, 0]  # clockwise exteriors, counter-clockwise holes
     multi = len(polys) > 1
-    pieces = [
-        _repair_polygon(p, f"part {i} " if multi else "", warnings, orient)
-        for i, p in enumerate(polys, start=1)
-    ]
+    pieces = [_repair_polygon(p, f"part {i} " if multi else "", warnings, orient) for i, p in enumerate(polys, start=1)]
     total = sum(p.area for p in pieces)
     result = shapely.union_all(pieces) if multi else pieces[0]
     if multi and total - result.area > max(1e-6 * total, 0.01):
@@ -191,10 +186,12 @@ def repair_boundary(geom: BaseGeometry, *, ccw_convention: bool = False) -> tupl
     result = shapely.orient_polygons(result, exterior_cw=False)
     if ccw_convention and (orient[0] or orient[1]):
         what = ", ".join(
-            s for s in (
+            s
+            for s in (
                 f"{orient[0]} clockwise exterior(s)" if orient[0] else "",
                 f"{orient[1]} counter-clockwise hole(s)" if orient[1] else "",
-            ) if s
+            )
+            if s
         )
         warnings.append(
             f"ring orientation corrected ({what}; RFC 7946 wants exteriors counter-clockwise, "

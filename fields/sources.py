@@ -8,12 +8,11 @@ it. Everything returned is in the file's own CRS; `fields.build` does the rest.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import math
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,16 @@ FORMATS = {
 
 # Columns LIBKML adds to every Placemark; they describe the display, not the field.
 _KML_DISPLAY_COLUMNS = {
-    "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
-    "visibility", "drawOrder", "icon", "snippet",
+    "timestamp",
+    "begin",
+    "end",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
 }
 _GDAL_ERRORS = (
     pyogrio.errors.DataSourceError,
@@ -94,8 +101,11 @@ def read_features(path: str | Path) -> tuple[list[SourceFeature], str]:
     suffix = path.suffix.lower()
     fmt = FORMATS.get(suffix)
     if fmt is None:
-        raise FieldError(_("{path}: unknown format {suffix!r}; supported: {supported}").format(
-            path=path, suffix=suffix or _("(no extension)"), supported=", ".join(supported_suffixes())))
+        raise FieldError(
+            _("{path}: unknown format {suffix!r}; supported: {supported}").format(
+                path=path, suffix=suffix or _("(no extension)"), supported=", ".join(supported_suffixes())
+            )
+        )
     if path.stat().st_size == 0:
         raise FieldError(_("{path}: the file is empty").format(path=path))
     if fmt == "WKT":
@@ -119,9 +129,13 @@ def _check_dbf(path: Path, names: list[str]) -> None:
     """A shapefile without its .dbf has no attributes: a pond would be read as a field."""
     stem = Path(path).stem.lower()
     if not any(Path(n).stem.lower() == stem and Path(n).suffix.lower() == ".dbf" for n in names):
-        raise FieldError(_("{path}: the shapefile's attribute table ({stem}.dbf) is missing, so "
-                           "nothing says which shapes are fields and which are no-spray zones or obstacles; "
-                           "copy the .dbf (and the .prj) next to the .shp").format(path=path, stem=Path(path).stem))
+        raise FieldError(
+            _(
+                "{path}: the shapefile's attribute table ({stem}.dbf) is missing, so "
+                "nothing says which shapes are fields and which are no-spray zones or obstacles; "
+                "copy the .dbf (and the .prj) next to the .shp"
+            ).format(path=path, stem=Path(path).stem)
+        )
 
 
 def _one_line(text: str) -> str:
@@ -165,7 +179,9 @@ def _read_gdal(path: Path, source: str, fmt: str) -> list[SourceFeature]:
     try:
         layers = [str(name) for name in pyogrio.list_layers(source)[:, 0]]
     except _GDAL_ERRORS as exc:
-        raise FieldError(_("{path}: cannot read as {fmt}: {reason}").format(path=path, fmt=fmt, reason=_gdal_message(exc, source))) from None
+        raise FieldError(
+            _("{path}: cannot read as {fmt}: {reason}").format(path=path, fmt=fmt, reason=_gdal_message(exc, source))
+        ) from None
     features: list[SourceFeature] = []
     for layer in layers:
         try:
@@ -189,8 +205,7 @@ def _read_gdal(path: Path, source: str, fmt: str) -> list[SourceFeature]:
                     props[name] = value
             if fmt in ("KML", "KMZ"):
                 props = _kml_properties(props)
-            feature = SourceFeature(None, props, crs, len(features) + 1, layer=layer, format=fmt,
-                                    notes=list(notes))
+            feature = SourceFeature(None, props, crs, len(features) + 1, layer=layer, format=fmt, notes=list(notes))
             if geoms[row] is not None:
                 feature.geometry = _geometry(geoms[row], path, feature)
             features.append(feature)
@@ -206,11 +221,22 @@ def _geometry(wkb: bytes, path: Path, feature: SourceFeature) -> BaseGeometry:
             return shapely.from_wkb(wkb)
         except shapely.errors.GEOSException:
             geom = shapely.from_wkb(wkb, on_invalid="fix")
-    rings = [] if geom is None else [r for p in getattr(geom, "geoms", [geom])
-                                     for r in [getattr(p, "exterior", None), *getattr(p, "interiors", [])] if r]
+    rings = (
+        []
+        if geom is None
+        else [
+            r
+            for p in getattr(geom, "geoms", [geom])
+            for r in [getattr(p, "exterior", None), *getattr(p, "interiors", [])]
+            if r
+        ]
+    )
     if geom is None or any(len(set(r.coords)) < 3 for r in rings):
-        raise FieldError(_("{path}: {feature}: a ring is not closed and has fewer than three corners: "
-                           "not a polygon").format(path=path, feature=feature.label))
+        raise FieldError(
+            _("{path}: {feature}: a ring is not closed and has fewer than three corners: not a polygon").format(
+                path=path, feature=feature.label
+            )
+        )
     feature.notes = [n for n in feature.notes if "Non closed ring" not in n]
     feature.notes.append(_("a ring was not closed (its last point differs from its first); closed it"))
     return geom
@@ -282,9 +308,7 @@ def _read_wkt(path: Path) -> list[SourceFeature]:
         try:
             geom = shapely.force_2d(shapely.from_wkt(chunk.text))
         except shapely.errors.GEOSException as exc:
-            raise FieldError(
-                f"{path}: feature {k} (line {chunk.line}): not valid WKT: {_one_line(exc)}"
-            ) from None
+            raise FieldError(f"{path}: feature {k} (line {chunk.line}): not valid WKT: {_one_line(exc)}") from None
         crs = f"EPSG:{chunk.srid}" if chunk.srid is not None else default_crs
         features.append(SourceFeature(geom, {}, crs, k, format="WKT"))
     return features

@@ -29,9 +29,7 @@ class WktSyntaxError(ValueError):
 
 def split_wkt(text: str) -> list[WktChunk]:
     """Cut WKT text into geometries; `#` starts a comment line."""
-    text = "\n".join(
-        "" if line.lstrip().startswith("#") else line for line in text.splitlines()
-    )
+    text = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
     chunks: list[WktChunk] = []
     i, n = 0, len(text)
     while i < n:
@@ -49,7 +47,7 @@ def split_wkt(text: str) -> list[WktChunk]:
                 i += 1
         m = _KEYWORD.match(text, i)
         if not m:
-            raise WktSyntaxError(f"line {start_line}: expected a geometry type, found {text[i:i + 20]!r}")
+            raise WktSyntaxError(f"line {start_line}: expected a geometry type, found {text[i : i + 20]!r}")
         start = i
         i = m.end()
         if m.group(0).rstrip().upper().endswith("EMPTY"):

@@ -2,13 +2,22 @@
 `.plan` and `QGC WPL 110` files; the MAVLink mission, command and parameter protocols
 over a live pymavlink link (Vehicle)."""
 
-from missions.build import BuildOptions, MissionSet, SwathRef, build_mission, build_missions, describe, mission_items, sortie_numbers
+from missions.build import (
+    BuildOptions,
+    MissionSet,
+    SwathRef,
+    build_mission,
+    build_missions,
+    describe,
+    mission_items,
+    sortie_numbers,
+)
 from missions.command import COPTER_MODES, mode_name, mode_number
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
 from missions.files import file_stem, load_sortie, mission_files, plan_folder
-from missions.items import MissionItem, compare, deg_to_e7, differences, e7_to_deg
 from missions.flight import Check, FlightLimits, SortieResult, Watch
+from missions.items import MissionItem, compare, deg_to_e7, differences, e7_to_deg
 from missions.job import JobEvents, JobOutcome, JobSettings, fly_job, job_sorties
 from missions.link import Vehicle
 from missions.qgc_plan import PlanFile, read_plan, write_plan
@@ -19,10 +28,49 @@ from missions.upload import UploadStep, upload_sortie
 from missions.waypoints import read_waypoints, write_waypoints
 
 __all__ = [
-    "BuildOptions", "MissionSet", "SwathRef", "build_mission", "build_missions", "describe", "mission_items", "sortie_numbers",
-    "COPTER_MODES", "mode_name", "mode_number", "MissionError", "fence_items", "rally_items", "file_stem",
-    "mission_files", "MissionItem", "compare", "deg_to_e7", "differences", "e7_to_deg", "Vehicle", "PlanFile",
-    "read_plan", "write_plan", "RetryPolicy", "pump_rate_pct", "vehicle_params", "TransferReport",
-    "explain_ack", "read_waypoints", "write_waypoints", "load_sortie", "plan_folder", "UploadStep", "upload_sortie",
-    "Check", "FlightLimits", "SortieResult", "Watch", "JobEvents", "JobOutcome", "JobSettings", "fly_job", "job_sorties",
+    "BuildOptions",
+    "MissionSet",
+    "SwathRef",
+    "build_mission",
+    "build_missions",
+    "describe",
+    "mission_items",
+    "sortie_numbers",
+    "COPTER_MODES",
+    "mode_name",
+    "mode_number",
+    "MissionError",
+    "fence_items",
+    "rally_items",
+    "file_stem",
+    "mission_files",
+    "MissionItem",
+    "compare",
+    "deg_to_e7",
+    "differences",
+    "e7_to_deg",
+    "Vehicle",
+    "PlanFile",
+    "read_plan",
+    "write_plan",
+    "RetryPolicy",
+    "pump_rate_pct",
+    "vehicle_params",
+    "TransferReport",
+    "explain_ack",
+    "read_waypoints",
+    "write_waypoints",
+    "load_sortie",
+    "plan_folder",
+    "UploadStep",
+    "upload_sortie",
+    "Check",
+    "FlightLimits",
+    "SortieResult",
+    "Watch",
+    "JobEvents",
+    "JobOutcome",
+    "JobSettings",
+    "fly_job",
+    "job_sorties",
 ]

@@ -36,8 +36,18 @@ from typing import Any
 
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
-from missions.items import (DO_CHANGE_SPEED, DO_SPRAYER, FRAME_GLOBAL_RELATIVE_ALT_INT, FRAME_MISSION,
-                            NAV_LAND, NAV_RETURN_TO_LAUNCH, NAV_TAKEOFF, NAV_WAYPOINT, MissionItem, deg_to_e7)
+from missions.items import (
+    DO_CHANGE_SPEED,
+    DO_SPRAYER,
+    FRAME_GLOBAL_RELATIVE_ALT_INT,
+    FRAME_MISSION,
+    NAV_LAND,
+    NAV_RETURN_TO_LAUNCH,
+    NAV_TAKEOFF,
+    NAV_WAYPOINT,
+    MissionItem,
+    deg_to_e7,
+)
 from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
@@ -82,8 +92,12 @@ class MissionSet:
     swaths: list[SwathRef] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {"mission": len(self.mission), "fence": len(self.fence), "rally": len(self.rally),
-                "params": len(self.params)}
+        return {
+            "mission": len(self.mission),
+            "fence": len(self.fence),
+            "rally": len(self.rally),
+            "params": len(self.params),
+        }
 
     def swath_start_seqs(self) -> list[int]:
         return [s.start_seq for s in self.swaths]
@@ -123,8 +137,9 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, dy)
 
 
-def mission_items(plan: PlanDocument | dict, sortie: int,
-                  options: BuildOptions = BuildOptions()) -> tuple[list[MissionItem], list[SwathRef]]:
+def mission_items(
+    plan: PlanDocument | dict, sortie: int, options: BuildOptions = BuildOptions()
+) -> tuple[list[MissionItem], list[SwathRef]]:
     """The mission items of one sortie and where its swaths are."""
     doc = plan_document(plan)
     with plan_errors():
@@ -173,8 +188,15 @@ def mission_items(plan: PlanDocument | dict, sortie: int,
             if end_seq == start_seq + 2:
                 raise MissionError(f"plan: sortie {sortie} leg {i} is a swath of zero length")
             items.append(_do(DO_SPRAYER, 0))
-            swaths.append(SwathRef(leg=i, swath=len(swaths) if leg.swath is None else leg.swath,
-                                   start_seq=start_seq, end_seq=end_seq, length_m=float(leg.length_m or 0.0)))
+            swaths.append(
+                SwathRef(
+                    leg=i,
+                    swath=len(swaths) if leg.swath is None else leg.swath,
+                    start_seq=start_seq,
+                    end_seq=end_seq,
+                    length_m=float(leg.length_m or 0.0),
+                )
+            )
     home = options.home or reload_pt
     if _distance_m(home, reload_pt) <= 2.0:
         items.append(MissionItem(seq=0, command=NAV_RETURN_TO_LAUNCH, frame=FRAME_GLOBAL_RELATIVE_ALT_INT))
@@ -188,8 +210,9 @@ def build_mission(plan: PlanDocument | dict, sortie: int, options: BuildOptions 
     return next(build_missions(plan, options, [sortie]))
 
 
-def build_missions(plan: PlanDocument | dict, options: BuildOptions = BuildOptions(),
-                   sorties: list[int] | None = None) -> Iterator[MissionSet]:
+def build_missions(
+    plan: PlanDocument | dict, options: BuildOptions = BuildOptions(), sorties: list[int] | None = None
+) -> Iterator[MissionSet]:
     """The MissionSet of every sortie (or of `sorties`), one after the other. The fence,
     rally point and parameters are the job's, the same for every sortie: they are worked
     out once, so a job of hundreds of sorties takes time in proportion to its size."""
@@ -197,12 +220,14 @@ def build_missions(plan: PlanDocument | dict, options: BuildOptions = BuildOptio
     numbers = doc.sortie_numbers() if sorties is None else sorties
     fence = fence_items(doc, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
     rally = rally_items(doc, alt_m=options.rally_alt_m)
-    params = vehicle_params(doc, pump_servo=options.pump_servo, fence=options.enable_fence,
-                            fence_alt_max_m=options.fence_alt_max_m)
+    params = vehicle_params(
+        doc, pump_servo=options.pump_servo, fence=options.enable_fence, fence_alt_max_m=options.fence_alt_max_m
+    )
     for sortie in numbers:
         mission, swaths = mission_items(doc, sortie, options)
-        yield MissionSet(sortie=sortie, mission=mission, fence=list(fence), rally=list(rally),
-                         params=dict(params), swaths=swaths)
+        yield MissionSet(
+            sortie=sortie, mission=mission, fence=list(fence), rally=list(rally), params=dict(params), swaths=swaths
+        )
 
 
 def sortie_numbers(plan: PlanDocument | dict) -> list[int]:
@@ -211,5 +236,4 @@ def sortie_numbers(plan: PlanDocument | dict) -> list[int]:
 
 def describe(ms: MissionSet) -> dict[str, Any]:
     """A JSON-able summary (counts, parameters, swath item numbers)."""
-    return {"sortie": ms.sortie, "counts": ms.counts(), "params": ms.params,
-            "swath_start_seqs": ms.swath_start_seqs()}
+    return {"sortie": ms.sortie, "counts": ms.counts(), "params": ms.params, "swath_start_seqs": ms.swath_start_seqs()}

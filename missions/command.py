@@ -22,10 +22,31 @@ if TYPE_CHECKING:
 
 # ArduCopter custom_mode numbers (HEARTBEAT.custom_mode).
 COPTER_MODES: dict[str, int] = {
-    "STABILIZE": 0, "ACRO": 1, "ALT_HOLD": 2, "AUTO": 3, "GUIDED": 4, "LOITER": 5, "RTL": 6, "CIRCLE": 7,
-    "LAND": 9, "DRIFT": 11, "SPORT": 13, "FLIP": 14, "AUTOTUNE": 15, "POSHOLD": 16, "BRAKE": 17, "THROW": 18,
-    "AVOID_ADSB": 19, "GUIDED_NOGPS": 20, "SMART_RTL": 21, "FLOWHOLD": 22, "FOLLOW": 23, "ZIGZAG": 24,
-    "SYSTEMID": 25, "AUTOROTATE": 26, "AUTO_RTL": 27,
+    "STABILIZE": 0,
+    "ACRO": 1,
+    "ALT_HOLD": 2,
+    "AUTO": 3,
+    "GUIDED": 4,
+    "LOITER": 5,
+    "RTL": 6,
+    "CIRCLE": 7,
+    "LAND": 9,
+    "DRIFT": 11,
+    "SPORT": 13,
+    "FLIP": 14,
+    "AUTOTUNE": 15,
+    "POSHOLD": 16,
+    "BRAKE": 17,
+    "THROW": 18,
+    "AVOID_ADSB": 19,
+    "GUIDED_NOGPS": 20,
+    "SMART_RTL": 21,
+    "FLOWHOLD": 22,
+    "FOLLOW": 23,
+    "ZIGZAG": 24,
+    "SYSTEMID": 25,
+    "AUTOROTATE": 26,
+    "AUTO_RTL": 27,
 }
 RESULT_MEANING: dict[int, str] = {
     mavlink.MAV_RESULT_ACCEPTED: "accepted",
@@ -62,14 +83,14 @@ def _cmd_name(command: int) -> str:
 class _StatusTexts:
     """The vehicle's STATUSTEXT lines while a command is pending (for error messages)."""
 
-    def __init__(self, v: "Vehicle") -> None:
+    def __init__(self, v: Vehicle) -> None:
         self.v, self.lines = v, []
 
     def __call__(self, m: Any) -> None:
         if m.get_type() == "STATUSTEXT":
             self.lines.append(m.text)
 
-    def __enter__(self) -> "_StatusTexts":
+    def __enter__(self) -> _StatusTexts:
         self.v.add_listener(self)
         return self
 
@@ -80,8 +101,9 @@ class _StatusTexts:
         return f' (vehicle says: "{self.lines[-1]}")' if self.lines else ""
 
 
-def command_long(v: "Vehicle", command: int, *params: float, timeout: float | None = None,
-                 retry_rejected: bool = False) -> Any:
+def command_long(
+    v: Vehicle, command: int, *params: float, timeout: float | None = None, retry_rejected: bool = False
+) -> Any:
     """Send COMMAND_LONG until COMMAND_ACK; return the ACK when ACCEPTED.
 
     With `retry_rejected`, TEMPORARILY_REJECTED and FAILED are asked again (every
@@ -93,12 +115,12 @@ def command_long(v: "Vehicle", command: int, *params: float, timeout: float | No
     last_result: int | None = None
 
     def make() -> Any:
-        return mavlink.MAVLink_command_long_message(v.target_system, v.target_component, command,
-                                                    min(next(sends), 255), *p)
+        return mavlink.MAVLink_command_long_message(
+            v.target_system, v.target_component, command, min(next(sends), 255), *p
+        )
 
     def refused(result: int) -> str:
-        return (f"{name} refused: {enum_name('MAV_RESULT', result)} "
-                f"({RESULT_MEANING.get(result, '?')}){texts.last()}")
+        return f"{name} refused: {enum_name('MAV_RESULT', result)} ({RESULT_MEANING.get(result, '?')}){texts.last()}"
 
     def silence(_: Exchange) -> str:
         if last_result is None:
@@ -123,7 +145,7 @@ def command_long(v: "Vehicle", command: int, *params: float, timeout: float | No
     raise AssertionError("unreachable")  # the exchange raises when it gives up
 
 
-def _wait_heartbeat(v: "Vehicle", ok, what: str, timeout: float) -> None:
+def _wait_heartbeat(v: Vehicle, ok, what: str, timeout: float) -> None:
     with v.inbox(["HEARTBEAT"], match=lambda m: m.get_srcComponent() == v.target_component) as box:
         if v.heartbeat is not None and ok(v.heartbeat):
             return
@@ -135,36 +157,44 @@ def _wait_heartbeat(v: "Vehicle", ok, what: str, timeout: float) -> None:
     raise MissionError(f"{what}: the vehicle's HEARTBEAT did not confirm it within {timeout:.1f} s")
 
 
-def set_mode(v: "Vehicle", mode: str | int, *, timeout: float | None = None) -> None:
+def set_mode(v: Vehicle, mode: str | int, *, timeout: float | None = None) -> None:
     """MAV_CMD_DO_SET_MODE with the Copter custom mode, confirmed by HEARTBEAT."""
     number = mode_number(mode)
     timeout = v.policy.step_timeout_s if timeout is None else timeout
-    command_long(v, mavlink.MAV_CMD_DO_SET_MODE, mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, number,
-                 timeout=timeout, retry_rejected=True)
+    command_long(
+        v,
+        mavlink.MAV_CMD_DO_SET_MODE,
+        mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+        number,
+        timeout=timeout,
+        retry_rejected=True,
+    )
     _wait_heartbeat(v, lambda m: m.custom_mode == number, f"mode {mode_name(number)}", timeout)
 
 
-def arm(v: "Vehicle", *, force: bool = False, timeout: float | None = None) -> None:
+def arm(v: Vehicle, *, force: bool = False, timeout: float | None = None) -> None:
     """Arm (retrying while pre-arm checks fail, up to `timeout`), confirmed by HEARTBEAT."""
     timeout = v.policy.step_timeout_s if timeout is None else timeout
-    command_long(v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1, FORCE_MAGIC if force else 0,
-                 timeout=timeout, retry_rejected=True)
+    command_long(
+        v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1, FORCE_MAGIC if force else 0, timeout=timeout, retry_rejected=True
+    )
     _wait_heartbeat(v, lambda m: bool(m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED), "arm", timeout)
 
 
-def disarm(v: "Vehicle", *, force: bool = False, timeout: float | None = None) -> None:
+def disarm(v: Vehicle, *, force: bool = False, timeout: float | None = None) -> None:
     timeout = v.policy.step_timeout_s if timeout is None else timeout
-    command_long(v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_MAGIC if force else 0,
-                 timeout=timeout, retry_rejected=True)
+    command_long(
+        v, mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_MAGIC if force else 0, timeout=timeout, retry_rejected=True
+    )
     _wait_heartbeat(v, lambda m: not m.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED, "disarm", timeout)
 
 
-def mission_start(v: "Vehicle", first: int = 0, last: int = 0) -> None:
+def mission_start(v: Vehicle, first: int = 0, last: int = 0) -> None:
     """MAV_CMD_MISSION_START (ArduCopter switches to AUTO)."""
     command_long(v, mavlink.MAV_CMD_MISSION_START, first, last)
 
 
-def set_current(v: "Vehicle", seq: int) -> None:
+def set_current(v: Vehicle, seq: int) -> None:
     """MAV_CMD_DO_SET_MISSION_CURRENT; older firmware gets MISSION_SET_CURRENT,
     confirmed by MISSION_CURRENT."""
     try:
@@ -175,9 +205,15 @@ def set_current(v: "Vehicle", seq: int) -> None:
             raise
     request = mavlink.MAVLink_mission_set_current_message(v.target_system, v.target_component, seq)
     with v.inbox(["MISSION_CURRENT"], match=lambda m: m.seq == seq) as box:
-        for _ in answers(v, box, request,
-                         silence=lambda n: f"MISSION_SET_CURRENT {seq}: no MISSION_CURRENT confirming it "
-                                           f"within {v.policy.step_timeout_s:.1f} s ({n} resends)"):
+        for _ in answers(
+            v,
+            box,
+            request,
+            silence=lambda n: (
+                f"MISSION_SET_CURRENT {seq}: no MISSION_CURRENT confirming it "
+                f"within {v.policy.step_timeout_s:.1f} s ({n} resends)"
+            ),
+        ):
             return
 
 
@@ -190,12 +226,12 @@ def _message_id(message: str | int) -> int:
     return mid
 
 
-def request_message(v: "Vehicle", message: str | int, *params: float) -> None:
+def request_message(v: Vehicle, message: str | int, *params: float) -> None:
     """MAV_CMD_REQUEST_MESSAGE: ask for one message now (e.g. HOME_POSITION)."""
     command_long(v, mavlink.MAV_CMD_REQUEST_MESSAGE, _message_id(message), *params)
 
 
-def set_message_interval(v: "Vehicle", message: str | int, hz: float) -> None:
+def set_message_interval(v: Vehicle, message: str | int, hz: float) -> None:
     """MAV_CMD_SET_MESSAGE_INTERVAL; hz <= 0 stops the message."""
     interval_us = -1 if hz <= 0 else int(round(1e6 / hz))
     command_long(v, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, _message_id(message), interval_us)

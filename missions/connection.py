@@ -10,14 +10,13 @@ listener on it.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import os
 import socket
 import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
+from gettext import gettext as _
 from typing import TYPE_CHECKING, Any, Protocol
 
 from missions.dialect import DIALECT, mavlink, mavutil
@@ -50,8 +49,9 @@ def check_url(url: str) -> None:
         prefix, rest = url.split(":", 1)
         host, colon, port = rest.rpartition(":")
         if not colon or ":" in host or not port.isdigit():
-            raise MissionError(_("cannot connect to {url}: bad link URL (expected {prefix}:HOST:PORT)").format(
-                url=url, prefix=prefix))
+            raise MissionError(
+                _("cannot connect to {url}: bad link URL (expected {prefix}:HOST:PORT)").format(url=url, prefix=prefix)
+            )
         if int(port) > 65535:
             raise MissionError(_("cannot connect to {url}: bad link URL (port must be 0-65535)").format(url=url))
         return
@@ -60,11 +60,19 @@ def check_url(url: str) -> None:
     try:
         mode = os.stat(url).st_mode
     except OSError:
-        raise MissionError(_("cannot connect to {url}: neither a connection string (tcp:HOST:PORT, udp:HOST:PORT, "
-                             "udpout:HOST:PORT) nor a serial device").format(url=url)) from None
+        raise MissionError(
+            _(
+                "cannot connect to {url}: neither a connection string (tcp:HOST:PORT, udp:HOST:PORT, "
+                "udpout:HOST:PORT) nor a serial device"
+            ).format(url=url)
+        ) from None
     if stat.S_ISREG(mode):
-        raise MissionError(_("cannot connect to {url}: a file, not a link (not a serial device either; "
-                             "load a .tlog with `agrodrone import`)").format(url=url))
+        raise MissionError(
+            _(
+                "cannot connect to {url}: a file, not a link (not a serial device either; "
+                "load a .tlog with `agrodrone import`)"
+            ).format(url=url)
+        )
     if not stat.S_ISCHR(mode):
         raise MissionError(_("cannot connect to {url}: not a serial device").format(url=url))
 
@@ -81,8 +89,9 @@ class _TcpClient(mavutil.mavtcp):
         self.port.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def open_connection(url: str, *, baud: int = 57600, source_system: int = 255,
-                    source_component: int = GCS_COMPONENT) -> Any:
+def open_connection(
+    url: str, *, baud: int = 57600, source_system: int = 255, source_component: int = GCS_COMPONENT
+) -> Any:
     """The pymavlink connection for `url`, opened once: LinkUnavailable when it cannot
     be reached now, MissionError when it can never work."""
     check_url(url)
@@ -90,16 +99,28 @@ def open_connection(url: str, *, baud: int = 57600, source_system: int = 255,
         if url.startswith("tcp:"):
             mavutil.set_dialect(DIALECT)
             return _TcpClient(url[4:], source_system=source_system, source_component=source_component, retries=0)
-        return mavutil.mavlink_connection(url, baud=baud, source_system=source_system,
-                                          source_component=source_component, dialect=DIALECT,
-                                          retries=0, autoreconnect=False)
+        return mavutil.mavlink_connection(
+            url,
+            baud=baud,
+            source_system=source_system,
+            source_component=source_component,
+            dialect=DIALECT,
+            retries=0,
+            autoreconnect=False,
+        )
     except ImportError as exc:  # pymavlink imports pyserial only for a serial device
-        raise MissionError(f"cannot connect to {url}: a serial link needs the pyserial package "
-                           f"({exc.msg}); install it with `pip install pyserial`") from None
+        raise MissionError(
+            f"cannot connect to {url}: a serial link needs the pyserial package "
+            f"({exc.msg}); install it with `pip install pyserial`"
+        ) from None
     except ConnectionRefusedError:
-        raise LinkUnavailable(_("cannot connect to {url}: connection refused (nothing listens there: "
-                                "is the vehicle, SITL or `agrodrone sim` running on that port?)").format(url=url),
-                              refused=True) from None
+        raise LinkUnavailable(
+            _(
+                "cannot connect to {url}: connection refused (nothing listens there: "
+                "is the vehicle, SITL or `agrodrone sim` running on that port?)"
+            ).format(url=url),
+            refused=True,
+        ) from None
     except OSError as exc:
         raise LinkUnavailable(f"cannot connect to {url}: {exc.strerror or exc}") from None
     except (ValueError, OverflowError) as exc:
@@ -125,9 +146,18 @@ class LinkKeeper:
     links opened, `losses` links found lost, `problem` says what went wrong last.
     """
 
-    def __init__(self, vehicle: Vehicle | None, url: str, listeners: Iterable[Callable[[Any], None]] = (), *,
-                 passive: bool = False, streams: bool = False, policy: RetryPolicy | None = None,
-                 baud: int = 57600, on_event: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        vehicle: Vehicle | None,
+        url: str,
+        listeners: Iterable[Callable[[Any], None]] = (),
+        *,
+        passive: bool = False,
+        streams: bool = False,
+        policy: RetryPolicy | None = None,
+        baud: int = 57600,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
         self.url = url
         self.listeners = list(listeners)
         self.passive = passive
@@ -145,7 +175,7 @@ class LinkKeeper:
                 vehicle.add_listener(cb)
 
     @classmethod
-    def for_url(cls, url: str, listeners: Iterable[Callable[[Any], None]] = (), **options: Any) -> "LinkKeeper":
+    def for_url(cls, url: str, listeners: Iterable[Callable[[Any], None]] = (), **options: Any) -> LinkKeeper:
         """A keeper that opens the link itself (`hold`)."""
         return cls(None, url, listeners, **options)
 
@@ -204,8 +234,15 @@ class LinkKeeper:
         from missions.link import Vehicle  # link.py opens its connections here
 
         try:
-            v = Vehicle.connect(self.url, timeout=heartbeat_s or 0.0, baud=self.baud, policy=self.policy,
-                                passive=self.passive, listeners=self.listeners, heartbeat=heartbeat_s is not None)
+            v = Vehicle.connect(
+                self.url,
+                timeout=heartbeat_s or 0.0,
+                baud=self.baud,
+                policy=self.policy,
+                passive=self.passive,
+                listeners=self.listeners,
+                heartbeat=heartbeat_s is not None,
+            )
         except LinkUnavailable as exc:
             self.problem = str(exc)
             self.say(_("{problem}; retrying").format(problem=self.problem))
@@ -237,4 +274,3 @@ class LinkKeeper:
     def close(self) -> None:
         if self._vehicle is not None:
             self._vehicle.close()
-

@@ -3,7 +3,8 @@
 The inclusion polygon is the field, every sortie's flight lines and the reload point,
 buffered by `margin_m` in the field's UTM frame (field.utm_epsg) and simplified:
 the copter can take off at a reload point on the dyke and follow the planner's
-transits without breaching.  It is the same for every sortie of a job.  Obstacles (kind "obstacle": poles, trees, houses the
+transits without breaching.  It is the same for every sortie of a job.  Obstacles (kind
+"obstacle": poles, trees, houses the
 drone must not fly through) become exclusion polygons, shrunk by `inset_m` so a
 transit planned along the edge of their buffer does not breach.  No-spray zones
 (ponds, graves) are not fenced: flying over them is allowed, spraying is not, and
@@ -18,9 +19,16 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from missions.items import (FENCE_POLYGON_EXCLUSION, FENCE_POLYGON_INCLUSION, FRAME_GLOBAL_INT,
-                            FRAME_GLOBAL_RELATIVE_ALT_INT, MISSION_TYPE_FENCE, MISSION_TYPE_RALLY,
-                            RALLY_POINT, MissionItem)
+from missions.items import (
+    FENCE_POLYGON_EXCLUSION,
+    FENCE_POLYGON_INCLUSION,
+    FRAME_GLOBAL_INT,
+    FRAME_GLOBAL_RELATIVE_ALT_INT,
+    MISSION_TYPE_FENCE,
+    MISSION_TYPE_RALLY,
+    RALLY_POINT,
+    MissionItem,
+)
 from missions.plan_input import plan_document
 from planner.document import DocSortie, PlanDocument
 
@@ -50,8 +58,12 @@ def _polygons(geom: BaseGeometry) -> list[Polygon]:
 def _ring_items(poly: Polygon, command: int) -> list[MissionItem]:
     coords = list(poly.exterior.coords)[:-1]
     n = len(coords)
-    return [MissionItem.at(0, command, lat, lon, 0.0, frame=FRAME_GLOBAL_INT, param1=float(n),
-                           mission_type=MISSION_TYPE_FENCE) for lon, lat in coords]
+    return [
+        MissionItem.at(
+            0, command, lat, lon, 0.0, frame=FRAME_GLOBAL_INT, param1=float(n), mission_type=MISSION_TYPE_FENCE
+        )
+        for lon, lat in coords
+    ]
 
 
 def sortie_lines(sortie: DocSortie) -> list[tuple[float, float]]:
@@ -95,5 +107,14 @@ def fence_items(plan: PlanDocument | dict, *, margin_m: float = 10.0, inset_m: f
 def rally_items(plan: PlanDocument | dict, *, alt_m: float = 15.0) -> list[MissionItem]:
     """One rally point at the reload point (ArduPilot stores rally altitude in whole metres)."""
     lon, lat = plan_document(plan).reload.lonlat
-    return [MissionItem.at(0, RALLY_POINT, lat, lon, float(math.ceil(alt_m)),
-                           frame=FRAME_GLOBAL_RELATIVE_ALT_INT, mission_type=MISSION_TYPE_RALLY)]
+    return [
+        MissionItem.at(
+            0,
+            RALLY_POINT,
+            lat,
+            lon,
+            float(math.ceil(alt_m)),
+            frame=FRAME_GLOBAL_RELATIVE_ALT_INT,
+            mission_type=MISSION_TYPE_RALLY,
+        )
+    ]

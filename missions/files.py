@@ -17,10 +17,8 @@ from pathlib import Path
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.errors import MissionError
 from missions.plan_input import plan_document
-from missions.qgc_plan import read_plan
-from missions.waypoints import read_waypoints
-from missions.qgc_plan import write_plan
-from missions.waypoints import write_waypoints
+from missions.qgc_plan import read_plan, write_plan
+from missions.waypoints import read_waypoints, write_waypoints
 from planner.document import PlanDocument, is_plan
 
 
@@ -28,8 +26,11 @@ def file_stem(sortie: int) -> str:
     return "mission" if sortie == 1 else f"mission-s{sortie}"
 
 
-def mission_files(plan: PlanDocument | dict, options: BuildOptions = BuildOptions(),
-                  on_sortie: Callable[[int, int], None] | None = None) -> dict[str, str]:
+def mission_files(
+    plan: PlanDocument | dict,
+    options: BuildOptions = BuildOptions(),
+    on_sortie: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
     """{"mission.plan": ..., "mission.waypoints": ..., "mission-s2.plan": ...} for every sortie;
     `on_sortie(done, total)` after each, for a progress display."""
     out: dict[str, str] = {}
@@ -41,9 +42,13 @@ def mission_files(plan: PlanDocument | dict, options: BuildOptions = BuildOption
             on_sortie(n, total)
         k = ms.sortie
         stem = file_stem(k)
-        out[f"{stem}.plan"] = write_plan(ms.mission, ms.fence, ms.rally,
-                                         cruise_speed=float(params.transit_speed_m_s or 8.0),
-                                         hover_speed=float(params.speed_m_s))
+        out[f"{stem}.plan"] = write_plan(
+            ms.mission,
+            ms.fence,
+            ms.rally,
+            cruise_speed=float(params.transit_speed_m_s or 8.0),
+            hover_speed=float(params.speed_m_s),
+        )
         out[f"{stem}.waypoints"] = write_waypoints(ms.mission)
     return out
 
@@ -55,24 +60,33 @@ def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = Build
     if path.is_dir():
         path = path / "plan.json"
     if not path.exists():
-        raise MissionError(_("{path}: no such file (expected a plan folder with plan.json, a .plan or a "
-                             ".waypoints file)").format(path=path))
+        raise MissionError(
+            _("{path}: no such file (expected a plan folder with plan.json, a .plan or a .waypoints file)").format(
+                path=path
+            )
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MissionError(_("{path}: cannot read it as a text file ({reason})").format(path=path, reason=exc)) from None
+        raise MissionError(
+            _("{path}: cannot read it as a text file ({reason})").format(path=path, reason=exc)
+        ) from None
     if path.suffix == ".waypoints" or text.lstrip().startswith("QGC WPL"):
         items = read_waypoints(text, source=str(path))
         if not items:
             raise MissionError(_("{path}: no items to upload").format(path=path))
-        return MissionSet(sortie=sortie, mission=[i for i in items if i.mission_type == 0],
-                          fence=[i for i in items if i.mission_type == 1],
-                          rally=[i for i in items if i.mission_type == 2])
+        return MissionSet(
+            sortie=sortie,
+            mission=[i for i in items if i.mission_type == 0],
+            fence=[i for i in items if i.mission_type == 1],
+            rally=[i for i in items if i.mission_type == 2],
+        )
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MissionError(_("{path}: not JSON ({msg} at line {line})").format(
-            path=path, msg=exc.msg, line=exc.lineno)) from None
+        raise MissionError(
+            _("{path}: not JSON ({msg} at line {line})").format(path=path, msg=exc.msg, line=exc.lineno)
+        ) from None
     if isinstance(doc, dict) and doc.get("fileType") == "Plan":
         pf = read_plan(text, source=str(path))
         return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)
@@ -81,7 +95,9 @@ def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = Build
     return build_mission(doc, sortie, options)
 
 
-def plan_folder(plan, *, created_by: str, on_sortie: Callable[[int, int], None] | None = None) -> dict[str, str | bytes]:
+def plan_folder(
+    plan, *, created_by: str, on_sortie: Callable[[int, int], None] | None = None
+) -> dict[str, str | bytes]:
     """Every file `agrodrone plan` writes into its folder, by name (planner.Plan in): the
     plan document, its GeoJSON and picture, and the mission files of every sortie that
     QGroundControl, Mission Planner and MAVProxy open. The one place to add an output."""

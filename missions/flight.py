@@ -62,8 +62,15 @@ class Watch:
     record is computed from the logged telemetry, not from these estimates.
     """
 
-    def __init__(self, *, pump_servo: int = 9, pump_max_l_min: float = 0.0, swath_m: float = 0.0,
-                 pwm_off: int = 1000, pwm_full: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        pump_servo: int = 9,
+        pump_max_l_min: float = 0.0,
+        swath_m: float = 0.0,
+        pwm_off: int = 1000,
+        pwm_full: int = 2000,
+    ) -> None:
         self.pump_servo = pump_servo
         self.pump_max_l_min = pump_max_l_min
         self.swath_m = swath_m
@@ -163,8 +170,15 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot((a[1] - b[1]) * 111_320.0 * math.cos(lat), (a[0] - b[0]) * 110_574.0)
 
 
-def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float | None,
-              sortie_volume_l: float, limits: FlightLimits = FlightLimits()) -> list[Check]:
+def preflight(
+    vehicle: Vehicle,
+    watch: Watch,
+    ms: MissionSet,
+    *,
+    tank_l: float | None,
+    sortie_volume_l: float,
+    limits: FlightLimits = FlightLimits(),
+) -> list[Check]:
     """The go/no-go list for one sortie; uploads and verifies what the sortie needs.
 
     Every check runs (an operator wants the whole list, not the first failure); nothing
@@ -177,13 +191,17 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
         checks.append(Check(name, ok, detail))
 
     alive = vehicle.heartbeat is not None and not vehicle.lost
-    add("link", alive, f"heartbeat from system {vehicle.target_system}, mode {vehicle.mode or '?'}"
-        if alive else (vehicle.lost or "no heartbeat"))
+    add(
+        "link",
+        alive,
+        f"heartbeat from system {vehicle.target_system}, mode {vehicle.mode or '?'}"
+        if alive
+        else (vehicle.lost or "no heartbeat"),
+    )
     try:
         lat, lon, _ = vehicle.wait_position(limits.position_timeout_s)
         fix_ok = watch.fix_type >= limits.gps_fix_min or watch.fix_type == 0 and bool(lat or lon)
-        add("gps", fix_ok, f"fix type {watch.fix_type}, {watch.satellites} satellites, "
-                           f"position {lat:.6f}, {lon:.6f}")
+        add("gps", fix_ok, f"fix type {watch.fix_type}, {watch.satellites} satellites, position {lat:.6f}, {lon:.6f}")
     except MissionError as exc:
         add("gps", False, str(exc))
     while watch.battery_at < started and time.monotonic() - started < limits.wind_wait_s:
@@ -191,18 +209,23 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
     if watch.battery_pct is None:
         add("battery", False, "no battery state received")
     else:
-        add("battery", watch.battery_pct >= limits.battery_min_pct,
+        add(
+            "battery",
+            watch.battery_pct >= limits.battery_min_pct,
             f"{watch.battery_pct:.0f} % (need {limits.battery_min_pct:.0f} %)"
-            + (f", {watch.voltage_v:.1f} V" if watch.voltage_v else ""))
+            + (f", {watch.voltage_v:.1f} V" if watch.voltage_v else ""),
+        )
     deadline = time.monotonic() + limits.wind_wait_s
     while watch.wind_m_s is None and time.monotonic() < deadline:
         time.sleep(0.05)
     if watch.wind_m_s is None:
-        add("wind", True, "no wind estimate from the vehicle: check on site "
-                          f"(limit {limits.wind_max_m_s:g} m/s)")
+        add("wind", True, f"no wind estimate from the vehicle: check on site (limit {limits.wind_max_m_s:g} m/s)")
     else:
-        add("wind", watch.wind_m_s <= limits.wind_max_m_s,
-            f"{watch.wind_m_s:.1f} m/s (limit {limits.wind_max_m_s:g} m/s)")
+        add(
+            "wind",
+            watch.wind_m_s <= limits.wind_max_m_s,
+            f"{watch.wind_m_s:.1f} m/s (limit {limits.wind_max_m_s:g} m/s)",
+        )
     for step in upload_sortie(vehicle, ms, keep_going=True):
         name = {"params": "sprayer", "fence params": "fence on"}.get(step.step, step.step)
         timing = f" in {step.seconds:.2f} s" + (f", {step.resends} resends" if step.resends else "")
@@ -210,8 +233,7 @@ def preflight(vehicle: Vehicle, watch: Watch, ms: MissionSet, *, tank_l: float |
     if tank_l is None:
         add("tank", False, "tank volume not entered")
     else:
-        add("tank", tank_l + 1e-9 >= sortie_volume_l,
-            f"{tank_l:g} L loaded, sortie needs {sortie_volume_l:.1f} L")
+        add("tank", tank_l + 1e-9 >= sortie_volume_l, f"{tank_l:g} L loaded, sortie needs {sortie_volume_l:.1f} L")
     return checks
 
 
@@ -242,9 +264,17 @@ def _stop_pump(v: Vehicle) -> bool:
     return True
 
 
-def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: int | None = None,
-               stop: threading.Event | None = None, on_tick: Callable[[Watch], None] | None = None,
-               limits: FlightLimits = FlightLimits(), poll_s: float = 0.1) -> SortieResult:
+def fly_sortie(
+    link: LinkKeeper,
+    watch: Watch,
+    ms: MissionSet,
+    *,
+    resume_seq: int | None = None,
+    stop: threading.Event | None = None,
+    on_tick: Callable[[Watch], None] | None = None,
+    limits: FlightLimits = FlightLimits(),
+    poll_s: float = 0.1,
+) -> SortieResult:
     """Arm, start the uploaded mission (jumping to `resume_seq` once airborne), and
     watch until the copter has landed and disarmed.
 
@@ -296,14 +326,21 @@ def fly_sortie(link: LinkKeeper, watch: Watch, ms: MissionSet, *, resume_seq: in
         if airborne and not watch.armed:
             break
         if not airborne and not watch.armed and time.monotonic() - t_armed > 3.0:
-            raise MissionError("the vehicle disarmed before taking off: "
-                               + ("; ".join(watch.statustext) or "no reason given"))
+            raise MissionError(
+                "the vehicle disarmed before taking off: " + ("; ".join(watch.statustext) or "no reason given")
+            )
         if not airborne and time.monotonic() - t_armed > limits.takeoff_timeout_s:
             raise MissionError(f"no take-off within {limits.takeoff_timeout_s:.0f} s of arming")
         time.sleep(poll_s)
     complete = watch.last_reached >= last_swath_end and not reason
-    result = SortieResult(sortie=ms.sortie, complete=complete, reason=reason, last_reached=watch.last_reached,
-                          link_lost=link_lost, statustext=list(watch.statustext))
+    result = SortieResult(
+        sortie=ms.sortie,
+        complete=complete,
+        reason=reason,
+        last_reached=watch.last_reached,
+        link_lost=link_lost,
+        statustext=list(watch.statustext),
+    )
     if not complete:
         result.resume_seq = ms.resume_seq(watch.last_reached)
         cut = next((s for s in ms.swaths if watch.last_reached < s.end_seq), None)

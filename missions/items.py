@@ -41,8 +41,11 @@ FRAME_GLOBAL_RELATIVE_ALT_INT = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT  # 6
 FRAME_GLOBAL_TERRAIN_ALT = mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT  # 10
 FRAME_GLOBAL_TERRAIN_ALT_INT = mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT  # 11
 
-_INT_FRAME_BASE = {FRAME_GLOBAL_INT: FRAME_GLOBAL, FRAME_GLOBAL_RELATIVE_ALT_INT: FRAME_GLOBAL_RELATIVE_ALT,
-                   FRAME_GLOBAL_TERRAIN_ALT_INT: FRAME_GLOBAL_TERRAIN_ALT}
+_INT_FRAME_BASE = {
+    FRAME_GLOBAL_INT: FRAME_GLOBAL,
+    FRAME_GLOBAL_RELATIVE_ALT_INT: FRAME_GLOBAL_RELATIVE_ALT,
+    FRAME_GLOBAL_TERRAIN_ALT_INT: FRAME_GLOBAL_TERRAIN_ALT,
+}
 _BASE_INT_FRAME = {base: int_frame for int_frame, base in _INT_FRAME_BASE.items()}
 
 MISSION_TYPE_MISSION = mavlink.MAV_MISSION_TYPE_MISSION
@@ -62,14 +65,27 @@ def e7_to_deg(value: int) -> float:
 # AP_Mission::stored_in_location: the mission commands ArduPilot stores with a position and
 # its frame. Every other mission command (NAV_RETURN_TO_LAUNCH, the DO commands) is read
 # back in frame 0 whatever frame it was sent in.
-STORED_IN_LOCATION = frozenset({
-    NAV_WAYPOINT, mavlink.MAV_CMD_NAV_LOITER_UNLIM, mavlink.MAV_CMD_NAV_LOITER_TURNS,
-    mavlink.MAV_CMD_NAV_LOITER_TIME, NAV_LAND, NAV_TAKEOFF, mavlink.MAV_CMD_NAV_CONTINUE_AND_CHANGE_ALT,
-    mavlink.MAV_CMD_NAV_LOITER_TO_ALT, mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT, mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
-    mavlink.MAV_CMD_DO_SET_HOME, mavlink.MAV_CMD_DO_LAND_START, mavlink.MAV_CMD_DO_GO_AROUND,
-    mavlink.MAV_CMD_DO_SET_ROI, mavlink.MAV_CMD_NAV_VTOL_TAKEOFF, mavlink.MAV_CMD_NAV_VTOL_LAND,
-    mavlink.MAV_CMD_NAV_PAYLOAD_PLACE,
-})
+STORED_IN_LOCATION = frozenset(
+    {
+        NAV_WAYPOINT,
+        mavlink.MAV_CMD_NAV_LOITER_UNLIM,
+        mavlink.MAV_CMD_NAV_LOITER_TURNS,
+        mavlink.MAV_CMD_NAV_LOITER_TIME,
+        NAV_LAND,
+        NAV_TAKEOFF,
+        mavlink.MAV_CMD_NAV_CONTINUE_AND_CHANGE_ALT,
+        mavlink.MAV_CMD_NAV_LOITER_TO_ALT,
+        mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT,
+        mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
+        mavlink.MAV_CMD_DO_SET_HOME,
+        mavlink.MAV_CMD_DO_LAND_START,
+        mavlink.MAV_CMD_DO_GO_AROUND,
+        mavlink.MAV_CMD_DO_SET_ROI,
+        mavlink.MAV_CMD_NAV_VTOL_TAKEOFF,
+        mavlink.MAV_CMD_NAV_VTOL_LAND,
+        mavlink.MAV_CMD_NAV_PAYLOAD_PLACE,
+    }
+)
 
 
 def is_location_command(command: int) -> bool:
@@ -96,7 +112,7 @@ class MissionItem:
     mission_type: int = MISSION_TYPE_MISSION
 
     @classmethod
-    def at(cls, seq: int, command: int, lat: float, lon: float, alt: float, **kw: Any) -> "MissionItem":
+    def at(cls, seq: int, command: int, lat: float, lon: float, alt: float, **kw: Any) -> MissionItem:
         """An item at a WGS84 position given in degrees."""
         return cls(seq=seq, command=command, x=deg_to_e7(lat), y=deg_to_e7(lon), z=float(alt), **kw)
 
@@ -112,32 +128,63 @@ class MissionItem:
     def params(self) -> tuple[float, float, float, float]:
         return (self.param1, self.param2, self.param3, self.param4)
 
-    def with_seq(self, seq: int) -> "MissionItem":
+    def with_seq(self, seq: int) -> MissionItem:
         return replace(self, seq=seq)
 
     def to_message(self, target_system: int, target_component: int) -> Any:
         """The MISSION_ITEM_INT message that carries this item."""
         return mavlink.MAVLink_mission_item_int_message(
-            target_system, target_component, self.seq, self.frame, self.command, self.current,
-            self.autocontinue, self.param1, self.param2, self.param3, self.param4,
-            self.x, self.y, self.z, self.mission_type)
+            target_system,
+            target_component,
+            self.seq,
+            self.frame,
+            self.command,
+            self.current,
+            self.autocontinue,
+            self.param1,
+            self.param2,
+            self.param3,
+            self.param4,
+            self.x,
+            self.y,
+            self.z,
+            self.mission_type,
+        )
 
     @classmethod
-    def from_message(cls, msg: Any) -> "MissionItem":
+    def from_message(cls, msg: Any) -> MissionItem:
         """From MISSION_ITEM_INT, or from the float MISSION_ITEM older links send."""
         if msg.get_type() == "MISSION_ITEM":
             x, y = deg_to_e7(msg.x), deg_to_e7(msg.y)
             frame = msg.frame
         else:
             x, y, frame = int(msg.x), int(msg.y), msg.frame
-        return cls(seq=msg.seq, command=msg.command, frame=frame, param1=msg.param1, param2=msg.param2,
-                   param3=msg.param3, param4=msg.param4, x=x, y=y, z=float(msg.z), current=msg.current,
-                   autocontinue=msg.autocontinue, mission_type=getattr(msg, "mission_type", 0))
+        return cls(
+            seq=msg.seq,
+            command=msg.command,
+            frame=frame,
+            param1=msg.param1,
+            param2=msg.param2,
+            param3=msg.param3,
+            param4=msg.param4,
+            x=x,
+            y=y,
+            z=float(msg.z),
+            current=msg.current,
+            autocontinue=msg.autocontinue,
+            mission_type=getattr(msg, "mission_type", 0),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "command": self.command, "frame": self.frame,
-                "params": [self.param1, self.param2, self.param3, self.param4],
-                "lat": self.lat, "lon": self.lon, "alt": self.z}
+        return {
+            "seq": self.seq,
+            "command": self.command,
+            "frame": self.frame,
+            "params": [self.param1, self.param2, self.param3, self.param4],
+            "lat": self.lat,
+            "lon": self.lon,
+            "alt": self.z,
+        }
 
 
 def _f32(value: float) -> float:
@@ -182,8 +229,11 @@ def differences(sent: MissionItem, got: MissionItem) -> list[str]:
         return [f"command {sent.command} != {got.command}"]
     if sent.mission_type == MISSION_TYPE_MISSION and sent.seq == 0:
         return diffs  # item 0 is the vehicle's home; it reports its own
-    if sent.mission_type == MISSION_TYPE_MISSION and sent.command in STORED_IN_LOCATION \
-            and base_frame(sent.frame) != base_frame(got.frame):
+    if (
+        sent.mission_type == MISSION_TYPE_MISSION
+        and sent.command in STORED_IN_LOCATION
+        and base_frame(sent.frame) != base_frame(got.frame)
+    ):
         diffs.append(f"frame {sent.frame} != {got.frame}")
     if sent.x != got.x or sent.y != got.y:
         diffs.append(f"position {sent.lat:.7f},{sent.lon:.7f} != {got.lat:.7f},{got.lon:.7f}")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from gettext import gettext as _
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from typing import Any
 
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
@@ -79,16 +79,25 @@ def job_sorties(plan: PlanDocument | dict, settings: JobSettings) -> list[int]:
     plan = plan_document(plan)
     numbers = plan.sortie_numbers()
     if settings.first_sortie not in numbers:
-        raise MissionError(_("--from-sortie {k}: the plan has sorties {first}..{last}").format(
-            k=settings.first_sortie, first=numbers[0], last=numbers[-1]))
+        raise MissionError(
+            _("--from-sortie {k}: the plan has sorties {first}..{last}").format(
+                k=settings.first_sortie, first=numbers[0], last=numbers[-1]
+            )
+        )
     numbers = [n for n in numbers if n >= settings.first_sortie]
     list(build_missions(plan, settings.build, numbers))
     return numbers
 
 
-def fly_job(plan: PlanDocument | dict, url: str, settings: JobSettings = JobSettings(), *,
-            listeners: list[Callable[[Any], None]] | None = None, events: JobEvents | None = None,
-            stop: threading.Event | None = None) -> JobOutcome:
+def fly_job(
+    plan: PlanDocument | dict,
+    url: str,
+    settings: JobSettings = JobSettings(),
+    *,
+    listeners: list[Callable[[Any], None]] | None = None,
+    events: JobEvents | None = None,
+    stop: threading.Event | None = None,
+) -> JobOutcome:
     """Fly the plan's sorties from `settings.first_sortie` over the link `url`.
 
     Each sortie: go/no-go list (uploads it), the operator's go, arm, AUTO, land; then the
@@ -116,8 +125,9 @@ def fly_job(plan: PlanDocument | dict, url: str, settings: JobSettings = JobSett
             k = queue[0]
             ms = build_mission(flying, k, settings.build)
             events.sortie_started(k, numbers[-1], resuming=retries > 0)
-            checks = preflight(link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=sortie_volume(flying, k),
-                               limits=settings.limits)
+            checks = preflight(
+                link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=sortie_volume(flying, k), limits=settings.limits
+            )
             events.checks(k, checks)
             failed = [c for c in checks if not c.ok]
             if failed:
@@ -134,9 +144,11 @@ def fly_job(plan: PlanDocument | dict, url: str, settings: JobSettings = JobSett
                 outcome.stopped = f"stopped by the operator during sortie {k}"
                 break
             if result.link_lost and not result.complete:
-                outcome.stopped = (f"the link was lost during sortie {k} and the sortie did not finish. "
-                                   "Not re-arming on our own: check the copter, then run again with "
-                                   f"--from-sortie {k}")
+                outcome.stopped = (
+                    f"the link was lost during sortie {k} and the sortie did not finish. "
+                    "Not re-arming on our own: check the copter, then run again with "
+                    f"--from-sortie {k}"
+                )
                 break
             if result.complete or result.resume_leg is None:  # nothing left to spray in it
                 queue.pop(0)
@@ -147,8 +159,9 @@ def fly_job(plan: PlanDocument | dict, url: str, settings: JobSettings = JobSett
                     outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
                     break
                 flying = resume_plan(flying, k, result.resume_leg, result.breakpoint)
-            if queue and not ground_crew(link.vehicle, sortie_volume(flying, queue[0]), events,
-                                         settings.rehearsal_crew):
+            if queue and not ground_crew(
+                link.vehicle, sortie_volume(flying, queue[0]), events, settings.rehearsal_crew
+            ):
                 outcome.stopped = "aborted by the operator"
                 break
     except MissionError as exc:  # what was flown before this still counts

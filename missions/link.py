@@ -18,18 +18,21 @@ opened again (`LinkKeeper`), in connection.py.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import threading
 import time
 from collections.abc import Callable, Iterable
+from gettext import gettext as _
 from typing import Any
 
 from missions import command as _command
 from missions import params as _params
 from missions import transfer as _transfer
-from missions.connection import GCS_COMPONENT, LinkUnavailable, open_connection
-from missions.connection import LinkKeeper  # noqa: F401  (here too: the link layer's keeper)
+from missions.connection import (
+    GCS_COMPONENT,
+    LinkKeeper,  # noqa: F401  (here too: the link layer's keeper)
+    LinkUnavailable,
+    open_connection,
+)
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.items import MissionItem
@@ -38,16 +41,30 @@ from missions.retry import Exchange, Inbox, RetryPolicy, RttEstimator
 # The telemetry a spray record needs, in Hz of vehicle time: the one table every ground
 # station in agrodrone asks for (fly, log).
 STREAM_RATES: dict[str, float] = {
-    "GLOBAL_POSITION_INT": 5, "SERVO_OUTPUT_RAW": 5, "GPS_RAW_INT": 2, "SYS_STATUS": 1, "BATTERY_STATUS": 1,
-    "WIND": 1, "VFR_HUD": 2, "MISSION_CURRENT": 2, "ATTITUDE": 2, "HOME_POSITION": 0.2,
+    "GLOBAL_POSITION_INT": 5,
+    "SERVO_OUTPUT_RAW": 5,
+    "GPS_RAW_INT": 2,
+    "SYS_STATUS": 1,
+    "BATTERY_STATUS": 1,
+    "WIND": 1,
+    "VFR_HUD": 2,
+    "MISSION_CURRENT": 2,
+    "ATTITUDE": 2,
+    "HOME_POSITION": 0.2,
 }
 
 
 class Vehicle:
     """One vehicle over one pymavlink connection; see the module docstring."""
 
-    def __init__(self, conn: Any, *, policy: RetryPolicy | None = None, passive: bool = False,
-                 listeners: Iterable[Callable[[Any], None]] = ()) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        policy: RetryPolicy | None = None,
+        passive: bool = False,
+        listeners: Iterable[Callable[[Any], None]] = (),
+    ) -> None:
         self.conn = conn
         self.passive = passive  # send nothing at all, not even the heartbeat
         self.policy = policy or RetryPolicy()
@@ -72,11 +89,20 @@ class Vehicle:
 
     # -- connecting -------------------------------------------------------------------
     @classmethod
-    def connect(cls, url: str, *, timeout: float = 30.0, source_system: int = 255,
-                source_component: int = GCS_COMPONENT, baud: int = 57600,
-                policy: RetryPolicy | None = None,
-                on_wait: Callable[[str], None] | None = None, passive: bool = False,
-                listeners: Iterable[Callable[[Any], None]] = (), heartbeat: bool = True) -> "Vehicle":
+    def connect(
+        cls,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        source_system: int = 255,
+        source_component: int = GCS_COMPONENT,
+        baud: int = 57600,
+        policy: RetryPolicy | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        passive: bool = False,
+        listeners: Iterable[Callable[[Any], None]] = (),
+        heartbeat: bool = True,
+    ) -> Vehicle:
         """Open a pymavlink connection string (tcp:, udp:, udpout:, serial device) and
         wait up to `timeout` s for the vehicle's heartbeat (not with `heartbeat=False`).
 
@@ -88,8 +114,7 @@ class Vehicle:
         conn = None
         while conn is None:
             try:
-                conn = open_connection(url, baud=baud, source_system=source_system,
-                                       source_component=source_component)
+                conn = open_connection(url, baud=baud, source_system=source_system, source_component=source_component)
             except LinkUnavailable as exc:
                 if exc.refused or time.monotonic() >= deadline:
                     raise
@@ -102,8 +127,11 @@ class Vehicle:
                 try:
                     v.wait_heartbeat(min(2.0, max(0.0, deadline - time.monotonic())))
                 except MissionError:
-                    on_wait(_("connected to {url}; waiting up to {s:.0f} s for the vehicle's heartbeat "
-                              "(still booting?)").format(url=url, s=max(0.0, deadline - time.monotonic())))
+                    on_wait(
+                        _(
+                            "connected to {url}; waiting up to {s:.0f} s for the vehicle's heartbeat (still booting?)"
+                        ).format(url=url, s=max(0.0, deadline - time.monotonic()))
+                    )
             v.wait_heartbeat(max(0.0, deadline - time.monotonic()))
         except BaseException:
             v.close()
@@ -112,14 +140,18 @@ class Vehicle:
 
     def wait_heartbeat(self, timeout: float = 30.0) -> Any:
         """The first heartbeat of an autopilot (not of another ground station)."""
+
         def is_autopilot(m: Any) -> bool:
             return m.type != mavlink.MAV_TYPE_GCS and m.autopilot != mavlink.MAV_AUTOPILOT_INVALID
 
         with self.inbox(["HEARTBEAT"], match=is_autopilot, any_system=True) as box:
             m = self.heartbeat if self.heartbeat is not None else box.get(timeout)
         if m is None:
-            raise MissionError(_("no heartbeat from a vehicle on {address} within {s:.0f} s").format(
-                address=self.conn.address, s=timeout))
+            raise MissionError(
+                _("no heartbeat from a vehicle on {address} within {s:.0f} s").format(
+                    address=self.conn.address, s=timeout
+                )
+            )
         if not self.target_system:
             self.target_system = m.get_srcSystem()
             self.target_component = m.get_srcComponent()
@@ -130,11 +162,18 @@ class Vehicle:
         """Wait for a position estimate (GLOBAL_POSITION_INT with non-zero lat/lon):
         right after boot an autopilot ignores or cancels requests and refuses to arm."""
         ask = mavlink.MAVLink_request_data_stream_message(  # as MAVProxy does; harmless if already on
-            self.target_system, self.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1)
+            self.target_system, self.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1
+        )
         with self.inbox(["GLOBAL_POSITION_INT"]) as box:
-            ex = Exchange(self, box, timeout_s=timeout, silence=lambda _e: (
-                f"no position estimate from the vehicle within {timeout:.0f} s "
-                "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"))
+            ex = Exchange(
+                self,
+                box,
+                timeout_s=timeout,
+                silence=lambda _e: (
+                    f"no position estimate from the vehicle within {timeout:.0f} s "
+                    "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"
+                ),
+            )
             ex.send("streams", ask, every=2.0)
             for m in ex:
                 if m.lat != 0 or m.lon != 0:
@@ -148,8 +187,9 @@ class Vehicle:
         with self._send_lock:
             self.conn.mav.send(msg)
 
-    def inbox(self, types: Iterable[str], *, match: Callable[[Any], bool] | None = None,
-              any_system: bool = False) -> Inbox:
+    def inbox(
+        self, types: Iterable[str], *, match: Callable[[Any], bool] | None = None, any_system: bool = False
+    ) -> Inbox:
         """Start queueing messages of `types` (from the vehicle, unless any_system) for
         one exchange; use as a context manager, subscribe before sending the request."""
         if not any_system:
@@ -197,8 +237,12 @@ class Vehicle:
     def _dispatch(self, m: Any) -> None:
         self.last_message_at = time.monotonic()
         mtype = m.get_type()
-        if mtype == "HEARTBEAT" and self.target_system and m.get_srcSystem() == self.target_system \
-                and m.get_srcComponent() == self.target_component:
+        if (
+            mtype == "HEARTBEAT"
+            and self.target_system
+            and m.get_srcSystem() == self.target_system
+            and m.get_srcComponent() == self.target_component
+        ):
             self.heartbeat = m
         with self._inbox_lock:
             boxes = [b for b in self._inboxes if mtype in b.types]
@@ -221,8 +265,11 @@ class Vehicle:
         if now - self._last_hb_sent >= 1.0:
             self._last_hb_sent = now
             try:
-                self.send(mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID,
-                                                            0, 0, mavlink.MAV_STATE_ACTIVE, 3))
+                self.send(
+                    mavlink.MAVLink_heartbeat_message(
+                        mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID, 0, 0, mavlink.MAV_STATE_ACTIVE, 3
+                    )
+                )
             except OSError:
                 pass
 
@@ -250,7 +297,7 @@ class Vehicle:
     def _drain(self) -> None:
         """Messages pymavlink had already read when the peer closed the link: dispatched,
         not dropped (a logger keeps everything sent before the close)."""
-        for _ in range(10_000):
+        for _attempt in range(10_000):
             try:
                 m = self.conn.mav.parse_char(b"")
             except Exception:  # a torn last frame: nothing more to get
@@ -267,7 +314,7 @@ class Vehicle:
         except Exception:
             pass
 
-    def __enter__(self) -> "Vehicle":
+    def __enter__(self) -> Vehicle:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,21 +32,28 @@ def _name_of(m: Any) -> str:
     return pid.rstrip("\x00")
 
 
-def _exchange(v: "Vehicle", name: str, request: Any, step: str) -> Any:
+def _exchange(v: Vehicle, name: str, request: Any, step: str) -> Any:
     timeout = v.policy.step_timeout_s
     with v.inbox(["PARAM_VALUE"], match=lambda m: _name_of(m) == name) as box:
-        for m in answers(v, box, request, timeout_s=timeout,
-                         silence=lambda _: f"{step}: no PARAM_VALUE within {timeout:.1f} s "
-                                           "(is the parameter known to this firmware?)"):
+        for m in answers(
+            v,
+            box,
+            request,
+            timeout_s=timeout,
+            silence=lambda _: (
+                f"{step}: no PARAM_VALUE within {timeout:.1f} s (is the parameter known to this firmware?)"
+            ),
+        ):
             return m
 
 
-def set_param(v: "Vehicle", name: str, value: float) -> float:
+def set_param(v: Vehicle, name: str, value: float) -> float:
     """Set one parameter; returns the value the vehicle confirmed."""
     if len(name) > 16:
         raise MissionError(f"parameter name {name!r} is longer than 16 characters")
-    request = mavlink.MAVLink_param_set_message(v.target_system, v.target_component, name.encode("ascii"),
-                                                float(value), param_type(name))
+    request = mavlink.MAVLink_param_set_message(
+        v.target_system, v.target_component, name.encode("ascii"), float(value), param_type(name)
+    )
     m = _exchange(v, name, request, f"PARAM_SET {name}={value:g}")
     got = float(m.param_value)
     if not (math.isclose(got, _f32(value), rel_tol=1e-6, abs_tol=1e-6)):
@@ -54,12 +61,11 @@ def set_param(v: "Vehicle", name: str, value: float) -> float:
     return got
 
 
-def set_params(v: "Vehicle", values: dict[str, float]) -> dict[str, float]:
+def set_params(v: Vehicle, values: dict[str, float]) -> dict[str, float]:
     """Set parameters in the given order; returns name -> confirmed value."""
     return {name: set_param(v, name, value) for name, value in values.items()}
 
 
-def get_param(v: "Vehicle", name: str) -> float:
-    request = mavlink.MAVLink_param_request_read_message(v.target_system, v.target_component,
-                                                         name.encode("ascii"), -1)
+def get_param(v: Vehicle, name: str) -> float:
+    request = mavlink.MAVLink_param_request_read_message(v.target_system, v.target_component, name.encode("ascii"), -1)
     return float(_exchange(v, name, request, f"PARAM_REQUEST_READ {name}").param_value)

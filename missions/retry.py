@@ -75,7 +75,7 @@ class Inbox:
     """Messages of some types from the vehicle, queued for one waiting exchange
     (`Vehicle.inbox`: subscribe before sending the request)."""
 
-    def __init__(self, vehicle: "Vehicle", types: Iterable[str], match: Callable[[Any], bool] | None) -> None:
+    def __init__(self, vehicle: Vehicle, types: Iterable[str], match: Callable[[Any], bool] | None) -> None:
         self.vehicle = vehicle
         self.types = frozenset(types)
         self.match = match
@@ -95,7 +95,7 @@ class Inbox:
                 raise MissionError("link closed") from None
             return None
 
-    def __enter__(self) -> "Inbox":
+    def __enter__(self) -> Inbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -129,8 +129,9 @@ class Exchange:
     words it, naming the step.
     """
 
-    def __init__(self, v: "Vehicle", box: Inbox, *, silence: Callable[["Exchange"], str],
-                 timeout_s: float | None = None) -> None:
+    def __init__(
+        self, v: Vehicle, box: Inbox, *, silence: Callable[[Exchange], str], timeout_s: float | None = None
+    ) -> None:
         self.v = v
         self.box = box
         self.silence = silence
@@ -139,8 +140,7 @@ class Exchange:
         self.resends = 0  # counted resends of this exchange (timer resends and hinted ones)
         self._progress = time.monotonic()
 
-    def send(self, key: Hashable, msg: MessageOrFactory, *, resend: bool = False,
-             every: float | None = None) -> None:
+    def send(self, key: Hashable, msg: MessageOrFactory, *, resend: bool = False, every: float | None = None) -> None:
         """Send `msg` and keep it in flight under `key`, replacing what was there.
 
         `resend`: this send repeats something the vehicle may already have (a sequence
@@ -212,8 +212,9 @@ class Exchange:
 _ONE = "request"
 
 
-def answers(v: "Vehicle", box: Inbox, request: MessageOrFactory, *, timeout_s: float | None = None,
-            silence: Callable[[int], str]) -> Iterator[Any]:
+def answers(
+    v: Vehicle, box: Inbox, request: MessageOrFactory, *, timeout_s: float | None = None, silence: Callable[[int], str]
+) -> Iterator[Any]:
     """Send `request`, resend it on the round-trip timer, and yield what comes back.
 
     The caller returns (or breaks) once an answer satisfies it; nothing satisfying for

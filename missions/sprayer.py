@@ -21,8 +21,15 @@ PUMP_FUNCTION = 22  # SERVOn_FUNCTION: sprayer pump (23 is the spinner)
 
 # MAV_PARAM_TYPE of each parameter written by this module (ArduPilot's own types).
 PARAM_TYPES: dict[str, int] = {
-    "SPRAY_ENABLE": 2, "SPRAY_PUMP_RATE": 9, "SPRAY_SPEED_MIN": 4, "SPRAY_PUMP_MIN": 2,
-    "WPNAV_SPEED": 9, "FENCE_ENABLE": 2, "FENCE_TYPE": 2, "FENCE_ACTION": 2, "FENCE_ALT_MAX": 9,
+    "SPRAY_ENABLE": 2,
+    "SPRAY_PUMP_RATE": 9,
+    "SPRAY_SPEED_MIN": 4,
+    "SPRAY_PUMP_MIN": 2,
+    "WPNAV_SPEED": 9,
+    "FENCE_ENABLE": 2,
+    "FENCE_TYPE": 2,
+    "FENCE_ACTION": 2,
+    "FENCE_ALT_MAX": 9,
 }
 
 
@@ -35,8 +42,9 @@ def servo_function_param(servo: int) -> str:
 SWATH_END_RADIUS_CM = 50
 
 
-def vehicle_params(plan: PlanDocument | dict, *, pump_servo: int = 9, fence: bool = False,
-                   fence_alt_max_m: float = 30.0) -> dict[str, float]:
+def vehicle_params(
+    plan: PlanDocument | dict, *, pump_servo: int = 9, fence: bool = False, fence_alt_max_m: float = 30.0
+) -> dict[str, float]:
     """Parameter name -> value, in the order they must be set (SPRAY_ENABLE first:
     the other SPRAY_* parameters only exist once the sprayer is enabled)."""
     doc = plan_document(plan)
@@ -60,8 +68,7 @@ def vehicle_params(plan: PlanDocument | dict, *, pump_servo: int = 9, fence: boo
         "WPNAV_RADIUS": SWATH_END_RADIUS_CM,
     }
     if fence:
-        out.update({"FENCE_ENABLE": 1, "FENCE_TYPE": 5, "FENCE_ACTION": 1,
-                    "FENCE_ALT_MAX": float(fence_alt_max_m)})
+        out.update({"FENCE_ENABLE": 1, "FENCE_TYPE": 5, "FENCE_ACTION": 1, "FENCE_ALT_MAX": float(fence_alt_max_m)})
     return out
 
 

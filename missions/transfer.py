@@ -45,7 +45,7 @@ ACK_MEANING: dict[int, str] = {
     mavlink.MAV_MISSION_INVALID_PARAM7: "an item's z (altitude) is invalid",
     mavlink.MAV_MISSION_INVALID_SEQUENCE: "an item arrived out of sequence",
     mavlink.MAV_MISSION_DENIED: "the vehicle denies mission commands from this ground station "
-                                "(another one is transferring, or the list is read-only)",
+    "(another one is transferring, or the list is read-only)",
     mavlink.MAV_MISSION_OPERATION_CANCELLED: "the vehicle cancelled the transfer (it waited too long for an item)",
 }
 
@@ -55,8 +55,7 @@ def explain_ack(result: int) -> str:
     return f"{enum_name('MAV_MISSION_RESULT', result)}: {ACK_MEANING.get(result, 'unknown result code')}"
 
 
-_DEFINITE_REFUSALS = {mavlink.MAV_MISSION_DENIED, mavlink.MAV_MISSION_UNSUPPORTED,
-                      mavlink.MAV_MISSION_NO_SPACE}
+_DEFINITE_REFUSALS = {mavlink.MAV_MISSION_DENIED, mavlink.MAV_MISSION_UNSUPPORTED, mavlink.MAV_MISSION_NO_SPACE}
 
 
 class _Cancelled(MissionError):
@@ -78,20 +77,27 @@ class TransferReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mission_type": self.mission_type, "count": self.count, "seconds": round(self.seconds, 3),
-                "resends": self.resends, "duplicates": self.duplicates, "attempts": self.attempts,
-                "verified": self.verified, "notes": self.notes}
+        return {
+            "mission_type": self.mission_type,
+            "count": self.count,
+            "seconds": round(self.seconds, 3),
+            "resends": self.resends,
+            "duplicates": self.duplicates,
+            "attempts": self.attempts,
+            "verified": self.verified,
+            "notes": self.notes,
+        }
 
 
 def _ours(mt: int):
     return lambda m: getattr(m, "mission_type", 0) == mt
 
 
-def _count_msg(v: "Vehicle", n: int, mt: int) -> Any:
+def _count_msg(v: Vehicle, n: int, mt: int) -> Any:
     return mavlink.MAVLink_mission_count_message(v.target_system, v.target_component, n, mt)
 
 
-def upload(v: "Vehicle", items: list[MissionItem], mission_type: str | int = "mission") -> TransferReport:
+def upload(v: Vehicle, items: list[MissionItem], mission_type: str | int = "mission") -> TransferReport:
     """Upload once; if the final ACK went missing, read back to decide (see module doc)."""
     mt = mission_type_id(mission_type)
     name = mission_type_name(mt)
@@ -112,13 +118,14 @@ def upload(v: "Vehicle", items: list[MissionItem], mission_type: str | int = "mi
 _STEP = "step"  # the upload's one request in flight: MISSION_COUNT, then the last item sent
 
 
-def _upload_once(v: "Vehicle", items: list[MissionItem], mt: int, rep: TransferReport) -> None:
+def _upload_once(v: Vehicle, items: list[MissionItem], mt: int, rep: TransferReport) -> None:
     name = mission_type_name(mt)
     count = len(items)
     step = f"MISSION_COUNT ({count} items): no MISSION_REQUEST for item 0"
     with v.inbox(["MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK"], match=_ours(mt)) as box:
-        ex = Exchange(v, box, silence=lambda e: f"{name} upload timed out after {e.timeout_s:.1f} s: {step} "
-                                                f"({e.resends} resends)")
+        ex = Exchange(
+            v, box, silence=lambda e: f"{name} upload timed out after {e.timeout_s:.1f} s: {step} ({e.resends} resends)"
+        )
         ex.send(_STEP, _count_msg(v, count, mt))
         answered: set[int] = set()  # items the vehicle asked for
         sent: set[int] = set()  # items sent (asked for, or after a sequence hint)
@@ -135,8 +142,12 @@ def _upload_once(v: "Vehicle", items: list[MissionItem], mt: int, rep: TransferR
                         # Answer to an item we sent again after a timeout: ArduPilot already holds
                         # it, so our copy of its request for the next one was lost.
                         last = ex.pending.get(_STEP)
-                        if last is not None and last.tries and last.msg.get_type() == "MISSION_ITEM_INT" \
-                                and last.msg.seq + 1 < count:
+                        if (
+                            last is not None
+                            and last.tries
+                            and last.msg.get_type() == "MISSION_ITEM_INT"
+                            and last.msg.seq + 1 < count
+                        ):
                             nxt = last.msg.seq + 1
                             sent.add(nxt)
                             ex.send(_STEP, items[nxt].to_message(v.target_system, v.target_component), resend=True)
@@ -167,13 +178,16 @@ def _upload_once(v: "Vehicle", items: list[MissionItem], mt: int, rep: TransferR
                 highest = max(highest, seq)
                 ex.send(_STEP, items[seq].to_message(v.target_system, v.target_component))
                 ex.progress()
-                step = (f"MISSION_ITEM_INT {seq}: no MISSION_ACK" if seq == count - 1
-                        else f"MISSION_ITEM_INT {seq}: no request for the next item")
+                step = (
+                    f"MISSION_ITEM_INT {seq}: no MISSION_ACK"
+                    if seq == count - 1
+                    else f"MISSION_ITEM_INT {seq}: no request for the next item"
+                )
         finally:
             rep.resends += ex.resends
 
 
-def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionItem]:
+def download(v: Vehicle, mission_type: str | int = "mission") -> list[MissionItem]:
     """Read the vehicle's list: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT
     per item, up to RetryPolicy.download_window requests in flight (as MAVProxy does;
     ArduPilot answers each request on its own), each resent on its own timer."""
@@ -189,8 +203,14 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
                 raise MissionError(f"{name} download refused ({step}): {explain_ack(m.type)}")
 
         # MISSION_REQUEST_LIST -> MISSION_COUNT
-        ex = Exchange(v, box, silence=lambda e: f"{name} download timed out after {e.timeout_s:.1f} s: "
-                                                f"MISSION_REQUEST_LIST: no MISSION_COUNT ({e.resends} resends)")
+        ex = Exchange(
+            v,
+            box,
+            silence=lambda e: (
+                f"{name} download timed out after {e.timeout_s:.1f} s: "
+                f"MISSION_REQUEST_LIST: no MISSION_COUNT ({e.resends} resends)"
+            ),
+        )
         ex.send("list", mavlink.MAVLink_mission_request_list_message(ts, tc, mt))
         for m in ex:
             refused(m, "MISSION_REQUEST_LIST")
@@ -202,8 +222,10 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
         # MISSION_REQUEST_INT for each item, a window of them in flight
         def silence(e: Exchange) -> str:
             first = min(e.pending)
-            return (f"{name} download timed out after {e.timeout_s:.1f} s: MISSION_REQUEST_INT {first}: "
-                    f"no MISSION_ITEM_INT ({e.pending[first].tries} resends)")
+            return (
+                f"{name} download timed out after {e.timeout_s:.1f} s: MISSION_REQUEST_INT {first}: "
+                f"no MISSION_ITEM_INT ({e.pending[first].tries} resends)"
+            )
 
         ex.silence = silence
         ex.progress()
@@ -225,22 +247,29 @@ def download(v: "Vehicle", mission_type: str | int = "mission") -> list[MissionI
         return [got[i] for i in range(count)]
 
 
-def clear(v: "Vehicle", mission_type: str | int = "mission") -> None:
+def clear(v: Vehicle, mission_type: str | int = "mission") -> None:
     """MISSION_CLEAR_ALL, confirmed by MISSION_ACK."""
     mt = mission_type_id(mission_type)
     name = mission_type_name(mt)
     policy = v.policy
     request = mavlink.MAVLink_mission_clear_all_message(v.target_system, v.target_component, mt)
     with v.inbox(["MISSION_ACK"], match=_ours(mt)) as box:
-        for m in answers(v, box, request, timeout_s=policy.step_timeout_s,
-                         silence=lambda n: f"{name} clear timed out after {policy.step_timeout_s:.1f} s: "
-                                           f"MISSION_CLEAR_ALL: no MISSION_ACK ({n} resends)"):
+        for m in answers(
+            v,
+            box,
+            request,
+            timeout_s=policy.step_timeout_s,
+            silence=lambda n: (
+                f"{name} clear timed out after {policy.step_timeout_s:.1f} s: "
+                f"MISSION_CLEAR_ALL: no MISSION_ACK ({n} resends)"
+            ),
+        ):
             if m.type == mavlink.MAV_MISSION_ACCEPTED:
                 return
             raise MissionError(f"{name} clear refused: {explain_ack(m.type)}")
 
 
-def upload_verified(v: "Vehicle", items: list[MissionItem], mission_type: str | int = "mission") -> TransferReport:
+def upload_verified(v: Vehicle, items: list[MissionItem], mission_type: str | int = "mission") -> TransferReport:
     """Upload, read back and compare item by item; start again (up to policy.attempts)
     when the vehicle cancels or the read-back differs.  Never returns unless the
     vehicle holds exactly `items`."""

@@ -34,12 +34,19 @@ class UploadStep:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"step": self.step, "count": self.count, "seconds": round(self.seconds, 3),
-                "resends": self.resends, "verified": self.ok, "notes": self.notes}
+        return {
+            "step": self.step,
+            "count": self.count,
+            "seconds": round(self.seconds, 3),
+            "resends": self.resends,
+            "verified": self.ok,
+            "notes": self.notes,
+        }
 
 
-def upload_sortie(vehicle: "Vehicle", ms: MissionSet, *, set_params: bool = True, clear_missing: bool = True,
-                  keep_going: bool = False) -> list[UploadStep]:
+def upload_sortie(
+    vehicle: Vehicle, ms: MissionSet, *, set_params: bool = True, clear_missing: bool = True, keep_going: bool = False
+) -> list[UploadStep]:
     """Put `ms` on the vehicle (see the module docstring). A fence or rally list that is
     empty is cleared on the vehicle when `clear_missing` (a plan's sortie), and left as it
     is otherwise (a mission file that carries none). With `keep_going` every step is tried
@@ -69,6 +76,7 @@ def upload_sortie(vehicle: "Vehicle", ms: MissionSet, *, set_params: bool = True
                 return None
             confirmed = vehicle.set_params(values)  # each one confirmed by the PARAM_VALUE sent back
             return UploadStep(step, True, ", ".join(f"{k}={v:g}" for k, v in confirmed.items()), len(values))
+
         return action
 
     def list_step(kind: str):
@@ -76,12 +84,12 @@ def upload_sortie(vehicle: "Vehicle", ms: MissionSet, *, set_params: bool = True
             items = ms.items(kind)
             if items:
                 rep = vehicle.upload_verified(items, kind)
-                return UploadStep(kind, True, f"{len(items)} items uploaded and verified", len(items),
-                                  notes=rep.notes)
+                return UploadStep(kind, True, f"{len(items)} items uploaded and verified", len(items), notes=rep.notes)
             if clear_missing and kind != "mission":
                 vehicle.clear(kind)
                 return UploadStep(kind, True, "none (cleared on the vehicle)")
             return None
+
         return action
 
     run("params", param_step("params", params))

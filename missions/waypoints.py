@@ -12,8 +12,16 @@ from __future__ import annotations
 import math
 
 from missions.errors import MissionError
-from missions.items import (MISSION_TYPE_FENCE, MISSION_TYPE_MISSION, MISSION_TYPE_RALLY, MissionItem, base_frame,
-                            checked, deg_to_e7, int_frame)
+from missions.items import (
+    MISSION_TYPE_FENCE,
+    MISSION_TYPE_MISSION,
+    MISSION_TYPE_RALLY,
+    MissionItem,
+    base_frame,
+    checked,
+    deg_to_e7,
+    int_frame,
+)
 
 HEADER = "QGC WPL 110"
 
@@ -27,10 +35,24 @@ def write_waypoints(items: list[MissionItem]) -> str:
     Planner and MAVProxy write them; reading gives the `_INT` frames back."""
     lines = [HEADER]
     for i, it in enumerate(items):
-        lines.append("\t".join([
-            str(i), "1" if i == 0 else "0", str(base_frame(it.frame)), str(it.command),
-            _fmt(it.param1), _fmt(it.param2), _fmt(it.param3), _fmt(it.param4),
-            f"{it.x / 1e7:.8f}", f"{it.y / 1e7:.8f}", f"{it.z:.6f}", str(it.autocontinue)]))
+        lines.append(
+            "\t".join(
+                [
+                    str(i),
+                    "1" if i == 0 else "0",
+                    str(base_frame(it.frame)),
+                    str(it.command),
+                    _fmt(it.param1),
+                    _fmt(it.param2),
+                    _fmt(it.param3),
+                    _fmt(it.param4),
+                    f"{it.x / 1e7:.8f}",
+                    f"{it.y / 1e7:.8f}",
+                    f"{it.z:.6f}",
+                    str(it.autocontinue),
+                ]
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -66,8 +88,24 @@ def read_waypoints(text: str, *, source: str = ".waypoints") -> list[MissionItem
             raise MissionError(f"{source} line {n}: item number {seq}, expected {len(items)}")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise MissionError(f"{source} line {n}: position out of range ({lat}, {lon})")
-        items.append(checked(MissionItem(seq=seq, command=command, frame=int_frame(command, frame), param1=p[0],
-                                         param2=p[1], param3=p[2], param4=p[3], x=deg_to_e7(lat),
-                                         y=deg_to_e7(lon), z=alt, current=current, autocontinue=autocontinue,
-                                         mission_type=_kind(command)), f"{source} line {n}"))
+        items.append(
+            checked(
+                MissionItem(
+                    seq=seq,
+                    command=command,
+                    frame=int_frame(command, frame),
+                    param1=p[0],
+                    param2=p[1],
+                    param3=p[2],
+                    param4=p[3],
+                    x=deg_to_e7(lat),
+                    y=deg_to_e7(lon),
+                    z=alt,
+                    current=current,
+                    autocontinue=autocontinue,
+                    mission_type=_kind(command),
+                ),
+                f"{source} line {n}",
+            )
+        )
     return items

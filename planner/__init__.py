@@ -1,8 +1,22 @@
 """Coverage planning for spray drones: swaths, route, sorties, dose and metrics (pure computation),
 and plan.json, the document the planner writes and every other package reads."""
 
-from planner.document import (DocBreakpoint, DocDrone, DocField, DocLeg, DocMetrics, DocParams, DocReload,
-                              DocSortie, DocSprayer, DocZone, PlanDocument, as_document, load as load_plan, migrate)
+from planner.document import (
+    DocBreakpoint,
+    DocDrone,
+    DocField,
+    DocLeg,
+    DocMetrics,
+    DocParams,
+    DocReload,
+    DocSortie,
+    DocSprayer,
+    DocZone,
+    PlanDocument,
+    as_document,
+    migrate,
+)
+from planner.document import load as load_plan
 from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
 from planner.errors import PlanError
 from planner.params import PlanParams, default_preset, params_for, presets

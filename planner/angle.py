@@ -114,8 +114,11 @@ def score_of(path_ratio: float, cov_pct: float, out_pct: float, ov_pct: float) -
     target missed (99 % coverage, 1.5 % outside, 3 % overlap) weighs heavily."""
     return (
         100.0 * path_ratio
-        + (100.0 - cov_pct) + out_pct + 0.3 * ov_pct
-        + 60.0 * max(0.0, 99.0 - cov_pct) + 30.0 * (max(0.0, out_pct - 1.5) + max(0.0, ov_pct - 3.0))
+        + (100.0 - cov_pct)
+        + out_pct
+        + 0.3 * ov_pct
+        + 60.0 * max(0.0, 99.0 - cov_pct)
+        + 30.0 * (max(0.0, out_pct - 1.5) + max(0.0, ov_pct - 3.0))
     )
 
 

@@ -59,7 +59,7 @@ class DocField(Part):
     keepout: tuple[DocZone, ...] | None = opt("part")
 
     @classmethod
-    def read(cls, obj: Any, where: str, **parts: Any) -> "DocField":
+    def read(cls, obj: Any, where: str, **parts: Any) -> DocField:
         keepout = obj.get("keepout") if isinstance(obj, dict) else None
         if keepout is not None:
             if not isinstance(keepout, list) or not all(isinstance(z, dict) for z in keepout):
@@ -122,8 +122,13 @@ class DocDrone(Part):
     @property
     def has_battery(self) -> bool:
         """Whether the plan says enough for a battery and power model (docs/sim.md)."""
-        return None not in (self.endurance_s, self.endurance_mass_kg, self.empty_mass_kg, self.battery_mah,
-                            self.battery_cells)
+        return None not in (
+            self.endurance_s,
+            self.endurance_mass_kg,
+            self.empty_mass_kg,
+            self.battery_mah,
+            self.battery_cells,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,7 +174,7 @@ class DocReload(Part):
     lat: float = req("number")
 
     @classmethod
-    def read(cls, obj: Any, where: str, **parts: Any) -> "DocReload":
+    def read(cls, obj: Any, where: str, **parts: Any) -> DocReload:
         lon, lat = lonlat(obj, where)
         return cls(lon=lon, lat=lat)
 
@@ -188,7 +193,7 @@ class DocBreakpoint(Part):
     offset_m: float | None = opt("not_negative")
 
     @classmethod
-    def read(cls, obj: Any, where: str, **parts: Any) -> "DocBreakpoint":
+    def read(cls, obj: Any, where: str, **parts: Any) -> DocBreakpoint:
         lon, lat = lonlat(obj, where)
         return super().read(obj, where, lon=lon, lat=lat)
 
@@ -205,7 +210,7 @@ class DocLeg(Part):
     volume_l: float | None = opt("not_negative")
 
     @classmethod
-    def read(cls, obj: Any, where: str, **parts: Any) -> "DocLeg":
+    def read(cls, obj: Any, where: str, **parts: Any) -> DocLeg:
         leg = super().read(obj, where)
         if leg.kind not in LEG_KINDS:
             raise bad(_("plan: {where} has unknown kind {kind!r} (transit or swath)"), where=where, kind=leg.kind)
@@ -230,15 +235,18 @@ class DocSortie(Part):
     legs: tuple[DocLeg, ...] = req("part")
 
     @classmethod
-    def read(cls, obj: Any, where: str, **parts: Any) -> "DocSortie":
+    def read(cls, obj: Any, where: str, **parts: Any) -> DocSortie:
         legs = need(obj.get("legs"), where, "legs")
         if not isinstance(legs, list) or not legs:
             raise bad(_("plan: {where} has no legs"), where=where)
         start, end = obj.get("start"), obj.get("end")
         return super().read(
-            obj, where, legs=tuple(DocLeg.read(leg, f"{where}.legs[{i}]") for i, leg in enumerate(legs)),
+            obj,
+            where,
+            legs=tuple(DocLeg.read(leg, f"{where}.legs[{i}]") for i, leg in enumerate(legs)),
             start=None if start is None else DocBreakpoint.read(start, f"{where}.start"),
-            end=None if end is None else DocBreakpoint.read(end, f"{where}.end"))
+            end=None if end is None else DocBreakpoint.read(end, f"{where}.end"),
+        )
 
     @property
     def swath_legs(self) -> list[DocLeg]:
@@ -299,7 +307,7 @@ class PlanDocument(Part):
     metrics: DocMetrics | None = opt("part")
 
     @classmethod
-    def from_dict(cls, plan: Any) -> "PlanDocument":
+    def from_dict(cls, plan: Any) -> PlanDocument:
         """Read and check a plan.json dict (any version this agrodrone knows)."""
         plan = migrate(plan)
         sorties = plan.get("sorties")
@@ -314,10 +322,16 @@ class PlanDocument(Part):
                 raise bad(_("plan: two sorties have the index {index}"), index=s["index"])
             seen.add(s["index"])
         return super().read(
-            plan, "plan", field=section(DocField, plan, "field", True), drone=section(DocDrone, plan, "drone"),
-            params=section(DocParams, plan, "params", True), sprayer=section(DocSprayer, plan, "sprayer"),
-            reload=section(DocReload, plan, "reload", True), metrics=section(DocMetrics, plan, "metrics"),
-            sorties=tuple(DocSortie.read(s, f"sorties[{n}]") for n, s in enumerate(sorties)))
+            plan,
+            "plan",
+            field=section(DocField, plan, "field", True),
+            drone=section(DocDrone, plan, "drone"),
+            params=section(DocParams, plan, "params", True),
+            sprayer=section(DocSprayer, plan, "sprayer"),
+            reload=section(DocReload, plan, "reload", True),
+            metrics=section(DocMetrics, plan, "metrics"),
+            sorties=tuple(DocSortie.read(s, f"sorties[{n}]") for n, s in enumerate(sorties)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The plan.json dict, keys in the order the planner writes them."""
@@ -349,7 +363,7 @@ class PlanDocument(Part):
         have = ", ".join(str(s.index) for s in self.sorties)
         raise bad(_("plan: no sortie {sortie} (the plan has sorties {have})"), sortie=index, have=have)
 
-    def with_sortie(self, sortie: DocSortie) -> "PlanDocument":
+    def with_sortie(self, sortie: DocSortie) -> PlanDocument:
         """A copy with `sortie` in place of the one with its index."""
         return replace(self, sorties=tuple(sortie if s.index == sortie.index else s for s in self.sorties))
 
@@ -361,8 +375,9 @@ class PlanDocument(Part):
     @property
     def pump_max_l_min(self) -> float | None:
         """The pump's flow at full output: sprayer.pump_max_l_min, else drone.pump_max_l_min."""
-        return (self.sprayer.pump_max_l_min if self.sprayer else None) or \
-            (self.drone.pump_max_l_min if self.drone else None)
+        return (self.sprayer.pump_max_l_min if self.sprayer else None) or (
+            self.drone.pump_max_l_min if self.drone else None
+        )
 
 
 # Steps from each older version to the next: MIGRATIONS[n] turns a version n dict into n + 1.
@@ -385,8 +400,11 @@ def migrate(plan: Any) -> dict:
         raise bad(_("plan: not an agrodrone plan (format != {format!r})"), format=FORMAT)
     version = whole(need(plan.get("version"), "plan", "version"), "plan", "version")
     if version > VERSION:
-        raise bad(_("plan: version {version} is newer than this agrodrone reads (up to {current}); "
-                     "update agrodrone"), version=version, current=VERSION)
+        raise bad(
+            _("plan: version {version} is newer than this agrodrone reads (up to {current}); update agrodrone"),
+            version=version,
+            current=VERSION,
+        )
     if version < 1:
         raise bad(_("plan: version {version} is not a plan.json version"), version=version)
     for step in range(version, VERSION):

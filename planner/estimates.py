@@ -42,8 +42,11 @@ def scurve_times(lengths: np.ndarray, speed: float, accel: float) -> np.ndarray:
     ramp = float(_ramp_time(np.array(speed), accel))
     # too short to reach `speed`: the peak speed u covers the leg in two ramps (u * ramp(u) = L)
     jerk_only = lengths < 2.0 * accel**3 / (j * j)  # the acceleration limit is not reached either
-    u = np.where(jerk_only, (lengths * np.sqrt(j) / 2.0) ** (2.0 / 3.0),
-                 accel / 2.0 * (-accel / j + np.sqrt(accel * accel / (j * j) + 4.0 * lengths / accel)))
+    u = np.where(
+        jerk_only,
+        (lengths * np.sqrt(j) / 2.0) ** (2.0 / 3.0),
+        accel / 2.0 * (-accel / j + np.sqrt(accel * accel / (j * j) + 4.0 * lengths / accel)),
+    )
     t = np.where(lengths >= speed * ramp, lengths / speed + ramp, 2.0 * _ramp_time(u, accel))
     return t + np.where(lengths > 0, SNAP_S, 0.0)
 

@@ -9,30 +9,43 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields import HA_M2, SAO_M2
-from planner.document import (VERSION, DocBreakpoint, DocDrone, DocField, DocLeg, DocMetrics, DocParams, DocReload,
-                               DocSortie, DocSprayer, DocZone, PlanDocument)
+from planner.document import (
+    VERSION,
+    DocBreakpoint,
+    DocDrone,
+    DocField,
+    DocLeg,
+    DocMetrics,
+    DocParams,
+    DocReload,
+    DocSortie,
+    DocSprayer,
+    DocZone,
+    PlanDocument,
+)
 from planner.dose import litres
 
 if TYPE_CHECKING:
     from planner.plan import Plan
 
+
 def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
 
 
-def _lonlat(plan: "Plan", xy: np.ndarray) -> list[list[float]]:
+def _lonlat(plan: Plan, xy: np.ndarray) -> list[list[float]]:
     xy = np.atleast_2d(xy)
     lon, lat = plan.field.frame.to_wgs84(xy[:, 0], xy[:, 1])
     return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
 
 
-def _geojson_geom(plan: "Plan", geom: BaseGeometry) -> dict[str, Any]:
+def _geojson_geom(plan: Plan, geom: BaseGeometry) -> dict[str, Any]:
     g = plan.field.frame.geom_to_wgs84(geom)
     g = shapely.set_precision(g, 1e-7) if not g.is_empty else g
     return shapely.geometry.mapping(g)
 
 
-def metrics_of(plan: "Plan") -> dict[str, Any]:
+def metrics_of(plan: Plan) -> dict[str, Any]:
     p, cov = plan.params, plan.coverage
     a = float(plan.sprayable.area)
     spray = sum(s.spray_length_m for s in plan.sorties)
@@ -78,46 +91,94 @@ def metrics_of(plan: "Plan") -> dict[str, Any]:
     }
 
 
-def _breakpoint(plan: "Plan", bp) -> DocBreakpoint:
-    (lon, lat), = _lonlat(plan, bp.xy)
+def _breakpoint(plan: Plan, bp) -> DocBreakpoint:
+    ((lon, lat),) = _lonlat(plan, bp.xy)
     return DocBreakpoint(lon=lon, lat=lat, swath=int(bp.swath), offset_m=_r(bp.offset_m, 2))
 
 
-def _leg(plan: "Plan", leg) -> DocLeg:
+def _leg(plan: Plan, leg) -> DocLeg:
     p, swath = plan.params, leg.kind == "swath"
-    return DocLeg(kind=leg.kind, swath=int(leg.swath) if swath else None, offset_m=_r(leg.offset, 2) if swath else None,
-                  coords=tuple(map(tuple, _lonlat(plan, leg.coords))), length_m=_r(leg.length, 2),
-                  volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None)
+    return DocLeg(
+        kind=leg.kind,
+        swath=int(leg.swath) if swath else None,
+        offset_m=_r(leg.offset, 2) if swath else None,
+        coords=tuple(map(tuple, _lonlat(plan, leg.coords))),
+        length_m=_r(leg.length, 2),
+        volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None,
+    )
 
 
-def plan_document(plan: "Plan", created_by: str) -> PlanDocument:
+def plan_document(plan: Plan, created_by: str) -> PlanDocument:
     """The plan as plan.json's document (docs/plan-format.md), rounded as written."""
     f, p, s = plan.field, plan.params, plan.sprayer
-    keepout = tuple(DocZone(id=z.id, kind=z.kind, buffer_m=z.buffer_m, height_m=z.height_m,
-                            geometry=_geojson_geom(plan, z.keepout)) for z in f.zones)
-    (rlon, rlat), = _lonlat(plan, plan.reload_xy)
-    sorties = tuple(DocSortie(
-        index=so.index, volume_l=_r(so.volume_l, 3), spray_length_m=_r(so.spray_length_m, 1),
-        transit_length_m=_r(so.transit_length_m, 1), flight_time_s=_r(so.flight_time_s, 0),
-        battery_s=_r(so.battery_s, 0), battery_mah=_r(so.battery_mah, 0), start=_breakpoint(plan, so.start),
-        end=_breakpoint(plan, so.end), legs=tuple(_leg(plan, leg) for leg in so.legs)) for so in plan.sorties)
+    keepout = tuple(
+        DocZone(id=z.id, kind=z.kind, buffer_m=z.buffer_m, height_m=z.height_m, geometry=_geojson_geom(plan, z.keepout))
+        for z in f.zones
+    )
+    ((rlon, rlat),) = _lonlat(plan, plan.reload_xy)
+    sorties = tuple(
+        DocSortie(
+            index=so.index,
+            volume_l=_r(so.volume_l, 3),
+            spray_length_m=_r(so.spray_length_m, 1),
+            transit_length_m=_r(so.transit_length_m, 1),
+            flight_time_s=_r(so.flight_time_s, 0),
+            battery_s=_r(so.battery_s, 0),
+            battery_mah=_r(so.battery_mah, 0),
+            start=_breakpoint(plan, so.start),
+            end=_breakpoint(plan, so.end),
+            legs=tuple(_leg(plan, leg) for leg in so.legs),
+        )
+        for so in plan.sorties
+    )
     return PlanDocument(
-        version=VERSION, created_by=created_by,
-        field=DocField(id=f.id, name=f.name, properties=dict(f.properties), source=str(f.source),
-                       utm_epsg=f.frame.utm_epsg, area_ha=_r(f.area_ha, 4),
-                       sprayable_ha=_r(plan.sprayable.area / HA_M2, 4), boundary=_geojson_geom(plan, f.boundary),
-                       sprayable=_geojson_geom(plan, plan.sprayable), keepout=keepout),
-        drone=DocDrone(preset=p.preset, name=p.drone_name, tank_l=p.tank_l, swath_m=p.swath_m,
-                       pump_max_l_min=p.pump_max_l_min, max_speed_m_s=p.max_speed_m_s, endurance_s=p.endurance_s,
-                       endurance_mass_kg=p.endurance_mass_kg, empty_mass_kg=p.empty_mass_kg,
-                       battery_mah=p.battery_mah, battery_cells=p.battery_cells, accel_m_s2=p.accel_m_s2,
-                       climb_m_s=p.climb_m_s, descent_m_s=p.descent_m_s),
-        params=DocParams(dose_l_ha=p.dose_l_ha, swath_m=p.swath_m, speed_m_s=p.speed_m_s,
-                         transit_speed_m_s=p.transit_speed_m_s, height_m=p.height_m, tank_l=p.tank_l,
-                         tank_reserve_l=p.tank_reserve_l, battery_reserve_s=p.battery_reserve_s,
-                         angle_deg=plan.angle_deg, angle_mode=plan.angle_mode, edge_passes=int(plan.edge_passes),
-                         edge_mode=plan.edge_mode, turn_margin_m=p.turn_margin_m, turn_s=p.turn_s,
-                         reload_s=p.reload_s),
+        version=VERSION,
+        created_by=created_by,
+        field=DocField(
+            id=f.id,
+            name=f.name,
+            properties=dict(f.properties),
+            source=str(f.source),
+            utm_epsg=f.frame.utm_epsg,
+            area_ha=_r(f.area_ha, 4),
+            sprayable_ha=_r(plan.sprayable.area / HA_M2, 4),
+            boundary=_geojson_geom(plan, f.boundary),
+            sprayable=_geojson_geom(plan, plan.sprayable),
+            keepout=keepout,
+        ),
+        drone=DocDrone(
+            preset=p.preset,
+            name=p.drone_name,
+            tank_l=p.tank_l,
+            swath_m=p.swath_m,
+            pump_max_l_min=p.pump_max_l_min,
+            max_speed_m_s=p.max_speed_m_s,
+            endurance_s=p.endurance_s,
+            endurance_mass_kg=p.endurance_mass_kg,
+            empty_mass_kg=p.empty_mass_kg,
+            battery_mah=p.battery_mah,
+            battery_cells=p.battery_cells,
+            accel_m_s2=p.accel_m_s2,
+            climb_m_s=p.climb_m_s,
+            descent_m_s=p.descent_m_s,
+        ),
+        params=DocParams(
+            dose_l_ha=p.dose_l_ha,
+            swath_m=p.swath_m,
+            speed_m_s=p.speed_m_s,
+            transit_speed_m_s=p.transit_speed_m_s,
+            height_m=p.height_m,
+            tank_l=p.tank_l,
+            tank_reserve_l=p.tank_reserve_l,
+            battery_reserve_s=p.battery_reserve_s,
+            angle_deg=plan.angle_deg,
+            angle_mode=plan.angle_mode,
+            edge_passes=int(plan.edge_passes),
+            edge_mode=plan.edge_mode,
+            turn_margin_m=p.turn_margin_m,
+            turn_s=p.turn_s,
+            reload_s=p.reload_s,
+        ),
         sprayer=DocSprayer(**s.to_dict()),
         reload=DocReload(lon=rlon, lat=rlat),
         warnings=tuple(plan.warnings),
@@ -126,35 +187,51 @@ def plan_document(plan: "Plan", created_by: str) -> PlanDocument:
     )
 
 
-def plan_geojson(plan: "Plan") -> dict[str, Any]:
+def plan_geojson(plan: Plan) -> dict[str, Any]:
     """WGS84 features: every swath and transit leg, the reload point and the breakpoints."""
     p = plan.params
     feats: list[dict[str, Any]] = []
-    (rlon, rlat), = _lonlat(plan, plan.reload_xy)
-    feats.append({
-        "type": "Feature",
-        "properties": {"kind": "reload", "sortie": 0, "order": 0},
-        "geometry": {"type": "Point", "coordinates": [rlon, rlat]},
-    })
+    ((rlon, rlat),) = _lonlat(plan, plan.reload_xy)
+    feats.append(
+        {
+            "type": "Feature",
+            "properties": {"kind": "reload", "sortie": 0, "order": 0},
+            "geometry": {"type": "Point", "coordinates": [rlon, rlat]},
+        }
+    )
     order = 0
     for so in plan.sorties:
         for leg in so.legs:
             order += 1
-            props: dict[str, Any] = {"kind": leg.kind, "sortie": so.index, "order": order, "length_m": _r(leg.length, 2)}
+            props: dict[str, Any] = {
+                "kind": leg.kind,
+                "sortie": so.index,
+                "order": order,
+                "length_m": _r(leg.length, 2),
+            }
             if leg.kind == "swath":
                 props["swath"] = int(leg.swath)
                 props["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
-            feats.append({
-                "type": "Feature",
-                "properties": props,
-                "geometry": {"type": "LineString", "coordinates": _lonlat(plan, leg.coords)},
-            })
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "LineString", "coordinates": _lonlat(plan, leg.coords)},
+                }
+            )
         if so.index < len(plan.sorties):
             bp = _breakpoint(plan, so.end)
-            feats.append({
-                "type": "Feature",
-                "properties": {"kind": "breakpoint", "sortie": so.index, "order": order,
-                               "swath": bp.swath, "offset_m": bp.offset_m},
-                "geometry": {"type": "Point", "coordinates": [bp.lon, bp.lat]},
-            })
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "kind": "breakpoint",
+                        "sortie": so.index,
+                        "order": order,
+                        "swath": bp.swath,
+                        "offset_m": bp.offset_m,
+                    },
+                    "geometry": {"type": "Point", "coordinates": [bp.lon, bp.lat]},
+                }
+            )
     return {"type": "FeatureCollection", "features": feats}

@@ -79,8 +79,7 @@ def edge_passes(area: BaseGeometry, width: float, passes: int) -> Headland:
     rest = _erode(area, passes * width)
     if laps:
         lines = np.array([shapely.LineString(c) for c in laps], dtype=object)
-        feet = shapely.buffer(lines, width / 2.0, cap_style="flat", join_style="mitre",
-                              mitre_limit=MITRE_LIMIT)
+        feet = shapely.buffer(lines, width / 2.0, cap_style="flat", join_style="mitre", mitre_limit=MITRE_LIMIT)
         reached = shapely.union_all(np.concatenate([feet, [rest]]))
     else:
         reached = rest

@@ -65,37 +65,66 @@ class PlanParams:
     preset: str = "generic-10l-hex"
     drone_name: str = ""
 
-    def validate(self) -> "PlanParams":
+    def validate(self) -> PlanParams:
         """Refuse values no drone can fly; returns self so calls chain."""
         positive = {
-            "dose_l_ha": "dose", "swath_m": "swath", "speed_m_s": "speed", "height_m": "height",
-            "tank_l": "tank", "pump_max_l_min": "pump maximum", "transit_speed_m_s": "transit speed",
-            "endurance_s": "endurance", "accel_m_s2": "acceleration", "climb_m_s": "climb rate",
-            "descent_m_s": "descent rate", "endurance_mass_kg": "take-off mass", "empty_mass_kg": "empty mass",
-            "battery_mah": "battery capacity", "battery_cells": "battery cells",
+            "dose_l_ha": "dose",
+            "swath_m": "swath",
+            "speed_m_s": "speed",
+            "height_m": "height",
+            "tank_l": "tank",
+            "pump_max_l_min": "pump maximum",
+            "transit_speed_m_s": "transit speed",
+            "endurance_s": "endurance",
+            "accel_m_s2": "acceleration",
+            "climb_m_s": "climb rate",
+            "descent_m_s": "descent rate",
+            "endurance_mass_kg": "take-off mass",
+            "empty_mass_kg": "empty mass",
+            "battery_mah": "battery capacity",
+            "battery_cells": "battery cells",
         }
         for key, label in positive.items():
             v = getattr(self, key)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise PlanError(f"{label} must be greater than 0 (got {v:g})" if isinstance(v, (int, float)) else f"{label} must be a number")
-        for key in ("battery_reserve_s", "tank_reserve_l", "turn_s", "reload_s", "turn_margin_m", "speed_min_cm_s", "pump_min_pct"):
+                raise PlanError(
+                    f"{label} must be greater than 0 (got {v:g})"
+                    if isinstance(v, (int, float))
+                    else f"{label} must be a number"
+                )
+        for key in (
+            "battery_reserve_s",
+            "tank_reserve_l",
+            "turn_s",
+            "reload_s",
+            "turn_margin_m",
+            "speed_min_cm_s",
+            "pump_min_pct",
+        ):
             v = getattr(self, key)
             if not math.isfinite(v) or v < 0:
                 raise PlanError(f"{key} must not be negative (got {v:g})")
         # Bounds on the swath also bound the work: the planner lays out area / swath bands.
         if not MIN_SWATH_M <= self.swath_m <= MAX_SWATH_M:
-            raise PlanError(f"swath {self.swath_m:g} m is not a spray drone's: give {MIN_SWATH_M:g} to {MAX_SWATH_M:g} m")
+            raise PlanError(
+                f"swath {self.swath_m:g} m is not a spray drone's: give {MIN_SWATH_M:g} to {MAX_SWATH_M:g} m"
+            )
         if self.speed_m_s > MAX_SPRAY_SPEED_M_S:
-            raise PlanError(f"speed {self.speed_m_s:g} m/s is not a spraying speed: spray drones spray at "
-                            f"1 to {MAX_SPRAY_SPEED_M_S:g} m/s (give --speed in metres per second)")
+            raise PlanError(
+                f"speed {self.speed_m_s:g} m/s is not a spraying speed: spray drones spray at "
+                f"1 to {MAX_SPRAY_SPEED_M_S:g} m/s (give --speed in metres per second)"
+            )
         if self.height_m > 30:
             raise PlanError(f"height {self.height_m:g} m is too high for spraying (at most 30 m)")
         if self.tank_reserve_l >= self.tank_l:
             raise PlanError(f"tank reserve {self.tank_reserve_l:g} L leaves nothing of the {self.tank_l:g} L tank")
         if self.battery_reserve_s >= self.endurance_s:
-            raise PlanError(f"battery reserve {self.battery_reserve_s:g} s is not less than the endurance {self.endurance_s:g} s")
+            raise PlanError(
+                f"battery reserve {self.battery_reserve_s:g} s is not less than the endurance {self.endurance_s:g} s"
+            )
         if self.edge_passes is not None and (
-            not isinstance(self.edge_passes, (int, float)) or not 0 <= self.edge_passes <= 10
+            not isinstance(self.edge_passes, (int, float))
+            or not 0 <= self.edge_passes <= 10
             or int(self.edge_passes) != self.edge_passes
         ):
             raise PlanError(f"edge passes must be a whole number from 0 to 10 (got {self.edge_passes})")
@@ -109,13 +138,24 @@ class PlanParams:
 
 
 _PRESET_KEYS = {
-    "tank_l": "tank_l", "swath_m": "swath_m", "pump_max_l_min": "pump_max_l_min",
-    "spray_speed_m_s": "speed_m_s", "max_speed_m_s": "max_speed_m_s",
-    "transit_speed_m_s": "transit_speed_m_s", "endurance_s": "endurance_s",
-    "battery_reserve_s": "battery_reserve_s", "tank_reserve_l": "tank_reserve_l",
-    "accel_m_s2": "accel_m_s2", "climb_m_s": "climb_m_s", "descent_m_s": "descent_m_s",
-    "turn_s": "turn_s", "reload_s": "reload_s", "height_m": "height_m",
-    "empty_mass_kg": "empty_mass_kg", "battery_mah": "battery_mah", "battery_cells": "battery_cells",
+    "tank_l": "tank_l",
+    "swath_m": "swath_m",
+    "pump_max_l_min": "pump_max_l_min",
+    "spray_speed_m_s": "speed_m_s",
+    "max_speed_m_s": "max_speed_m_s",
+    "transit_speed_m_s": "transit_speed_m_s",
+    "endurance_s": "endurance_s",
+    "battery_reserve_s": "battery_reserve_s",
+    "tank_reserve_l": "tank_reserve_l",
+    "accel_m_s2": "accel_m_s2",
+    "climb_m_s": "climb_m_s",
+    "descent_m_s": "descent_m_s",
+    "turn_s": "turn_s",
+    "reload_s": "reload_s",
+    "height_m": "height_m",
+    "empty_mass_kg": "empty_mass_kg",
+    "battery_mah": "battery_mah",
+    "battery_cells": "battery_cells",
 }
 
 
@@ -144,4 +184,3 @@ def params_for(preset_name: str | None = None, **overrides: Any) -> PlanParams:
         # keep the reserve in proportion when the operator changes the tank
         values["tank_reserve_l"] = min(values.get("tank_reserve_l", 0.0), 0.03 * float(overrides["tank_l"]))
     return PlanParams(**values).validate()
-

@@ -18,14 +18,15 @@ def _rings(geom):
             yield np.asarray(poly.exterior.coords), [np.asarray(r.coords) for r in poly.interiors]
 
 
-def render_png(plan: "Plan", dpi: int = 110) -> bytes:
+def render_png(plan: Plan, dpi: int = 110) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Polygon as MplPolygon
+    from matplotlib.patches import Patch
+    from matplotlib.patches import Polygon as MplPolygon
 
     f = plan.field
     x0, y0, x1, y1 = f.boundary.bounds
@@ -37,9 +38,12 @@ def render_png(plan: "Plan", dpi: int = 110) -> bytes:
         for h in holes:
             ax.add_patch(MplPolygon(h - (ox, oy), closed=True, facecolor="#bbdefb", edgecolor="#1565c0", lw=1.0))
     if not f.keepout.is_empty:
-        for ext, holes in _rings(f.keepout):
-            ax.add_patch(MplPolygon(ext - (ox, oy), closed=True, facecolor="#ffcdd2", edgecolor="#c62828",
-                                    lw=0.8, hatch="//", alpha=0.8))
+        for ext, _holes in _rings(f.keepout):
+            ax.add_patch(
+                MplPolygon(
+                    ext - (ox, oy), closed=True, facecolor="#ffcdd2", edgecolor="#c62828", lw=0.8, hatch="//", alpha=0.8
+                )
+            )
     cmap = matplotlib.colormaps["tab10"]
     n = len(plan.sorties)
     for so in plan.sorties:
@@ -78,17 +82,19 @@ def render_png(plan: "Plan", dpi: int = 110) -> bytes:
         handles.append(Line2D([], [], color="w", label=f"... {n} sorties"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.93), fontsize=8, frameon=False)
     m = plan.metrics()
-    text = "\n".join([
-        f"area {m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)",
-        f"dose {plan.params.dose_l_ha:g} L/ha, swath {plan.params.swath_m:g} m, angle {m['angle_deg']:g}°",
-        f"speed {m['speed_m_s']:g} m/s, flow {m['flow_l_min']:.2f} L/min",
-        f"SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
-        f"coverage {m['coverage_pct']:.2f} %, overlap {m['overlap_pct']:.2f} %",
-        f"outside {m['outside_pct']:.2f} %, in no-spray {m['no_spray_m2']:.1f} m²",
-        f"sorties {m['sorties']}, volume {m['volume_l']:.1f} L",
-        f"spray {m['spray_length_m'] / 1000:.2f} km, transit {m['transit_length_m'] / 1000:.2f} km",
-        f"flight {m['flight_time_s'] / 60:.0f} min, turns {m['turns']}",
-    ])
+    text = "\n".join(
+        [
+            f"area {m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)",
+            f"dose {plan.params.dose_l_ha:g} L/ha, swath {plan.params.swath_m:g} m, angle {m['angle_deg']:g}°",
+            f"speed {m['speed_m_s']:g} m/s, flow {m['flow_l_min']:.2f} L/min",
+            f"SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
+            f"coverage {m['coverage_pct']:.2f} %, overlap {m['overlap_pct']:.2f} %",
+            f"outside {m['outside_pct']:.2f} %, in no-spray {m['no_spray_m2']:.1f} m²",
+            f"sorties {m['sorties']}, volume {m['volume_l']:.1f} L",
+            f"spray {m['spray_length_m'] / 1000:.2f} km, transit {m['transit_length_m'] / 1000:.2f} km",
+            f"flight {m['flight_time_s'] / 60:.0f} min, turns {m['turns']}",
+        ]
+    )
     if plan.sprayer.speed_capped:
         text += "\nspeed lowered: pump too small"
     fig.text(0.70, 0.07, text, fontsize=8, va="bottom", family="monospace")

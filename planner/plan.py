@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,7 +62,7 @@ class Plan:
 
         return metrics_of(self)
 
-    def to_document(self, created_by: str = "agrodrone") -> "PlanDocument":
+    def to_document(self, created_by: str = "agrodrone") -> PlanDocument:
         """plan.json as the typed document (planner/document.py) the other packages read."""
         from planner.export import plan_document
 
@@ -81,8 +82,8 @@ class Plan:
         return render_png(self, dpi=dpi)
 
 
-
 OVERLAP_WARN_PCT = 5.0  # above this share of the field sprayed twice, the plan says so
+
 
 def _polygons(geom: BaseGeometry) -> BaseGeometry:
     """Only the areal parts, without slivers."""
@@ -108,7 +109,9 @@ def _reload_point(field: Field, params: PlanParams, area: BaseGeometry, forbidde
                 f"give a point within {MAX_RELOAD_DISTANCE_M / 1000:g} km (as LAT,LON)"
             )
         if not forbidden.is_empty and forbidden.contains(pt):
-            raise PlanError(f"reload point {lat:.6f},{lon:.6f} lies in a no-spray zone, obstacle or hole of field {field.id}")
+            raise PlanError(
+                f"reload point {lat:.6f},{lon:.6f} lies in a no-spray zone, obstacle or hole of field {field.id}"
+            )
         return np.array([float(x), float(y)])
     # The field edge nearest the middle of the work, away from keep-out zones.
     edge = shapely.union_all([shapely.LinearRing(p.exterior.coords) for p in shapely.get_parts(field.boundary)])
@@ -174,9 +177,11 @@ def plan(field: Field, params: PlanParams) -> Plan:
     cov = coverage(lines, w, area, keepout)
     doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0
     if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
-        warnings.append(f"{doubled:.1f} % of the field is sprayed twice ({cov.overlap_m2:.0f} m² where swaths "
-                        f"and edge laps overlap): that part gets a double dose; on a narrow field try "
-                        f"--edge-passes 0, another --angle or a narrower --swath")
+        warnings.append(
+            f"{doubled:.1f} % of the field is sprayed twice ({cov.overlap_m2:.0f} m² where swaths "
+            f"and edge laps overlap): that part gets a double dose; on a narrow field try "
+            f"--edge-passes 0, another --angle or a narrower --swath"
+        )
     return Plan(
         field=field,
         params=params,

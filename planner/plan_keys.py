@@ -104,8 +104,9 @@ def _known_epsg(epsg: int) -> bool:
 def _epsg(value: Any, where: str, key: str) -> int:
     epsg = whole(value, where, key)
     if not _known_epsg(epsg):
-        raise bad(_("plan: {where}.{key} {epsg} is not a known EPSG coordinate system"),
-                  where=where, key=key, epsg=epsg)
+        raise bad(
+            _("plan: {where}.{key} {epsg} is not a known EPSG coordinate system"), where=where, key=key, epsg=epsg
+        )
     return epsg
 
 
@@ -154,10 +155,18 @@ def _coords(value: Any, where: str, key: str) -> tuple[LonLat, ...]:
 
 
 _KINDS: dict[str, Callable[[Any, str, str], Any]] = {
-    "number": _number, "positive": _positive, "not_negative": _not_negative, "whole": whole,
-    "count": lambda v, w, k: int(_not_negative(whole(v, w, k), w, k)), "epsg": _epsg,
-    "text": _text, "bool": _bool, "object": _object, "geojson": lambda v, w, k: _geojson(v, f"{w}.{k}"),
-    "texts": _texts, "coords": _coords,
+    "number": _number,
+    "positive": _positive,
+    "not_negative": _not_negative,
+    "whole": whole,
+    "count": lambda v, w, k: int(_not_negative(whole(v, w, k), w, k)),
+    "epsg": _epsg,
+    "text": _text,
+    "bool": _bool,
+    "object": _object,
+    "geojson": lambda v, w, k: _geojson(v, f"{w}.{k}"),
+    "texts": _texts,
+    "coords": _coords,
 }
 
 

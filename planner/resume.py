@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.ops import substring
 
-from planner.document import DocLeg, DocField, PlanDocument, as_document
+from planner.document import DocField, DocLeg, PlanDocument, as_document
 from planner.errors import PlanError
 from planner.geometry import holes_of
 from planner.transit import TransitPlanner
@@ -36,8 +36,9 @@ def _round(coords) -> tuple[tuple[float, float], ...]:
     return tuple((round(float(x), 7), round(float(y), 7)) for x, y in coords)
 
 
-def resume_plan(plan: PlanDocument | dict, sortie: int, leg: int,
-                at: tuple[float, float] | None) -> PlanDocument | dict:
+def resume_plan(
+    plan: PlanDocument | dict, sortie: int, leg: int, at: tuple[float, float] | None
+) -> PlanDocument | dict:
     """A copy of `plan` whose sortie `sortie` resumes on its swath leg `leg` at `at`
     ((lon, lat), projected onto the leg; None = the leg's start): a safe transit from the
     reload point to there, the rest of that swath, then the sortie's remaining legs.
@@ -50,12 +51,15 @@ def resume_plan(plan: PlanDocument | dict, sortie: int, leg: int,
     frame = doc.field.frame
     line = frame.geom_to_local(shapely.LineString(legs[leg].coords))
     done = 0.0 if at is None else line.project(frame.geom_to_local(shapely.Point(at)))
-    rest_legs: tuple[DocLeg, ...] = legs[leg + 1:]
+    rest_legs: tuple[DocLeg, ...] = legs[leg + 1 :]
     if done < line.length - 0.05:  # else that swath was finished: go on with the next legs
         cut = legs[leg]
-        part = replace(cut, coords=_round(frame.geom_to_wgs84(substring(line, done, line.length)).coords),
-                       length_m=round(line.length - done, 2),
-                       volume_l=None if cut.volume_l is None else round(float(cut.volume_l) * (1 - done / line.length), 3))
+        part = replace(
+            cut,
+            coords=_round(frame.geom_to_wgs84(substring(line, done, line.length)).coords),
+            length_m=round(line.length - done, 2),
+            volume_l=None if cut.volume_l is None else round(float(cut.volume_l) * (1 - done / line.length), 3),
+        )
         rest_legs = (part, *rest_legs)
     reload_ll = doc.reload.lonlat
     start_ll = tuple(rest_legs[0].coords[0]) if rest_legs else reload_ll
@@ -65,9 +69,11 @@ def resume_plan(plan: PlanDocument | dict, sortie: int, leg: int,
     lon, lat = frame.to_wgs84(path[:, 0], path[:, 1])
     coords = list(_round(zip(lon, lat)))
     coords[0], coords[-1] = reload_ll, start_ll  # exact ends: legs stay contiguous
-    approach = DocLeg(kind="transit", coords=tuple(coords),
-                      length_m=round(float(np.hypot(*np.diff(path, axis=0).T).sum()), 2))
+    approach = DocLeg(
+        kind="transit", coords=tuple(coords), length_m=round(float(np.hypot(*np.diff(path, axis=0).T).sum()), 2)
+    )
     volumes = [float(g.volume_l) for g in rest_legs if g.kind == "swath" and g.volume_l is not None]
-    resumed = doc.with_sortie(replace(s, legs=(approach, *rest_legs),
-                                      volume_l=round(sum(volumes), 3) if volumes else s.volume_l))
+    resumed = doc.with_sortie(
+        replace(s, legs=(approach, *rest_legs), volume_l=round(sum(volumes), 3) if volumes else s.volume_l)
+    )
     return resumed if isinstance(plan, PlanDocument) else resumed.to_dict()

@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.dose import litres
-from planner.errors import PlanError
 from planner.energy import EnergyModel
-from planner.estimates import (TURN_MAX_M, landing_time, polyline_time, rtl_climb_m, straight_time, takeoff_time,
-                               trapezoid_times)
+from planner.errors import PlanError
+from planner.estimates import (
+    TURN_MAX_M,
+    landing_time,
+    polyline_time,
+    rtl_climb_m,
+    straight_time,
+    takeoff_time,
+    trapezoid_times,
+)
 from planner.geometry import split_polyline
 from planner.params import PlanParams
 from planner.route import Leg
@@ -100,8 +107,12 @@ class _Clock:
         t_rtl = straight_time(float(np.hypot(*(path[-1] - path[-2]))), self.v, p.accel_m_s2)
         t_land = landing_time(p)
         t = t_way + t_rtl + p.turn_s + t_land
-        used = (t_way * e.rate(mass, v) + t_rtl * e.rate(mass, self.v)
-                + (p.turn_s + t_land) * e.rate(mass) + e.climb(mass, rtl_climb_m(p)))
+        used = (
+            t_way * e.rate(mass, v)
+            + t_rtl * e.rate(mass, self.v)
+            + (p.turn_s + t_land) * e.rate(mass)
+            + e.climb(mass, rtl_climb_m(p))
+        )
         return t, used
 
     def home_at_least(self, distance: float, mass: float) -> float:
@@ -223,7 +234,15 @@ def split_sorties(
         done.append(Leg("transit", back))
         dt, de = clock.home(back, energy.mass_kg(vol))
         t, e = t + dt, e + de
-        s = Sortie(index=len(sorties) + 1, legs=done, start=start_bp, end=end_bp, volume_l=vol, flight_time_s=t,
-                   battery_s=e, battery_mah=energy.mah(e))
+        s = Sortie(
+            index=len(sorties) + 1,
+            legs=done,
+            start=start_bp,
+            end=end_bp,
+            volume_l=vol,
+            flight_time_s=t,
+            battery_s=e,
+            battery_mah=energy.mah(e),
+        )
         sorties.append(s)
     return sorties

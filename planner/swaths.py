@@ -53,7 +53,7 @@ class SwathSet:
         return self.rotation.to_world(pts)
 
     @staticmethod
-    def concat(sets: list["SwathSet"]) -> "SwathSet":
+    def concat(sets: list[SwathSet]) -> SwathSet:
         """Join swath sets of the same rotation; band numbers stay distinct per set."""
         band, off = [], 0
         for s in sets:
@@ -119,7 +119,9 @@ def make_swaths(
             blocked[i].extend(map(tuple, iv))
     if not holes.is_empty:
         h = rotation.geom_to_swath(holes)
-        parts, idx = shapely.get_parts(shapely.intersection(_hlines(xmin - pad, xmax + pad, line), h), return_index=True)
+        parts, idx = shapely.get_parts(
+            shapely.intersection(_hlines(xmin - pad, xmax + pad, line), h), return_index=True
+        )
         if len(parts):
             lb = shapely.bounds(parts)
             for j, b0, b2 in zip(idx, lb[:, 0], lb[:, 2]):
@@ -239,8 +241,9 @@ def ring_edges(geom: BaseGeometry) -> np.ndarray:
     return np.vstack(rows) if rows else np.zeros((0, 4))
 
 
-def _scan(edges: np.ndarray, ys: np.ndarray, edge_part: np.ndarray | None = None,
-          y_part: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scan(
+    edges: np.ndarray, ys: np.ndarray, edge_part: np.ndarray | None = None, y_part: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Even-odd scanline crossings: (row, x_start, x_end) of every inside interval (numpy only).
 
     With `edge_part` / `y_part`, scanline i only sees the edges of its own part.
@@ -318,6 +321,7 @@ def quick_estimate(
     numpy instead of being clipped as a polygon; the ranking only needs a close estimate.
     With `edge_part` (the part number of each edge) every part gets its own bands.
     """
+
     def rot(e: np.ndarray) -> np.ndarray:
         if len(e) == 0:
             return e

@@ -103,8 +103,16 @@ class TransitPlanner:
         if level in self._graphs:
             return self._graphs[level]
         region = self._regions[level]
-        free = region.difference(self.forbidden.buffer(CLEARANCE_M * 0.5, quad_segs=4)) if not self.forbidden.is_empty else region
-        grown = self.forbidden.buffer(CLEARANCE_M, quad_segs=2).simplify(0.5) if not self.forbidden.is_empty else shapely.Polygon()
+        free = (
+            region.difference(self.forbidden.buffer(CLEARANCE_M * 0.5, quad_segs=4))
+            if not self.forbidden.is_empty
+            else region
+        )
+        grown = (
+            self.forbidden.buffer(CLEARANCE_M, quad_segs=2).simplify(0.5)
+            if not self.forbidden.is_empty
+            else shapely.Polygon()
+        )
         pts = []
         # Shortest paths bend only round the convex corners of obstacles and the inward
         # (reflex) corners of the region's outline.

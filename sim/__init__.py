@@ -1,9 +1,9 @@
 """A MAVLink spray copter that behaves like ArduPilot Copter SITL, and a harness for the real SITL.
 
-    with sim.start_sim(speedup=20, boot_delay_s=2) as s:
-        link = mavutil.mavlink_connection(s.url)   # fly it like a real ArduCopter
-        ...
-        s.truth().sprayed_l                          # what really came out of the tank
+with sim.start_sim(speedup=20, boot_delay_s=2) as s:
+    link = mavutil.mavlink_connection(s.url)   # fly it like a real ArduCopter
+    ...
+    s.truth().sprayed_l                          # what really came out of the tank
 """
 
 from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home, parse_wind, plan_settings

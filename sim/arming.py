@@ -20,7 +20,7 @@ LAND_DETECT_S = 1.0  # ArduCopter land_detector.cpp: LAND_DETECTOR_TRIGGER_SEC
 class Arming:
     """Why the copter may not arm, and when it disarms by itself on the ground."""
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         self.copter = copter
         self.landed_since: float | None = None  # armed and on the ground since (sim s)
         self._last_prearm_report = -PREARM_REPORT_S
@@ -69,8 +69,12 @@ class Arming:
             return
         m = c.motion
         if m.landed:
-            if c.disarm_on_land and self.landed_since is not None and m.descending \
-                    and c.t - self.landed_since >= LAND_DETECT_S:
+            if (
+                c.disarm_on_land
+                and self.landed_since is not None
+                and m.descending
+                and c.t - self.landed_since >= LAND_DETECT_S
+            ):
                 c.disarm("Disarming motors")
                 m.descending = False
                 if c.sequence is not None:

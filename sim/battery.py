@@ -72,8 +72,16 @@ class Battery:
         self.voltage = self.resting_voltage()
 
 
-def power_needed(*, flying: bool, armed: bool, mass_kg: float, empty_mass_kg: float, hover_power_w: float,
-                 airspeed_m_s: float, climb_m_s: float) -> float:
+def power_needed(
+    *,
+    flying: bool,
+    armed: bool,
+    mass_kg: float,
+    empty_mass_kg: float,
+    hover_power_w: float,
+    airspeed_m_s: float,
+    climb_m_s: float,
+) -> float:
     """Electrical power in watts for the motors and avionics; `hover_power_w` is the hover
     power at `empty_mass_kg`, and induced power grows with mass^1.5."""
     if not armed:
@@ -86,8 +94,9 @@ def power_needed(*, flying: bool, armed: bool, mass_kg: float, empty_mass_kg: fl
     return AVIONICS_W + hover * drag + climb
 
 
-def hover_time_s(power_w: float, capacity_mah: float, cells: int, low_cell_v: float = LOW_CELL_V,
-                 used_mah: float = 0.0) -> float:
+def hover_time_s(
+    power_w: float, capacity_mah: float, cells: int, low_cell_v: float = LOW_CELL_V, used_mah: float = 0.0
+) -> float:
     """Seconds a pack with `used_mah` drawn gives `power_w` before its resting voltage falls
     to `low_cell_v` a cell (where the low-battery failsafe fires), integrated over the charge."""
     b = Battery(capacity_mah, cells)
@@ -100,8 +109,15 @@ def hover_time_s(power_w: float, capacity_mah: float, cells: int, low_cell_v: fl
     return t
 
 
-def hover_power_for(*, endurance_s: float, mass_kg: float, empty_mass_kg: float, capacity_mah: float,
-                    cells: int, low_cell_v: float = LOW_CELL_V) -> float:
+def hover_power_for(
+    *,
+    endurance_s: float,
+    mass_kg: float,
+    empty_mass_kg: float,
+    capacity_mah: float,
+    cells: int,
+    low_cell_v: float = LOW_CELL_V,
+) -> float:
     """The `hover_power_w` (at `empty_mass_kg`) of a copter that hovers `endurance_s` at
     `mass_kg` on a charged pack before the low-battery failsafe: how a drone preset's rated
     endurance becomes the simulator's power model."""

@@ -29,7 +29,7 @@ _B = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
 class CommandHandler:
     """Dispatches commands by id; each handler returns a MAV_RESULT (None: no ACK)."""
 
-    def __init__(self, sim: "Simulator") -> None:
+    def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self._after: list = []  # messages a command asked for: ArduPilot sends them after the ACK
         c = mavlink
@@ -55,7 +55,7 @@ class CommandHandler:
         }
 
     # ------------------------------------------------------------------ entry points
-    def command(self, peer: "Peer", msg, *, is_int: bool = False) -> None:
+    def command(self, peer: Peer, msg, *, is_int: bool = False) -> None:
         if msg.target_system not in (0, self.sim.sysid):
             return
         fn = self._long.get(msg.command)
@@ -72,7 +72,7 @@ class CommandHandler:
         for reply in after:
             self.sim.send(peer, reply)
 
-    def set_mode_message(self, peer: "Peer", msg) -> None:
+    def set_mode_message(self, peer: Peer, msg) -> None:
         """Legacy SET_MODE: ArduPilot answers it with a COMMAND_ACK for DO_SET_MODE."""
         if msg.target_system not in (0, self.sim.sysid):
             return
@@ -81,10 +81,11 @@ class CommandHandler:
         else:
             result = self._mode_result(int(msg.custom_mode))
         self.sim.drain_outbox()
-        self.sim.send(peer, messages.command_ack(mavlink.MAV_CMD_DO_SET_MODE, result, msg.get_srcSystem(),
-                                                 msg.get_srcComponent()))
+        self.sim.send(
+            peer, messages.command_ack(mavlink.MAV_CMD_DO_SET_MODE, result, msg.get_srcSystem(), msg.get_srcComponent())
+        )
 
-    def request_data_stream(self, peer: "Peer", msg) -> None:
+    def request_data_stream(self, peer: Peer, msg) -> None:
         if msg.target_system not in (0, self.sim.sysid):
             return
         rate = float(msg.req_message_rate) if msg.start_stop else 0.0
@@ -96,7 +97,7 @@ class CommandHandler:
             for name in names:
                 self.sim.set_rate(peer, name, rate)
 
-    def position_target(self, peer: "Peer", msg) -> None:
+    def position_target(self, peer: Peer, msg) -> None:
         """SET_POSITION_TARGET_GLOBAL_INT in GUIDED: fly there (position part only)."""
         if msg.target_system not in (0, self.sim.sysid):
             return

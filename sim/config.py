@@ -92,8 +92,17 @@ class SimConfig:
     request_resend_s: float = 1.0  # wall seconds before an unanswered MISSION_REQUEST is re-sent
 
     def __post_init__(self) -> None:
-        for name in ("speedup", "tank_l", "pump_max_l_min", "wind_m_s", "gust_m_s", "boot_delay_s", "battery_mah",
-                     "empty_mass_kg", "hover_power_w"):
+        for name in (
+            "speedup",
+            "tank_l",
+            "pump_max_l_min",
+            "wind_m_s",
+            "gust_m_s",
+            "boot_delay_s",
+            "battery_mah",
+            "empty_mass_kg",
+            "hover_power_w",
+        ):
             if not math.isfinite(getattr(self, name)):
                 raise SimError(f"{name} {getattr(self, name)}: must be a finite number")
         if not self.speedup > 0:
@@ -190,7 +199,7 @@ def parse_wind(text: str) -> tuple[float, float]:
     return speed, direction % 360.0
 
 
-def plan_settings(plan: "PlanDocument | dict") -> dict:
+def plan_settings(plan: PlanDocument | dict) -> dict:
     """Simulator settings for a plan's drone: home at the reload point, its tank and pump, and its
     battery and mass with the hover power calibrated to its rated endurance, so the simulator's
     battery lasts as long as the planner assumed (docs/sim.md, "Battery")."""
@@ -205,8 +214,16 @@ def plan_settings(plan: "PlanDocument | dict") -> dict:
     d = doc.drone
     if d is not None and d.has_battery:  # plans written before these fields keep the defaults
         mah, cells, empty_kg = float(d.battery_mah), int(d.battery_cells), float(d.empty_mass_kg)
-        settings.update(battery_mah=mah, battery_cells=cells, empty_mass_kg=empty_kg,
-                        hover_power_w=hover_power_for(endurance_s=float(d.endurance_s),
-                                                      mass_kg=float(d.endurance_mass_kg), empty_mass_kg=empty_kg,
-                                                      capacity_mah=mah, cells=cells))
+        settings.update(
+            battery_mah=mah,
+            battery_cells=cells,
+            empty_mass_kg=empty_kg,
+            hover_power_w=hover_power_for(
+                endurance_s=float(d.endurance_s),
+                mass_kg=float(d.endurance_mass_kg),
+                empty_mass_kg=empty_kg,
+                capacity_mah=mah,
+                cells=cells,
+            ),
+        )
     return settings

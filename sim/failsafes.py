@@ -42,7 +42,7 @@ class _BatteryLevel:
 class Failsafes:
     """Failsafe state (what the pre-arm checks and the telemetry report) and its update."""
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         self.copter = copter
         self.gps_ok = True
         self.ekf_failsafe = False
@@ -71,8 +71,11 @@ class Failsafes:
         c = self.copter
         f = c.cfg.faults
         gps_disabled = bool(int(c.p["SIM_GPS_DISABLE"]))
-        fault_window = f.gps_loss_at_s is not None and c.t >= f.gps_loss_at_s and (
-            f.gps_loss_s == 0 or c.t < f.gps_loss_at_s + f.gps_loss_s)
+        fault_window = (
+            f.gps_loss_at_s is not None
+            and c.t >= f.gps_loss_at_s
+            and (f.gps_loss_s == 0 or c.t < f.gps_loss_at_s + f.gps_loss_s)
+        )
         gps_ok = not (gps_disabled or fault_window)
         if gps_ok != self.gps_ok:
             self.gps_ok = gps_ok
@@ -80,9 +83,15 @@ class Failsafes:
             self._gps_lost_since = None if gps_ok else c.t
             if gps_ok:
                 self.ekf_failsafe = False
-        if (not self.gps_ok and not self.ekf_failsafe and self._gps_lost_since is not None
-                and c.t - self._gps_lost_since > EKF_FAILSAFE_S and c.armed and c.flying
-                and c.flightmode.requires_position):
+        if (
+            not self.gps_ok
+            and not self.ekf_failsafe
+            and self._gps_lost_since is not None
+            and c.t - self._gps_lost_since > EKF_FAILSAFE_S
+            and c.armed
+            and c.flying
+            and c.flightmode.requires_position
+        ):
             self.ekf_failsafe = True
             if int(c.p["FS_EKF_ACTION"]) in (1, 3):
                 c.set_mode(M.LAND, failsafe=True)

@@ -14,20 +14,30 @@ _B = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)  # encoder used only to 
 
 # MAV_SYS_STATUS_SENSOR bits a GPS copter reports
 _SENSORS = (
-    mavlink.MAV_SYS_STATUS_SENSOR_3D_GYRO | mavlink.MAV_SYS_STATUS_SENSOR_3D_ACCEL
-    | mavlink.MAV_SYS_STATUS_SENSOR_3D_MAG | mavlink.MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
-    | mavlink.MAV_SYS_STATUS_SENSOR_GPS | mavlink.MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
-    | mavlink.MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION | mavlink.MAV_SYS_STATUS_SENSOR_YAW_POSITION
-    | mavlink.MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL | mavlink.MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
-    | mavlink.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS | mavlink.MAV_SYS_STATUS_AHRS
-    | mavlink.MAV_SYS_STATUS_SENSOR_BATTERY | mavlink.MAV_SYS_STATUS_PREARM_CHECK
+    mavlink.MAV_SYS_STATUS_SENSOR_3D_GYRO
+    | mavlink.MAV_SYS_STATUS_SENSOR_3D_ACCEL
+    | mavlink.MAV_SYS_STATUS_SENSOR_3D_MAG
+    | mavlink.MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
+    | mavlink.MAV_SYS_STATUS_SENSOR_GPS
+    | mavlink.MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION
+    | mavlink.MAV_SYS_STATUS_SENSOR_YAW_POSITION
+    | mavlink.MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
+    | mavlink.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
+    | mavlink.MAV_SYS_STATUS_AHRS
+    | mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
+    | mavlink.MAV_SYS_STATUS_PREARM_CHECK
 )
 FLIGHT_SW_VERSION = (4 << 24) | (7 << 16) | (0 << 8) | mavlink.FIRMWARE_VERSION_TYPE_OFFICIAL
 CAPABILITIES = (
-    mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT | mavlink.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
-    | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_INT | mavlink.MAV_PROTOCOL_CAPABILITY_COMMAND_INT
+    mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT
+    | mavlink.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
+    | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_INT
+    | mavlink.MAV_PROTOCOL_CAPABILITY_COMMAND_INT
     | mavlink.MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_GLOBAL_INT
-    | mavlink.MAV_PROTOCOL_CAPABILITY_MAVLINK2 | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
+    | mavlink.MAV_PROTOCOL_CAPABILITY_MAVLINK2
+    | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
     | mavlink.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY
 )
 
@@ -37,8 +47,11 @@ def _ms(c: Copter) -> int:
 
 
 def heartbeat(c: Copter):
-    base = (mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | mavlink.MAV_MODE_FLAG_STABILIZE_ENABLED
-            | mavlink.MAV_MODE_FLAG_MANUAL_INPUT_ENABLED)
+    base = (
+        mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
+        | mavlink.MAV_MODE_FLAG_STABILIZE_ENABLED
+        | mavlink.MAV_MODE_FLAG_MANUAL_INPUT_ENABLED
+    )
     if c.mode in (M.AUTO, M.GUIDED, M.RTL, M.LOITER, M.BRAKE, M.LAND, M.CIRCLE):
         base |= mavlink.MAV_MODE_FLAG_GUIDED_ENABLED
     if c.armed:
@@ -59,9 +72,16 @@ def global_position_int(c: Copter):
     m = c.motion
     hdg = int(round(math.degrees(m.yaw) * 100)) % 36000
     return _B.global_position_int_encode(
-        _ms(c), int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(c.alt_amsl() * 1000)),
-        int(round(c.relative_alt() * 1000)), int(round(m.vn * 100)), int(round(m.ve * 100)),
-        int(round(-m.vz * 100)), hdg)
+        _ms(c),
+        int(round(lat * 1e7)),
+        int(round(lon * 1e7)),
+        int(round(c.alt_amsl() * 1000)),
+        int(round(c.relative_alt() * 1000)),
+        int(round(m.vn * 100)),
+        int(round(m.ve * 100)),
+        int(round(-m.vz * 100)),
+        hdg,
+    )
 
 
 def gps_raw_int(c: Copter):
@@ -72,9 +92,22 @@ def gps_raw_int(c: Copter):
     lat, lon = c.latlon()
     cog = int(round(math.degrees(math.atan2(m.ve, m.vn)) * 100)) % 36000 if m.ground_speed() > 0.2 else 0
     return _B.gps_raw_int_encode(
-        usec, mavlink.GPS_FIX_TYPE_3D_FIX, int(round(lat * 1e7)), int(round(lon * 1e7)),
-        int(round(c.alt_amsl() * 1000)), 121, 200, int(round(m.ground_speed() * 100)), cog, 10,
-        int(round(c.alt_amsl() * 1000)), 300, 500, 40, 0)
+        usec,
+        mavlink.GPS_FIX_TYPE_3D_FIX,
+        int(round(lat * 1e7)),
+        int(round(lon * 1e7)),
+        int(round(c.alt_amsl() * 1000)),
+        121,
+        200,
+        int(round(m.ground_speed() * 100)),
+        cog,
+        10,
+        int(round(c.alt_amsl() * 1000)),
+        300,
+        500,
+        40,
+        0,
+    )
 
 
 def attitude(c: Copter):
@@ -103,8 +136,21 @@ def sys_status(c: Copter):
         health &= ~mavlink.MAV_SYS_STATUS_PREARM_CHECK
     if c.failsafes.batt_low:
         health &= ~mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
-    return _B.sys_status_encode(_SENSORS, _SENSORS, health, 150, int(b.voltage * 1000),
-                                _centiamps(b.current_a), int(b.remaining_pct), 0, 0, 0, 0, 0, 0)
+    return _B.sys_status_encode(
+        _SENSORS,
+        _SENSORS,
+        health,
+        150,
+        int(b.voltage * 1000),
+        _centiamps(b.current_a),
+        int(b.remaining_pct),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def battery_status(c: Copter):
@@ -123,9 +169,21 @@ def battery_status(c: Copter):
     if b.current_a > 1.0:
         remaining_s = int(max(b.capacity_mah - b.used_mah, 0) / 1000.0 / b.current_a * 3600)
     return _B.battery_status_encode(
-        0, mavlink.MAV_BATTERY_FUNCTION_ALL, mavlink.MAV_BATTERY_TYPE_LION, 32767, cells,
-        _centiamps(b.current_a), int(b.used_mah), int(b.energy_j / 100.0), int(b.remaining_pct),
-        remaining_s, state, (0, 0, 0, 0), 0, 0)
+        0,
+        mavlink.MAV_BATTERY_FUNCTION_ALL,
+        mavlink.MAV_BATTERY_TYPE_LION,
+        32767,
+        cells,
+        _centiamps(b.current_a),
+        int(b.used_mah),
+        int(b.energy_j / 100.0),
+        int(b.remaining_pct),
+        remaining_s,
+        state,
+        (0, 0, 0, 0),
+        0,
+        0,
+    )
 
 
 def mission_state(c: Copter) -> int:
@@ -159,8 +217,19 @@ def home_position(c: Copter):
     if loc is None:
         return None
     lat, lon, alt = loc
-    return _B.home_position_encode(int(round(lat * 1e7)), int(round(lon * 1e7)), int(round(alt * 1000)),
-                                   0.0, 0.0, 0.0, [1.0, 0.0, 0.0, 0.0], 0.0, 0.0, 0.0, int(c.t * 1e6))
+    return _B.home_position_encode(
+        int(round(lat * 1e7)),
+        int(round(lon * 1e7)),
+        int(round(alt * 1000)),
+        0.0,
+        0.0,
+        0.0,
+        [1.0, 0.0, 0.0, 0.0],
+        0.0,
+        0.0,
+        0.0,
+        int(c.t * 1e6),
+    )
 
 
 def wind(c: Copter):
@@ -179,8 +248,9 @@ def command_ack(command: int, result: int, target_system: int = 0, target_compon
 
 
 def autopilot_version():
-    return _B.autopilot_version_encode(CAPABILITIES, FLIGHT_SW_VERSION, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8,
-                                       0, 0, 0x53494D)
+    return _B.autopilot_version_encode(
+        CAPABILITIES, FLIGHT_SW_VERSION, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8, 0, 0, 0x53494D
+    )
 
 
 STREAM_BUILDERS = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -103,7 +103,7 @@ class Item:
     def alt_is_amsl(self) -> bool:
         return self.frame in (mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_INT)
 
-    def reported(self, mission_type: int) -> "Item":
+    def reported(self, mission_type: int) -> Item:
         """The item as ArduCopter 4.7 gives it back on a download.
 
         AP_Mission keeps a frame and a position only for the commands in
@@ -152,8 +152,13 @@ class MissionRunner:
 
     STOPPED, RUNNING, COMPLETE = "stopped", "running", "complete"
 
-    def __init__(self, items: Callable[[], list[Item]], start_fn: Callable[[int, Item], None],
-                 verify_fn: Callable[[int, Item], bool], complete_fn: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        items: Callable[[], list[Item]],
+        start_fn: Callable[[int, Item], None],
+        verify_fn: Callable[[int, Item], bool],
+        complete_fn: Callable[[], None],
+    ) -> None:
         self._items = items
         self._start = start_fn
         self._verify = verify_fn

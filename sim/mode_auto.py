@@ -27,10 +27,11 @@ _POSITION_NAV = (mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_CMD_NAV_LOITER_UNLIM,
 class ModeAuto(M.Mode):
     number = M.AUTO
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         super().__init__(copter)
-        self.mission = MissionRunner(lambda: copter.stores[MISSION], self.start_command, self.verify_command,
-                                     self.mission_complete)
+        self.mission = MissionRunner(
+            lambda: copter.stores[MISSION], self.start_command, self.verify_command, self.mission_complete
+        )
         self._nav_hold_until: float | None = None  # a waypoint's hold time, NAV_DELAY
         self._cond_delay_until = 0.0  # CONDITION_DELAY
 
@@ -166,7 +167,7 @@ class ModeAuto(M.Mode):
     def _next_wp(self, index: int) -> tuple[float, float] | None:
         """ModeAuto::set_next_wp: the next NAV command, when it is a waypoint the copter need not stop at."""
         items = self.copter.stores[MISSION]
-        for item in items[index + 1:]:
+        for item in items[index + 1 :]:
             if item.command == mavlink.MAV_CMD_DO_JUMP:
                 return None
             if item.command <= MAV_CMD_NAV_LAST:

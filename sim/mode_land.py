@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 APPROACH_RADIUS_M = 1.0  # close enough to the landing point to start descending
 
 
-def land_start(copter: "Copter", where: tuple[float, float] | None) -> None:
+def land_start(copter: Copter, where: tuple[float, float] | None) -> None:
     """Land here (where None) or fly to `where` (north, east) first."""
     m = copter.motion
     m.nav_on = False
@@ -37,7 +37,7 @@ def land_start(copter: "Copter", where: tuple[float, float] | None) -> None:
 class LandApproach:
     """Flying to the landing point ("approach"), then descending ("land"); "done" once disarmed."""
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         self.copter = copter
         self.phase = "approach"
 

@@ -18,14 +18,14 @@ class RTLSequence:
     """The phases after the start: climb, return (a WPNav leg home), loiter, then land, or
     hover at RTL_ALT_FINAL (final) when that is set; done once the copter disarmed on landing."""
 
-    def __init__(self, copter: "Copter", phase: str, alt: float = 0.0) -> None:
+    def __init__(self, copter: Copter, phase: str, alt: float = 0.0) -> None:
         self.copter = copter
         self.phase = phase
         self.alt = alt  # the return altitude above the ground
         self.loiter_until = 0.0
 
     @classmethod
-    def start(cls, copter: "Copter") -> "RTLSequence":
+    def start(cls, copter: Copter) -> RTLSequence:
         """ModeRTL::init: climb from here (on the ground there is nothing but to land or stay)."""
         c = copter
         m = c.motion

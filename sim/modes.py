@@ -39,7 +39,7 @@ class Mode:
 
     number: int = STABILIZE
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         self.copter = copter
 
     @property

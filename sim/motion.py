@@ -89,9 +89,13 @@ class Motion:
 
     def fly_leg(self, dest: Vec, after: Vec | None) -> None:
         """Fly a waypoint leg with AC_WPNav's S-curves (from the last destination when still on the move)."""
-        self.nav.configure(speed=self.speed_m_s, accel=self.p["WPNAV_ACCEL"] / 100.0,
-                           radius=self.p["WPNAV_RADIUS"] / 100.0, jerk=self.p["WPNAV_JERK"],
-                           accel_corner=self.p["WPNAV_ACCEL_C"] / 100.0)
+        self.nav.configure(
+            speed=self.speed_m_s,
+            accel=self.p["WPNAV_ACCEL"] / 100.0,
+            radius=self.p["WPNAV_RADIUS"] / 100.0,
+            jerk=self.p["WPNAV_JERK"],
+            accel_corner=self.p["WPNAV_ACCEL_C"] / 100.0,
+        )
         if not self.nav_on:
             self.nav.init((self.n, self.e))
         self.nav.set_destination(dest, (self.n, self.e))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 # MAV_PARAM_TYPE values
 UINT8, INT8, UINT16, INT16, UINT32, INT32, REAL32 = 1, 2, 3, 4, 5, 6, 9
@@ -24,8 +24,17 @@ SPRAYER_SPINNER_FUNCTION = 23
 MOTOR_FUNCTIONS = (33, 34, 35, 36)
 
 
-def default_params(*, battery_mah: float, battery_cells: int, tank_l: float, pump_max_l_min: float,
-                   wind_m_s: float, wind_dir_deg: float, gust_m_s: float, speedup: float) -> dict[str, tuple[float, int]]:
+def default_params(
+    *,
+    battery_mah: float,
+    battery_cells: int,
+    tank_l: float,
+    pump_max_l_min: float,
+    wind_m_s: float,
+    wind_dir_deg: float,
+    gust_m_s: float,
+    speedup: float,
+) -> dict[str, tuple[float, int]]:
     """ArduCopter defaults for what a spray ground station touches, plus the simulator's own SIM_*."""
     p: dict[str, tuple[float, int]] = {
         "SYSID_THISMAV": (1, UINT8),

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Payload:
     """Sprayer, tank and the flow this tick."""
 
-    def __init__(self, copter: "Copter", cfg: SimConfig) -> None:
+    def __init__(self, copter: Copter, cfg: SimConfig) -> None:
         self.copter = copter
         self.sprayer = Sprayer()
         self.tank = Tank(cfg.tank_l, cfg.tank_fill_l)
@@ -38,9 +38,13 @@ class Payload:
         p = c.p
         allowed = bool(int(p["SPRAY_ENABLE"])) and c.armed and c.flying
         self.pump_demand = self.sprayer.update(
-            c.t, allowed=allowed, ground_speed_m_s=c.motion.ground_speed(),
-            pump_rate_pct=p["SPRAY_PUMP_RATE"], speed_min_cm_s=p["SPRAY_SPEED_MIN"],
-            pump_min_pct=p["SPRAY_PUMP_MIN"])
+            c.t,
+            allowed=allowed,
+            ground_speed_m_s=c.motion.ground_speed(),
+            pump_rate_pct=p["SPRAY_PUMP_RATE"],
+            speed_min_cm_s=p["SPRAY_SPEED_MIN"],
+            pump_min_pct=p["SPRAY_PUMP_MIN"],
+        )
         self.flow_l_min = 0.0
         if int(p["SIM_SPR_ENABLE"]):
             ch = int(p["SIM_SPR_PUMP"])

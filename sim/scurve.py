@@ -25,8 +25,9 @@ def _cbrt(x: float) -> float:
     return math.copysign(abs(x) ** (1.0 / 3.0), x)
 
 
-def calculate_path(Sm: float, Jm: float, V0: float, Am: float, Vm: float, L: float
-                   ) -> tuple[float, float, float, float, float]:
+def calculate_path(
+    Sm: float, Jm: float, V0: float, Am: float, Vm: float, L: float
+) -> tuple[float, float, float, float, float]:
     """SCurve::calculate_path: (Jm, tj, t2, t4, t6) to go from V0 towards Vm within L."""
     if not (Sm > 0 and Jm > 0 and Am > 0 and Vm > 0 and L > 0) or V0 >= Vm:
         return 0.0, 0.0, 0.0, 0.0, 0.0
@@ -35,16 +36,29 @@ def calculate_path(Sm: float, Jm: float, V0: float, Am: float, Vm: float, L: flo
     t2 = t4 = t6 = 0.0
 
     def t4_of(Am: float, Jm: float) -> float:
-        root = _sqrt(Am ** 4 / 4 + Jm * Jm * V0 * V0 + Am * Am * Jm * Jm * tj * tj / 4 + Am * Jm * Jm * L * 2
-                     - Am * Am * Jm * V0 + Am ** 3 * Jm * tj / 2 - Am * Jm * Jm * V0 * tj)
+        root = _sqrt(
+            Am**4 / 4
+            + Jm * Jm * V0 * V0
+            + Am * Am * Jm * Jm * tj * tj / 4
+            + Am * Jm * Jm * L * 2
+            - Am * Am * Jm * V0
+            + Am**3 * Jm * tj / 2
+            - Am * Jm * Jm * V0 * tj
+        )
         base = -Am * Am * 1.5 - Jm * V0 - Am * Jm * tj * 1.5
-        return max(min(-(V0 - Vm + Am * tj + Am * Am / Jm) / Am,
-                       max((base + root) / (Am * Jm), (base - root) / (Am * Jm))), 0.0)
+        return max(
+            min(-(V0 - Vm + Am * tj + Am * Am / Jm) / Am, max((base + root) / (Am * Jm), (base - root) / (Am * Jm))),
+            0.0,
+        )
 
     if abs(At) < Jm * tj:
         if V0 == 0:
-            tj = min(tj, (L * math.pi / (8.0 * Sm)) ** 0.25, (Vm * math.pi / (4.0 * Sm)) ** (1 / 3),
-                     _sqrt(Am * math.pi / (2.0 * Sm)))
+            tj = min(
+                tj,
+                (L * math.pi / (8.0 * Sm)) ** 0.25,
+                (Vm * math.pi / (4.0 * Sm)) ** (1 / 3),
+                _sqrt(Am * math.pi / (2.0 * Sm)),
+            )
             Jm = 2.0 * Sm * tj / math.pi
             Am = Jm * tj
         else:
@@ -53,15 +67,23 @@ def calculate_path(Sm: float, Jm: float, V0: float, Am: float, Vm: float, L: flo
         if not ((Vm <= V0 + 2.0 * Am * tj) or (L <= 4.0 * V0 * tj + 4.0 * Am * tj * tj)):
             t4 = t4_of(Am, Jm)
     else:
-        if (Vm < V0 + Am * tj + Am * Am / Jm) or \
-                (L < 1.0 / (Jm * Jm) * (Am ** 3 + Am * Jm * (V0 * 2.0 + Am * tj * 2.0)) + V0 * tj * 2.0 + Am * tj * tj):
+        if (Vm < V0 + Am * tj + Am * Am / Jm) or (
+            L < 1.0 / (Jm * Jm) * (Am**3 + Am * Jm * (V0 * 2.0 + Am * tj * 2.0)) + V0 * tj * 2.0 + Am * tj * tj
+        ):
             q = Jm * Jm * tj * tj / 9.0 - Jm * V0 * 2.0 / 3.0
-            r = -Jm * Jm * L / 2.0 + Jm ** 3 * tj ** 3 * 8.0 / 27.0 - Jm * tj * (Jm * Jm * tj * tj + Jm * V0 * 2.0) / 3.0 \
+            r = (
+                -Jm * Jm * L / 2.0
+                + Jm**3 * tj**3 * 8.0 / 27.0
+                - Jm * tj * (Jm * Jm * tj * tj + Jm * V0 * 2.0) / 3.0
                 + Jm * Jm * V0 * tj
-            s = _sqrt(r * r - q ** 3)
+            )
+            s = _sqrt(r * r - q**3)
             d = _sqrt((V0 * -4.0 + Vm * 4.0 + Jm * tj * tj) / Jm)
-            Am = min(Am, max(Jm * (tj + d) * -0.5, Jm * (tj - d) * -0.5),
-                     Jm * tj * (-2.0 / 3.0) + q / _cbrt(s - r) + _cbrt(s - r) if s - r != 0 else Am)
+            Am = min(
+                Am,
+                max(Jm * (tj + d) * -0.5, Jm * (tj - d) * -0.5),
+                Jm * tj * (-2.0 / 3.0) + q / _cbrt(s - r) + _cbrt(s - r) if s - r != 0 else Am,
+            )
             t2 = t6 = Am / Jm - tj
         else:
             t2 = t6 = Am / Jm - tj
@@ -104,8 +126,14 @@ class SCurve:
         if tj <= 0:
             self._add(T, CONST, j0, A0, V0, P0)
             return
-        self._add(T + tj, CONST, j0, A0 + j0 * tj, V0 + A0 * tj + 0.5 * j0 * tj * tj,
-                  P0 + V0 * tj + 0.5 * A0 * tj * tj + j0 * tj ** 3 / 6.0)
+        self._add(
+            T + tj,
+            CONST,
+            j0,
+            A0 + j0 * tj,
+            V0 + A0 * tj + 0.5 * j0 * tj * tj,
+            P0 + V0 * tj + 0.5 * A0 * tj * tj + j0 * tj**3 / 6.0,
+        )
 
     def _incr(self, tj: float, Jm: float) -> None:
         T, _, _, A0, V0, P0 = self.seg[-1]
@@ -113,8 +141,8 @@ class SCurve:
             self._add(T, CONST, 0.0, A0, V0, P0)
             return
         beta, alpha = math.pi / tj, Jm * 0.5
-        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta ** 2)
-        PT = alpha * (-tj / beta ** 2 + tj ** 3 / 6.0)
+        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta**2)
+        PT = alpha * (-tj / beta**2 + tj**3 / 6.0)
         self._add(T + tj, INCR, Jm, A0 + AT, V0 + A0 * tj + VT, P0 + V0 * tj + 0.5 * A0 * tj * tj + PT)
 
     def _decr(self, tj: float, Jm: float) -> None:
@@ -123,11 +151,17 @@ class SCurve:
             self._add(T, CONST, 0.0, A0, V0, P0)
             return
         beta, alpha = math.pi / tj, Jm * 0.5
-        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta ** 2)
-        PT = alpha * (-tj / beta ** 2 + tj ** 3 / 6.0)
-        A2T, V2T, P2T = Jm * tj, Jm * tj * tj, alpha * (-2.0 * tj / beta ** 2 + 4.0 / 3.0 * tj ** 3)
-        self._add(T + tj, DECR, Jm, (A0 - AT) + A2T, (V0 - VT) + (A0 - AT) * tj + V2T,
-                  (P0 - PT) + (V0 - VT) * tj + 0.5 * (A0 - AT) * tj * tj + P2T)
+        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta**2)
+        PT = alpha * (-tj / beta**2 + tj**3 / 6.0)
+        A2T, V2T, P2T = Jm * tj, Jm * tj * tj, alpha * (-2.0 * tj / beta**2 + 4.0 / 3.0 * tj**3)
+        self._add(
+            T + tj,
+            DECR,
+            Jm,
+            (A0 - AT) + A2T,
+            (V0 - VT) + (A0 - AT) * tj + V2T,
+            (P0 - PT) + (V0 - VT) * tj + 0.5 * (A0 - AT) * tj * tj + P2T,
+        )
 
     def _jerk_block(self, tj: float, Jm: float, tcj: float) -> None:
         self._incr(tj, Jm)
@@ -166,7 +200,7 @@ class SCurve:
         dp = min(0.0, L * 0.5 - self.seg[SEG_ACCEL_END][5])
         if dp < 0 and self.seg[SEG_ACCEL_END][4] > 0:
             dt = dp / self.seg[SEG_ACCEL_END][4]
-            for s in self.seg[:SEG_ACCEL_END + 1]:
+            for s in self.seg[: SEG_ACCEL_END + 1]:
                 s[0] += dt
                 s[5] += dp
         for _ in range(7):
@@ -229,19 +263,31 @@ class SCurve:
         x = t - T0
         if kind == CONST or tj <= 0:
             j = Jm if kind == CONST else 0.0
-            return max(0.0, P0 + V0 * x + 0.5 * A0 * x * x + j * x ** 3 / 6.0), V0 + A0 * x + 0.5 * j * x * x, A0 + j * x
+            return max(0.0, P0 + V0 * x + 0.5 * A0 * x * x + j * x**3 / 6.0), V0 + A0 * x + 0.5 * j * x * x, A0 + j * x
         alpha, beta = Jm * 0.5, math.pi / tj
         if kind == INCR:
             A = A0 + alpha * x - alpha / beta * math.sin(beta * x)
-            V = V0 + A0 * x + alpha * 0.5 * x * x + alpha / beta ** 2 * math.cos(beta * x) - alpha / beta ** 2
-            P = P0 + V0 * x + 0.5 * A0 * x * x - alpha / beta ** 2 * x + alpha * x ** 3 / 6.0 \
-                + alpha / beta ** 3 * math.sin(beta * x)
+            V = V0 + A0 * x + alpha * 0.5 * x * x + alpha / beta**2 * math.cos(beta * x) - alpha / beta**2
+            P = (
+                P0
+                + V0 * x
+                + 0.5 * A0 * x * x
+                - alpha / beta**2 * x
+                + alpha * x**3 / 6.0
+                + alpha / beta**3 * math.sin(beta * x)
+            )
             return max(0.0, P), V, A
-        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta ** 2)
-        PT = alpha * (-tj / beta ** 2 + tj ** 3 / 6.0)
+        AT, VT = alpha * tj, alpha * (tj * tj * 0.5 - 2.0 / beta**2)
+        PT = alpha * (-tj / beta**2 + tj**3 / 6.0)
         y = x + tj
         A = (A0 - AT) + alpha * y - alpha / beta * math.sin(beta * y)
-        V = (V0 - VT) + (A0 - AT) * x + 0.5 * alpha * y * y + alpha / beta ** 2 * math.cos(beta * y) - alpha / beta ** 2
-        P = (P0 - PT) + (V0 - VT) * x + 0.5 * (A0 - AT) * x * x - alpha / beta ** 2 * y + alpha / 6.0 * y ** 3 \
-            + alpha / beta ** 3 * math.sin(beta * y)
+        V = (V0 - VT) + (A0 - AT) * x + 0.5 * alpha * y * y + alpha / beta**2 * math.cos(beta * y) - alpha / beta**2
+        P = (
+            (P0 - PT)
+            + (V0 - VT) * x
+            + 0.5 * (A0 - AT) * x * x
+            - alpha / beta**2 * y
+            + alpha / 6.0 * y**3
+            + alpha / beta**3 * math.sin(beta * y)
+        )
         return max(0.0, P), V, A

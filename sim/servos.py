@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class Servos:
     """PWM per channel, and the DO_SET_SERVO values of the channels without a function."""
 
-    def __init__(self, copter: "Copter") -> None:
+    def __init__(self, copter: Copter) -> None:
         self.copter = copter
         self.override: dict[int, int] = {}
 

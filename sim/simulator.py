@@ -11,8 +11,16 @@ from sim import messages, modes
 from sim.commands import CommandHandler
 from sim.config import SimConfig, make_config
 from sim.errors import SimError
-from sim.events import (SEV_INFO, Event, HomeChanged, MissionCurrentChanged, MissionItemReached, ModeChanged,
-                        ParamChanged, StatusText)
+from sim.events import (
+    SEV_INFO,
+    Event,
+    HomeChanged,
+    MissionCurrentChanged,
+    MissionItemReached,
+    ModeChanged,
+    ParamChanged,
+    StatusText,
+)
 from sim.link import LinkServer, Peer
 from sim.mission import FENCE, HOME_PLACEHOLDER, MISSION, RALLY
 from sim.params import ParamStore, default_params
@@ -32,10 +40,18 @@ class Simulator:
         self.cfg = cfg
         self.sysid = 1
         self.cut_until: float | None = None  # SimHandle.cut_link
-        self.params = ParamStore(default_params(
-            battery_mah=cfg.battery_mah, battery_cells=cfg.battery_cells, tank_l=cfg.tank_l,
-            pump_max_l_min=cfg.pump_max_l_min, wind_m_s=cfg.wind_m_s, wind_dir_deg=cfg.wind_dir_deg,
-            gust_m_s=cfg.gust_m_s, speedup=cfg.speedup))
+        self.params = ParamStore(
+            default_params(
+                battery_mah=cfg.battery_mah,
+                battery_cells=cfg.battery_cells,
+                tank_l=cfg.tank_l,
+                pump_max_l_min=cfg.pump_max_l_min,
+                wind_m_s=cfg.wind_m_s,
+                wind_dir_deg=cfg.wind_dir_deg,
+                gust_m_s=cfg.gust_m_s,
+                speedup=cfg.speedup,
+            )
+        )
         for name, value in cfg.params:
             if name not in self.params:
                 raise SimError(f"parameter {name}: the simulator has no such parameter")
@@ -76,7 +92,7 @@ class Simulator:
     def url(self) -> str:
         return f"tcp:{self.link.host}:{self.link.port}"
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         self._thread = threading.Thread(target=self._run_guarded, name="agrodrone-sim", daemon=True)
         self._thread.start()
         return self
@@ -359,7 +375,7 @@ class SimHandle:
     def stop(self) -> None:
         self.sim.stop()
 
-    def __enter__(self) -> "SimHandle":
+    def __enter__(self) -> SimHandle:
         return self
 
     def __exit__(self, *exc) -> None:

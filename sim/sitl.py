@@ -32,8 +32,12 @@ VEHICLE_DEFAULTS: dict[str, float] = {
     "FRAME_CLASS": 1,  # quad
     "FRAME_TYPE": 0,  # plus, matching --model +
     "BATT_MONITOR": 4,  # analog voltage and current
-    **{f"INS_ACC{n}{kind}_{axis}": value
-       for n in ("", "2") for kind, value in (("OFFS", 0.001), ("SCAL", 1.001)) for axis in "XYZ"},
+    **{
+        f"INS_ACC{n}{kind}_{axis}": value
+        for n in ("", "2")
+        for kind, value in (("OFFS", 0.001), ("SCAL", 1.001))
+        for axis in "XYZ"
+    },
 }
 
 SPRAYER_DEFAULTS: dict[str, float] = {
@@ -118,7 +122,7 @@ def _free_instances(first: int = 1):
             yield instance
 
 
-_RUNNING: set["SitlProcess"] = set()
+_RUNNING: set[SitlProcess] = set()
 
 
 @atexit.register
@@ -171,8 +175,9 @@ class SitlProcess:
             try:
                 if link.wait_heartbeat(timeout=10) is None:
                     continue
-                link.mav.request_data_stream_send(link.target_system, link.target_component,
-                                                  mavutil.mavlink.MAV_DATA_STREAM_ALL, 4, 1)
+                link.mav.request_data_stream_send(
+                    link.target_system, link.target_component, mavutil.mavlink.MAV_DATA_STREAM_ALL, 4, 1
+                )
                 positioned = ready = False
                 while time.monotonic() < deadline and not (positioned and ready):
                     msg = link.recv_match(type=["GLOBAL_POSITION_INT", "SYS_STATUS"], blocking=True, timeout=2)
@@ -183,8 +188,7 @@ class SitlProcess:
                     if msg.get_type() == "GLOBAL_POSITION_INT":
                         positioned = positioned or msg.lat != 0 or msg.lon != 0
                     else:
-                        ready = bool(msg.onboard_control_sensors_health
-                                     & mavutil.mavlink.MAV_SYS_STATUS_PREARM_CHECK)
+                        ready = bool(msg.onboard_control_sensors_health & mavutil.mavlink.MAV_SYS_STATUS_PREARM_CHECK)
                 if positioned and ready:
                     return True
             except OSError:
@@ -209,30 +213,52 @@ class SitlProcess:
         if not keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "SitlProcess":
+    def __enter__(self) -> SitlProcess:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def _launch(binary: str, workdir: str, instance: int, speedup: float, home: tuple[float, float, float],
-            defaults: Path) -> SitlProcess:
+def _launch(
+    binary: str, workdir: str, instance: int, speedup: float, home: tuple[float, float, float], defaults: Path
+) -> SitlProcess:
     lat, lon, alt = home
-    cmd = [binary, "-w", "--model", "+", "--serial0", "tcp:0", "--speedup", f"{speedup:g}", "-I", str(instance),
-           "--home", f"{lat},{lon},{alt},0", "--defaults", str(defaults)]
+    cmd = [
+        binary,
+        "-w",
+        "--model",
+        "+",
+        "--serial0",
+        "tcp:0",
+        "--speedup",
+        f"{speedup:g}",
+        "-I",
+        str(instance),
+        "--home",
+        f"{lat},{lon},{alt},0",
+        "--defaults",
+        str(defaults),
+    ]
     with open(Path(workdir) / "sitl.log", "wb") as log:
         try:
-            proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         except OSError as exc:
             raise SimError(f"cannot start SITL {binary}: {exc}") from None
     return SitlProcess(proc, workdir, instance, speedup)
 
 
-def start_sitl(*, binary: str | None = None, speedup: float = 10.0,
-               home: tuple[float, float, float] = DEFAULT_HOME, params: dict[str, float] | None = None,
-               wait: bool = True, timeout: float = 180.0) -> SitlProcess:
+def start_sitl(
+    *,
+    binary: str | None = None,
+    speedup: float = 10.0,
+    home: tuple[float, float, float] = DEFAULT_HOME,
+    params: dict[str, float] | None = None,
+    wait: bool = True,
+    timeout: float = 180.0,
+) -> SitlProcess:
     """Start ArduCopter SITL wiped, as a spray quad, on a free instance; wait until it is
     ready to arm. `params` are added to (or override) the defaults above."""
     binary = binary or sitl_binary()

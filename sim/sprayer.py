@@ -26,8 +26,16 @@ class Sprayer:
         self._next_update = 0.0
         self._output = 0.0
 
-    def update(self, t: float, *, allowed: bool, ground_speed_m_s: float, pump_rate_pct: float,
-               speed_min_cm_s: float, pump_min_pct: float) -> float:
+    def update(
+        self,
+        t: float,
+        *,
+        allowed: bool,
+        ground_speed_m_s: float,
+        pump_rate_pct: float,
+        speed_min_cm_s: float,
+        pump_min_pct: float,
+    ) -> float:
         """Return the pump demand 0..10000 at sim time t."""
         if not (allowed and self.running):  # AC_Sprayer::run(false) stops the pump at once
             self.spraying = False
@@ -40,8 +48,9 @@ class Sprayer:
         self._output = self._compute(t, ground_speed_m_s, pump_rate_pct, speed_min_cm_s, pump_min_pct)
         return self._output
 
-    def _compute(self, t: float, ground_speed_m_s: float, pump_rate_pct: float, speed_min_cm_s: float,
-                 pump_min_pct: float) -> float:
+    def _compute(
+        self, t: float, ground_speed_m_s: float, pump_rate_pct: float, speed_min_cm_s: float, pump_min_pct: float
+    ) -> float:
         """One AC_Sprayer::update."""
         speed_cm_s = ground_speed_m_s * 100.0
         should = self.spraying

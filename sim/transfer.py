@@ -24,7 +24,7 @@ _TYPES = (MISSION, FENCE, RALLY)
 
 @dataclass
 class _Upload:
-    peer: "Peer"
+    peer: Peer
     mission_type: int
     count: int
     sysid: int
@@ -38,13 +38,13 @@ class _Upload:
 class MissionTransfers:
     """Upload, download, clear and set-current for all mission types of one vehicle."""
 
-    def __init__(self, sim: "Simulator") -> None:
+    def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.upload: _Upload | None = None
-        self._finished: tuple["Peer", int, int, float] | None = None
+        self._finished: tuple[Peer, int, int, float] | None = None
 
     # ------------------------------------------------------------------
-    def handle(self, peer: "Peer", msg) -> bool:
+    def handle(self, peer: Peer, msg) -> bool:
         kind = msg.get_type()
         handler = getattr(self, f"_on_{kind.lower()}", None)
         if handler is None:
@@ -68,15 +68,15 @@ class MissionTransfers:
         if now - up.last_req > cfg.request_resend_s:
             self._request(up, now)
 
-    def peer_gone(self, peer: "Peer") -> None:
+    def peer_gone(self, peer: Peer) -> None:
         if self.upload is not None and self.upload.peer is peer:
             self.upload = None
 
     # ------------------------------------------------------------------ helpers
-    def _send(self, peer: "Peer", msg) -> None:
+    def _send(self, peer: Peer, msg) -> None:
         self.sim.send(peer, msg)
 
-    def _ack(self, peer: "Peer", sysid: int, compid: int, result: int, mission_type: int) -> None:
+    def _ack(self, peer: Peer, sysid: int, compid: int, result: int, mission_type: int) -> None:
         self._send(peer, _B.mission_ack_encode(sysid, compid, result, mission_type))
 
     def _request(self, up: _Upload, now: float) -> None:
@@ -92,15 +92,24 @@ class MissionTransfers:
         if loc is None:
             return [HOME_PLACEHOLDER] + items[1:]
         lat, lon, alt = loc
-        home = Item(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL, 0, 0, 0, 0,
-                    int(round(lat * 1e7)), int(round(lon * 1e7)), alt)
+        home = Item(
+            mavlink.MAV_CMD_NAV_WAYPOINT,
+            mavlink.MAV_FRAME_GLOBAL,
+            0,
+            0,
+            0,
+            0,
+            int(round(lat * 1e7)),
+            int(round(lon * 1e7)),
+            alt,
+        )
         return [home] + items[1:]
 
     @staticmethod
     def _mission_type(msg) -> int:
         return int(getattr(msg, "mission_type", 0) or 0)
 
-    def _supported_type(self, peer: "Peer", msg) -> int | None:
+    def _supported_type(self, peer: Peer, msg) -> int | None:
         """The mission type a request for us names, or None (after refusing an unknown one
         with MAV_MISSION_UNSUPPORTED, as ArduPilot does)."""
         if not self._for_us(msg):
@@ -124,7 +133,7 @@ class MissionTransfers:
             self.sim.stores[mission_type][:] = items
 
     # ------------------------------------------------------------------ upload
-    def _on_mission_count(self, peer: "Peer", msg) -> None:
+    def _on_mission_count(self, peer: Peer, msg) -> None:
         mtype = self._supported_type(peer, msg)
         if mtype is None:
             return
@@ -145,24 +154,56 @@ class MissionTransfers:
         self.upload = _Upload(peer, mtype, msg.count, sysid, compid, last_rx=now)
         self._request(self.upload, now)
 
-    def _on_mission_item_int(self, peer: "Peer", msg) -> None:
-        self._item(peer, msg, Item(msg.command, msg.frame, msg.param1, msg.param2, msg.param3, msg.param4,
-                                   int(msg.x), int(msg.y), float(msg.z), int(msg.autocontinue)))
+    def _on_mission_item_int(self, peer: Peer, msg) -> None:
+        self._item(
+            peer,
+            msg,
+            Item(
+                msg.command,
+                msg.frame,
+                msg.param1,
+                msg.param2,
+                msg.param3,
+                msg.param4,
+                int(msg.x),
+                int(msg.y),
+                float(msg.z),
+                int(msg.autocontinue),
+            ),
+        )
 
-    def _on_mission_item(self, peer: "Peer", msg) -> None:
-        self._item(peer, msg, Item(msg.command, msg.frame, msg.param1, msg.param2, msg.param3, msg.param4,
-                                   int(round(msg.x * 1e7)), int(round(msg.y * 1e7)), float(msg.z),
-                                   int(msg.autocontinue)))
+    def _on_mission_item(self, peer: Peer, msg) -> None:
+        self._item(
+            peer,
+            msg,
+            Item(
+                msg.command,
+                msg.frame,
+                msg.param1,
+                msg.param2,
+                msg.param3,
+                msg.param4,
+                int(round(msg.x * 1e7)),
+                int(round(msg.y * 1e7)),
+                float(msg.z),
+                int(msg.autocontinue),
+            ),
+        )
 
-    def _item(self, peer: "Peer", msg, item: Item) -> None:
+    def _item(self, peer: Peer, msg, item: Item) -> None:
         if not self._for_us(msg):
             return
         mtype = self._mission_type(msg)
         up = self.upload
         if up is None or up.peer is not peer or up.mission_type != mtype:
             done = self._finished
-            if done and done[0] is peer and done[1] == mtype and done[2] == msg.seq \
-                    and time.monotonic() - done[3] < 10.0:
+            if (
+                done
+                and done[0] is peer
+                and done[1] == mtype
+                and done[2] == msg.seq
+                and time.monotonic() - done[3] < 10.0
+            ):
                 # the ground station missed our final ACK and sent its last item again
                 self._ack(peer, msg.get_srcSystem(), msg.get_srcComponent(), mavlink.MAV_MISSION_ACCEPTED, mtype)
             return
@@ -189,22 +230,22 @@ class MissionTransfers:
         self._request(up, now)
 
     # ------------------------------------------------------------------ download
-    def _on_mission_request_list(self, peer: "Peer", msg) -> None:
+    def _on_mission_request_list(self, peer: Peer, msg) -> None:
         mtype = self._supported_type(peer, msg)
         if mtype is None:
             return
         count = len(self._stored(mtype))
         self._send(peer, _B.mission_count_encode(msg.get_srcSystem(), msg.get_srcComponent(), count, mtype))
 
-    def _on_mission_request_int(self, peer: "Peer", msg) -> None:
+    def _on_mission_request_int(self, peer: Peer, msg) -> None:
         self._send_item(peer, msg, as_int=True)
 
-    def _on_mission_request(self, peer: "Peer", msg) -> None:
+    def _on_mission_request(self, peer: Peer, msg) -> None:
         if self.upload is not None and self.upload.peer is peer:
             return  # a GCS echoing our own request; never happens with a sane ground station
         self._send_item(peer, msg, as_int=False)
 
-    def _send_item(self, peer: "Peer", msg, *, as_int: bool) -> None:
+    def _send_item(self, peer: Peer, msg, *, as_int: bool) -> None:
         mtype = self._supported_type(peer, msg)
         if mtype is None:
             return
@@ -216,20 +257,48 @@ class MissionTransfers:
         it = items[msg.seq].reported(mtype)
         current = 1 if (mtype == MISSION and self.sim.copter.nav_index == msg.seq) else 0
         if as_int:
-            out = _B.mission_item_int_encode(sysid, compid, msg.seq, it.frame, it.command, current,
-                                             it.autocontinue, it.param1, it.param2, it.param3, it.param4,
-                                             it.x, it.y, it.z, mtype)
+            out = _B.mission_item_int_encode(
+                sysid,
+                compid,
+                msg.seq,
+                it.frame,
+                it.command,
+                current,
+                it.autocontinue,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.x,
+                it.y,
+                it.z,
+                mtype,
+            )
         else:
-            out = _B.mission_item_encode(sysid, compid, msg.seq, it.frame, it.command, current,
-                                         it.autocontinue, it.param1, it.param2, it.param3, it.param4,
-                                         it.x * 1e-7, it.y * 1e-7, it.z, mtype)
+            out = _B.mission_item_encode(
+                sysid,
+                compid,
+                msg.seq,
+                it.frame,
+                it.command,
+                current,
+                it.autocontinue,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.x * 1e-7,
+                it.y * 1e-7,
+                it.z,
+                mtype,
+            )
         self._send(peer, out)
 
-    def _on_mission_ack(self, peer: "Peer", msg) -> None:
+    def _on_mission_ack(self, peer: Peer, msg) -> None:
         pass  # the end of a download: nothing to do, as in ArduPilot
 
     # ------------------------------------------------------------------ clear / current
-    def _on_mission_clear_all(self, peer: "Peer", msg) -> None:
+    def _on_mission_clear_all(self, peer: Peer, msg) -> None:
         if not self._for_us(msg):
             return
         mtype = self._mission_type(msg)
@@ -247,7 +316,7 @@ class MissionTransfers:
         self._ack(peer, msg.get_srcSystem(), msg.get_srcComponent(), mavlink.MAV_MISSION_ACCEPTED, mtype)
         self.sim.mission_current_changed()
 
-    def _on_mission_set_current(self, peer: "Peer", msg) -> None:
+    def _on_mission_set_current(self, peer: Peer, msg) -> None:
         if not self._for_us(msg):
             return
         if self.sim.copter.set_mission_current(msg.seq):

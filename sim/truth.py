@@ -107,10 +107,22 @@ class TruthRecorder:
             ch = int(c.p["SIM_SPR_PUMP"])
             pwm = c.servos.pwm(ch) if 1 <= ch <= 16 else 0
             sample = TruthSample(
-                round(c.t, 3), round(lat, 8), round(lon, 8), round(c.relative_alt(), 3),
-                round(c.motion.ground_speed(), 3), M.NAMES.get(c.mode, str(c.mode)), c.armed, c.flying, pwm,
-                round(pay.pump_demand / 100.0, 2), round(pay.flow_l_min, 4), round(pay.tank.sprayed_l, 5),
-                round(pay.tank.litres, 5), round(c.battery.voltage, 3), round(c.battery.used_mah, 1))
+                round(c.t, 3),
+                round(lat, 8),
+                round(lon, 8),
+                round(c.relative_alt(), 3),
+                round(c.motion.ground_speed(), 3),
+                M.NAMES.get(c.mode, str(c.mode)),
+                c.armed,
+                c.flying,
+                pwm,
+                round(pay.pump_demand / 100.0, 2),
+                round(pay.flow_l_min, 4),
+                round(pay.tank.sprayed_l, 5),
+                round(pay.tank.litres, 5),
+                round(c.battery.voltage, 3),
+                round(c.battery.used_mah, 1),
+            )
             with self._lock:
                 self._samples.append(sample)
             self._write({"type": "sample", **asdict(sample)})
@@ -131,8 +143,9 @@ class TruthRecorder:
 
     def snapshot(self) -> Truth:
         with self._lock:
-            return Truth(list(self._samples), list(self._events), self._sprayed, self._tank,
-                         self._pump_on_s, self._last_t)
+            return Truth(
+                list(self._samples), list(self._events), self._sprayed, self._tank, self._pump_on_s, self._last_t
+            )
 
     def discard(self) -> None:
         """Drop the unfinished file (the run never started)."""
@@ -145,8 +158,15 @@ class TruthRecorder:
         if self._fh is None:
             return
         snap = self.snapshot()
-        self._write({"type": "summary", "t": round(snap.sim_time_s, 3), "sprayed_l": round(snap.sprayed_l, 5),
-                     "tank_l": round(snap.tank_l, 5), "pump_on_s": round(snap.pump_on_s, 3)})
+        self._write(
+            {
+                "type": "summary",
+                "t": round(snap.sim_time_s, 3),
+                "sprayed_l": round(snap.sprayed_l, 5),
+                "tank_l": round(snap.tank_l, 5),
+                "pump_on_s": round(snap.pump_on_s, 3),
+            }
+        )
         self._fh.close()
         self._fh = None
         os.replace(self._part, self.path)

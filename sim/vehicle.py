@@ -80,9 +80,21 @@ class Copter:
         self.mode_guided = ModeGuided(self)
         self.mode_rtl = ModeRTL(self)
         self.mode_land = ModeLand(self)
-        self.modes: dict[int, M.Mode] = {m.number: m for m in (
-            ModeStabilize(self), ModeAcro(self), ModeAltHold(self), self.mode_auto, self.mode_guided,
-            ModeLoiter(self), self.mode_rtl, ModeCircle(self), self.mode_land, ModeBrake(self))}
+        self.modes: dict[int, M.Mode] = {
+            m.number: m
+            for m in (
+                ModeStabilize(self),
+                ModeAcro(self),
+                ModeAltHold(self),
+                self.mode_auto,
+                self.mode_guided,
+                ModeLoiter(self),
+                self.mode_rtl,
+                ModeCircle(self),
+                self.mode_land,
+                ModeBrake(self),
+            )
+        }
         self.flightmode: M.Mode = self.modes[M.STABILIZE]
         self.p.on_change(self._param_changed)
 
@@ -302,16 +314,26 @@ class Copter:
         self.failsafes.update()
         if self.sequence is not None:
             self.sequence.update()
-        if self.motion.step(dt, armed=self.armed, may_take_off=self.flightmode.may_take_off(),
-                            throttle_low=self.flightmode.throttle_low()):
+        if self.motion.step(
+            dt,
+            armed=self.armed,
+            may_take_off=self.flightmode.may_take_off(),
+            throttle_low=self.flightmode.throttle_low(),
+        ):
             self.arming.landed_since = self.t
         self.arming.auto_disarm()
         self.flightmode.run()
         self.payload.update(dt)
         m = self.motion
-        power = power_needed(flying=self.flying, armed=self.armed, mass_kg=self.mass_kg(),
-                             empty_mass_kg=self.cfg.empty_mass_kg, hover_power_w=self.cfg.hover_power_w,
-                             airspeed_m_s=m.airspeed(), climb_m_s=m.vz)
+        power = power_needed(
+            flying=self.flying,
+            armed=self.armed,
+            mass_kg=self.mass_kg(),
+            empty_mass_kg=self.cfg.empty_mass_kg,
+            hover_power_w=self.cfg.hover_power_w,
+            airspeed_m_s=m.airspeed(),
+            climb_m_s=m.vz,
+        )
         self.battery.step(power, dt)
 
     def _startup(self) -> None:

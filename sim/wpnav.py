@@ -164,8 +164,11 @@ class WPNav:
                 turn_vel = _add(tv, nv)
                 turn_acc = _add(ta, na)
                 speed_min = min(c.speed_along_track(), nxt.curve.speed_along_track())
-                if (math.hypot(*turn_pos) < self.radius and math.hypot(*turn_vel) < speed_min
-                        and math.hypot(*turn_acc) < self.accel_corner):
+                if (
+                    math.hypot(*turn_pos) < self.radius
+                    and math.hypot(*turn_vel) < speed_min
+                    and math.hypot(*turn_acc) < self.accel_corner
+                ):
                     parts.append(nxt.sample(dt))
         elif nxt is not None and nxt.curve.time > 0.0:
             parts.append(nxt.sample(dt))

@@ -26,8 +26,14 @@ AGRODRONE = [sys.executable, "-m", "agrodrone"]
 
 def run_agrodrone(*args: str, cwd: Path, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
     """`agrodrone ARGS` in a subprocess (a real process: signals, exit codes, a terminal width)."""
-    proc = subprocess.run([*AGRODRONE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "COLUMNS": "120"})
+    proc = subprocess.run(
+        [*AGRODRONE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "120"},
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"agrodrone {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc

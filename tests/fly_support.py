@@ -31,11 +31,23 @@ class Flown:
         return self.outcome.stopped
 
 
-def fly_and_record(plan_dir: Path, url: str, db: Path, *, first_sortie: int = 1, battery_min_pct: float = 80.0,
-                   link_timeout_s: float = 5.0, **record: object) -> Flown:
+def fly_and_record(
+    plan_dir: Path,
+    url: str,
+    db: Path,
+    *,
+    first_sortie: int = 1,
+    battery_min_pct: float = 80.0,
+    link_timeout_s: float = 5.0,
+    **record: object,
+) -> Flown:
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
-    settings = JobSettings(first_sortie=first_sortie, rehearsal_crew=True, build=BuildOptions(),
-                           limits=FlightLimits(battery_min_pct=battery_min_pct, link_timeout_s=link_timeout_s))
+    settings = JobSettings(
+        first_sortie=first_sortie,
+        rehearsal_crew=True,
+        build=BuildOptions(),
+        limits=FlightLimits(battery_min_pct=battery_min_pct, link_timeout_s=link_timeout_s),
+    )
     with JobRecorder(db, plan) as recorder:
         outcome = fly_job(plan, url, settings, listeners=[recorder.handle])
     return Flown(outcome, recorder.record(notes=outcome.stopped or None, **record) if outcome.sorties else None)

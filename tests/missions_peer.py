@@ -55,11 +55,22 @@ class _List:
 class ScriptedVehicle:
     """Start with `with ScriptedVehicle(...) as peer:`; connect to `peer.url`."""
 
-    def __init__(self, *, faults: Faults | None = None, boot_s: float = 0.0, silent: bool = False,
-                 fail_count_with: int | None = None, scramble: bool = False, max_items: int = 724,
-                 rerequest_s: float = 1.0, upload_timeout_s: float = 8.0,
-                 home: tuple[float, float] = (21.7046, 105.7312), sysid: int = 1, compid: int = 1,
-                 known_params: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        faults: Faults | None = None,
+        boot_s: float = 0.0,
+        silent: bool = False,
+        fail_count_with: int | None = None,
+        scramble: bool = False,
+        max_items: int = 724,
+        rerequest_s: float = 1.0,
+        upload_timeout_s: float = 8.0,
+        home: tuple[float, float] = (21.7046, 105.7312),
+        sysid: int = 1,
+        compid: int = 1,
+        known_params: dict[str, float] | None = None,
+    ) -> None:
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
         self.boot_s, self.silent, self.fail_count_with = boot_s, silent, fail_count_with
@@ -69,10 +80,19 @@ class ScriptedVehicle:
         self.mav = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=compid)
         self.mav.robust_parsing = True
         self.lists = {0: _List(), 1: _List(), 2: _List()}
-        self.params: dict[str, float] = {"SPRAY_ENABLE": 0, "SPRAY_PUMP_RATE": 10, "SPRAY_SPEED_MIN": 100,
-                                         "SPRAY_PUMP_MIN": 0, "SERVO9_FUNCTION": 0, "WPNAV_SPEED": 1000, "WPNAV_RADIUS": 200,
-                                         "FENCE_ENABLE": 0, "FENCE_TYPE": 7, "FENCE_ACTION": 1,
-                                         "FENCE_ALT_MAX": 100}
+        self.params: dict[str, float] = {
+            "SPRAY_ENABLE": 0,
+            "SPRAY_PUMP_RATE": 10,
+            "SPRAY_SPEED_MIN": 100,
+            "SPRAY_PUMP_MIN": 0,
+            "SERVO9_FUNCTION": 0,
+            "WPNAV_SPEED": 1000,
+            "WPNAV_RADIUS": 200,
+            "FENCE_ENABLE": 0,
+            "FENCE_TYPE": 7,
+            "FENCE_ACTION": 1,
+            "FENCE_ALT_MAX": 100,
+        }
         if known_params:
             self.params.update(known_params)
         self.custom_mode, self.armed, self.current_seq = 0, False, 0
@@ -93,7 +113,7 @@ class ScriptedVehicle:
         self._thread.start()
 
     # -- lifecycle
-    def __enter__(self) -> "ScriptedVehicle":
+    def __enter__(self) -> ScriptedVehicle:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -158,16 +178,29 @@ class ScriptedVehicle:
                 continue
             if now >= next_hb:
                 next_hb = now + 1.0
-                base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (mavlink.MAV_MODE_FLAG_SAFETY_ARMED if self.armed else 0)
-                self.send(mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_HEXAROTOR, mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                                                            base, self.custom_mode, mavlink.MAV_STATE_STANDBY, 3),
-                          reliable=True)
+                base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (
+                    mavlink.MAV_MODE_FLAG_SAFETY_ARMED if self.armed else 0
+                )
+                self.send(
+                    mavlink.MAVLink_heartbeat_message(
+                        mavlink.MAV_TYPE_HEXAROTOR,
+                        mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
+                        base,
+                        self.custom_mode,
+                        mavlink.MAV_STATE_STANDBY,
+                        3,
+                    ),
+                    reliable=True,
+                )
             if now >= next_pos:
                 next_pos = now + 0.25
-                lat, lon = (self.home if self.booted else (0.0, 0.0))
-                self.send(mavlink.MAVLink_global_position_int_message(int((now - self._t0) * 1000), int(lat * 1e7),
-                                                                      int(lon * 1e7), 0, 0, 0, 0, 0, 0),
-                          reliable=True)
+                lat, lon = self.home if self.booted else (0.0, 0.0)
+                self.send(
+                    mavlink.MAVLink_global_position_int_message(
+                        int((now - self._t0) * 1000), int(lat * 1e7), int(lon * 1e7), 0, 0, 0, 0, 0, 0
+                    ),
+                    reliable=True,
+                )
             self._timers(now)
             self._flush()
             if self._sock is None:  # the client went away while we were sending
@@ -265,7 +298,9 @@ class ScriptedVehicle:
             lst = self.lists[mt]
             if lst.receiving:
                 return self._ack(m, mavlink.MAV_MISSION_DENIED, mt)
-            self.send(mavlink.MAVLink_mission_count_message(m.get_srcSystem(), m.get_srcComponent(), len(lst.items), mt))
+            self.send(
+                mavlink.MAVLink_mission_count_message(m.get_srcSystem(), m.get_srcComponent(), len(lst.items), mt)
+            )
         elif t in ("MISSION_REQUEST_INT", "MISSION_REQUEST"):
             lst = self.lists[mt]
             if lst.receiving:
@@ -278,9 +313,25 @@ class ScriptedVehicle:
                 x, y, z, frame = int(self.home[0] * 1e7), int(self.home[1] * 1e7), 0.0, 0
             if mt == 0 and it.command >= 100 and it.command < 5000:
                 frame = 3  # ArduPilot reports DO commands in its default frame
-            self.send(mavlink.MAVLink_mission_item_int_message(
-                m.get_srcSystem(), m.get_srcComponent(), m.seq, frame, it.command, 0, 1,
-                it.param1, it.param2, it.param3, it.param4, x, y, z, mt))
+            self.send(
+                mavlink.MAVLink_mission_item_int_message(
+                    m.get_srcSystem(),
+                    m.get_srcComponent(),
+                    m.seq,
+                    frame,
+                    it.command,
+                    0,
+                    1,
+                    it.param1,
+                    it.param2,
+                    it.param3,
+                    it.param4,
+                    x,
+                    y,
+                    z,
+                    mt,
+                )
+            )
         elif t == "MISSION_CLEAR_ALL":
             lst = self.lists[mt]
             ok = not lst.receiving
@@ -293,8 +344,14 @@ class ScriptedVehicle:
             if name not in self.params:
                 return  # ArduPilot is silent about unknown parameters
             value = float(m.param_value)
-            if name in ("SPRAY_ENABLE", "FENCE_ENABLE", "FENCE_TYPE", "FENCE_ACTION", "SPRAY_SPEED_MIN",
-                        "SPRAY_PUMP_MIN") or name.endswith("_FUNCTION"):
+            if name in (
+                "SPRAY_ENABLE",
+                "FENCE_ENABLE",
+                "FENCE_TYPE",
+                "FENCE_ACTION",
+                "SPRAY_SPEED_MIN",
+                "SPRAY_PUMP_MIN",
+            ) or name.endswith("_FUNCTION"):
                 value = float(round(value))
             self.params[name] = value
             self._param_value(name)
@@ -308,8 +365,9 @@ class ScriptedVehicle:
 
     def _param_value(self, name: str) -> None:
         names = sorted(self.params)
-        self.send(mavlink.MAVLink_param_value_message(name.encode(), self.params[name], 9, len(names),
-                                                      names.index(name)))
+        self.send(
+            mavlink.MAVLink_param_value_message(name.encode(), self.params[name], 9, len(names), names.index(name))
+        )
 
     def _command(self, m) -> None:
         c = m.command

@@ -21,8 +21,13 @@ def ring(pts: list[tuple[float, float]]) -> dict:
     return {"type": "Polygon", "coordinates": [coords + [coords[0]]]}
 
 
-def make_plan(swaths_per_sortie: int = 3, sorties: int = 2, swath_len: float = 80.0, swath_m: float = 5.0,
-              with_sprayer: bool = True) -> dict:
+def make_plan(
+    swaths_per_sortie: int = 3,
+    sorties: int = 2,
+    swath_len: float = 80.0,
+    swath_m: float = 5.0,
+    with_sprayer: bool = True,
+) -> dict:
     """A rectangular field 20 m north-east of the reload point, swaths running north."""
     n = swaths_per_sortie * sorties
     width = n * swath_m
@@ -36,33 +41,65 @@ def make_plan(swaths_per_sortie: int = 3, sorties: int = 2, swath_len: float = 8
             x = 20 + swath_m / 2 + i * swath_m
             a, b = ((x, 25), (x, 25 + swath_len)) if i % 2 == 0 else ((x, 25 + swath_len), (x, 25))
             legs.append({"kind": "transit", "coords": [ll(*here), ll(*a)]})
-            legs.append({"kind": "swath", "swath": i, "coords": [ll(*a), ll(*b)], "length_m": swath_len,
-                         "volume_l": 0.6})
+            legs.append(
+                {"kind": "swath", "swath": i, "coords": [ll(*a), ll(*b)], "length_m": swath_len, "volume_l": 0.6}
+            )
             here = b
         legs.append({"kind": "transit", "coords": [ll(*here), ll(here[0], 10), ll(0, 0)]})
-        plan_sorties.append({"index": k + 1, "volume_l": 1.8, "legs": legs,
-                             "start": {"lon": legs[1]["coords"][0][0], "lat": legs[1]["coords"][0][1]},
-                             "end": {"lon": legs[-2]["coords"][-1][0], "lat": legs[-2]["coords"][-1][1]}})
+        plan_sorties.append(
+            {
+                "index": k + 1,
+                "volume_l": 1.8,
+                "legs": legs,
+                "start": {"lon": legs[1]["coords"][0][0], "lat": legs[1]["coords"][0][1]},
+                "end": {"lon": legs[-2]["coords"][-1][0], "lat": legs[-2]["coords"][-1][1]},
+            }
+        )
     plan = {
-        "format": "agrodrone-plan", "version": 1, "created_by": "tests",
-        "field": {"id": "t", "name": "test field", "utm_epsg": EPSG, "boundary": ring(field),
-                  "keepout": [
-                      {"id": "pole", "kind": "obstacle", "buffer_m": 5, "geometry": _circle(20 + width / 2, 60, 5)},
-                      {"id": "pond", "kind": "no_spray", "buffer_m": 2, "geometry": ring([(22, 90), (30, 90), (30, 98), (22, 98)])},
-                  ]},
+        "format": "agrodrone-plan",
+        "version": 1,
+        "created_by": "tests",
+        "field": {
+            "id": "t",
+            "name": "test field",
+            "utm_epsg": EPSG,
+            "boundary": ring(field),
+            "keepout": [
+                {"id": "pole", "kind": "obstacle", "buffer_m": 5, "geometry": _circle(20 + width / 2, 60, 5)},
+                {
+                    "id": "pond",
+                    "kind": "no_spray",
+                    "buffer_m": 2,
+                    "geometry": ring([(22, 90), (30, 90), (30, 98), (22, 98)]),
+                },
+            ],
+        },
         "drone": {"preset": "test", "tank_l": 10, "swath_m": swath_m, "pump_max_l_min": 2.4},
-        "params": {"dose_l_ha": 15, "swath_m": swath_m, "speed_m_s": 5, "transit_speed_m_s": 8, "height_m": 3,
-                   "tank_l": 10},
+        "params": {
+            "dose_l_ha": 15,
+            "swath_m": swath_m,
+            "speed_m_s": 5,
+            "transit_speed_m_s": 8,
+            "height_m": 3,
+            "tank_l": 10,
+        },
         "reload": {"lon": ll(0, 0)[0], "lat": ll(0, 0)[1]},
         "sorties": plan_sorties,
     }
     if with_sprayer:
-        plan["sprayer"] = {"flow_l_min": 2.25, "speed_m_s": 5, "pump_rate_pct": 18.75, "pump_max_l_min": 2.4,
-                           "speed_min_cm_s": 100, "pump_min_pct": 0}
+        plan["sprayer"] = {
+            "flow_l_min": 2.25,
+            "speed_m_s": 5,
+            "pump_rate_pct": 18.75,
+            "pump_max_l_min": 2.4,
+            "speed_min_cm_s": 100,
+            "pump_min_pct": 0,
+        }
     return plan
 
 
 def _circle(x: float, y: float, r: float) -> dict:
     import math
+
     pts = [(x + r * math.cos(a * math.pi / 16), y + r * math.sin(a * math.pi / 16)) for a in range(32)]
     return ring(pts)

@@ -34,8 +34,10 @@ def bin_dir() -> Path | None:
 def skip_reason() -> str | None:
     """Why the province tests cannot run here, or None when they can."""
     if bin_dir() is None:
-        return ("PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
-                "apt-get install postgresql (PG_BIN may name their folder)")
+        return (
+            "PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
+            "apt-get install postgresql (PG_BIN may name their folder)"
+        )
     if os.geteuid() == 0 and (shutil.which("runuser") is None or _uid("postgres") is None):
         return "running as root without a `postgres` user to run PostgreSQL as"
     return None
@@ -55,8 +57,11 @@ def postgis_available() -> bool:
     b = bin_dir()
     if b is None:
         return False
-    share = subprocess.run([str(b / "pg_config"), "--sharedir"], capture_output=True, text=True).stdout.strip() \
-        if (b / "pg_config").exists() else f"/usr/share/postgresql/{b.parent.name}"
+    share = (
+        subprocess.run([str(b / "pg_config"), "--sharedir"], capture_output=True, text=True).stdout.strip()
+        if (b / "pg_config").exists()
+        else f"/usr/share/postgresql/{b.parent.name}"
+    )
     return Path(share, "extension", "postgis.control").exists()
 
 
@@ -88,15 +93,28 @@ class Cluster:
             raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr.strip() or done.stdout.strip()}")
         return done
 
-    def start(self) -> "Cluster":
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-                  "--auth-local=trust", "--auth-host=reject")
-        hba = "local all postgres trust\n" + ("local all all trust\n" if self.trust
-                                               else "local all all scram-sha-256\n")
+    def start(self) -> Cluster:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=trust",
+            "--auth-host=reject",
+        )
+        hba = "local all postgres trust\n" + (
+            "local all all trust\n" if self.trust else "local all all scram-sha-256\n"
+        )
         (self.data / "pg_hba.conf").write_text(hba)
-        opts = (f"-k {self.socket} -c listen_addresses='' -c max_connections=30 -c shared_buffers=32MB "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_min_messages=warning "
-                "-c password_encryption=scram-sha-256")
+        opts = (
+            f"-k {self.socket} -c listen_addresses='' -c max_connections=30 -c shared_buffers=32MB "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_min_messages=warning "
+            "-c password_encryption=scram-sha-256"
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", opts, "-w", "start")
         self.running = True
         return self
@@ -109,7 +127,7 @@ class Cluster:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -26,8 +26,10 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    return (lat + math.degrees(north_m / 6378137.0),
-            lon + math.degrees(east_m / (6378137.0 * math.cos(math.radians(lat)))))
+    return (
+        lat + math.degrees(north_m / 6378137.0),
+        lon + math.degrees(east_m / (6378137.0 * math.cos(math.radians(lat)))),
+    )
 
 
 def point_segment_m(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
@@ -61,8 +63,9 @@ class Flight:
 class GroundStation:
     def __init__(self, url: str, *, speedup: float = 1.0, source_system: int = 255) -> None:
         self.speedup = speedup
-        self.link = mavutil.mavlink_connection(url, source_system=source_system, source_component=190,
-                                               autoreconnect=False)
+        self.link = mavutil.mavlink_connection(
+            url, source_system=source_system, source_component=190, autoreconnect=False
+        )
         hb = self.link.wait_heartbeat(timeout=30)
         assert hb is not None, "no HEARTBEAT from the vehicle"
         self.sysid, self.compid = hb.get_srcSystem(), hb.get_srcComponent()
@@ -101,8 +104,7 @@ class GroundStation:
         return None
 
     def set_mode(self, name: str) -> int | None:
-        return self.command(mavlink.MAV_CMD_DO_SET_MODE, mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
-                            COPTER_MODES[name])
+        return self.command(mavlink.MAV_CMD_DO_SET_MODE, mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, COPTER_MODES[name])
 
     def arm(self, tries: int = 10) -> bool:
         for _ in range(tries):
@@ -115,9 +117,13 @@ class GroundStation:
         return self.command(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, msg_id, 1e6 / hz)
 
     def request_streams(self, hz: float = 10.0) -> None:
-        for msg_id in (mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, mavlink.MAVLINK_MSG_ID_SERVO_OUTPUT_RAW,
-                       mavlink.MAVLINK_MSG_ID_MISSION_CURRENT, mavlink.MAVLINK_MSG_ID_VFR_HUD,
-                       mavlink.MAVLINK_MSG_ID_BATTERY_STATUS):
+        for msg_id in (
+            mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT,
+            mavlink.MAVLINK_MSG_ID_SERVO_OUTPUT_RAW,
+            mavlink.MAVLINK_MSG_ID_MISSION_CURRENT,
+            mavlink.MAVLINK_MSG_ID_VFR_HUD,
+            mavlink.MAVLINK_MSG_ID_BATTERY_STATUS,
+        ):
             assert self.set_interval(msg_id, hz) == mavlink.MAV_RESULT_ACCEPTED
 
     def wait_position(self, timeout: float):
@@ -130,8 +136,9 @@ class GroundStation:
 
     def set_param(self, name: str, value: float, timeout: float = 3.0, retries: int = 3) -> float | None:
         for _ in range(retries):
-            self.link.mav.param_set_send(self.sysid, self.compid, name.encode(), float(value),
-                                         mavlink.MAV_PARAM_TYPE_REAL32)
+            self.link.mav.param_set_send(
+                self.sysid, self.compid, name.encode(), float(value), mavlink.MAV_PARAM_TYPE_REAL32
+            )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 msg = self.recv({"PARAM_VALUE"}, deadline - time.monotonic())
@@ -168,9 +175,23 @@ class GroundStation:
                 return msg.type
             self.request_types.add(msg.get_type())
             cmd, frame, p1, p2, p3, p4, lat, lon, alt = items[msg.seq]
-            self.link.mav.mission_item_int_send(self.sysid, self.compid, msg.seq, frame, cmd, 0, 1, p1, p2, p3,
-                                                p4, int(round(lat * 1e7)), int(round(lon * 1e7)), alt,
-                                                mission_type)
+            self.link.mav.mission_item_int_send(
+                self.sysid,
+                self.compid,
+                msg.seq,
+                frame,
+                cmd,
+                0,
+                1,
+                p1,
+                p2,
+                p3,
+                p4,
+                int(round(lat * 1e7)),
+                int(round(lon * 1e7)),
+                alt,
+                mission_type,
+            )
         return None
 
     def download(self, mission_type: int = 0, timeout: float = 30.0) -> list:
@@ -197,14 +218,30 @@ class GroundStation:
         deadline = time.monotonic() + self.wall(sim_timeout, 10.0)
         field_name = f"servo{pump_servo}_raw"
         while time.monotonic() < deadline:
-            msg = self.recv({"GLOBAL_POSITION_INT", "SERVO_OUTPUT_RAW", "HEARTBEAT", "MISSION_ITEM_REACHED",
-                             "MISSION_CURRENT", "STATUSTEXT"}, 1.0)
+            msg = self.recv(
+                {
+                    "GLOBAL_POSITION_INT",
+                    "SERVO_OUTPUT_RAW",
+                    "HEARTBEAT",
+                    "MISSION_ITEM_REACHED",
+                    "MISSION_CURRENT",
+                    "STATUSTEXT",
+                },
+                1.0,
+            )
             if msg is None:
                 continue
             kind = msg.get_type()
             if kind == "GLOBAL_POSITION_INT":
-                flight.positions.append((msg.time_boot_ms, msg.lat * 1e-7, msg.lon * 1e-7, msg.relative_alt / 1000.0,
-                                         math.hypot(msg.vx, msg.vy) / 100.0))
+                flight.positions.append(
+                    (
+                        msg.time_boot_ms,
+                        msg.lat * 1e-7,
+                        msg.lon * 1e-7,
+                        msg.relative_alt / 1000.0,
+                        math.hypot(msg.vx, msg.vy) / 100.0,
+                    )
+                )
             elif kind == "SERVO_OUTPUT_RAW":
                 flight.servo.append((msg.time_usec, getattr(msg, field_name)))
             elif kind == "MISSION_ITEM_REACHED":

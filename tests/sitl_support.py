@@ -39,8 +39,9 @@ class Observer:
     """A second ground station on SITL's port +2, reading in a thread."""
 
     def __init__(self, handle: sim.SitlProcess) -> None:
-        self.link = mavutil.mavlink_connection(f"tcp:127.0.0.1:{handle.port + 2}", source_system=250,
-                                               source_component=191, autoreconnect=False)
+        self.link = mavutil.mavlink_connection(
+            f"tcp:127.0.0.1:{handle.port + 2}", source_system=250, source_component=191, autoreconnect=False
+        )
         hb = self.link.wait_heartbeat(timeout=30)
         assert hb is not None, "no heartbeat on SITL's second port"
         self.sysid, self.compid = hb.get_srcSystem(), hb.get_srcComponent()
@@ -82,14 +83,20 @@ class Observer:
 
     def wait_spraying(self, min_seq: int = 6, timeout: float = 120.0) -> None:
         """Until the copter is in AUTO past item `min_seq` with the pump running."""
-        self.wait(lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm > 1050,
-                  timeout, f"spraying past mission item {min_seq}")
+        self.wait(
+            lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm > 1050,
+            timeout,
+            f"spraying past mission item {min_seq}",
+        )
 
     def wait_swath_start(self, min_seq: int, timeout: float = 120.0) -> None:
         """Until the pump switches on at the start of a swath past item `min_seq`: the most
         time (the whole swath) before the copter reaches that swath's end."""
-        self.wait(lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm <= 1050,
-                  timeout, f"the pump off between swaths past mission item {min_seq}")
+        self.wait(
+            lambda: self.armed and self.mode == 3 and self.seq >= min_seq and self.pump_pwm <= 1050,
+            timeout,
+            f"the pump off between swaths past mission item {min_seq}",
+        )
         self.wait(lambda: self.pump_pwm > 1050, timeout, "the pump on at the next swath's start")
 
     def set_param(self, name: str, value: float, timeout: float = 10.0) -> None:
@@ -98,8 +105,9 @@ class Observer:
         while self.params.get(name) != value:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{name} not set to {value}")
-            self.link.mav.param_set_send(self.sysid, self.compid, name.encode(), float(value),
-                                         mavlink.MAV_PARAM_TYPE_REAL32)
+            self.link.mav.param_set_send(
+                self.sysid, self.compid, name.encode(), float(value), mavlink.MAV_PARAM_TYPE_REAL32
+            )
             time.sleep(0.5)
 
     def get_param(self, name: str, timeout: float = 10.0) -> float:
@@ -117,7 +125,7 @@ class Observer:
         self._thread.join(2.0)
         self.link.close()
 
-    def __enter__(self) -> "Observer":
+    def __enter__(self) -> Observer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,7 +184,7 @@ class Relay:
         for s in self._socks:
             s.close()
 
-    def __enter__(self) -> "Relay":
+    def __enter__(self) -> Relay:
         return self
 
     def __exit__(self, *exc: object) -> None:

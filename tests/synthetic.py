@@ -16,7 +16,7 @@ from pathlib import Path
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from fields.frame import LocalFrame
-from telemetry.tlog import TlogWriter
+from telemetry.ingest.tlog import TlogWriter
 
 # (gcs sysid, gcs compid, MAVLink 1 frames?, signed?) per tool
 STYLES = {
@@ -57,8 +57,9 @@ class Composer:
 
 def _heartbeat(armed: bool, mode: int):
     base = mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (mavlink.MAV_MODE_FLAG_SAFETY_ARMED if armed else 0)
-    return mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_QUADROTOR, mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                                             base, mode, mavlink.MAV_STATE_ACTIVE, 3)
+    return mavlink.MAVLink_heartbeat_message(
+        mavlink.MAV_TYPE_QUADROTOR, mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA, base, mode, mavlink.MAV_STATE_ACTIVE, 3
+    )
 
 
 def _servo(t_boot_us: int, pump_servo: int, pwm: int):
@@ -67,11 +68,21 @@ def _servo(t_boot_us: int, pump_servo: int, pwm: int):
     return mavlink.MAVLink_servo_output_raw_message(t_boot_us & 0xFFFFFFFF, 0, *pwms)
 
 
-def fly_swaths(comp: Composer, swaths_lonlat: list[tuple[tuple[float, float], tuple[float, float]]], *,
-               start_us: int, boot_us: int = 60_000_000, speed_m_s: float = 5.0, rate_hz: float = 10.0,
-               pump_servo: int = 9, pump_pwm: int = 1750, pump_max_l_min: float = 2.4,
-               height_m: float = 3.0, wind: tuple[float, float] = (90.0, 2.0),
-               ground_s: float = 3.0) -> FlightTruth:
+def fly_swaths(
+    comp: Composer,
+    swaths_lonlat: list[tuple[tuple[float, float], tuple[float, float]]],
+    *,
+    start_us: int,
+    boot_us: int = 60_000_000,
+    speed_m_s: float = 5.0,
+    rate_hz: float = 10.0,
+    pump_servo: int = 9,
+    pump_pwm: int = 1750,
+    pump_max_l_min: float = 2.4,
+    height_m: float = 3.0,
+    wind: tuple[float, float] = (90.0, 2.0),
+    ground_s: float = 3.0,
+) -> FlightTruth:
     """Arm, fly the swaths in order (pump on along each, off between), disarm; returns the truth."""
     lon0, lat0 = swaths_lonlat[0][0]
     frame = LocalFrame.for_lonlat(lon0, lat0)
@@ -97,22 +108,47 @@ def fly_swaths(comp: Composer, swaths_lonlat: list[tuple[tuple[float, float], tu
         boot = boot_us + int(round(t * 1e6))
         if t >= hb_next:
             comp.put(t_us, _heartbeat(armed, 3 if armed else 4))
-            comp.put(t_us + 150, mavlink.MAVLink_heartbeat_message(
-                mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID, 0, 0, 0, 3), gcs=True)
+            comp.put(
+                t_us + 150,
+                mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID, 0, 0, 0, 3),
+                gcs=True,
+            )
             hb_next += 1.0
         lon, lat = frame.to_wgs84(x, y)
-        comp.put(t_us + 200, mavlink.MAVLink_global_position_int_message(
-            boot // 1000, int(round(lat * 1e7)), int(round(lon * 1e7)), int(alt * 1000) + 30_000,
-            int(alt * 1000), int(vy * 100), int(vx * 100), 0, 0))
+        comp.put(
+            t_us + 200,
+            mavlink.MAVLink_global_position_int_message(
+                boot // 1000,
+                int(round(lat * 1e7)),
+                int(round(lon * 1e7)),
+                int(alt * 1000) + 30_000,
+                int(alt * 1000),
+                int(vy * 100),
+                int(vx * 100),
+                0,
+                0,
+            ),
+        )
         comp.put(t_us + 400, _servo(boot, pump_servo, pwm))
         if t >= slow_next:
-            comp.put(t_us + 600, mavlink.MAVLink_gps_raw_int_message(
-                boot, 3, int(round(lat * 1e7)), int(round(lon * 1e7)), 30_000, 80, 120,
-                int(math.hypot(vx, vy) * 100), 0, 14))
+            comp.put(
+                t_us + 600,
+                mavlink.MAVLink_gps_raw_int_message(
+                    boot,
+                    3,
+                    int(round(lat * 1e7)),
+                    int(round(lon * 1e7)),
+                    30_000,
+                    80,
+                    120,
+                    int(math.hypot(vx, vy) * 100),
+                    0,
+                    14,
+                ),
+            )
             comp.put(t_us + 700, mavlink.MAVLink_vfr_hud_message(0, math.hypot(vx, vy), 90, 40, alt, 0))
             comp.put(t_us + 800, mavlink.MAVLink_wind_message(wind[0], wind[1], 0))
-            comp.put(t_us + 900, mavlink.MAVLink_sys_status_message(
-                0, 0, 0, 300, 22_800, 2500, 80, 0, 0, 0, 0, 0, 0))
+            comp.put(t_us + 900, mavlink.MAVLink_sys_status_message(0, 0, 0, 300, 22_800, 2500, 80, 0, 0, 0, 0, 0, 0))
             comp.put(t_us + 950, mavlink.MAVLink_attitude_message(boot // 1000, 0.01, -0.02, 1.5, 0, 0, 0))
             slow_next += 0.5
 
@@ -147,8 +183,15 @@ def fly_swaths(comp: Composer, swaths_lonlat: list[tuple[tuple[float, float], tu
     return truth
 
 
-def write_flights(path: str | Path, sorties: list[list[tuple[tuple[float, float], tuple[float, float]]]], *,
-                  start_us: int, style: str = "mavproxy", gap_s: float = 300.0, **kw) -> list[FlightTruth]:
+def write_flights(
+    path: str | Path,
+    sorties: list[list[tuple[tuple[float, float], tuple[float, float]]]],
+    *,
+    start_us: int,
+    style: str = "mavproxy",
+    gap_s: float = 300.0,
+    **kw,
+) -> list[FlightTruth]:
     """One tlog with one flight per sortie, `gap_s` on the ground (reload) between them."""
     writer = TlogWriter(path)
     comp = Composer(writer, style)

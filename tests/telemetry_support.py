@@ -17,9 +17,17 @@ LON0, LAT0 = 105.7312, 21.7046
 T0_US = 1_750_000_000_000_000  # 2025-06-15T15:06:40Z
 
 
-def rect_plan(w: float = 120.0, h: float = 40.0, swath: float = 5.0, dose: float = 15.0,
-              keepout: list | None = None, field_id: str = "t-field", coop: str = "htx-t",
-              lon0: float = LON0, lat0: float = LAT0):
+def rect_plan(
+    w: float = 120.0,
+    h: float = 40.0,
+    swath: float = 5.0,
+    dose: float = 15.0,
+    keepout: list | None = None,
+    field_id: str = "t-field",
+    coop: str = "htx-t",
+    lon0: float = LON0,
+    lat0: float = LAT0,
+):
     """A plan.json dict (docs/plan-format.md subset) for a w x h m rectangle, and its swaths (lon/lat)."""
     frame = LocalFrame.for_lonlat(lon0, lat0)
     x0, y0 = frame.to_local(lon0, lat0)
@@ -40,13 +48,27 @@ def rect_plan(w: float = 120.0, h: float = 40.0, swath: float = 5.0, dose: float
         zones.append({"id": f"z{k}", "kind": "no_spray", "buffer_m": 0, "height_m": None, "geometry": g(z)})
         sprayable = sprayable.difference(z)
     plan = {
-        "format": "agrodrone-plan", "version": 1, "created_by": "test",
-        "field": {"id": field_id, "name": "Test rectangle",
-                  "properties": {"crop": "rice", "eppo": "ORYSA", "cooperative": coop},
-                  "utm_epsg": frame.utm_epsg, "area_ha": b.area / 1e4, "sprayable_ha": sprayable.area / 1e4,
-                  "boundary": g(b), "sprayable": g(sprayable), "keepout": zones},
-        "drone": {"preset": "generic-10l-hex", "name": "Hex 10 L", "tank_l": 10, "swath_m": swath,
-                  "pump_max_l_min": 2.4},
+        "format": "agrodrone-plan",
+        "version": 1,
+        "created_by": "test",
+        "field": {
+            "id": field_id,
+            "name": "Test rectangle",
+            "properties": {"crop": "rice", "eppo": "ORYSA", "cooperative": coop},
+            "utm_epsg": frame.utm_epsg,
+            "area_ha": b.area / 1e4,
+            "sprayable_ha": sprayable.area / 1e4,
+            "boundary": g(b),
+            "sprayable": g(sprayable),
+            "keepout": zones,
+        },
+        "drone": {
+            "preset": "generic-10l-hex",
+            "name": "Hex 10 L",
+            "tank_l": 10,
+            "swath_m": swath,
+            "pump_max_l_min": 2.4,
+        },
         "params": {"dose_l_ha": dose, "swath_m": swath, "speed_m_s": 5, "height_m": 3},
         "sprayer": {"flow_l_min": dose * swath * 5 * 0.006, "speed_m_s": 5, "pump_max_l_min": 2.4},
         "reload": {"lon": lon0, "lat": lat0},
@@ -99,7 +121,7 @@ class FakeVehicleServer:
         while not self._stop.is_set():
             try:
                 client, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             self._drop.clear()
             try:
@@ -116,11 +138,21 @@ class FakeVehicleServer:
             k = self.counter
             frames = []
             if k % int(self.hz) == 0:
-                frames.append(mavlink.MAVLink_heartbeat_message(
-                    mavlink.MAV_TYPE_QUADROTOR, mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                    mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | mavlink.MAV_MODE_FLAG_SAFETY_ARMED, 3, 4, 3))
-            frames.append(mavlink.MAVLink_global_position_int_message(
-                k, int((LAT0 + k * 1e-7) * 1e7), int(LON0 * 1e7), 30_000, 3_000, 0, 0, 0, 0))
+                frames.append(
+                    mavlink.MAVLink_heartbeat_message(
+                        mavlink.MAV_TYPE_QUADROTOR,
+                        mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
+                        mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | mavlink.MAV_MODE_FLAG_SAFETY_ARMED,
+                        3,
+                        4,
+                        3,
+                    )
+                )
+            frames.append(
+                mavlink.MAVLink_global_position_int_message(
+                    k, int((LAT0 + k * 1e-7) * 1e7), int(LON0 * 1e7), 30_000, 3_000, 0, 0, 0, 0
+                )
+            )
             frames.append(mavlink.MAVLink_servo_output_raw_message(k * 1000, 0, *([1500] * 8 + [1000] * 8)))
             client.sendall(b"".join(self._pack(f) for f in frames))
             self.sent.append((time.time(), k))

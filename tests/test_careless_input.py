@@ -18,21 +18,32 @@ import numpy as np
 import pyogrio.raw
 import pytest
 import shapely
+from cli_support import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli_support import run_cli
 from fields import load
 
 SQUARE = [[105.73, 21.70], [105.731, 21.70], [105.731, 21.701], [105.73, 21.701]]
-BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+BUDGET = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _geojson(path: Path, ring, *, crs=None, props=None) -> Path:
-    doc = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": props or {"kind": "field", "id": "f1"},
-        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": props or {"kind": "field", "id": "f1"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     if crs is not None:
         doc["crs"] = crs
     path.write_text(json.dumps(doc), encoding="utf-8")
@@ -50,9 +61,15 @@ def test_shapefile_without_its_dbf_is_refused(tmp_path: Path, capsys) -> None:
     # a paddy and its pond: without the .dbf the pond would be read as a second field
     paddy = shapely.Polygon([(0, 0), (100, 0), (100, 80), (0, 80)])
     pond = shapely.Point(50, 40).buffer(10)
-    pyogrio.raw.write(str(tmp_path / "rice.shp"), np.array([shapely.to_wkb(paddy), shapely.to_wkb(pond)], dtype=object),
-                      [np.array(["field", "no_spray"], dtype=object)], ["kind"], driver="ESRI Shapefile",
-                      geometry_type="Polygon", crs="EPSG:32648")
+    pyogrio.raw.write(
+        str(tmp_path / "rice.shp"),
+        np.array([shapely.to_wkb(paddy), shapely.to_wkb(pond)], dtype=object),
+        [np.array(["field", "no_spray"], dtype=object)],
+        ["kind"],
+        driver="ESRI Shapefile",
+        geometry_type="Polygon",
+        crs="EPSG:32648",
+    )
     code, _, err = run_cli(["fields", "check", str(tmp_path / "rice.shp")], capsys)
     assert code == 0, err
     (tmp_path / "rice.dbf").unlink()
@@ -77,8 +94,10 @@ def test_a_two_point_ring_is_refused(tmp_path: Path, capsys) -> None:
     assert "not closed and has fewer than three corners" in line
 
 
-@pytest.mark.parametrize("name, words", [("EPSG:999999", "'EPSG:999999', which is not a known"),
-                                         ("VN-2000 TM3", "'VN-2000 TM3', which is not a known")])
+@pytest.mark.parametrize(
+    "name, words",
+    [("EPSG:999999", "'EPSG:999999', which is not a known"), ("VN-2000 TM3", "'VN-2000 TM3', which is not a known")],
+)
 def test_an_unknown_declared_crs_is_refused(tmp_path: Path, capsys, name: str, words: str) -> None:
     ring = SQUARE + [SQUARE[0]]
     path = _geojson(tmp_path / "crs.geojson", ring, crs={"type": "name", "properties": {"name": name}})
@@ -86,15 +105,21 @@ def test_an_unknown_declared_crs_is_refused(tmp_path: Path, capsys, name: str, w
 
 
 def test_a_known_declared_crs_is_used(tmp_path: Path) -> None:
-    ring = [[588000.0, 2400000.0], [588100.0, 2400000.0], [588100.0, 2400100.0], [588000.0, 2400100.0],
-            [588000.0, 2400000.0]]
+    ring = [
+        [588000.0, 2400000.0],
+        [588100.0, 2400000.0],
+        [588100.0, 2400100.0],
+        [588000.0, 2400100.0],
+        [588000.0, 2400000.0],
+    ]
     path = _geojson(tmp_path / "vn2000.geojson", ring, crs={"type": "name", "properties": {"name": "EPSG:3405"}})
     (f,) = load(path)
     assert f.area_ha == pytest.approx(1.0, rel=0.01)
 
 
-@pytest.mark.parametrize("bad, words", [("105.731", "is the text '105.731', not a number"),
-                                        (float("nan"), "a coordinate is nan")])
+@pytest.mark.parametrize(
+    "bad, words", [("105.731", "is the text '105.731', not a number"), (float("nan"), "a coordinate is nan")]
+)
 def test_coordinates_that_are_not_numbers(tmp_path: Path, capsys, bad, words: str) -> None:
     ring = [list(p) for p in SQUARE + [SQUARE[0]]]
     ring[1][0] = bad
@@ -119,8 +144,10 @@ def _refused_port() -> int:
 
 def test_upload_to_a_port_where_nothing_listens_fails_at_once(tmp_path: Path, capsys) -> None:
     wp = tmp_path / "m.waypoints"
-    wp.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.7\t105.7\t0\t1\n"
-                  "1\t0\t3\t22\t0\t0\t0\t0\t21.7\t105.7\t5\t1\n", encoding="utf-8")
+    wp.write_text(
+        "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.7\t105.7\t0\t1\n1\t0\t3\t22\t0\t0\t0\t0\t21.7\t105.7\t5\t1\n",
+        encoding="utf-8",
+    )
     t0 = time.monotonic()
     code, _, err = run_cli(["upload", str(wp), "--connect", f"tcp:127.0.0.1:{_refused_port()}"], capsys)
     assert "connection refused (nothing listens there" in _one_error(code, err)
@@ -129,24 +156,44 @@ def test_upload_to_a_port_where_nothing_listens_fails_at_once(tmp_path: Path, ca
 
 def test_log_to_a_dead_link_is_an_error(tmp_path: Path, capsys) -> None:
     db = tmp_path / "x.db"
-    code, _, err = run_cli(["log", "--connect", f"tcp:127.0.0.1:{_refused_port()}", "--db", str(db),
-                            "--duration", "1.5", "--quiet"], capsys)
+    code, _, err = run_cli(
+        ["log", "--connect", f"tcp:127.0.0.1:{_refused_port()}", "--db", str(db), "--duration", "1.5", "--quiet"],
+        capsys,
+    )
     assert "nothing was logged" in _one_error(code, err)
     assert not db.exists() and not list(tmp_path.glob("*.tlog")), "no empty files left behind"
 
 
 # ---------------------------------------------------------------- property tests
 
-coordinate = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32),
-                       st.floats(min_value=-200, max_value=200), st.text(max_size=4), st.none(),
-                       st.integers(min_value=-10**12, max_value=10**12))
+coordinate = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.floats(min_value=-200, max_value=200),
+    st.text(max_size=4),
+    st.none(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+)
 point = st.lists(coordinate, min_size=0, max_size=3)
 ring = st.lists(point, min_size=0, max_size=8)
 near = st.tuples(st.floats(105.6, 105.8), st.floats(21.6, 21.8))
 lonlat_ring = st.lists(near, min_size=0, max_size=7).map(lambda pts: [list(p) for p in pts])
-crs_member = st.one_of(st.none(), st.text(max_size=12),
-                       st.sampled_from(["EPSG:4326", "EPSG:3405", "EPSG:32648", "urn:ogc:def:crs:OGC:1.3:CRS84",
-                                        "EPSG:0", "EPSG:999999", "WGS 84", "+proj=longlat", ""]))
+crs_member = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "EPSG:4326",
+            "EPSG:3405",
+            "EPSG:32648",
+            "urn:ogc:def:crs:OGC:1.3:CRS84",
+            "EPSG:0",
+            "EPSG:999999",
+            "WGS 84",
+            "+proj=longlat",
+            "",
+        ]
+    ),
+)
 
 
 def _check_never_crashes(path: Path, capsys) -> tuple[int, str, str]:
@@ -185,8 +232,9 @@ def test_random_crs_declarations_never_crash(tmp_path: Path, capsys, name) -> No
 
 
 @BUDGET
-@given(data=st.binary(max_size=300), suffix=st.sampled_from([".geojson", ".kml", ".kmz", ".shp", ".zip",
-                                                              ".gpkg", ".wkt"]))
+@given(
+    data=st.binary(max_size=300), suffix=st.sampled_from([".geojson", ".kml", ".kmz", ".shp", ".zip", ".gpkg", ".wkt"])
+)
 def test_junk_bytes_never_crash(tmp_path: Path, capsys, data: bytes, suffix: str) -> None:
     path = tmp_path / f"junk{suffix}"
     path.write_bytes(data)
@@ -200,32 +248,42 @@ def test_fly_checks_the_cooperative_before_anything_flies(tmp_path: Path, capsys
     assert code == 0, err
     db = tmp_path / "job.db"
     # a port where nothing listens: the refusal must come before any connection is tried
-    code, _, err = run_cli(["fly", str(tmp_path / "plan"), "--connect", f"tcp:127.0.0.1:{_refused_port()}",
-                            "--db", str(db), "--yes"], capsys)
+    code, _, err = run_cli(
+        ["fly", str(tmp_path / "plan"), "--connect", f"tcp:127.0.0.1:{_refused_port()}", "--db", str(db), "--yes"],
+        capsys,
+    )
     assert "no cooperative for the spray record" in _one_error(code, err)
     assert not db.exists()
 
 
 def _strip(path: Path, width_m: float, length_m: float = 200.0) -> Path:
     dlat, dlon = width_m / 110_574, length_m / (111_320 * math.cos(math.radians(21.7)))
-    ring = [[105.73, 21.70], [105.73 + dlon, 21.70], [105.73 + dlon, 21.70 + dlat], [105.73, 21.70 + dlat],
-            [105.73, 21.70]]
+    ring = [
+        [105.73, 21.70],
+        [105.73 + dlon, 21.70],
+        [105.73 + dlon, 21.70 + dlat],
+        [105.73, 21.70 + dlat],
+        [105.73, 21.70],
+    ]
     return _geojson(path, ring, props={"kind": "field", "id": "strip", "cooperative": "htx-x"})
 
 
 def test_a_narrow_field_sprayed_twice_is_said(tmp_path: Path, capsys) -> None:
     """An edge lap inside the first swath of a strip a few swaths wide doubles the dose there."""
     field = _strip(tmp_path / "strip.geojson", 14.0)
-    code, out, err = run_cli(["plan", str(field), "--angle", "90", "--edge-passes", "1",
-                              "--out", str(tmp_path / "p"), "--json"], capsys)
+    code, out, err = run_cli(
+        ["plan", str(field), "--angle", "90", "--edge-passes", "1", "--out", str(tmp_path / "p"), "--json"], capsys
+    )
     assert code == 0, err
     plan = json.loads((tmp_path / "p" / "plan.json").read_text(encoding="utf-8"))
     (warning,) = [w for w in plan["warnings"] if "sprayed twice" in w]
     assert "double dose" in warning and json.loads(out)["overlap_pct"] > 5
 
 
-@pytest.mark.parametrize("speed, words", [("1000", "1000 m/s is not a spraying speed"),
-                                          ("9", "speed lowered from 9 to the drone's maximum 7 m/s")])
+@pytest.mark.parametrize(
+    "speed, words",
+    [("1000", "1000 m/s is not a spraying speed"), ("9", "speed lowered from 9 to the drone's maximum 7 m/s")],
+)
 def test_a_speed_the_drone_cannot_fly_is_never_taken_silently(tmp_path: Path, capsys, speed, words) -> None:
     field = _geojson(tmp_path / "f.geojson", SQUARE + [SQUARE[0]], props={"kind": "field", "id": "f"})
     code, out, err = run_cli(["plan", str(field), "--speed", speed, "--out", str(tmp_path / "p")], capsys)

@@ -11,10 +11,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
 from agrodrone.catalog import problems
 from agrodrone.i18n import choose_language
-from cli_support import run_cli
 from telemetry import open_db
 
 SQUARE = [[105.73, 21.70], [105.731, 21.70], [105.731, 21.701], [105.73, 21.701]]
@@ -26,9 +26,22 @@ def vi(monkeypatch):
 
 
 def _field(path: Path, ring, **doc) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", **doc, "features": [{
-        "type": "Feature", "properties": {"kind": "field", "id": "f1"},
-        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                **doc,
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "field", "id": "f1"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -45,15 +58,18 @@ def _refused_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("argv, env, expected", [
-    ([], {}, "vi"),
-    ([], {"LANG": "C.UTF-8"}, "vi"),
-    ([], {"LANG": "en_US.UTF-8"}, "en"),
-    ([], {"LANG": "vi_VN.UTF-8"}, "vi"),
-    ([], {"LANG": "en_US.UTF-8", "AGRODRONE_LANG": "vi"}, "vi"),
-    (["--lang", "en", "plan"], {"AGRODRONE_LANG": "vi"}, "en"),
-    (["report", "--lang=vi"], {"LANG": "en_GB.UTF-8"}, "vi"),
-])
+@pytest.mark.parametrize(
+    "argv, env, expected",
+    [
+        ([], {}, "vi"),
+        ([], {"LANG": "C.UTF-8"}, "vi"),
+        ([], {"LANG": "en_US.UTF-8"}, "en"),
+        ([], {"LANG": "vi_VN.UTF-8"}, "vi"),
+        ([], {"LANG": "en_US.UTF-8", "AGRODRONE_LANG": "vi"}, "vi"),
+        (["--lang", "en", "plan"], {"AGRODRONE_LANG": "vi"}, "en"),
+        (["report", "--lang=vi"], {"LANG": "en_GB.UTF-8"}, "vi"),
+    ],
+)
 def test_the_language_is_chosen_as_documented(argv, env, expected) -> None:
     assert choose_language(argv, env) == expected
 
@@ -74,8 +90,9 @@ def test_english_stays_available(vi, capsys) -> None:
 
 
 def test_the_careless_input_errors_read_in_vietnamese(vi, tmp_path: Path, capsys) -> None:
-    bad_crs = _field(tmp_path / "crs.geojson", SQUARE + [SQUARE[0]],
-                     crs={"type": "name", "properties": {"name": "EPSG:999999"}})
+    bad_crs = _field(
+        tmp_path / "crs.geojson", SQUARE + [SQUARE[0]], crs={"type": "name", "properties": {"name": "EPSG:999999"}}
+    )
     assert "không phải hệ tọa độ đã biết" in _error(*run_cli(["fields", "check", str(bad_crs)], capsys)[::2])
     two = _field(tmp_path / "two.geojson", SQUARE[:2])
     assert "không khép kín" in _error(*run_cli(["fields", "check", str(two)], capsys)[::2])
@@ -87,12 +104,28 @@ def test_the_careless_input_errors_read_in_vietnamese(vi, tmp_path: Path, capsys
     wp.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.7\t105.7\t0\t1\n", encoding="utf-8")
     line = _error(*run_cli(["upload", str(wp), "--connect", f"tcp:127.0.0.1:{_refused_port()}"], capsys)[::2])
     assert "bị từ chối" in line
-    line = _error(*run_cli(["log", "--connect", f"tcp:127.0.0.1:{_refused_port()}", "--db", str(tmp_path / "x.db"),
-                            "--duration", "1", "--quiet"], capsys)[::2])
+    line = _error(
+        *run_cli(
+            [
+                "log",
+                "--connect",
+                f"tcp:127.0.0.1:{_refused_port()}",
+                "--db",
+                str(tmp_path / "x.db"),
+                "--duration",
+                "1",
+                "--quiet",
+            ],
+            capsys,
+        )[::2]
+    )
     assert "không ghi được gì" in line
     open_db(tmp_path / "empty.db").conn.close()
-    line = _error(*run_cli(["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "r"),
-                            "--from", "31/02/2026"], capsys)[::2])
+    line = _error(
+        *run_cli(
+            ["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "r"), "--from", "31/02/2026"], capsys
+        )[::2]
+    )
     assert "'31/02/2026' không hợp lệ: không có ngày này" in line
     line = _error(*run_cli(["plan", str(bad_crs), "--dose", "abc"], capsys)[::2])
     assert "không phải là số" in line
@@ -109,8 +142,7 @@ def test_every_message_has_its_translation_and_the_catalogs_are_compiled() -> No
     assert problems() == [], "run `make translations` and translate the new entries"
 
 
-@pytest.mark.parametrize("sao, header", [("bac", "sào (360 m²)"), ("trung", "sào (500 m²)"),
-                                         ("nam", "công (1000 m²)")])
+@pytest.mark.parametrize("sao, header", [("bac", "sào (360 m²)"), ("trung", "sào (500 m²)"), ("nam", "công (1000 m²)")])
 def test_the_local_area_unit_is_said_and_can_be_chosen(tmp_path: Path, capsys, sao: str, header: str) -> None:
     field = _field(tmp_path / "f.geojson", SQUARE + [SQUARE[0]])
     code, out, err = run_cli(["fields", "check", str(field), "--sao", sao], capsys)

@@ -13,18 +13,29 @@ from sim import read_truth
 
 def test_demo_flies_the_rice_block_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "demo-out"
-    proc = subprocess.run([sys.executable, "-m", "agrodrone", "demo", "--out", str(out), "--speedup", "60"],
-                          capture_output=True, text=True, timeout=600, env={"COLUMNS": "120", "PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-m", "agrodrone", "demo", "--out", str(out), "--speedup", "60"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"COLUMNS": "120", "PATH": ""},
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
-    for name in ("plan/plan.png", "plan/plan.json", "plan/mission.plan", "plan/mission.waypoints",
-                 "agrodrone.db", "report/report.html"):
+    for name in (
+        "plan/plan.png",
+        "plan/plan.json",
+        "plan/mission.plan",
+        "plan/mission.waypoints",
+        "agrodrone.db",
+        "report/report.html",
+    ):
         assert (out / name).is_file(), name
     assert list(out.glob("agrodrone-*.tlog"))
     plan = json.loads((out / "plan" / "plan.json").read_text(encoding="utf-8"))
     with sqlite3.connect(out / "agrodrone.db") as db:
         sorties, volume, coverage, no_spray, area_m2, dose = db.execute(
-            "SELECT sorties, volume_l, coverage_pct, no_spray_m2, area_m2, achieved_dose_l_ha "
-            "FROM spray_records").fetchone()
+            "SELECT sorties, volume_l, coverage_pct, no_spray_m2, area_m2, achieved_dose_l_ha FROM spray_records"
+        ).fetchone()
     assert sorties == len(plan["sorties"]) > 1, "every sortie flown, with reloads between"
     truth = read_truth(str(out / "truth.jsonl"))
     sprayed = truth.sprayed_l
@@ -42,4 +53,3 @@ def test_demo_flies_the_rice_block_and_reports(tmp_path: Path) -> None:
     # the closing lines tell the operator where everything is
     for label in ("plan picture", "mission files", "database", "raw telemetry", "report"):
         assert label in proc.stdout
-

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import shapely
+from cli_support import run_cli as _run
 
 import fields
-from cli_support import run_cli as _run
 
 REQUIRED = {"id", "name", "area_ha", "sprayable_ha", "area_sao", "crs", "utm_epsg", "vertices", "warnings"}
 
@@ -41,8 +41,9 @@ def test_check_table(samples, capsys):
 
 
 def test_check_selects_one_field(tmp_path, samples, capsys):
-    code, out, _ = _run(["fields", "check", str(samples / "public" / "nl_field_188.wkt"),
-                         "--field", "nl_field_188-1", "--json"], capsys)
+    code, out, _ = _run(
+        ["fields", "check", str(samples / "public" / "nl_field_188.wkt"), "--field", "nl_field_188-1", "--json"], capsys
+    )
     assert code == 0
     assert [r["id"] for r in json.loads(out)["fields"]] == ["nl_field_188-1"]
 
@@ -80,9 +81,19 @@ def test_export_writes_a_zone_shared_by_two_fields_once(tmp_path, capsys):
         return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(wgs)}
 
     src = tmp_path / "two.geojson"
-    src.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        feature(shapely.box(0, 0, 100, 100), id="a"), feature(shapely.box(110, 0, 200, 100), id="b"),
-        feature(shapely.Point(105, 50), id="pole", kind="obstacle", radius_m=8)]}), encoding="utf-8")
+    src.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    feature(shapely.box(0, 0, 100, 100), id="a"),
+                    feature(shapely.box(110, 0, 200, 100), id="b"),
+                    feature(shapely.Point(105, 50), id="pole", kind="obstacle", radius_m=8),
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     a, b = fields.load(src)
     assert [z.id for z in a.zones] == [z.id for z in b.zones] == ["pole"]
     out_path = tmp_path / "out.geojson"

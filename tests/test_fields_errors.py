@@ -14,9 +14,9 @@ import numpy as np
 import pyogrio.raw
 import pytest
 import shapely
+from cli_support import run_cli as _cli
 
 import fields
-from cli_support import run_cli as _cli
 
 ROOT = Path(__file__).resolve().parent.parent
 # a small square rice plot near Cổ Lũng, lon/lat
@@ -56,75 +56,116 @@ def _projected_square() -> list:
 # (file name, content, expected fragments of the message)
 CASES = {
     "missing": ("absent.geojson", None, ["absent.geojson", "no such file"]),
-    "unknown_format": ("fields.txt", "POLYGON ((0 0, 1 0, 1 1, 0 0))", ["fields.txt", "unknown format '.txt'", ".geojson", ".wkt"]),
+    "unknown_format": (
+        "fields.txt",
+        "POLYGON ((0 0, 1 0, 1 1, 0 0))",
+        ["fields.txt", "unknown format '.txt'", ".geojson", ".wkt"],
+    ),
     "empty_file": ("empty.geojson", "", ["empty.geojson", "the file is empty"]),
-    "not_json": ("broken.geojson", '{"type": "FeatureCollection", "features": [', ["broken.geojson", "not valid JSON", "line 1"]),
+    "not_json": (
+        "broken.geojson",
+        '{"type": "FeatureCollection", "features": [',
+        ["broken.geojson", "not valid JSON", "line 1"],
+    ),
     "not_geojson": ("other.json", '{"hello": "world"}', ["other.json", "not a GeoJSON object"]),
     "no_features": ("none.geojson", _fc(), ["none.geojson", "has no features"]),
     "bad_shapefile": ("broken.shp", b"this is not a shapefile at all", ["broken.shp", "cannot read as Shapefile"]),
     "bad_zip": ("broken.zip", b"PK\x03\x04 truncated", ["broken.zip", "not a valid zip file"]),
     "bad_kmz": ("broken.kmz", b"not a zip", ["broken.kmz", "not a valid KMZ"]),
     "bad_kml": ("broken.kml", "<kml><Document><Placemark>", ["broken.kml", "cannot read as KML"]),
-    "wkt_unbalanced": ("bad.wkt", "POLYGON ((0 0, 1 0, 1 1, 0 0)", ["bad.wkt", "not valid WKT", "unbalanced parentheses"]),
+    "wkt_unbalanced": (
+        "bad.wkt",
+        "POLYGON ((0 0, 1 0, 1 1, 0 0)",
+        ["bad.wkt", "not valid WKT", "unbalanced parentheses"],
+    ),
     "wkt_garbage": ("bad2.wkt", "hello world", ["bad2.wkt", "not valid WKT", "line 1", "expected '('"]),
-    "wkt_bad_coordinates": ("bad3.wkt", "POINT (1 2)\nPOLYGON ((0 0, 1 0, x y))", ["bad3.wkt", "feature 2 (line 2)", "not valid WKT"]),
-    "unknown_srid": ("srid.wkt", "SRID=999999;POLYGON ((0 0, 1 0, 1 1, 0 0))", ["srid.wkt", "feature 1", "the declared CRS is not understood: 'EPSG:999999'"]),
+    "wkt_bad_coordinates": (
+        "bad3.wkt",
+        "POINT (1 2)\nPOLYGON ((0 0, 1 0, x y))",
+        ["bad3.wkt", "feature 2 (line 2)", "not valid WKT"],
+    ),
+    "unknown_srid": (
+        "srid.wkt",
+        "SRID=999999;POLYGON ((0 0, 1 0, 1 1, 0 0))",
+        ["srid.wkt", "feature 1", "the declared CRS is not understood: 'EPSG:999999'"],
+    ),
     "wkt_no_geometry": ("comments.wkt", "# nothing here\n", ["comments.wkt", "holds no geometry"]),
     "projected_without_crs": (
-        "utm.geojson", _fc(_feat(_projected_square(), id="ruong-1")),
-        ["utm.geojson", "feature 1 (id 'ruong-1')", "not longitude/latitude", "declares no CRS", "projected", "swapped"],
+        "utm.geojson",
+        _fc(_feat(_projected_square(), id="ruong-1")),
+        [
+            "utm.geojson",
+            "feature 1 (id 'ruong-1')",
+            "not longitude/latitude",
+            "declares no CRS",
+            "projected",
+            "swapped",
+        ],
     ),
     "swapped_lat_lon": (
-        "swapped.geojson", _fc(_feat([[[y, x] for x, y in PLOT]], name="Ruộng đảo")),
+        "swapped.geojson",
+        _fc(_feat([[[y, x] for x, y in PLOT]], name="Ruộng đảo")),
         ["swapped.geojson", "feature 1 (name 'Ruộng đảo')", "(21.7046, 105.7312)", "swapped (lat, lon"],
     ),
     "bowtie": (
-        "bowtie.geojson", _fc(_feat(_bowtie(), id="no-tie")),
+        "bowtie.geojson",
+        _fc(_feat(_bowtie(), id="no-tie")),
         ["bowtie.geojson", "feature 1 (id 'no-tie')", "crosses itself", "cannot be repaired unambiguously", "redraw"],
     ),
     "null_geometry": (
-        "null.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x"}, "geometry": null}]}',
+        "null.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x"}, "geometry": null}]}',
         ["null.geojson", "feature 1 (id 'x')", "empty geometry"],
     ),
     "empty_wkt_polygon": ("empty.wkt", "POLYGON EMPTY", ["empty.wkt", "feature 1", "empty geometry"]),
     "zero_area": (
-        "line.geojson", _fc(_feat([[[105.73, 21.70], [105.731, 21.70], [105.732, 21.70], [105.73, 21.70]]], id="flat")),
+        "line.geojson",
+        _fc(_feat([[[105.73, 21.70], [105.731, 21.70], [105.732, 21.70], [105.73, 21.70]]], id="flat")),
         ["line.geojson", "feature 1 (id 'flat')", "degenerate"],
     ),
     "absurd_size": (
-        "huge.geojson", _fc(_feat([[[105.0, 21.0], [106.0, 21.0], [106.0, 22.0], [105.0, 22.0], [105.0, 21.0]]], id="province")),
+        "huge.geojson",
+        _fc(_feat([[[105.0, 21.0], [106.0, 21.0], [106.0, 22.0], [105.0, 22.0], [105.0, 21.0]]], id="province")),
         ["huge.geojson", "feature 1 (id 'province')", "more than 5,000 ha"],
     ),
     "point_as_field": (
-        "point.geojson", _fc(_feat([105.73, 21.70], "Point", id="p")),
+        "point.geojson",
+        _fc(_feat([105.73, 21.70], "Point", id="p")),
         ["point.geojson", "feature 1 (id 'p')", "a field must be a polygon, not a Point"],
     ),
     "open_line_as_field": (
-        "path.geojson", _fc(_feat(PLOT[:3], "LineString", id="p")),
+        "path.geojson",
+        _fc(_feat(PLOT[:3], "LineString", id="p")),
         ["path.geojson", "a field must be a polygon, not an open LineString"],
     ),
     "unknown_kind": (
-        "kind.geojson", _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="tree", id="t1")),
+        "kind.geojson",
+        _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="tree", id="t1")),
         ["kind.geojson", "feature 2 (id 't1')", "unknown kind 'tree'", "field, no_spray, obstacle"],
     ),
     "negative_buffer": (
-        "buf.geojson", _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="no_spray", id="ao", buffer_m=-5)),
+        "buf.geojson",
+        _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="no_spray", id="ao", buffer_m=-5)),
         ["buf.geojson", "feature 2 (id 'ao')", "buffer_m must be zero or more metres"],
     ),
     "text_radius": (
-        "rad.geojson", _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="obstacle", id="cot", radius_m="wide")),
+        "rad.geojson",
+        _fc(_feat([PLOT], id="a"), _feat([105.7315, 21.705], "Point", kind="obstacle", id="cot", radius_m="wide")),
         ["rad.geojson", "feature 2 (id 'cot')", "radius_m must be a number of metres, got 'wide'"],
     ),
     "only_zones": (
-        "zones.geojson", _fc(_feat([105.7315, 21.705], "Point", kind="obstacle", radius_m=3)),
+        "zones.geojson",
+        _fc(_feat([105.7315, 21.705], "Point", kind="obstacle", radius_m=3)),
         ["zones.geojson", "no field in the file"],
     ),
     "duplicate_ids": (
-        "dup.geojson", _fc(_feat([PLOT], id="a"), _feat([PLOT], id="a")),
+        "dup.geojson",
+        _fc(_feat([PLOT], id="a"), _feat([PLOT], id="a")),
         ["dup.geojson", "feature 2 (id 'a')", "duplicate field id 'a'", "also feature 1"],
     ),
     "degrees_in_projected_crs": (
-        "deg.geojson", _fc(_feat([PLOT], id="a"), crs="urn:ogc:def:crs:EPSG::3405"),
+        "deg.geojson",
+        _fc(_feat([PLOT], id="a"), crs="urn:ogc:def:crs:EPSG::3405"),
         ["deg.geojson", "feature 1 (id 'a')", "degenerate", "look like degrees but the file declares EPSG:3405"],
     ),
 }
@@ -170,8 +211,15 @@ def test_unknown_field_id_lists_the_ids(samples, capsys):
 
 def test_shapefile_missing_shx(tmp_path):
     path = tmp_path / "plot.shp"
-    pyogrio.raw.write(str(path), np.array([shapely.to_wkb(shapely.Polygon(PLOT))], dtype=object), [], [],
-                      driver="ESRI Shapefile", geometry_type="Polygon", crs="EPSG:4326")
+    pyogrio.raw.write(
+        str(path),
+        np.array([shapely.to_wkb(shapely.Polygon(PLOT))], dtype=object),
+        [],
+        [],
+        driver="ESRI Shapefile",
+        geometry_type="Polygon",
+        crs="EPSG:4326",
+    )
     path.with_suffix(".shx").unlink()
     with pytest.raises(fields.FieldError, match=r"plot\.shp: cannot read as Shapefile: .*plot\.shx"):
         fields.load(path)

@@ -78,9 +78,15 @@ def test_tea_hill_sample(tea):
     # sprayable is exactly field minus the buffered zones
     assert tea.sprayable.area == pytest.approx(tea.boundary.difference(tea.keepout).area, rel=1e-9)
     assert not tea.sprayable.intersects(tea.zones[1].geometry.buffer(5.9))
-    for key, value in {"id": "tan-cuong-tea", "crop": "tea", "eppo": "TheSI",
-                       "cooperative": "htx-che-tan-cuong", "commune": "Tân Cương",
-                       "district": "TP Thái Nguyên", "province": "Thái Nguyên"}.items():
+    for key, value in {
+        "id": "tan-cuong-tea",
+        "crop": "tea",
+        "eppo": "TheSI",
+        "cooperative": "htx-che-tan-cuong",
+        "commune": "Tân Cương",
+        "district": "TP Thái Nguyên",
+        "province": "Thái Nguyên",
+    }.items():
         assert tea.properties[key] == value
     # the sample's hole is counter-clockwise: repaired, and said so
     assert any("orientation corrected" in w for w in tea.warnings)
@@ -105,8 +111,9 @@ def test_geojson_legacy_crs_epsg3405_round_trip_within_1cm(tmp_path, tea):
     wgs = _tea_wgs84(tea)
     vn = transform_geometry(wgs, "EPSG:4326", "EPSG:3405")
     assert 500_000 < vn.centroid.x < 700_000  # really metres in VN-2000 / UTM 48N
-    path = _write_geojson(tmp_path / "tea-vn2000.geojson", [_feature(vn, id="tea-vn", name="Chè")],
-                          crs="urn:ogc:def:crs:EPSG::3405")
+    path = _write_geojson(
+        tmp_path / "tea-vn2000.geojson", [_feature(vn, id="tea-vn", name="Chè")], crs="urn:ogc:def:crs:EPSG::3405"
+    )
     (f,) = fields.load(path)
     assert f.source_crs == "EPSG:3405"
     assert f.utm_epsg == 32648
@@ -260,16 +267,24 @@ def test_shapefile_without_prj_is_wgs84(tmp_path, tea):
 def test_geopackage_with_zones(tmp_path, tea):
     crs = "EPSG:3405"
     zones = {z.id: z for z in tea.zones}
-    geoms = [transform_geometry(tea.frame.geom_to_wgs84(g), "EPSG:4326", crs)
-             for g in (tea.boundary, zones["tan-cuong-stream"].geometry, zones["tan-cuong-pole"].geometry)]
+    geoms = [
+        transform_geometry(tea.frame.geom_to_wgs84(g), "EPSG:4326", crs)
+        for g in (tea.boundary, zones["tan-cuong-stream"].geometry, zones["tan-cuong-pole"].geometry)
+    ]
     path = tmp_path / "htx.gpkg"
-    _write_gdal(path, "GPKG", crs, geoms, {
-        "id": ["tea-gpkg", "stream", "pole"],
-        "kind": ["field", "no_spray", "obstacle"],
-        "buffer_m": [np.nan, 10.0, np.nan],
-        "radius_m": [np.nan, np.nan, 6.0],
-        "height_m": [np.nan, np.nan, 12.0],
-    })
+    _write_gdal(
+        path,
+        "GPKG",
+        crs,
+        geoms,
+        {
+            "id": ["tea-gpkg", "stream", "pole"],
+            "kind": ["field", "no_spray", "obstacle"],
+            "buffer_m": [np.nan, 10.0, np.nan],
+            "radius_m": [np.nan, np.nan, 6.0],
+            "height_m": [np.nan, np.nan, 12.0],
+        },
+    )
     (f,) = fields.load(path)
     assert f.id == "tea-gpkg" and f.source_crs == "EPSG:3405" and f.source_format == "GeoPackage"
     assert "buffer_m" not in f.properties  # empty columns do not leak into the field
@@ -285,9 +300,7 @@ def test_wkt_several_geometries_and_srid(tmp_path, tea):
     vn = transform_geometry(wgs, "EPSG:4326", "EPSG:3405")
     far = shapely.affinity.translate(wgs, xoff=0.5)  # 50 km east, still zone 48
     path = tmp_path / "htx.wkt"
-    path.write_text(
-        f"# two fields of the cooperative\n{wgs.wkt}\n\nSRID=3405;{vn.wkt}\n{far.wkt}\n", encoding="utf-8"
-    )
+    path.write_text(f"# two fields of the cooperative\n{wgs.wkt}\n\nSRID=3405;{vn.wkt}\n{far.wkt}\n", encoding="utf-8")
     a, b, c = fields.load(path)
     assert [a.id, b.id, c.id] == ["htx-1", "htx-2", "htx-3"]
     assert (a.source_crs, b.source_crs) == ("EPSG:4326", "EPSG:3405")
@@ -324,10 +337,13 @@ def test_field_straddling_utm_zone_boundary_gets_one_zone(tmp_path):
     geodesic = abs(Geod(ellps="WGS84").geometry_area_perimeter(poly)[0])
     assert f.area_m2 == pytest.approx(geodesic, rel=0.003)  # UTM scale at a zone edge
     back = f.frame.geom_to_wgs84(f.boundary)
-    assert np.abs(shapely.get_coordinates(shapely.normalize(back))
-                  - shapely.get_coordinates(shapely.normalize(poly))).max() < 1e-9
-    west = _write_geojson(tmp_path / "west.geojson",
-                          [_feature(shapely.affinity.translate(poly, xoff=-0.01), id="w")])
+    assert (
+        np.abs(
+            shapely.get_coordinates(shapely.normalize(back)) - shapely.get_coordinates(shapely.normalize(poly))
+        ).max()
+        < 1e-9
+    )
+    west = _write_geojson(tmp_path / "west.geojson", [_feature(shapely.affinity.translate(poly, xoff=-0.01), id="w")])
     assert fields.load(west)[0].utm_epsg == 32648
 
 
@@ -355,7 +371,8 @@ def test_export_geojson_loads_back_to_the_same_fields(tmp_path, samples):
 def test_kml_untyped_data_elements(tmp_path):
     """Google My Maps writes <Data name=..><value>..</value></Data> without a Schema."""
     path = tmp_path / "my-map.kml"
-    path.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+    path.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>HTX</name>
 <Placemark><name>Ruộng 1</name><ExtendedData><Data name="crop"><value>rice</value></Data></ExtendedData>
 <Polygon><outerBoundaryIs><LinearRing><coordinates>
@@ -365,7 +382,9 @@ def test_kml_untyped_data_elements(tmp_path):
 <Data name="buffer_m"><value>5</value></Data></ExtendedData>
 <Point><coordinates>105.731,21.701,0</coordinates></Point></Placemark>
 </Document></kml>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     (f,) = fields.load(path)
     assert (f.id, f.name, f.properties["crop"]) == ("my-map-1", "Ruộng 1", "rice")
     (ao,) = f.zones

@@ -44,8 +44,9 @@ def test_hole_crossing_the_boundary_is_cut_out():
     hole = [(80, 40), (120, 40), (120, 60), (80, 60), (80, 40)]
     geom, warnings = repair_boundary(Polygon(SQUARE, [hole]))
     assert geom.is_valid and geom.area == pytest.approx(10_000 - 400)
-    assert warnings == ["hole 1 touches or crosses the boundary; the field is cut along it: "
-                        "area 0.9200 ha -> 0.9600 ha"]
+    assert warnings == [
+        "hole 1 touches or crosses the boundary; the field is cut along it: area 0.9200 ha -> 0.9600 ha"
+    ]
 
 
 def test_hole_touching_along_an_edge_becomes_a_notch():
@@ -122,11 +123,17 @@ def test_repairs_reach_the_field_through_a_file(tmp_path):
     """A GeoJSON with a pond drawn across the edge: loaded, cut, and the warning is kept."""
     frame = fields.LocalFrame(32648)
     origin = frame.to_local(105.7312, 21.7046)
-    field = shapely.affinity.translate(Polygon(SQUARE, [[(80, 40), (120, 40), (120, 60), (80, 60), (80, 40)]]),
-                                       *origin)
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": "ao-bo", "name": "Ruộng ao bờ"},
-         "geometry": shapely.geometry.mapping(frame.geom_to_wgs84(field))}]}
+    field = shapely.affinity.translate(Polygon(SQUARE, [[(80, 40), (120, 40), (120, 60), (80, 60), (80, 40)]]), *origin)
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": "ao-bo", "name": "Ruộng ao bờ"},
+                "geometry": shapely.geometry.mapping(frame.geom_to_wgs84(field)),
+            }
+        ],
+    }
     path = tmp_path / "ao.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     (f,) = fields.load(path)

@@ -26,16 +26,31 @@ SPEEDUP = 50.0
 # A 100 m x 60 m paddy near Co Lung (WGS84), small enough to fly in a few wall seconds.
 PADDY = {
     "type": "FeatureCollection",
-    "features": [{
-        "type": "Feature",
-        "properties": {"id": "test-paddy", "name": "Ruộng thử", "crop": "rice", "eppo": "ORYSA",
-                       "cooperative": "htx-co-lung"},
-        "geometry": {"type": "Polygon", "coordinates": [[
-            [105.73120, 21.70460], [105.73216, 21.70460], [105.73216, 21.70514],
-            [105.73120, 21.70514], [105.73120, 21.70460]]]},
-    }],
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {
+                "id": "test-paddy",
+                "name": "Ruộng thử",
+                "crop": "rice",
+                "eppo": "ORYSA",
+                "cooperative": "htx-co-lung",
+            },
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [105.73120, 21.70460],
+                        [105.73216, 21.70460],
+                        [105.73216, 21.70514],
+                        [105.73120, 21.70514],
+                        [105.73120, 21.70460],
+                    ]
+                ],
+            },
+        }
+    ],
 }
-
 
 
 @pytest.fixture
@@ -52,22 +67,41 @@ def paddy_plan(tmp_path: Path) -> Path:
 def _sim_for(plan_dir: Path, **settings):
     plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     settings.setdefault("boot_delay_s", 5.0)
-    return start_sim(home=(plan["reload"]["lat"], plan["reload"]["lon"], 0.0), speedup=SPEEDUP,
-                     tank_l=float(plan["params"]["tank_l"]),
-                     pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]), **settings)
-
+    return start_sim(
+        home=(plan["reload"]["lat"], plan["reload"]["lon"], 0.0),
+        speedup=SPEEDUP,
+        tank_l=float(plan["params"]["tank_l"]),
+        pump_max_l_min=float(plan["sprayer"]["pump_max_l_min"]),
+        **settings,
+    )
 
 
 def test_fly_cli_flies_every_sortie_and_writes_the_record(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan) as sim:
-        proc = run_agrodrone("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes",
-                    "--operator", "Nguyễn Văn A", "--product", "Tilt 250EC", "--registration", "VN-123",
-                    cwd=tmp_path)
+        proc = run_agrodrone(
+            "fly",
+            str(paddy_plan),
+            "--connect",
+            sim.url,
+            "--db",
+            str(db),
+            "--yes",
+            "--operator",
+            "Nguyễn Văn A",
+            "--product",
+            "Tilt 250EC",
+            "--registration",
+            "VN-123",
+            cwd=tmp_path,
+        )
         truth = sim.truth()
     assert "pre-flight checks" in proc.stdout and "Spray record" in proc.stdout
-    (record,) = db_rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, target_dose_l_ha, coverage_pct, "
-                          "product, registration, operator_name FROM spray_records")
+    (record,) = db_rows(
+        db,
+        "SELECT sorties, volume_l, achieved_dose_l_ha, target_dose_l_ha, coverage_pct, "
+        "product, registration, operator_name FROM spray_records",
+    )
     sorties, volume, dose, target, coverage, product, registration, operator = record
     assert sorties == 2
     assert volume == pytest.approx(truth.sprayed_l, rel=0.02)
@@ -102,8 +136,13 @@ def test_failsafe_rtl_mid_sortie_resumes_after_a_battery_swap(paddy_plan: Path, 
 def test_ctrl_c_sends_the_copter_home_and_keeps_the_log(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan) as sim:
-        proc = subprocess.Popen([*AGRODRONE, "fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes"],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*AGRODRONE, "fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # wait until the copter is spraying
             if sim.truth().sprayed_l > 0.3:
@@ -126,8 +165,9 @@ def test_ctrl_c_sends_the_copter_home_and_keeps_the_log(paddy_plan: Path, tmp_pa
 def test_no_go_when_the_wind_is_too_strong(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan, wind_m_s=6.0, wind_dir_deg=90.0) as sim:
-        proc = run_agrodrone("fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes", cwd=tmp_path,
-                    check=False)
+        proc = run_agrodrone(
+            "fly", str(paddy_plan), "--connect", sim.url, "--db", str(db), "--yes", cwd=tmp_path, check=False
+        )
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("error: no-go: wind: 6.0 m/s (limit 3 m/s)")
@@ -138,6 +178,7 @@ def test_no_go_when_the_wind_is_too_strong(paddy_plan: Path, tmp_path: Path) -> 
 def test_a_link_cut_mid_sortie_is_survived_without_rearming(paddy_plan: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with _sim_for(paddy_plan) as sim:
+
         def cut_when_spraying() -> None:
             deadline = time.monotonic() + 120
             while sim.truth().sprayed_l < 1.0 and time.monotonic() < deadline:
@@ -154,15 +195,26 @@ def test_a_link_cut_mid_sortie_is_survived_without_rearming(paddy_plan: Path, tm
     # sortie it finished counts, but nothing was re-armed while the link was down
     assert first.complete and outcome.finished, outcome.stopped
     assert outcome.record is not None and outcome.record["sorties"] == 2
-    gap, last = db_rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms), MAX(b.time_boot_ms) FROM positions a "
-                          "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)")[0]
+    gap, last = db_rows(
+        db,
+        "SELECT MAX(b.time_boot_ms - a.time_boot_ms), MAX(b.time_boot_ms) FROM positions a "
+        "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)",
+    )[0]
     assert gap >= 100_000, "the cut shows as a gap in the log"
     assert last > gap, "logging went on after the link came back"
 
 
 def test_unknown_plan_folder_is_one_error_line(tmp_path: Path) -> None:
-    proc = run_agrodrone("fly", str(tmp_path / "nope"), "--connect", "tcp:127.0.0.1:9", "--db", str(tmp_path / "x.db"),
-                cwd=tmp_path, check=False)
+    proc = run_agrodrone(
+        "fly",
+        str(tmp_path / "nope"),
+        "--connect",
+        "tcp:127.0.0.1:9",
+        "--db",
+        str(tmp_path / "x.db"),
+        cwd=tmp_path,
+        check=False,
+    )
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("error: ") and "no such plan file" in line

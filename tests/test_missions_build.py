@@ -6,12 +6,21 @@ import copy
 
 import pytest
 import shapely
+from missions_plans import make_plan
 from shapely.geometry import Point, Polygon, shape
 
 import missions
-from missions.items import (DO_CHANGE_SPEED, DO_SPRAYER, FENCE_POLYGON_EXCLUSION, FENCE_POLYGON_INCLUSION,
-                            NAV_LAND, NAV_RETURN_TO_LAUNCH, NAV_TAKEOFF, NAV_WAYPOINT, deg_to_e7)
-from missions_plans import make_plan
+from missions.items import (
+    DO_CHANGE_SPEED,
+    DO_SPRAYER,
+    FENCE_POLYGON_EXCLUSION,
+    FENCE_POLYGON_INCLUSION,
+    NAV_LAND,
+    NAV_RETURN_TO_LAUNCH,
+    NAV_TAKEOFF,
+    NAV_WAYPOINT,
+    deg_to_e7,
+)
 
 
 def pump_segments(items):
@@ -35,8 +44,10 @@ def test_layout_home_takeoff_rtl():
     ms = missions.build_mission(plan, 1)
     m = ms.mission
     assert [it.seq for it in m] == list(range(len(m)))
-    assert m[0].command == NAV_WAYPOINT and (m[0].x, m[0].y) == (deg_to_e7(plan["reload"]["lat"]),
-                                                                  deg_to_e7(plan["reload"]["lon"]))
+    assert m[0].command == NAV_WAYPOINT and (m[0].x, m[0].y) == (
+        deg_to_e7(plan["reload"]["lat"]),
+        deg_to_e7(plan["reload"]["lon"]),
+    )
     assert m[1].command == NAV_TAKEOFF and m[1].z == 3.0
     assert m[2].command == DO_SPRAYER and m[2].param1 == 0  # pump off before anything else
     assert m[3].command == DO_CHANGE_SPEED and m[3].param2 == 8  # transit speed
@@ -58,7 +69,7 @@ def test_pump_runs_exactly_on_swaths():
         assert (start.y, start.x) == tuple(deg_to_e7(v) for v in leg["coords"][0])
         assert (end.y, end.x) == tuple(deg_to_e7(v) for v in leg["coords"][-1])
         # spray speed is set when the swath starts
-        after = ms.mission[s.start_seq + 1:s.end_seq]
+        after = ms.mission[s.start_seq + 1 : s.end_seq]
         assert any(it.command == DO_CHANGE_SPEED and it.param2 == 5 for it in after)
 
 
@@ -99,15 +110,24 @@ def test_fence_covers_flight_and_excludes_obstacles_only():
     assert not exclusion.intersects(pond)  # flying over a pond is allowed
     assert len(exc) + len(inc) == len(ms.fence) and len(ms.fence) <= 84 + 24
     assert ms.rally[0].command == 5100 and (ms.rally[0].x, ms.rally[0].y) == (
-        deg_to_e7(plan["reload"]["lat"]), deg_to_e7(plan["reload"]["lon"]))
+        deg_to_e7(plan["reload"]["lat"]),
+        deg_to_e7(plan["reload"]["lon"]),
+    )
 
 
 def test_params_from_plan_and_from_formula():
     plan = make_plan()
     p = missions.build_mission(plan, 1).params
     assert list(p)[0] == "SPRAY_ENABLE"
-    assert p == {"SPRAY_ENABLE": 1, "SPRAY_PUMP_RATE": 18.75, "SPRAY_SPEED_MIN": 100, "SPRAY_PUMP_MIN": 0,
-                 "SERVO9_FUNCTION": 22, "WPNAV_SPEED": 500.0, "WPNAV_RADIUS": 50}
+    assert p == {
+        "SPRAY_ENABLE": 1,
+        "SPRAY_PUMP_RATE": 18.75,
+        "SPRAY_SPEED_MIN": 100,
+        "SPRAY_PUMP_MIN": 0,
+        "SERVO9_FUNCTION": 22,
+        "WPNAV_SPEED": 500.0,
+        "WPNAV_RADIUS": 50,
+    }
     bare = make_plan(with_sprayer=False)
     q = missions.build_mission(bare, 1, missions.BuildOptions(pump_servo=11, enable_fence=True)).params
     # 100 * D * w * 0.006 / Q_max = 100 * 15 * 5 * 0.006 / 2.4
@@ -128,24 +148,27 @@ def test_resume_seq_restarts_the_unfinished_swath():
     assert ms.mission[ms.resume_seq(s0.end_seq)].command == NAV_WAYPOINT
 
 
-@pytest.mark.parametrize("breakage, words", [
-    (lambda p: p.pop("sorties"), "no sorties"),
-    (lambda p: p.update(format="x"), "not an agrodrone plan"),
-    (lambda p: p["sorties"][0]["legs"][1].update(kind="hover"), "unknown kind"),
-    (lambda p: p["sorties"][0]["legs"][1].update(coords=[[200, 0], [0, 0]]), "out of range"),
-    (lambda p: p["params"].pop("height_m"), "height_m"),
-    # a hand-edited plan.json: wrong types are named, not a traceback
-    (lambda p: p["sprayer"].update(speed_m_s="fast"), "sprayer.speed_m_s is not a number"),
-    (lambda p: p["params"].update(transit_speed_m_s="x"), "transit_speed_m_s is not a number"),
-    (lambda p: p["sprayer"].update(pump_rate_pct="x"), "pump_rate_pct is not a number"),
-    (lambda p: p["sprayer"].update(speed_min_cm_s="x"), "speed_min_cm_s is not a number"),
-    (lambda p: p.update(sprayer=[1]), "sprayer is not an object"),
-    (lambda p: p["sorties"][0]["legs"][1].update(swath="a"), "swath is not a number"),
-    (lambda p: p["sorties"].__setitem__(0, 5), r"sorties\[0\] is not a sortie"),
-    (lambda p: p["field"].update(utm_epsg="abc"), "utm_epsg is not a number"),
-    (lambda p: p["field"].update(utm_epsg=999999), "not a known EPSG"),
-    (lambda p: p["field"].update(keepout=[1]), "keepout is not a list of zones"),
-])
+@pytest.mark.parametrize(
+    "breakage, words",
+    [
+        (lambda p: p.pop("sorties"), "no sorties"),
+        (lambda p: p.update(format="x"), "not an agrodrone plan"),
+        (lambda p: p["sorties"][0]["legs"][1].update(kind="hover"), "unknown kind"),
+        (lambda p: p["sorties"][0]["legs"][1].update(coords=[[200, 0], [0, 0]]), "out of range"),
+        (lambda p: p["params"].pop("height_m"), "height_m"),
+        # a hand-edited plan.json: wrong types are named, not a traceback
+        (lambda p: p["sprayer"].update(speed_m_s="fast"), "sprayer.speed_m_s is not a number"),
+        (lambda p: p["params"].update(transit_speed_m_s="x"), "transit_speed_m_s is not a number"),
+        (lambda p: p["sprayer"].update(pump_rate_pct="x"), "pump_rate_pct is not a number"),
+        (lambda p: p["sprayer"].update(speed_min_cm_s="x"), "speed_min_cm_s is not a number"),
+        (lambda p: p.update(sprayer=[1]), "sprayer is not an object"),
+        (lambda p: p["sorties"][0]["legs"][1].update(swath="a"), "swath is not a number"),
+        (lambda p: p["sorties"].__setitem__(0, 5), r"sorties\[0\] is not a sortie"),
+        (lambda p: p["field"].update(utm_epsg="abc"), "utm_epsg is not a number"),
+        (lambda p: p["field"].update(utm_epsg=999999), "not a known EPSG"),
+        (lambda p: p["field"].update(keepout=[1]), "keepout is not a list of zones"),
+    ],
+)
 def test_bad_plans_say_what_is_wrong(breakage, words):
     plan = copy.deepcopy(make_plan())
     breakage(plan)
@@ -161,8 +184,16 @@ def test_unknown_sortie():
 def test_mission_files_names_and_contents():
     plan = make_plan(sorties=3)
     files = missions.mission_files(plan)
-    assert sorted(files) == sorted(["mission.plan", "mission.waypoints", "mission-s2.plan", "mission-s2.waypoints",
-                                    "mission-s3.plan", "mission-s3.waypoints"])
+    assert sorted(files) == sorted(
+        [
+            "mission.plan",
+            "mission.waypoints",
+            "mission-s2.plan",
+            "mission-s2.waypoints",
+            "mission-s3.plan",
+            "mission-s3.waypoints",
+        ]
+    )
     for k, stem in ((1, "mission"), (3, "mission-s3")):
         ms = missions.build_mission(plan, k)
         pf = missions.read_plan(files[f"{stem}.plan"])
@@ -173,8 +204,9 @@ def test_mission_files_names_and_contents():
 
 
 def test_real_planned_sample_field(samples):
-    import planner
     import fields
+    import planner
+
     if not hasattr(fields, "load"):
         pytest.skip("fields.load not there yet")
     field = fields.load(samples / "tan-cuong-tea.geojson")[0]
@@ -201,4 +233,3 @@ def test_real_planned_sample_field(samples):
         assert inc.contains(pts)
     assert total_swaths > 0
     assert "mission.plan" in missions.mission_files(plan)
-

@@ -6,10 +6,10 @@ import json
 import math
 
 import pytest
+from missions_plans import make_plan
 
 import missions
 from missions.items import deg_to_e7
-from missions_plans import make_plan
 
 # As QGroundControl 4.x saves a small mission with a fence and a rally point.
 QGC_PLAN = """{
@@ -100,8 +100,12 @@ def test_read_qgroundcontrol_plan():
     assert (m[3].x, m[3].y) == (217051234, 1057315678)  # exact to 1e-7
     assert (m[6].x, m[6].y) == (217055000, 1057319000)  # from the survey's stored items
     inc = [it for it in pf.fence if it.command == 5001]
-    assert [(it.x, it.y) for it in inc] == [(217040001, 1057300002), (217040003, 1057330004),
-                                            (217070005, 1057330006), (217070007, 1057300008)]
+    assert [(it.x, it.y) for it in inc] == [
+        (217040001, 1057300002),
+        (217040003, 1057330004),
+        (217070005, 1057330006),
+        (217070007, 1057300008),
+    ]
     assert all(it.param1 == 4 and it.mission_type == 1 for it in inc)
     circle = [it for it in pf.fence if it.command == 5004]
     assert len(circle) == 1 and circle[0].param1 == 12.5 and circle[0].x == 217050123
@@ -143,37 +147,50 @@ def test_waypoints_round_trip_exact():
     assert [(a.x, a.y, a.z, a.frame) for a in back] == [(a.x, a.y, a.z, a.frame) for a in ms.mission]
 
 
-@pytest.mark.parametrize("text, words", [
-    ("hello\n", "not a waypoint file"),
-    ("QGC WPL 100\n", "only QGC WPL 110"),
-    ("QGC WPL 110\n0\t1\t0\t16\t0\t0\n", "6 columns"),
-    ("QGC WPL 110\n1\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\t1\n", "item number 1, expected 0"),
-    ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t95\t105\t0\t1\n", "out of range"),
-    ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\tinf\n", "line 2"),
-    ("QGC WPL 110\n0\t1\t0\t99999999\t0\t0\t0\t0\t21\t105\t0\t1\n", "not a MAVLink value"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("hello\n", "not a waypoint file"),
+        ("QGC WPL 100\n", "only QGC WPL 110"),
+        ("QGC WPL 110\n0\t1\t0\t16\t0\t0\n", "6 columns"),
+        ("QGC WPL 110\n1\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\t1\n", "item number 1, expected 0"),
+        ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t95\t105\t0\t1\n", "out of range"),
+        ("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21\t105\t0\tinf\n", "line 2"),
+        ("QGC WPL 110\n0\t1\t0\t99999999\t0\t0\t0\t0\t21\t105\t0\t1\n", "not a MAVLink value"),
+    ],
+)
 def test_bad_waypoint_files(text, words):
     with pytest.raises(missions.MissionError, match=words):
         missions.read_waypoints(text, source="x.waypoints")
 
 
-@pytest.mark.parametrize("text, words", [
-    ("{", "not JSON"),
-    ('{"fileType": "Mission"}', "not a QGroundControl plan"),
-    ('{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, "params": [0]}]}}',
-     "params has 1 values"),
-    ('{"fileType": "Plan", "mission": {"items": [{"type": "ComplexItem", "complexItemType": "survey"}]}}',
-     "no stored items"),
-    ('{"fileType": "Plan", "mission": [1]}', "mission is not an object"),
-    ('{"fileType": "Plan", "geoFence": [1]}', "geoFence is not an object"),
-    ('{"fileType": "Plan", "mission": {"items": {"a": 1}}}', "items is not a list"),
-    ('{"fileType": "Plan", "mission": {"items": [1]}}', "item 0: not an object"),
-    ('{"fileType": "Plan", "mission": {"plannedHomePosition": {"lat": 1}}}', "plannedHomePosition is not"),
-    ('{"fileType": "Plan", "mission": {"plannedHomePosition": [210, 105, 0]}}', "out of range"),
-    ('{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, '
-     '"params": [0, 0, 0, 0, 1e300, 1, 5]}]}}', "out of range"),
-    ('{"fileType": "Plan", "rallyPoints": {"points": [[21, 500, 10]]}}', "out of range"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("{", "not JSON"),
+        ('{"fileType": "Mission"}', "not a QGroundControl plan"),
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, "params": [0]}]}}',
+            "params has 1 values",
+        ),
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "ComplexItem", "complexItemType": "survey"}]}}',
+            "no stored items",
+        ),
+        ('{"fileType": "Plan", "mission": [1]}', "mission is not an object"),
+        ('{"fileType": "Plan", "geoFence": [1]}', "geoFence is not an object"),
+        ('{"fileType": "Plan", "mission": {"items": {"a": 1}}}', "items is not a list"),
+        ('{"fileType": "Plan", "mission": {"items": [1]}}', "item 0: not an object"),
+        ('{"fileType": "Plan", "mission": {"plannedHomePosition": {"lat": 1}}}', "plannedHomePosition is not"),
+        ('{"fileType": "Plan", "mission": {"plannedHomePosition": [210, 105, 0]}}', "out of range"),
+        (
+            '{"fileType": "Plan", "mission": {"items": [{"type": "SimpleItem", "command": 16, '
+            '"params": [0, 0, 0, 0, 1e300, 1, 5]}]}}',
+            "out of range",
+        ),
+        ('{"fileType": "Plan", "rallyPoints": {"points": [[21, 500, 10]]}}', "out of range"),
+    ],
+)
 def test_bad_plan_files(text, words):
     with pytest.raises(missions.MissionError, match=words):
         missions.read_plan(text)

@@ -9,19 +9,21 @@ from __future__ import annotations
 import time
 
 import pytest
+from missions_peer import Faults, ScriptedVehicle
+from missions_plans import make_plan
 
 import missions
 from missions.dialect import mavlink
 from missions.items import NAV_WAYPOINT, MissionItem
-from missions_peer import Faults, ScriptedVehicle
-from missions_plans import make_plan
 
 FAST = missions.RetryPolicy(rto_min_s=0.01, rto_initial_s=0.2, step_timeout_s=6.0)  # loopback: resend early
 
 
 def waypoints(n: int) -> list[MissionItem]:
-    return [MissionItem.at(i, NAV_WAYPOINT, 21.7046 + i * 1e-6, 105.7312 + i * 1.3e-6, 3.0 + (i % 7) * 0.25)
-            for i in range(n)]
+    return [
+        MissionItem.at(i, NAV_WAYPOINT, 21.7046 + i * 1e-6, 105.7312 + i * 1.3e-6, 3.0 + (i % 7) * 0.25)
+        for i in range(n)
+    ]
 
 
 def stored_equals(peer: ScriptedVehicle, items: list[MissionItem], mt: int = 0) -> None:
@@ -51,8 +53,10 @@ def test_clean_upload_download_all_types():
 
 def test_300_items_with_20_percent_loss_each_way():
     items = waypoints(300)
-    with ScriptedVehicle(faults=Faults(loss=0.2, seed=4)) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v:
+    with (
+        ScriptedVehicle(faults=Faults(loss=0.2, seed=4)) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v,
+    ):
         rep = v.upload_verified(items)
         assert rep.verified and rep.resends > 0
         stored_equals(peer, items)
@@ -70,8 +74,10 @@ def test_duplicated_delayed_reordered_messages():
 
 def test_answers_exactly_what_is_requested_out_of_order():
     items = waypoints(60)
-    with ScriptedVehicle(scramble=True, faults=Faults(seed=3)) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v:
+    with (
+        ScriptedVehicle(scramble=True, faults=Faults(seed=3)) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v,
+    ):
         rep = v.upload(items)
         assert rep.duplicates > 0  # the peer asked for some items twice
         stored_equals(peer, items)
@@ -96,15 +102,18 @@ def test_silent_vehicle_fails_within_the_step_timeout_naming_the_step():
         assert peer.stored(0) == []
 
 
-ACK_ERRORS = [r for r in range(1, 16) if r not in (mavlink.MAV_MISSION_INVALID_SEQUENCE,
-                                                    mavlink.MAV_MISSION_OPERATION_CANCELLED)]
+ACK_ERRORS = [
+    r for r in range(1, 16) if r not in (mavlink.MAV_MISSION_INVALID_SEQUENCE, mavlink.MAV_MISSION_OPERATION_CANCELLED)
+]
 
 
 @pytest.mark.parametrize("result", ACK_ERRORS)
 def test_every_mission_ack_error_is_explained(result):
     policy = missions.RetryPolicy(step_timeout_s=1.0)
-    with ScriptedVehicle(fail_count_with=result) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v:
+    with (
+        ScriptedVehicle(fail_count_with=result) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v,
+    ):
         with pytest.raises(missions.MissionError) as err:
             v.upload_verified(waypoints(5))
     name = mavlink.enums["MAV_MISSION_RESULT"][result].name
@@ -116,8 +125,10 @@ def test_every_mission_ack_error_is_explained(result):
 
 def test_repeated_sequence_errors_do_not_break_the_upload():
     """INVALID_SEQUENCE answers a repeated item; the transfer goes on (ArduPilot behaviour)."""
-    with ScriptedVehicle(faults=Faults(duplicate=0.5, seed=1)) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v:
+    with (
+        ScriptedVehicle(faults=Faults(duplicate=0.5, seed=1)) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=FAST) as v,
+    ):
         v.upload_verified(waypoints(40))
         stored_equals(peer, waypoints(40))
 
@@ -125,8 +136,10 @@ def test_repeated_sequence_errors_do_not_break_the_upload():
 def test_cancelled_upload_is_retried_then_reported():
     policy = missions.RetryPolicy(step_timeout_s=2.0, attempts=2)
     cancelled = mavlink.MAV_MISSION_OPERATION_CANCELLED
-    with ScriptedVehicle(fail_count_with=cancelled) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v:
+    with (
+        ScriptedVehicle(fail_count_with=cancelled) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v,
+    ):
         with pytest.raises(missions.MissionError, match="failed after 2 attempts.*OPERATION_CANCELLED"):
             v.upload_verified(waypoints(5))
         assert peer.received.count("MISSION_COUNT") >= 2
@@ -157,8 +170,10 @@ def test_wait_position_times_out_with_a_clear_message():
 def test_params_commands_and_listeners():
     seen: list[str] = []
     policy = missions.RetryPolicy(rto_min_s=0.01, rto_initial_s=0.2, step_timeout_s=3.0)
-    with ScriptedVehicle(faults=Faults(loss=0.1, seed=2)) as peer, \
-            missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v:
+    with (
+        ScriptedVehicle(faults=Faults(loss=0.1, seed=2)) as peer,
+        missions.Vehicle.connect(peer.url, timeout=10, policy=policy) as v,
+    ):
         v.add_listener(lambda m: seen.append(m.get_type()))
         ms = missions.build_mission(make_plan(), 1)
         confirmed = v.set_params(ms.params)
@@ -200,6 +215,7 @@ def test_link_lost_mid_transfer():
 
 def test_connection_refused_is_one_clear_error():
     import socket
+
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -210,6 +226,7 @@ def test_connection_refused_is_one_clear_error():
 
 def test_against_the_simulator_when_present():
     import sim
+
     if not hasattr(sim, "start_sim"):
         pytest.skip("sim.start_sim not there yet")
     ms = missions.build_mission(make_plan(), 1)
@@ -223,12 +240,15 @@ def test_against_the_simulator_when_present():
 
 def test_lossy_simulator_when_present():
     import sim
+
     if not hasattr(sim, "start_sim"):
         pytest.skip("sim.start_sim not there yet")
     items = waypoints(300)
     # the simulator ignores a repeated old item (ArduPilot answers INVALID_SEQUENCE), so only
     # its own re-request recovers a lost request: shorten it from ArduPilot's 1 s for the test
-    with sim.start_sim(speedup=20, boot_delay_s=0.5, loss=0.2, seed=5, request_resend_s=0.05) as s, \
-            missions.Vehicle.connect(s.url, timeout=20, policy=FAST) as v:
+    with (
+        sim.start_sim(speedup=20, boot_delay_s=0.5, loss=0.2, seed=5, request_resend_s=0.05) as s,
+        missions.Vehicle.connect(s.url, timeout=20, policy=FAST) as v,
+    ):
         v.wait_position(60)
         assert v.upload_verified(items).verified

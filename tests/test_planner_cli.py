@@ -6,14 +6,31 @@ import json
 
 import numpy as np
 import pytest
-
-from agrodrone.cli import main
 from cli_support import run_cli as run
 
+from agrodrone.cli import main
+
 SUMMARY_KEYS = {
-    "field_id", "area_ha", "sprayable_ha", "coverage_pct", "overlap_pct", "outside_pct", "no_spray_m2",
-    "spray_length_m", "transit_length_m", "total_length_m", "turns", "sorties", "volume_l", "flow_l_min",
-    "speed_m_s", "pump_rate_pct", "flight_time_s", "angle_deg", "path_ratio", "plan_ms",
+    "field_id",
+    "area_ha",
+    "sprayable_ha",
+    "coverage_pct",
+    "overlap_pct",
+    "outside_pct",
+    "no_spray_m2",
+    "spray_length_m",
+    "transit_length_m",
+    "total_length_m",
+    "turns",
+    "sorties",
+    "volume_l",
+    "flow_l_min",
+    "speed_m_s",
+    "pump_rate_pct",
+    "flight_time_s",
+    "angle_deg",
+    "path_ratio",
+    "plan_ms",
 }
 
 
@@ -37,7 +54,8 @@ def test_plan_writes_json_geojson_png_and_mission_files(rice_plan):
     names = sorted(p.name for p in rice_plan.iterdir())
     plan = json.loads((rice_plan / "plan.json").read_text(encoding="utf-8"))
     missions = ["mission.plan", "mission.waypoints"] + [
-        f"mission-s{s['index']}.{ext}" for s in plan["sorties"][1:] for ext in ("plan", "waypoints")]
+        f"mission-s{s['index']}.{ext}" for s in plan["sorties"][1:] for ext in ("plan", "waypoints")
+    ]
     assert names == sorted(["plan.geojson", "plan.json", "plan.png", *missions])
     assert (rice_plan / "mission.waypoints").read_text().startswith("QGC WPL 110")
     assert (rice_plan / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -90,14 +108,29 @@ def test_plan_geojson_structure(rice_plan):
 
 
 def test_json_summary_and_human_summary(samples_dir, tmp_path, capsys):
-    code, out, err = run(["plan", str(samples_dir / "phu-binh-maize.geojson"), "--out", str(tmp_path / "a"), "--json"], capsys)
+    code, out, err = run(
+        ["plan", str(samples_dir / "phu-binh-maize.geojson"), "--out", str(tmp_path / "a"), "--json"], capsys
+    )
     assert code == 0, err
     m = json.loads(out)
     assert SUMMARY_KEYS <= set(m)
     assert m["field_id"] == "phu-binh-maize" and m["no_spray_m2"] == 0
     assert m["plan_ms"] > 0
-    code, out, err = run(["plan", str(samples_dir / "phu-binh-maize.geojson"), "--drone", "spray-20l",
-                          "--angle", "30", "--reload", "21.4921,105.9987", "--out", str(tmp_path / "b")], capsys)
+    code, out, err = run(
+        [
+            "plan",
+            str(samples_dir / "phu-binh-maize.geojson"),
+            "--drone",
+            "spray-20l",
+            "--angle",
+            "30",
+            "--reload",
+            "21.4921,105.9987",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "SPRAY_PUMP_RATE" in out and "sorties" in out
     d = json.loads((tmp_path / "b" / "plan.json").read_text(encoding="utf-8"))
@@ -106,8 +139,20 @@ def test_json_summary_and_human_summary(samples_dir, tmp_path, capsys):
 
 
 def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
-    code, out, err = run(["plan", str(samples_dir / "dai-tu-paddies.geojson"), "--dose", "40", "--swath", "5",
-                          "--out", str(tmp_path), "--json"], capsys)
+    code, out, err = run(
+        [
+            "plan",
+            str(samples_dir / "dai-tu-paddies.geojson"),
+            "--dose",
+            "40",
+            "--swath",
+            "5",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     m = json.loads(out)
     # 40 L/ha * 5 m * 0.006 = 1.2 L/min per m/s; a 2.4 L/min pump allows 2 m/s
@@ -148,9 +193,20 @@ def test_bad_parameters_give_one_error_line(samples_dir, tmp_path, capsys, args,
 def test_field_smaller_than_a_swath(tmp_path, capsys):
     tiny = tmp_path / "tiny.geojson"
     ring = [[105.73, 21.70], [105.73003, 21.70], [105.73003, 21.70003], [105.73, 21.70003], [105.73, 21.70]]
-    tiny.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"kind": "field", "id": "tiny"},
-        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    tiny.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "field", "id": "tiny"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
     code, out, err = run(["plan", str(tiny), "--swath", "6", "--out", str(tmp_path / "o")], capsys)
     assert code == 2, err
     assert err.startswith("error: field tiny") and "smaller than one 6 m swath" in err
@@ -164,14 +220,28 @@ def test_several_fields_need_field_option(tmp_path, capsys, samples_dir):
     two.write_text(json.dumps({"type": "FeatureCollection", "features": a["features"] + b["features"]}))
     code, out, err = run(["plan", str(two), "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "--field" in err and "phu-binh-maize" in err
-    code, out, err = run(["plan", str(two), "--field", "dai-tu-paddies", "--out", str(tmp_path / "o"), "--json"], capsys)
+    code, out, err = run(
+        ["plan", str(two), "--field", "dai-tu-paddies", "--out", str(tmp_path / "o"), "--json"], capsys
+    )
     assert code == 0, err
     assert json.loads(out)["field_id"] == "dai-tu-paddies"
 
 
 def test_edge_passes_option(samples_dir, tmp_path, capsys):
-    code, out, err = run(["plan", str(samples_dir / "tan-cuong-tea.geojson"), "--swath", "5", "--edge-passes", "1",
-                          "--out", str(tmp_path), "--json"], capsys)
+    code, out, err = run(
+        [
+            "plan",
+            str(samples_dir / "tan-cuong-tea.geojson"),
+            "--swath",
+            "5",
+            "--edge-passes",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     m = json.loads(out)
     assert m["edge_passes"] == 1 and m["edge_laps"] >= 3 and m["no_spray_m2"] == 0
@@ -204,5 +274,7 @@ def test_replanning_removes_mission_files_of_sorties_that_are_gone(samples_dir, 
     few = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["metrics"]["sorties"]
     assert few < many
     left = sorted(p.name for p in tmp_path.glob("mission*"))
-    assert left == sorted(["mission.plan", "mission.waypoints", "mission-s2.plan.bak"]
-                          + [f"mission-s{k}.{ext}" for k in range(2, few + 1) for ext in ("plan", "waypoints")])
+    assert left == sorted(
+        ["mission.plan", "mission.waypoints", "mission-s2.plan.bak"]
+        + [f"mission-s{k}.{ext}" for k in range(2, few + 1) for ext in ("plan", "waypoints")]
+    )

@@ -6,10 +6,10 @@ import copy
 import json
 
 import pytest
+from missions_plans import make_plan
 
 import fields
 import planner
-from missions_plans import make_plan
 from planner import PlanDocument, PlanError, load_plan, migrate
 from planner.document import validate
 from sim import plan_settings
@@ -57,29 +57,40 @@ def test_a_plan_written_before_the_energy_budget_still_loads(tea):
 def test_versions(tea):
     plan = tea.to_dict()
     assert migrate(plan) is plan
-    for version, words in ((2, "newer than this agrodrone"), (0, "not a plan.json version"),
-                           ("one", "version is not a number")):
+    for version, words in (
+        (2, "newer than this agrodrone"),
+        (0, "not a plan.json version"),
+        ("one", "version is not a number"),
+    ):
         with pytest.raises(PlanError, match=words):
             validate({**plan, "version": version})
     with pytest.raises(PlanError, match="plan has no 'version'"):
         validate({k: v for k, v in plan.items() if k != "version"})
 
 
-@pytest.mark.parametrize("breakage, words", [
-    (lambda p: p["params"].update(dose_l_ha=-1), r"params.dose_l_ha must be > 0, got -1"),
-    (lambda p: p["sorties"][1]["legs"][0].update(length_m=-2), r"sorties\[1\].legs\[0\].length_m must not be negative"),
-    (lambda p: p["sorties"][0]["legs"][0].update(coords="x"), r"sorties\[0\].legs\[0\].coords is not a list"),
-    (lambda p: p["sorties"][0].update(legs=[]), r"sorties\[0\] has no legs"),
-    (lambda p: p["sorties"][1].update(index=1), "two sorties have the index 1"),
-    (lambda p: p["field"]["keepout"][0].pop("geometry"), r"field.keepout\[0\] has no 'geometry'"),
-    (lambda p: p["field"].update(boundary={"type": "Polygon", "coordinates": "x"}),
-     "field.boundary is not a GeoJSON geometry"),
-    (lambda p: p["field"].update(properties=[]), "field.properties is not an object"),
-    (lambda p: p.update(warnings="x"), "warnings is not a list of texts"),
-    (lambda p: p["sprayer"].update(speed_capped="no"), "sprayer.speed_capped is not true or false"),
-    (lambda p: p["drone"].update(battery_cells=12.5), "drone.battery_cells is not a whole number"),
-    (lambda p: p.pop("reload"), "plan has no 'reload'"),
-])
+@pytest.mark.parametrize(
+    "breakage, words",
+    [
+        (lambda p: p["params"].update(dose_l_ha=-1), r"params.dose_l_ha must be > 0, got -1"),
+        (
+            lambda p: p["sorties"][1]["legs"][0].update(length_m=-2),
+            r"sorties\[1\].legs\[0\].length_m must not be negative",
+        ),
+        (lambda p: p["sorties"][0]["legs"][0].update(coords="x"), r"sorties\[0\].legs\[0\].coords is not a list"),
+        (lambda p: p["sorties"][0].update(legs=[]), r"sorties\[0\] has no legs"),
+        (lambda p: p["sorties"][1].update(index=1), "two sorties have the index 1"),
+        (lambda p: p["field"]["keepout"][0].pop("geometry"), r"field.keepout\[0\] has no 'geometry'"),
+        (
+            lambda p: p["field"].update(boundary={"type": "Polygon", "coordinates": "x"}),
+            "field.boundary is not a GeoJSON geometry",
+        ),
+        (lambda p: p["field"].update(properties=[]), "field.properties is not an object"),
+        (lambda p: p.update(warnings="x"), "warnings is not a list of texts"),
+        (lambda p: p["sprayer"].update(speed_capped="no"), "sprayer.speed_capped is not true or false"),
+        (lambda p: p["drone"].update(battery_cells=12.5), "drone.battery_cells is not a whole number"),
+        (lambda p: p.pop("reload"), "plan has no 'reload'"),
+    ],
+)
 def test_every_wrong_key_is_named(breakage, words):
     plan = copy.deepcopy(make_plan())
     breakage(plan)

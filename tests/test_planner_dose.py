@@ -68,10 +68,14 @@ def test_presets_come_from_the_data_file():
 
 @pytest.mark.parametrize(
     "override, message",
-    [({"swath_m": 0}, "swath must be greater than 0"), ({"dose_l_ha": -3}, "dose must be greater than 0"),
-     ({"speed_m_s": 0}, "speed must be greater than 0"), ({"edge_passes": -1}, "edge passes"),
-     ({"swath_m": 0.01}, "swath 0.01 m is not a spray drone's: give 1 to 50 m"),
-     ({"swath_m": 51}, "swath 51 m is not a spray drone's")],
+    [
+        ({"swath_m": 0}, "swath must be greater than 0"),
+        ({"dose_l_ha": -3}, "dose must be greater than 0"),
+        ({"speed_m_s": 0}, "speed must be greater than 0"),
+        ({"edge_passes": -1}, "edge passes"),
+        ({"swath_m": 0.01}, "swath 0.01 m is not a spray drone's: give 1 to 50 m"),
+        ({"swath_m": 51}, "swath 51 m is not a spray drone's"),
+    ],
 )
 def test_bad_parameters_are_refused(override, message):
     with pytest.raises(PlanError, match=message):

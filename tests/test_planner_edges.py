@@ -19,8 +19,9 @@ W = 5.0
 
 
 def field_of(geom, zones=(), fid="f") -> Field:
-    return Field(id=fid, name=fid, boundary=shapely.affinity.translate(geom, X0, Y0), frame=LocalFrame(32648),
-                 zones=list(zones))
+    return Field(
+        id=fid, name=fid, boundary=shapely.affinity.translate(geom, X0, Y0), frame=LocalFrame(32648), zones=list(zones)
+    )
 
 
 def slanted_field() -> Field:
@@ -41,7 +42,9 @@ def laps_of(p):
 @pytest.fixture(scope="module")
 def slanted_plans():
     f = slanted_field()
-    return {k: planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=k, angle_deg=90.0)) for k in (None, 0, 1)}
+    return {
+        k: planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=k, angle_deg=90.0)) for k in (None, 0, 1)
+    }
 
 
 def test_edge_lap_keeps_footprints_inside_the_sprayable_area(slanted_plans):

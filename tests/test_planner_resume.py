@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from missions_plans import EPSG, ll, make_plan
 from shapely.geometry import shape
 
 import missions
 from fields import LocalFrame
 from missions.items import DO_SPRAYER, deg_to_e7
-from missions_plans import EPSG, ll, make_plan
 from planner import PlanError, resume_plan
 
 

@@ -71,11 +71,14 @@ def test_transit_lengths_match_the_paths_flown(tea):
 
 def test_end_trim_areas_are_exact():
     rng = np.random.default_rng(1)
-    geoms = np.array([
-        shapely.Polygon([(0, 0), (10, 2), (12, 8), (3, 9)]).difference(shapely.box(4, 3, 6, 5)),  # with a hole
-        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(3, 0, 5, 2)]),
-        shapely.Polygon([(0, 0), (0, 4), (6, 4), (6, 0)][::-1]),  # clockwise on input
-    ], dtype=object)
+    geoms = np.array(
+        [
+            shapely.Polygon([(0, 0), (10, 2), (12, 8), (3, 9)]).difference(shapely.box(4, 3, 6, 5)),  # with a hole
+            shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(3, 0, 5, 2)]),
+            shapely.Polygon([(0, 0), (0, 4), (6, 4), (6, 0)][::-1]),  # clockwise on input
+        ],
+        dtype=object,
+    )
     edges, owner = edges_by_item(geoms)
     cuts = rng.uniform(-2, 13, (3, 7))
     got = area_right_of(edges, owner, cuts)

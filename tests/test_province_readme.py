@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from province_support import pg, province_rows  # noqa: F401
 from reports_support import cached_sample_db
 
@@ -44,17 +43,27 @@ def test_the_readme_province_commands_run(pg, tmp_path, tmp_path_factory) -> Non
     pgpass = tmp_path / "pgpass"
     pgpass.write_text("".join(f"*:*:*:{r}:{PASSWORD}\n" for r in ("agrodrone_admin", "htx_dai_tu", "ktnn_dai_tu")))
     pgpass.chmod(0o600)
-    env = {**os.environ, "PGPASSFILE": str(pgpass),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PGPASSFILE": str(pgpass),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     env.pop("PGPASSWORD", None)
     for command in commands:
         command = command.replace("province.example/agrodrone?sslmode=verify-full", f"/readme?host={pg.socket}")
-        proc = subprocess.run(["bash", "-c", f"export PGPASSFILE={pgpass}; {command}"], cwd=tmp_path, env=env,
-                              input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["bash", "-c", f"export PGPASSFILE={pgpass}; {command}"],
+            cwd=tmp_path,
+            env=env,
+            input=f"{PASSWORD}\n{PASSWORD}\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, f"$ {command}\n{proc.stdout}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr, proc.stderr
         if command.startswith("export "):
-            name, value = command[len("export "):].split("=", 1)
+            name, value = command[len("export ") :].split("=", 1)
             env[name] = value.strip("'\"")
     admin = pg.url("readme")
     assert province_rows(admin, "SELECT cooperative_id, length FROM chain_heads") == [("htx-dai-tu", 1)]

@@ -1,6 +1,6 @@
 """`agrodrone report --db postgresql://...`: the same indicators and HTML as on the SQLite files.
 
-One set of queries serves both databases (telemetry/indicators.py, telemetry/province/query.py);
+One set of queries serves both databases (telemetry/reports/indicators.py, telemetry/province/query.py);
 these tests sync the same data into the province and compare every report file byte for byte."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ import json
 from datetime import date
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
-
 from cli_support import run_cli
 from province_support import cooperative_db, pg, province  # noqa: F401
+from psycopg.conninfo import conninfo_to_dict
 from reports_support import cached_sample_db
+
 from telemetry import open_db
 from telemetry.province import add_member, open_province, sync
-from telemetry.report import build_report
+from telemetry.reports import build_report
 
 pytestmark = pytest.mark.timeout(180)
 DAY = date(2027, 1, 15)
@@ -53,10 +53,18 @@ def sample_province(tmp_path_factory, pg):
     return path, url
 
 
-@pytest.mark.parametrize("kw", [{}, {"period": "2026-Q4"}, {"unit": "tn-dai-tu", "lang": "en"},
-                                {"cooperative": "htx-co-lung"}, {"cooperative": "htx-co-lung", "lang": "en"},
-                                {"cooperative": "htx-che-tan-cuong", "period": "2026-11"}],
-                         ids=["unit", "quarter", "district-en", "coop", "coop-en", "coop-month"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"period": "2026-Q4"},
+        {"unit": "tn-dai-tu", "lang": "en"},
+        {"cooperative": "htx-co-lung"},
+        {"cooperative": "htx-co-lung", "lang": "en"},
+        {"cooperative": "htx-che-tan-cuong", "period": "2026-11"},
+    ],
+    ids=["unit", "quarter", "district-en", "coop", "coop-en", "coop-month"],
+)
 def test_reports_are_the_same_on_sqlite_and_on_the_province(sample_province, kw) -> None:
     mine, theirs = _both(*sample_province, **kw)
     assert sorted(theirs) == sorted(mine)
@@ -78,10 +86,22 @@ def test_the_numbers_are_the_same_on_many_records(tmp_path, pg) -> None:
     with sqlite3.connect(merged) as c:
         for p in paths:
             c.execute("ATTACH ? AS src", [str(p)])
-            for t in ("cooperatives", "operators", "drones", "fields", "products", "jobs", "flights",
-                      "spray_records", "record_chain"):
-                cols = ", ".join(r[1] for r in c.execute(f"PRAGMA table_info({t})")
-                                 if not (r[1] == "id" and t in ("flights", "spray_records")))
+            for t in (
+                "cooperatives",
+                "operators",
+                "drones",
+                "fields",
+                "products",
+                "jobs",
+                "flights",
+                "spray_records",
+                "record_chain",
+            ):
+                cols = ", ".join(
+                    r[1]
+                    for r in c.execute(f"PRAGMA table_info({t})")
+                    if not (r[1] == "id" and t in ("flights", "spray_records"))
+                )
                 c.execute(f"INSERT OR IGNORE INTO {t} ({cols}) SELECT {cols} FROM src.{t}")
             c.commit()
             c.execute("DETACH src")
@@ -119,8 +139,9 @@ def test_report_command_reads_the_province(sample_province, tmp_path, capsys) ->
     assert code == 0, err
     assert "unit report for" in out and (tmp_path / "r" / "report.html").exists()
     assert "postgres@socket/sample_reports" in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
-    code, out, err = run_cli(["report", "--db", url.replace("sample_reports", "nosuch"), "--out",
-                              str(tmp_path / "x")], capsys)
+    code, out, err = run_cli(
+        ["report", "--db", url.replace("sample_reports", "nosuch"), "--out", str(tmp_path / "x")], capsys
+    )
     assert code == 2 and err.startswith("error: cannot connect") and err.count("\n") == 1
     empty = tmp_path.name.replace("-", "_")[:40]
     pg_url = url.replace("sample_reports", empty)

@@ -8,11 +8,11 @@ import os
 
 import psycopg
 import pytest
+from cli_support import run_cli
 from click.testing import CliRunner
+from province_support import append_records, cooperative_db, pg, province, province_rows  # noqa: F401
 from psycopg.conninfo import conninfo_to_dict
 
-from cli_support import run_cli
-from province_support import append_records, cooperative_db, pg, province, province_rows  # noqa: F401
 from telemetry import open_db
 from telemetry.province import add_member, init_province, sync
 
@@ -58,8 +58,10 @@ def test_each_cooperative_syncs_as_its_own_role_with_the_password_from_pgpass(ro
     assert "htx-a: sent records #1..#4" in out
     code, out, err = run_cli(["sync", "--db", str(roles["b"]), "--to", roles["url"]("htx_b")], capsys)
     assert code == 0, err
-    assert province_rows(roles["admin"], "SELECT cooperative_id, length, accepted_by FROM chain_heads ORDER BY 1") \
-        == [("htx-a", 4, "htx_a"), ("htx-b", 3, "htx_b")]
+    assert province_rows(roles["admin"], "SELECT cooperative_id, length, accepted_by FROM chain_heads ORDER BY 1") == [
+        ("htx-a", 4, "htx_a"),
+        ("htx-b", 3, "htx_b"),
+    ]
 
 
 def test_a_wrong_password_is_one_error_line_and_nothing_is_sent(roles, capsys, monkeypatch) -> None:
@@ -67,7 +69,7 @@ def test_a_wrong_password_is_one_error_line_and_nothing_is_sent(roles, capsys, m
     monkeypatch.setenv("PGPASSWORD", "not-it")
     code, out, err = run_cli(["sync", "--db", str(roles["a"]), "--to", roles["url"]("htx_a")], capsys)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("error: cannot connect to htx_a@socket/") and 'password authentication failed' in err
+    assert err.startswith("error: cannot connect to htx_a@socket/") and "password authentication failed" in err
     assert province_rows(roles["admin"], "SELECT COUNT(*) FROM spray_records") == [(0,)]
 
 
@@ -109,11 +111,15 @@ def test_the_server_refuses_writing_another_cooperatives_rows_or_changing_a_reco
         # a second version of its accepted record #2, and a record that does not continue its chain
         conn.execute("INSERT INTO jobs (cooperative_id, id) VALUES ('htx-a', 'again')")
         with pytest.raises(psycopg.errors.UniqueViolation):
-            conn.execute("INSERT INTO spray_records (id, job_id, cooperative_id, chain_seq, hash) "
-                         "VALUES (9, 'again', 'htx-a', 2, 'x')")
+            conn.execute(
+                "INSERT INTO spray_records (id, job_id, cooperative_id, chain_seq, hash) "
+                "VALUES (9, 'again', 'htx-a', 2, 'x')"
+            )
         with pytest.raises(psycopg.Error, match=r"record htx-a #7 \(job again\).* the next one must be #5"):
-            conn.execute("INSERT INTO spray_records (id, job_id, cooperative_id, chain_seq, hash) "
-                         "VALUES (9, 'again', 'htx-a', 7, 'x')")
+            conn.execute(
+                "INSERT INTO spray_records (id, job_id, cooperative_id, chain_seq, hash) "
+                "VALUES (9, 'again', 'htx-a', 7, 'x')"
+            )
         # another cooperative's reference rows are invisible, so not even an UPDATE finds them
         assert conn.execute("UPDATE drones SET name = 'mine' WHERE cooperative_id = 'htx-b'").rowcount == 0
     assert province_rows(roles["admin"], "SELECT * FROM spray_records ORDER BY cooperative_id, chain_seq") == before
@@ -143,8 +149,9 @@ def test_a_cooperative_role_sends_only_its_own_chain(roles, tmp_path, capsys) ->
     assert code == 0, err
     assert "htx-a: sent records #1..#2" in out and "htx-b: not sent" in out
     assert province_rows(roles["admin"], "SELECT DISTINCT cooperative_id FROM spray_records") == [("htx-a",)]
-    code, out, err = run_cli(["sync", "--db", str(both), "--to", roles["url"]("htx_a"), "--cooperative", "htx-b"],
-                             capsys)
+    code, out, err = run_cli(
+        ["sync", "--db", str(both), "--to", roles["url"]("htx_a"), "--cooperative", "htx-b"], capsys
+    )
     assert code == 2 and "this role syncs cooperative htx-a only, not htx-b" in err
 
 
@@ -154,8 +161,11 @@ def test_roles_are_made_with_a_prompted_password_never_an_argument(pg, province)
     runner = CliRunner()
     help_text = runner.invoke(cli, ["province", "cooperative", "--help"]).output
     assert "--password-prompt" in help_text and "--password " not in help_text
-    done = runner.invoke(cli, ["province", "cooperative", "htx_c", "--db", province, "--cooperative", "htx-c",
-                               "--password-prompt"], input="s3cret\ns3cret\n")
+    done = runner.invoke(
+        cli,
+        ["province", "cooperative", "htx_c", "--db", province, "--cooperative", "htx-c", "--password-prompt"],
+        input="s3cret\ns3cret\n",
+    )
     assert done.exit_code == 0, done.output
     assert "role htx_c (created) syncs and reads cooperative htx-c" in done.output
     (verifier,) = province_rows(province, "SELECT rolpassword FROM pg_authid WHERE rolname = 'htx_c'")[0]

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from cli_support import run_cli
-from province_support import (append_records, cooperative_db, pg, province, province_rows,  # noqa: F401
-                              snapshot)
+from province_support import append_records, cooperative_db, pg, province, province_rows, snapshot  # noqa: F401
+
 from telemetry import open_db
-from telemetry.chain import record_hash
 from telemetry.province import ProvinceError, sync
+from telemetry.records.chain import record_hash
 
 sync_module = importlib.import_module("telemetry.province.sync")  # the package's `sync` is the function
 
@@ -59,10 +58,13 @@ def test_what_arrives_is_what_was_hashed(tmp_path, province) -> None:
     _sync(coop, province)
     local = open_db(coop, create=False)
     cols = [d[1] for d in local.execute("PRAGMA table_info(spray_records)") if d[1] != "id"]
-    mine = [dict(zip(cols, r)) for r in local.execute(f"SELECT {', '.join(cols)} FROM spray_records "
-                                                      "ORDER BY chain_seq")]
-    theirs = [dict(zip(cols, r)) for r in province_rows(province, f"SELECT {', '.join(cols)} FROM spray_records "
-                                                                  "ORDER BY chain_seq")]
+    mine = [
+        dict(zip(cols, r)) for r in local.execute(f"SELECT {', '.join(cols)} FROM spray_records ORDER BY chain_seq")
+    ]
+    theirs = [
+        dict(zip(cols, r))
+        for r in province_rows(province, f"SELECT {', '.join(cols)} FROM spray_records ORDER BY chain_seq")
+    ]
     assert theirs == mine
     for r in theirs:
         assert record_hash(r, r["prev_hash"]) == r["hash"]
@@ -79,13 +81,20 @@ def test_geometry_is_postgis_where_the_server_has_it_else_geojson_text(tmp_path,
     assert code == 0, err
     assert f"geometry as {'postgis' if postgis else 'geojson'}" in out
     _sync(cooperative_db(tmp_path / "htx.db", "htx-a", 3), url)
-    cols = {r[0] for r in province_rows(url, "SELECT column_name FROM information_schema.columns WHERE "
-                                             "table_schema = 'agrodrone' AND table_name = 'spray_records'")}
+    cols = {
+        r[0]
+        for r in province_rows(
+            url,
+            "SELECT column_name FROM information_schema.columns WHERE "
+            "table_schema = 'agrodrone' AND table_name = 'spray_records'",
+        )
+    }
     assert "as_applied_geojson" in cols and "gaps_geojson" in cols  # the hashed text stays in both modes
     if postgis:
         assert {"as_applied", "gaps"} <= cols
-        (area, srid), = province_rows(url, "SELECT SUM(ST_Area(as_applied::geography)), MIN(ST_SRID(as_applied)) "
-                                           "FROM spray_records")
+        ((area, srid),) = province_rows(
+            url, "SELECT SUM(ST_Area(as_applied::geography)), MIN(ST_SRID(as_applied)) FROM spray_records"
+        )
         assert area > 1000 and srid == 4326
         assert province_rows(url, "SELECT COUNT(*) FROM fields WHERE boundary IS NOT NULL") == [(3,)]
     else:
@@ -111,8 +120,7 @@ def _cut_after(monkeypatch, batches: int, *, inside: bool) -> None:
 
 
 @pytest.mark.parametrize("batches, inside", [(0, False), (0, True), (1, True), (2, False), (3, True)])
-def test_a_sync_cut_anywhere_and_run_again_ends_with_the_same_data(tmp_path, pg, monkeypatch, batches,
-                                                                   inside) -> None:
+def test_a_sync_cut_anywhere_and_run_again_ends_with_the_same_data(tmp_path, pg, monkeypatch, batches, inside) -> None:
     coop = cooperative_db(tmp_path / "htx.db", "htx-a", 9)
     whole = pg.create_database(f"whole_{batches}_{inside}")
     _sync(coop, whole, batch_records=2)
@@ -149,6 +157,7 @@ def test_raw_telemetry_only_with_raw(tmp_path, province, capsys) -> None:
 
 # -- the chain, checked on arrival -----------------------------------------------------------------
 
+
 def _synced(tmp_path, province, n: int = 5) -> tuple[Path, dict]:
     coop = cooperative_db(tmp_path / "htx.db", "htx-a", n)
     _sync(coop, province)
@@ -180,8 +189,9 @@ def test_a_record_edited_with_its_hash_recomputed_is_refused(tmp_path, province,
     r = dict(zip(cols, db.execute("SELECT * FROM spray_records WHERE chain_seq = 2").fetchone()))
     r["volume_l"] = 1.0
     with db.conn:
-        db.conn.execute("UPDATE spray_records SET volume_l = 1.0, hash = ? WHERE id = ?",
-                        [record_hash(r, r["prev_hash"]), r["id"]])
+        db.conn.execute(
+            "UPDATE spray_records SET volume_l = 1.0, hash = ? WHERE id = ?", [record_hash(r, r["prev_hash"]), r["id"]]
+        )
     line = _refused(capsys, coop, province)
     assert "record 3 (htx-a #3, job htx-a-job-3): does not link to the record before it" in line
     assert snapshot(province) == before
@@ -212,8 +222,10 @@ def test_a_whole_chain_rewritten_is_refused(tmp_path, province, capsys) -> None:
                 r["area_ha"] = round(r["area_ha"] + 0.1, 4)
             r["prev_hash"] = prev
             r["hash"] = prev = record_hash(r, prev)
-            db.conn.execute("UPDATE spray_records SET area_ha = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                            [r["area_ha"], r["prev_hash"], r["hash"], r["id"]])
+            db.conn.execute(
+                "UPDATE spray_records SET area_ha = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                [r["area_ha"], r["prev_hash"], r["hash"], r["id"]],
+            )
         db.conn.execute("UPDATE record_chain SET head_hash = ?", [prev])
     line = _refused(capsys, coop, province)
     assert "record 2 (#2, job htx-a-job-2) is not the record the province accepted as #2" in line
@@ -246,27 +258,37 @@ def test_the_province_itself_refuses_a_record_that_does_not_verify(tmp_path, pro
     with psycopg.connect(province) as conn:  # a record out of turn, straight into the table
         conn.execute("INSERT INTO agrodrone.jobs (cooperative_id, id) VALUES ('htx-a', 'x')")
         with pytest.raises(psycopg.Error, match=r"record htx-a #7 \(job x\): .* the next one must be #4"):
-            conn.execute("INSERT INTO agrodrone.spray_records (job_id, cooperative_id, chain_seq, hash) "
-                         "VALUES ('x', 'htx-a', 7, 'ab')")
+            conn.execute(
+                "INSERT INTO agrodrone.spray_records (job_id, cooperative_id, chain_seq, hash) "
+                "VALUES ('x', 'htx-a', 7, 'ab')"
+            )
 
 
 def _unchecked(db, coop: str) -> list[dict]:
+    from telemetry.ingest.schema import RECORD_COLUMNS
     from telemetry.province.local import typed
-    from telemetry.schema import RECORD_COLUMNS
 
     cols = list(RECORD_COLUMNS)
-    return [{c: typed(v, RECORD_COLUMNS[c]) for c, v in zip(cols, r)} for r in db.execute(
-        f"SELECT {', '.join(cols)} FROM spray_records WHERE cooperative_id = ? ORDER BY chain_seq", [coop])]
+    return [
+        {c: typed(v, RECORD_COLUMNS[c]) for c, v in zip(cols, r)}
+        for r in db.execute(
+            f"SELECT {', '.join(cols)} FROM spray_records WHERE cooperative_id = ? ORDER BY chain_seq", [coop]
+        )
+    ]
 
 
 # -- bad input: one line, exit 2, nothing half-written -----------------------------------------------
 
-@pytest.mark.parametrize("url, says", [
-    ("htx.db", "is not a PostgreSQL URL"),
-    ("postgresql://a@/b?nosuch=1", "not a usable PostgreSQL URL"),
-    ("postgresql://a@/b?host=/x&sslmode=sometimes", 'invalid sslmode value: "sometimes"'),  # given to libpq as is
-    ("postgresql://coop:secret@localhost/province", "remove the password from the URL"),
-])
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("htx.db", "is not a PostgreSQL URL"),
+        ("postgresql://a@/b?nosuch=1", "not a usable PostgreSQL URL"),
+        ("postgresql://a@/b?host=/x&sslmode=sometimes", 'invalid sslmode value: "sometimes"'),  # given to libpq as is
+        ("postgresql://coop:secret@localhost/province", "remove the password from the URL"),
+    ],
+)
 def test_a_bad_url_is_one_error_line(tmp_path, capsys, url, says) -> None:
     coop = cooperative_db(tmp_path / "htx.db", "htx-a", 1)
     line = _refused(capsys, coop, url)
@@ -301,8 +323,24 @@ def test_the_province_formats_floats_as_python_does(province) -> None:
     from telemetry.province import connect, ensure_province_schema
 
     rng = random.Random(5)
-    xs = [0.0, -0.0, 1e16, 1e15, 9999999999999998.0, 1e-4, 1e-5, 0.00012, 15.0, 1e100, -1.5e-7, 5e-324,
-          1.7976931348623157e308, 0.1 + 0.2, 3.092535278770144e+18, -8.44723533243552e+18]
+    xs = [
+        0.0,
+        -0.0,
+        1e16,
+        1e15,
+        9999999999999998.0,
+        1e-4,
+        1e-5,
+        0.00012,
+        15.0,
+        1e100,
+        -1.5e-7,
+        5e-324,
+        1.7976931348623157e308,
+        0.1 + 0.2,
+        3.092535278770144e18,
+        -8.44723533243552e18,
+    ]
     for _ in range(3000):
         xs.append(struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0])
         xs.append(round(rng.uniform(-1e6, 1e6), rng.randint(0, 8)))
@@ -310,8 +348,12 @@ def test_the_province_formats_floats_as_python_does(province) -> None:
     conn = connect(province)
     try:
         ensure_province_schema(conn)
-        got = [r[0] for r in conn.execute("SELECT agrodrone.py_float(x) FROM unnest(%s::float8[]) "
-                                          "WITH ORDINALITY AS t(x, n) ORDER BY n", [xs])]
+        got = [
+            r[0]
+            for r in conn.execute(
+                "SELECT agrodrone.py_float(x) FROM unnest(%s::float8[]) WITH ORDINALITY AS t(x, n) ORDER BY n", [xs]
+            )
+        ]
     finally:
         conn.close()
     assert [x for x, g in zip(xs, got) if g != repr(x)] == []
@@ -341,7 +383,8 @@ def test_a_negative_zero_is_hashed_as_the_zero_sqlite_keeps(tmp_path, province) 
 
 def test_the_administrator_loads_the_registry_by_syncing_a_registry_file(tmp_path, province, capsys) -> None:
     from reports_support import REGISTRY_FILES
-    from telemetry.registry import load_registry
+
+    from telemetry.reports.registry import load_registry
 
     db = open_db(tmp_path / "registry.db")
     load_registry(db, REGISTRY_FILES)

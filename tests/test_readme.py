@@ -55,19 +55,30 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
     for name in ("fields", "telemetry"):
         (tmp_path / name).symlink_to(ROOT / name)
     port = _free_port()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "COLUMNS": "120"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "120",
+    }
     background: list[subprocess.Popen] = []
     try:
         for command in readme_commands():
             command = command.replace("5760", str(port))
             if command.endswith("&"):
-                background.append(subprocess.Popen(["bash", "-c", command[:-1]], cwd=tmp_path, env=env,
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                background.append(
+                    subprocess.Popen(
+                        ["bash", "-c", command[:-1]],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
+                )
                 _wait_for_port(port)
                 continue
-            proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                                  timeout=300)
+            proc = subprocess.run(
+                ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+            )
             assert proc.returncode == 0, f"$ {command}\n{proc.stdout}\n{proc.stderr}"
             assert "Traceback" not in proc.stderr, f"$ {command}\n{proc.stderr}"
     finally:

@@ -10,15 +10,17 @@ import shutil
 import sqlite3
 
 import pytest
-
-from agrodrone.cli import main
 from cli_support import run_cli as _run
 from reports_support import CHROMIUM, Tables, cached_sample_db, chromium, vi_number
-from telemetry import open_db
-from telemetry.indicators import Indicators, parse_period
 
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
-                                                             "the browser checks of the HTML report are skipped")
+from agrodrone.cli import main
+from telemetry import open_db
+from telemetry.reports.indicators import Indicators, parse_period
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium); the browser checks of the HTML report are skipped",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,7 @@ def reports(province, tmp_path_factory):
         for lang in ("vi", "en"):
             d = out / f"{kind}-{lang}"
             with pytest.raises(SystemExit) as exc:
-                main(["report", "--db", str(province), "--out", str(d), "--period", "2026-Q4", *scope,
-                      "--lang", lang])
+                main(["report", "--db", str(province), "--out", str(d), "--period", "2026-Q4", *scope, "--lang", lang])
             assert exc.value.code == 0
             made[f"{kind}-{lang}"] = d
     return made
@@ -62,7 +63,13 @@ def test_files_are_self_contained(reports):
         imgs = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
         assert imgs and all(len(i) > 1000 for i in imgs)
     assert {p.name for p in reports["unit-vi"].iterdir()} == {
-        "report.html", "report.json", "indicators.csv", "cooperatives.csv", "months.csv", "drones.csv"}
+        "report.html",
+        "report.json",
+        "indicators.csv",
+        "cooperatives.csv",
+        "months.csv",
+        "drones.csv",
+    }
     assert {p.name for p in reports["coop-en"].iterdir()} == {"report.html", "report.json", "jobs.csv"}
 
 
@@ -76,8 +83,9 @@ def test_unit_report_in_vietnamese_reads_right_in_chromium(reports, province, tm
     assert page.ids["period"] == "Quý IV/2026 (01/10/2026 – 31/12/2026)"
     assert page.ids["unit-name"] == "Tỉnh Thái Nguyên"
     ind = page.tables["indicators"]
-    n, flights, ha, litres = _sql(province, f"SELECT COUNT(*), SUM(flights), SUM(area_ha), SUM(volume_l) "
-                                            f"FROM spray_records WHERE {Q4}")[0]
+    n, flights, ha, litres = _sql(
+        province, f"SELECT COUNT(*), SUM(flights), SUM(area_ha), SUM(volume_l) FROM spray_records WHERE {Q4}"
+    )[0]
     tn = ind["tn"]
     assert tn[0].startswith("Thái Nguyên") and "Tỉnh" in tn[0]
     assert tn[1] == "3/6 · 50,0 %" and tn[2] == "2/3 · 66,7 %"
@@ -87,8 +95,9 @@ def test_unit_report_in_vietnamese_reads_right_in_chromium(reports, province, tm
     assert dose[0] == pytest.approx(litres / ha, abs=0.006) and dose[1] == 15.0
     assert tn[9] == "Đạt" and ind["tn-dinh-hoa"][9] == "Chưa đạt" and ind["tn-dai-tu"][9] == "—"
     # the commune rows trace back to their cooperative's records
-    (co_ha, co_fl), = _sql(province, f"SELECT SUM(area_ha), SUM(flights) FROM spray_records "
-                                     f"WHERE cooperative_id = 'htx-co-lung' AND {Q4}")
+    ((co_ha, co_fl),) = _sql(
+        province, f"SELECT SUM(area_ha), SUM(flights) FROM spray_records WHERE cooperative_id = 'htx-co-lung' AND {Q4}"
+    )
     assert vi_number(ind["tn-co-lung"][3]) == round(co_ha, 2) and int(ind["tn-co-lung"][5]) == co_fl
     assert set(page.tables["units-below"]) == {"tn-dinh-hoa", "tn-phu-dinh"}
     below = page.tables["coops-below"]
@@ -98,8 +107,9 @@ def test_unit_report_in_vietnamese_reads_right_in_chromium(reports, province, tm
     months = page.tables["months"]
     assert list(months) == ["2026-10", "2026-11", "2026-12"] and months["2026-11"][0] == "11/2026"
     for m, row in months.items():
-        (mha,), = _sql(province, "SELECT COALESCE(SUM(area_ha), 0) FROM spray_records WHERE start_local LIKE ?",
-                       [m + "%"])
+        ((mha,),) = _sql(
+            province, "SELECT COALESCE(SUM(area_ha), 0) FROM spray_records WHERE start_local LIKE ?", [m + "%"]
+        )
         assert vi_number(row[1]) == round(mha, 2)
     assert "Quad 20 L" in dom and "4 bản ghi phun số" in page.ids["source"]
 
@@ -126,8 +136,11 @@ def test_cooperative_report_shows_each_job_with_its_map_dose_wind_and_hash(repor
     page = Tables(dom)
     assert page.ids["coop-name"] == "HTX Chè Tân Cương (mẫu)"
     assert page.ids["chain"].startswith("toàn vẹn")
-    rec = _sql(province, "SELECT id, achieved_dose_l_ha, target_dose_l_ha, area_ha, volume_l, wind_max_m_s, hash, "
-                         "coverage_pct FROM spray_records WHERE cooperative_id = 'htx-che-tan-cuong'")
+    rec = _sql(
+        province,
+        "SELECT id, achieved_dose_l_ha, target_dose_l_ha, area_ha, volume_l, wind_max_m_s, hash, "
+        "coverage_pct FROM spray_records WHERE cooperative_id = 'htx-che-tan-cuong'",
+    )
     assert len(rec) == 1
     rid, achieved, target, ha, litres, wind, digest, coverage = rec[0]
     row = page.tables["jobs"][str(rid)]
@@ -141,7 +154,7 @@ def test_cooperative_report_shows_each_job_with_its_map_dose_wind_and_hash(repor
     assert "tối đa 3,8 · trung bình 3,8 m/s" in dom
     for legend in ("Khoảng sót",):  # the gap left by the skipped swath is measured
         assert legend in dom
-    (gaps,), = _sql(province, "SELECT gaps_m2 FROM spray_records WHERE id = ?", [rid])
+    ((gaps,),) = _sql(province, "SELECT gaps_m2 FROM spray_records WHERE id = ?", [rid])
     assert gaps > 300
 
 
@@ -175,8 +188,11 @@ def test_csv_and_json_hold_the_same_tables(reports, province):
     coop = json.loads((reports["coop-en"] / "report.json").read_text(encoding="utf-8"))
     jobs = list(csv.DictReader(io.StringIO((reports["coop-en"] / "jobs.csv").read_text(encoding="utf-8-sig"))))
     assert len(jobs) == len(coop["tables"]["jobs"]) == 1 and coop["chain"]["ok"] is True
-    assert jobs[0]["hash"] == coop["tables"]["jobs"][0]["hash"] == \
-        _sql(province, "SELECT hash FROM spray_records WHERE cooperative_id = 'htx-che-tan-cuong'")[0][0]
+    assert (
+        jobs[0]["hash"]
+        == coop["tables"]["jobs"][0]["hash"]
+        == _sql(province, "SELECT hash FROM spray_records WHERE cooperative_id = 'htx-che-tan-cuong'")[0][0]
+    )
 
 
 def test_default_period_and_unit_and_targets(province, tmp_path, capsys):
@@ -188,8 +204,9 @@ def test_default_period_and_unit_and_targets(province, tmp_path, capsys):
         conn.execute("DELETE FROM units WHERE id LIKE 'tn2025-%'")
         conn.execute("DELETE FROM units WHERE id = 'tn2025'")
     conn.close()
-    code, out, err = _run(["report", "--db", str(only_old), "--out", str(tmp_path / "r"), "--target",
-                           "linkage_models=70"], capsys)
+    code, out, err = _run(
+        ["report", "--db", str(only_old), "--out", str(tmp_path / "r"), "--target", "linkage_models=70"], capsys
+    )
     assert code == 0, err
     doc = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert doc["unit"]["id"] == "tn" and doc["period"]["from"] == "2026-09-20" and doc["period"]["to"] == "2026-12-09"
@@ -202,11 +219,26 @@ def test_tampered_record_shows_in_the_cooperative_report(province, tmp_path, cap
     shutil.copy(province, path)
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("UPDATE spray_records SET volume_l = volume_l * 0.5 WHERE cooperative_id = 'htx-co-lung' "
-                     "AND chain_seq = 1")
+        conn.execute(
+            "UPDATE spray_records SET volume_l = volume_l * 0.5 WHERE cooperative_id = 'htx-co-lung' AND chain_seq = 1"
+        )
     conn.close()
-    code, _, err = _run(["report", "--db", str(path), "--out", str(tmp_path / "r"), "--cooperative", "htx-co-lung",
-                         "--period", "2026", "--lang", "vi"], capsys)
+    code, _, err = _run(
+        [
+            "report",
+            "--db",
+            str(path),
+            "--out",
+            str(tmp_path / "r"),
+            "--cooperative",
+            "htx-co-lung",
+            "--period",
+            "2026",
+            "--lang",
+            "vi",
+        ],
+        capsys,
+    )
     assert code == 0, err
     doc = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert doc["chain"]["ok"] is False and doc["chain"]["problems"] == ["#1 edited"]
@@ -217,9 +249,11 @@ def _damaged_copy(province, tmp_path):
     path = tmp_path / "damaged.db"
     shutil.copy(province, path)
     conn = sqlite3.connect(path)
-    roots = [r[0] for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'spray_records' "
-                                        "AND rootpage > 0")]
-    page_size, = conn.execute("PRAGMA page_size").fetchone()
+    roots = [
+        r[0]
+        for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE tbl_name = 'spray_records' AND rootpage > 0")
+    ]
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
     conn.close()
     with open(path, "r+b") as fh:  # overwrite the root page of the records table and of each of its indexes
         for root in roots:
@@ -264,19 +298,23 @@ def test_without_unit_the_tree_in_force_is_reported(province, tmp_path, capsys):
     code, out, err = _run(["report", "--out", str(tmp_path / "unit"), "--db", str(province)], capsys)
     assert code == 0, err
     assert json.loads((tmp_path / "unit" / "report.json").read_text(encoding="utf-8"))["unit"]["id"] == "tn2025"
-    code, out, err = _run(["report", "--out", str(tmp_path / "coop"), "--db", str(province),
-                           "--cooperative", "htx-co-lung"], capsys)
+    code, out, err = _run(
+        ["report", "--out", str(tmp_path / "coop"), "--db", str(province), "--cooperative", "htx-co-lung"], capsys
+    )
     assert code == 0, err
     html = (tmp_path / "coop" / "report.html").read_text(encoding="utf-8")
     assert "Phú Lương" in html and "huyện" not in html.lower()
 
 
 def test_the_report_says_which_local_unit_it_counts_in(province, tmp_path, capsys):
-    code, _, err = _run(["report", "--out", str(tmp_path / "r"), "--db", str(province), "--unit", "tn",
-                         "--lang", "vi", "--sao", "nam"], capsys)
+    code, _, err = _run(
+        ["report", "--out", str(tmp_path / "r"), "--db", str(province), "--unit", "tn", "--lang", "vi", "--sao", "nam"],
+        capsys,
+    )
     assert code == 0, err
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "công (1.000 m²)" in html and "sào (360 m²)" not in html
-    code, _, err = _run(["report", "--out", str(tmp_path / "b"), "--db", str(province), "--unit", "tn",
-                         "--lang", "vi"], capsys)
+    code, _, err = _run(
+        ["report", "--out", str(tmp_path / "b"), "--db", str(province), "--unit", "tn", "--lang", "vi"], capsys
+    )
     assert "sào (360 m²)" in (tmp_path / "b" / "report.html").read_text(encoding="utf-8")

@@ -6,12 +6,12 @@ import shutil
 from datetime import date, datetime, timezone
 
 import pytest
-
 from reports_support import cached_sample_db
-from telemetry import TelemetryError, create_record, import_tlog, open_db
-from telemetry.indicators import Indicators, Targets, parse_period
 from synthetic import write_flights
 from telemetry_support import pwm_for, rect_plan
+
+from telemetry import TelemetryError, create_record, import_tlog, open_db
+from telemetry.reports.indicators import Indicators, Targets, parse_period
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +68,44 @@ def _descendants(db, unit: str) -> set[str]:
 
 def _expected(db, unit: str, first: str, last: str) -> dict:
     units = _descendants(db, unit)
-    coops = [r[0] for r in db.execute("SELECT id FROM cooperatives WHERE unit_id IN (%s)" % ",".join("?" * len(units)),
-                                      sorted(units))]
+    coops = [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM cooperatives WHERE unit_id IN ({','.join('?' * len(units))})", sorted(units)
+        )
+    ]
     q = ",".join("?" * len(coops))
-    row = db.execute(f"SELECT COUNT(*), COALESCE(SUM(flights), 0), COALESCE(SUM(area_ha), 0), "
-                     f"COALESCE(SUM(volume_l), 0), COUNT(DISTINCT cooperative_id), COUNT(DISTINCT drone_id) "
-                     f"FROM spray_records WHERE cooperative_id IN ({q}) AND substr(start_local, 1, 10) BETWEEN ? AND ?",
-                     [*coops, first, last]).fetchone()
-    active = {r[0] for r in db.execute(f"SELECT DISTINCT cooperative_id FROM spray_records WHERE cooperative_id IN "
-                                       f"({q}) AND substr(start_local, 1, 10) BETWEEN ? AND ?", [*coops, first, last])}
-    lm = {r[0] for r in db.execute(f"SELECT id FROM cooperatives WHERE id IN ({q}) AND raw_material_area = 1 "
-                                   "AND linkage_model = 1", coops)}
-    return {"coops": len(coops), "jobs": row[0], "flights": row[1], "ha": row[2], "litres": row[3],
-            "digital": row[4], "drones": row[5], "lm": len(lm), "lm_digital": len(lm & active)}
+    row = db.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(flights), 0), COALESCE(SUM(area_ha), 0), "
+        f"COALESCE(SUM(volume_l), 0), COUNT(DISTINCT cooperative_id), COUNT(DISTINCT drone_id) "
+        f"FROM spray_records WHERE cooperative_id IN ({q}) AND substr(start_local, 1, 10) BETWEEN ? AND ?",
+        [*coops, first, last],
+    ).fetchone()
+    active = {
+        r[0]
+        for r in db.execute(
+            f"SELECT DISTINCT cooperative_id FROM spray_records WHERE cooperative_id IN "
+            f"({q}) AND substr(start_local, 1, 10) BETWEEN ? AND ?",
+            [*coops, first, last],
+        )
+    }
+    lm = {
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM cooperatives WHERE id IN ({q}) AND raw_material_area = 1 AND linkage_model = 1", coops
+        )
+    }
+    return {
+        "coops": len(coops),
+        "jobs": row[0],
+        "flights": row[1],
+        "ha": row[2],
+        "litres": row[3],
+        "digital": row[4],
+        "drones": row[5],
+        "lm": len(lm),
+        "lm_digital": len(lm & active),
+    }
 
 
 @pytest.mark.parametrize("unit", ["tn", "tn-phu-luong", "tn-co-lung", "tn-dinh-hoa", "tn2025", "tn2025-phu-luong"])
@@ -177,6 +202,7 @@ def test_unknown_unit_and_cooperative(db):
     ind = Indicators(db, parse_period("2026"))
     with pytest.raises(TelemetryError, match="unknown unit 'tn-nowhere'.*known: tn"):
         ind.units("tn-nowhere")
-    from telemetry.indicators import cooperative
+    from telemetry.reports.indicators import cooperative
+
     with pytest.raises(TelemetryError, match="unknown cooperative 'htx-x'"):
         cooperative(db, "htx-x")

@@ -6,12 +6,12 @@ import json
 import shutil
 
 import pytest
-
 from cli_support import run_cli as _run
 from reports_support import REGISTRY, REGISTRY_FILES
+
 from telemetry import TelemetryError, open_db
-from telemetry.indicators import Indicators, parse_period
-from telemetry.registry import load_registry, unit_tree
+from telemetry.reports.indicators import Indicators, parse_period
+from telemetry.reports.registry import load_registry, unit_tree
 
 
 def test_bundled_registry_loads_both_trees_and_mappings(tmp_path):
@@ -22,8 +22,10 @@ def test_bundled_registry_loads_both_trees_and_mappings(tmp_path):
     assert tree["tn"].depth == 0 and tree["tn-phu-luong"].depth == 1 and tree["tn-co-lung"].depth == 2
     assert tree["tn2025-phu-luong"].depth == 1 and tree["tn2025-phu-luong"].parent_id == "tn2025"
     assert tree["tn-co-lung"].name == "Cổ Lũng" and tree["tn-co-lung"].cooperatives == 1
-    row = db.execute("SELECT name, unit_id, raw_material_area, linkage_model, main_products FROM cooperatives "
-                     "WHERE id = 'htx-phu-binh'").fetchone()
+    row = db.execute(
+        "SELECT name, unit_id, raw_material_area, linkage_model, main_products FROM cooperatives "
+        "WHERE id = 'htx-phu-binh'"
+    ).fetchone()
     assert row == ("HTX Nông nghiệp Phú Bình (mẫu)", "tn-uc-ky", 1, 0, "ngô;lúa")
     # the 2025 tree holds the same cooperatives through the mappings, without touching them
     ind = Indicators(db, parse_period("2026"))
@@ -41,34 +43,50 @@ def test_json_registry_and_update_of_a_cooperative_created_by_a_record(tmp_path)
     db = open_db(tmp_path / "r.db")
     with db.conn:  # a spray record mentions a cooperative before the registry is loaded
         db.execute("INSERT INTO cooperatives (id, name) VALUES ('htx-moi', NULL)")
-    doc = {"units": [{"id": "hn", "name": "Hà Nội", "level": "province", "parent_id": None},
-                     {"id": "hn-x", "name": "Xã Ba Vì", "level": "commune", "parent_id": "hn"}],
-           "cooperatives": [{"id": "htx-moi", "name": "HTX Mới", "unit_id": "hn-x", "raw_material_area": True,
-                             "linkage_model": "có"}]}
+    doc = {
+        "units": [
+            {"id": "hn", "name": "Hà Nội", "level": "province", "parent_id": None},
+            {"id": "hn-x", "name": "Xã Ba Vì", "level": "commune", "parent_id": "hn"},
+        ],
+        "cooperatives": [
+            {"id": "htx-moi", "name": "HTX Mới", "unit_id": "hn-x", "raw_material_area": True, "linkage_model": "có"}
+        ],
+    }
     path = tmp_path / "reg.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     rep = load_registry(db, [path])
     assert rep.inserted["units"] == 2 and rep.updated["cooperatives"] == 1
-    assert db.execute("SELECT name, unit_id, raw_material_area, linkage_model FROM cooperatives").fetchone() == \
-        ("HTX Mới", "hn-x", 1, 1)
+    assert db.execute("SELECT name, unit_id, raw_material_area, linkage_model FROM cooperatives").fetchone() == (
+        "HTX Mới",
+        "hn-x",
+        1,
+        1,
+    )
     # a plain JSON list is recognised by its keys
     lst = tmp_path / "more.json"
     lst.write_text(json.dumps([{"id": "hn-y", "name": "Xã Sơn Tây", "level": "commune", "parent_id": "hn"}]))
     assert load_registry(db, [lst]).inserted["units"] == 1
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("u.csv", "id,name,level,parent_id\na,A,province,\nb,B,commune,zz\n", "parent 'zz' of unit 'b' is not a known unit"),
-    ("u.csv", "id,name,level,parent_id\na,A,province,b\nb,B,commune,a\n", "cycle"),
-    ("u.csv", "id,name,level,parent_id\na,A,province,\na,A2,province,\n", "u.csv line 3: 'a' appears twice"),
-    ("u.csv", "id,name,level,parent_id\na,,province,\n", "u.csv line 2: name is empty"),
-    ("c.csv", "id,name,unit_id,raw_material_area\nh,H,tn-co-lung,maybe\n", "raw_material_area must be yes or no"),
-    ("c.csv", "id,name,unit_id\nh,H,nowhere\n", "unit 'nowhere' of cooperative 'h' is not a known unit"),
-    ("m.csv", "old_id,new_id\ntn-co-lung,tn-nowhere\n", "new_id 'tn-nowhere' is not a known unit"),
-    ("x.csv", "foo,bar\n1,2\n", "not a registry file"),
-    ("x.json", "{\"units\": [1, 2]}", "expected a list of objects"),
-    ("x.json", "{not json", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        (
+            "u.csv",
+            "id,name,level,parent_id\na,A,province,\nb,B,commune,zz\n",
+            "parent 'zz' of unit 'b' is not a known unit",
+        ),
+        ("u.csv", "id,name,level,parent_id\na,A,province,b\nb,B,commune,a\n", "cycle"),
+        ("u.csv", "id,name,level,parent_id\na,A,province,\na,A2,province,\n", "u.csv line 3: 'a' appears twice"),
+        ("u.csv", "id,name,level,parent_id\na,,province,\n", "u.csv line 2: name is empty"),
+        ("c.csv", "id,name,unit_id,raw_material_area\nh,H,tn-co-lung,maybe\n", "raw_material_area must be yes or no"),
+        ("c.csv", "id,name,unit_id\nh,H,nowhere\n", "unit 'nowhere' of cooperative 'h' is not a known unit"),
+        ("m.csv", "old_id,new_id\ntn-co-lung,tn-nowhere\n", "new_id 'tn-nowhere' is not a known unit"),
+        ("x.csv", "foo,bar\n1,2\n", "not a registry file"),
+        ("x.json", '{"units": [1, 2]}', "expected a list of objects"),
+        ("x.json", "{not json", "not valid JSON"),
+    ],
+)
 def test_bad_registry_files_are_one_line_errors_and_change_nothing(tmp_path, name, text, message):
     db = open_db(tmp_path / "r.db")
     load_registry(db, [REGISTRY / "units.csv"])

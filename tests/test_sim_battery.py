@@ -15,20 +15,19 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_support import run_cli
+from missions_plans import make_plan
 
 import fields
 import missions
 import planner
 import sim
-from sim import plan_settings
-from cli_support import run_cli
-from missions_plans import make_plan
 from planner.energy import EnergyModel
 from planner.estimates import LAND_ALT_LOW_M, LAND_SPEED_M_S, RTL_ALT_M, RTL_LOITER_S, TURN_MAX_M, segment_times
+from sim import plan_settings
 from sim.battery import AVIONICS_W, hover_power_for, hover_time_s, power_needed
 from sim.config import DEFAULT_HOVER_POWER_W, SimConfig
 from sim.params import default_params
@@ -45,38 +44,64 @@ MAH_RATIO = (0.7, 1.0)
 
 def _rated_power_w(settings: dict, plan: dict) -> float:
     """The simulator's power hovering at the drone's rated take-off mass."""
-    return AVIONICS_W + settings["hover_power_w"] * (
-        plan["drone"]["endurance_mass_kg"] / settings["empty_mass_kg"]) ** 1.5
+    return (
+        AVIONICS_W + settings["hover_power_w"] * (plan["drone"]["endurance_mass_kg"] / settings["empty_mass_kg"]) ** 1.5
+    )
 
 
 # ---------------------------------------------------------------------------- one model
 
+
 def test_default_simulator_is_the_default_preset():
     pre = planner.presets()[planner.default_preset()]
     cfg = SimConfig()
-    assert (pre["empty_mass_kg"], pre["battery_mah"], pre["battery_cells"], pre["tank_l"]) == \
-        (cfg.empty_mass_kg, cfg.battery_mah, cfg.battery_cells, cfg.tank_l)
-    calibrated = hover_power_for(endurance_s=pre["endurance_s"], mass_kg=pre["empty_mass_kg"] + pre["tank_l"],
-                                 empty_mass_kg=pre["empty_mass_kg"], capacity_mah=pre["battery_mah"],
-                                 cells=pre["battery_cells"])
+    assert (pre["empty_mass_kg"], pre["battery_mah"], pre["battery_cells"], pre["tank_l"]) == (
+        cfg.empty_mass_kg,
+        cfg.battery_mah,
+        cfg.battery_cells,
+        cfg.tank_l,
+    )
+    calibrated = hover_power_for(
+        endurance_s=pre["endurance_s"],
+        mass_kg=pre["empty_mass_kg"] + pre["tank_l"],
+        empty_mass_kg=pre["empty_mass_kg"],
+        capacity_mah=pre["battery_mah"],
+        cells=pre["battery_cells"],
+    )
     assert DEFAULT_HOVER_POWER_W == pytest.approx(calibrated, abs=0.1)
 
 
 @pytest.mark.parametrize("preset", sorted(planner.presets()))
 def test_sim_settings_give_the_preset_endurance_at_full_take_off_mass(preset):
     p = planner.params_for(preset)
-    plan = {**make_plan(), "reload": {"lon": 105.73, "lat": 21.70},  # a whole plan.json with this drone
-            "sprayer": {"pump_max_l_min": p.pump_max_l_min},
-            "drone": {"endurance_s": p.endurance_s, "endurance_mass_kg": p.endurance_mass_kg,
-                      "empty_mass_kg": p.empty_mass_kg, "battery_mah": p.battery_mah, "battery_cells": p.battery_cells}}
+    plan = {
+        **make_plan(),
+        "reload": {"lon": 105.73, "lat": 21.70},  # a whole plan.json with this drone
+        "sprayer": {"pump_max_l_min": p.pump_max_l_min},
+        "drone": {
+            "endurance_s": p.endurance_s,
+            "endurance_mass_kg": p.endurance_mass_kg,
+            "empty_mass_kg": p.empty_mass_kg,
+            "battery_mah": p.battery_mah,
+            "battery_cells": p.battery_cells,
+        },
+    }
     plan["params"]["tank_l"] = p.tank_l
     settings = plan_settings(plan)
     assert p.endurance_mass_kg == pytest.approx(p.empty_mass_kg + p.tank_l)
     full_hover = hover_time_s(_rated_power_w(settings, plan), settings["battery_mah"], settings["battery_cells"])
     assert full_hover == pytest.approx(p.endurance_s, rel=0.002)
     # the hover time is to the simulator's own low-battery failsafe
-    params = default_params(battery_mah=p.battery_mah, battery_cells=p.battery_cells, tank_l=p.tank_l,
-                            pump_max_l_min=p.pump_max_l_min, wind_m_s=0, wind_dir_deg=0, gust_m_s=0, speedup=1)
+    params = default_params(
+        battery_mah=p.battery_mah,
+        battery_cells=p.battery_cells,
+        tank_l=p.tank_l,
+        pump_max_l_min=p.pump_max_l_min,
+        wind_m_s=0,
+        wind_dir_deg=0,
+        gust_m_s=0,
+        speedup=1,
+    )
     assert params["BATT_LOW_VOLT"][0] == pytest.approx(3.6 * p.battery_cells)
 
 
@@ -84,12 +109,24 @@ def test_sim_settings_give_the_preset_endurance_at_full_take_off_mass(preset):
 def test_planner_power_model_is_the_simulators(preset):
     p = planner.params_for(preset)
     model = EnergyModel(p)
-    hover_w = hover_power_for(endurance_s=p.endurance_s, mass_kg=p.endurance_mass_kg, empty_mass_kg=p.empty_mass_kg,
-                              capacity_mah=p.battery_mah, cells=p.battery_cells)
+    hover_w = hover_power_for(
+        endurance_s=p.endurance_s,
+        mass_kg=p.endurance_mass_kg,
+        empty_mass_kg=p.empty_mass_kg,
+        capacity_mah=p.battery_mah,
+        cells=p.battery_cells,
+    )
 
     def sim_w(mass: float, speed: float, climb: float = 0.0) -> float:
-        return power_needed(flying=True, armed=True, mass_kg=mass, empty_mass_kg=p.empty_mass_kg,
-                            hover_power_w=hover_w, airspeed_m_s=speed, climb_m_s=climb)
+        return power_needed(
+            flying=True,
+            armed=True,
+            mass_kg=mass,
+            empty_mass_kg=p.empty_mass_kg,
+            hover_power_w=hover_w,
+            airspeed_m_s=speed,
+            climb_m_s=climb,
+        )
 
     rated = sim_w(p.endurance_mass_kg, 0.0)
     for litres in (0.0, p.tank_l / 2, p.tank_l, 1.5 * p.tank_l):
@@ -101,8 +138,9 @@ def test_planner_power_model_is_the_simulators(preset):
 
 
 def test_planner_flies_the_mission_as_built_and_arducopters_default_rtl():
-    params = default_params(battery_mah=1, battery_cells=1, tank_l=1, pump_max_l_min=1, wind_m_s=0, wind_dir_deg=0,
-                            gust_m_s=0, speedup=1)
+    params = default_params(
+        battery_mah=1, battery_cells=1, tank_l=1, pump_max_l_min=1, wind_m_s=0, wind_dir_deg=0, gust_m_s=0, speedup=1
+    )
     assert params["RTL_ALT"][0] == RTL_ALT_M * 100 and params["RTL_LOIT_TIME"][0] == RTL_LOITER_S * 1000
     assert params["LAND_ALT_LOW"][0] == LAND_ALT_LOW_M * 100 and params["LAND_SPEED"][0] == LAND_SPEED_M_S * 100
     assert missions.BuildOptions().turn_max_m == TURN_MAX_M
@@ -111,8 +149,16 @@ def test_planner_flies_the_mission_as_built_and_arducopters_default_rtl():
 # Legs of planned missions flown on ArduCopter 4.7 SITL (WPNAV_JERK 1, WPNAV_ACCEL 2.5, fast
 # waypoints blended): length m, speed m/s, the preset's acceleration, seconds between the
 # MISSION_ITEM_REACHED of its two ends.
-SITL_LEGS = [(40.8, 5, 2.5, 10.5), (4.0, 5, 2.5, 2.75), (261.8, 5, 2.5, 54.75), (19.0, 7, 3.0, 6.25),
-             (9.0, 7, 3.0, 4.25), (6.0, 7, 3.0, 3.25), (32.6, 7, 3.0, 7.75), (4.3, 7, 3.0, 2.75)]
+SITL_LEGS = [
+    (40.8, 5, 2.5, 10.5),
+    (4.0, 5, 2.5, 2.75),
+    (261.8, 5, 2.5, 54.75),
+    (19.0, 7, 3.0, 6.25),
+    (9.0, 7, 3.0, 4.25),
+    (6.0, 7, 3.0, 3.25),
+    (32.6, 7, 3.0, 7.75),
+    (4.3, 7, 3.0, 2.75),
+]
 
 
 @pytest.mark.parametrize("length, speed, accel, sitl_s", SITL_LEGS)
@@ -131,6 +177,7 @@ def test_a_heavier_tank_shortens_the_sortie(samples):
 
 
 # ---------------------------------------------------------------------------- flown
+
 
 def _fly(plan: dict, sortie: dict, url: str) -> None:
     """Upload the sortie, fly it in AUTO and wait until the copter has landed and disarmed."""
@@ -167,8 +214,9 @@ def _check_battery(plan: dict, sortie: dict, settings: dict, truth: sim.Truth) -
     ratio = used / sortie["battery_mah"]
     assert MAH_RATIO[0] <= ratio <= MAH_RATIO[1], (used, sortie["battery_mah"])
     # landed with at least the reserve: that long hovering at the rated mass before the failsafe
-    left_s = hover_time_s(_rated_power_w(settings, plan), settings["battery_mah"], settings["battery_cells"],
-                          used_mah=used)
+    left_s = hover_time_s(
+        _rated_power_w(settings, plan), settings["battery_mah"], settings["battery_cells"], used_mah=used
+    )
     assert left_s >= plan["params"]["battery_reserve_s"], left_s
     return ratio
 
@@ -195,15 +243,43 @@ def test_reported_case_through_the_command_line(samples, tmp_path, capsys):
     """`agrodrone plan ... --tank 20` then `agrodrone sim --plan`: sortie 1 used to end in a
     low-battery RTL after about 360 s; now it lands with its reserve."""
     out = tmp_path / "p"
-    code, _, err = run_cli(["plan", str(samples / "dai-tu-paddies.geojson"), "--drone", "generic-10l-hex",
-                            "--dose", "15", "--tank", "20", "--out", str(out)], capsys)
+    code, _, err = run_cli(
+        [
+            "plan",
+            str(samples / "dai-tu-paddies.geojson"),
+            "--drone",
+            "generic-10l-hex",
+            "--dose",
+            "15",
+            "--tank",
+            "20",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, err
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     sortie = plan["sorties"][0]
     truth_file = tmp_path / "truth.jsonl"
-    proc = subprocess.Popen([*AGRODRONE, "sim", "--plan", str(out), "--listen", "tcp:127.0.0.1:0", "--speedup",
-                             str(SPEEDUP), "--boot-delay", "3", "--truth", str(truth_file)],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            *AGRODRONE,
+            "sim",
+            "--plan",
+            str(out),
+            "--listen",
+            "tcp:127.0.0.1:0",
+            "--speedup",
+            str(SPEEDUP),
+            "--boot-delay",
+            "3",
+            "--truth",
+            str(truth_file),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"listening on (tcp:127\.0\.0\.1:\d+)", line)
@@ -245,8 +321,9 @@ def test_arducopter_sitl_flies_the_reported_sortie_within_the_planned_time(sampl
                 armed_at.append(clock[0])
                 landed.set()
 
-    with sim.start_sitl(speedup=20, home=(r["lat"], r["lon"], 30.0),
-                        params={"BATT_CAPACITY": 1_000_000, "BATT_LOW_MAH": 0}) as sitl:
+    with sim.start_sitl(
+        speedup=20, home=(r["lat"], r["lon"], 30.0), params={"BATT_CAPACITY": 1_000_000, "BATT_LOW_MAH": 0}
+    ) as sitl:
         v = missions.Vehicle.connect(sitl.url, timeout=30)
         try:
             v.add_listener(on_message)

@@ -20,10 +20,28 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def test_sim_runs_in_foreground_until_ctrl_c(tmp_path: Path):
     truth = tmp_path / "truth.jsonl"
-    proc = subprocess.Popen([*AGRODRONE, "sim", "--listen", "tcp:127.0.0.1:0", "--speedup", "20",
-                             "--boot-delay", "2", "--wind", "3,45", "--tank", "8", "--truth", str(truth),
-                             "--param", "WPNAV_SPEED=600"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            *AGRODRONE,
+            "sim",
+            "--listen",
+            "tcp:127.0.0.1:0",
+            "--speedup",
+            "20",
+            "--boot-delay",
+            "2",
+            "--wind",
+            "3,45",
+            "--tank",
+            "8",
+            "--truth",
+            str(truth),
+            "--param",
+            "WPNAV_SPEED=600",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"listening on (tcp:127\.0\.0\.1:\d+)", line)
@@ -52,13 +70,28 @@ def test_sim_runs_in_foreground_until_ctrl_c(tmp_path: Path):
 
 def test_bad_options_are_one_error_line(tmp_path: Path):
     (tmp_path / "no-reload.json").write_text(json.dumps({"format": "agrodrone-plan", "params": {"tank_l": 10}}))
-    (tmp_path / "bad-sprayer.json").write_text(json.dumps({"format": "agrodrone-plan", "sprayer": [1],
-                                                            "reload": {"lon": 105.7, "lat": 21.7},
-                                                            "params": {"tank_l": 10}}))
-    for args in (["--home", "95,0"], ["--wind", "fast"], ["--loss", "1.5"], ["--param", "NO_SUCH=1"],
-                 ["--listen", "udp:127.0.0.1:5760"], ["--speedup", "0"], ["--speedup", "inf"],
-                 ["--out", "udp:nohost.invalid:14550"], ["--plan", str(tmp_path / "no-reload.json")],
-                 ["--plan", str(tmp_path / "bad-sprayer.json")]):
+    (tmp_path / "bad-sprayer.json").write_text(
+        json.dumps(
+            {
+                "format": "agrodrone-plan",
+                "sprayer": [1],
+                "reload": {"lon": 105.7, "lat": 21.7},
+                "params": {"tank_l": 10},
+            }
+        )
+    )
+    for args in (
+        ["--home", "95,0"],
+        ["--wind", "fast"],
+        ["--loss", "1.5"],
+        ["--param", "NO_SUCH=1"],
+        ["--listen", "udp:127.0.0.1:5760"],
+        ["--speedup", "0"],
+        ["--speedup", "inf"],
+        ["--out", "udp:nohost.invalid:14550"],
+        ["--plan", str(tmp_path / "no-reload.json")],
+        ["--plan", str(tmp_path / "bad-sprayer.json")],
+    ):
         result = _run("sim", *args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()

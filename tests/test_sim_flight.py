@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sim_groundstation import GroundStation, mavlink, offset, point_segment_m, pump_samples
 
 import sim
-from sim_groundstation import GroundStation, mavlink, offset, point_segment_m, pump_samples
 
 SPEEDUP = 25
 REL = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT
@@ -15,16 +15,20 @@ ALT = 8.0
 
 def _legs_mission(lat, lon, legs):
     """Home, take-off, then per leg: WP(start), DO_SPRAYER 1, WP(end), DO_SPRAYER 0; then RTL."""
-    items = [(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL_INT, 0, 0, 0, 0, lat, lon, 0),
-             (mavlink.MAV_CMD_NAV_TAKEOFF, REL, 0, 0, 0, 0, 0, 0, ALT)]
+    items = [
+        (mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL_INT, 0, 0, 0, 0, lat, lon, 0),
+        (mavlink.MAV_CMD_NAV_TAKEOFF, REL, 0, 0, 0, 0, 0, 0, ALT),
+    ]
     points = []
     for (n0, e0), (n1, e1) in legs:
         a, b = offset(lat, lon, n0, e0), offset(lat, lon, n1, e1)
         points.append((a, b, len(items)))
-        items += [(mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, a[0], a[1], ALT),
-                  (mavlink.MAV_CMD_DO_SPRAYER, mavlink.MAV_FRAME_MISSION, 1, 0, 0, 0, 0, 0, 0),
-                  (mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, b[0], b[1], ALT),
-                  (mavlink.MAV_CMD_DO_SPRAYER, mavlink.MAV_FRAME_MISSION, 0, 0, 0, 0, 0, 0, 0)]
+        items += [
+            (mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, a[0], a[1], ALT),
+            (mavlink.MAV_CMD_DO_SPRAYER, mavlink.MAV_FRAME_MISSION, 1, 0, 0, 0, 0, 0, 0),
+            (mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, b[0], b[1], ALT),
+            (mavlink.MAV_CMD_DO_SPRAYER, mavlink.MAV_FRAME_MISSION, 0, 0, 0, 0, 0, 0, 0),
+        ]
     items.append((mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH, REL, 0, 0, 0, 0, 0, 0, 0))
     return items, points
 
@@ -47,8 +51,9 @@ def _home_of(handle) -> tuple[float, float]:
 def test_tank_drains_as_pump_output_times_max_flow_and_runs_dry(tmp_path):
     fill = 0.3
     truth_file = tmp_path / "truth.jsonl"
-    with sim.start_sim(speedup=SPEEDUP, boot_delay_s=3, tank_fill_l=fill, pump_max_l_min=3.0,
-                       truth_path=str(truth_file)) as s:
+    with sim.start_sim(
+        speedup=SPEEDUP, boot_delay_s=3, tank_fill_l=fill, pump_max_l_min=3.0, truth_path=str(truth_file)
+    ) as s:
         lat, lon = _home_of(s)
         items, legs = _legs_mission(lat, lon, [((20, 0), (20, 150))])
         gcs = GroundStation(s.url, speedup=SPEEDUP)
@@ -92,8 +97,9 @@ def test_low_battery_rtl_then_resume_with_set_current_after_reload():
         try:
             _start(gcs, items)
             # fly until the copter heads for the second swath, then the battery runs low
-            first = gcs.watch(PUMP_SERVO, until_disarmed=False, sim_timeout=200,
-                              stop=lambda f: second_start_index in f.current)
+            first = gcs.watch(
+                PUMP_SERVO, until_disarmed=False, sim_timeout=200, stop=lambda f: second_start_index in f.current
+            )
             capacity = gcs.get_param("BATT_CAPACITY")
             assert gcs.set_param("BATT_LOW_MAH", capacity) == capacity
             rtl = gcs.watch(PUMP_SERVO, until_disarmed=True, sim_timeout=300)
@@ -118,8 +124,12 @@ def test_low_battery_rtl_then_resume_with_set_current_after_reload():
             assert gcs.set_mode("GUIDED") == 0
             assert gcs.arm()
             assert gcs.command(mavlink.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, ALT) == 0
-            gcs.watch(PUMP_SERVO, until_disarmed=False, sim_timeout=60,
-                      stop=lambda f: f.positions and f.positions[-1][3] > ALT - 0.5)
+            gcs.watch(
+                PUMP_SERVO,
+                until_disarmed=False,
+                sim_timeout=60,
+                stop=lambda f: f.positions and f.positions[-1][3] > ALT - 0.5,
+            )
             assert gcs.command(mavlink.MAV_CMD_MISSION_START, 0, 0) == 0
             resumed = gcs.watch(PUMP_SERVO, until_disarmed=True, sim_timeout=300)
         finally:
@@ -142,10 +152,13 @@ def test_low_battery_rtl_then_resume_with_set_current_after_reload():
     assert any(point_segment_m((p[0], p[1]), a1, b1)[0] < 4 for p in pump_samples(first) if p[4] > 1050)
 
 
-@pytest.mark.parametrize("fault, text", [
-    ({"battery_failure_at_s": 14.0}, "Battery 1 is critical"),
-    ({"gps_loss_at_s": 14.0}, "EKF Failsafe: changed to LAND Mode"),
-])
+@pytest.mark.parametrize(
+    "fault, text",
+    [
+        ({"battery_failure_at_s": 14.0}, "Battery 1 is critical"),
+        ({"gps_loss_at_s": 14.0}, "EKF Failsafe: changed to LAND Mode"),
+    ],
+)
 def test_vehicle_faults_trigger_land(fault, text):
     with sim.start_sim(speedup=SPEEDUP, boot_delay_s=3, **fault) as s:
         gcs = GroundStation(s.url, speedup=SPEEDUP)
@@ -238,8 +251,7 @@ def test_link_cut_silences_both_directions_then_recovers():
 
 
 def test_wind_is_reported_and_gusts_do_not_stop_the_mission():
-    with sim.start_sim(speedup=SPEEDUP, boot_delay_s=3, wind_m_s=4.0, wind_dir_deg=90.0, gust_m_s=1.5,
-                       seed=3) as s:
+    with sim.start_sim(speedup=SPEEDUP, boot_delay_s=3, wind_m_s=4.0, wind_dir_deg=90.0, gust_m_s=1.5, seed=3) as s:
         lat, lon = _home_of(s)
         items, legs = _legs_mission(lat, lon, [((15, 0), (15, 40))])
         gcs = GroundStation(s.url, speedup=SPEEDUP)

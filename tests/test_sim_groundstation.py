@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from sim_groundstation import COPTER_MODES, GroundStation, mavlink, offset, point_segment_m, pump_samples
 
 import sim
-from sim_groundstation import COPTER_MODES, GroundStation, mavlink, offset, point_segment_m, pump_samples
 
 SPEEDUP = 20
 HOME = (21.7046, 105.7312, 12.0)
@@ -59,9 +59,16 @@ def test_spray_mission_ground_station_script(vehicle):
         home_lat, home_lon = pos.lat * 1e-7, pos.lon * 1e-7
 
         # sprayer parameters, each echoed back with PARAM_VALUE
-        wanted = {"SPRAY_ENABLE": 1, f"SERVO{PUMP_SERVO}_FUNCTION": 22, f"SERVO{PUMP_SERVO}_MIN": 1000,
-                  f"SERVO{PUMP_SERVO}_MAX": 2000, "SPRAY_PUMP_RATE": PUMP_RATE, "SPRAY_SPEED_MIN": 100,
-                  "SPRAY_PUMP_MIN": 0, "WPNAV_SPEED": SPEED * 100}
+        wanted = {
+            "SPRAY_ENABLE": 1,
+            f"SERVO{PUMP_SERVO}_FUNCTION": 22,
+            f"SERVO{PUMP_SERVO}_MIN": 1000,
+            f"SERVO{PUMP_SERVO}_MAX": 2000,
+            "SPRAY_PUMP_RATE": PUMP_RATE,
+            "SPRAY_SPEED_MIN": 100,
+            "SPRAY_PUMP_MIN": 0,
+            "WPNAV_SPEED": SPEED * 100,
+        }
         for name, value in wanted.items():
             assert gcs.set_param(name, value) == pytest.approx(value), name
 
@@ -149,12 +156,34 @@ def test_vehicle_reports_what_it_stores_as_arducopter_does(vehicle):
             else:  # NAV_RETURN_TO_LAUNCH and the DO commands are stored without a frame
                 assert (got.frame, got.x, got.y, got.z) == (mavlink.MAV_FRAME_GLOBAL, 0, 0, 0.0), command
 
-        fence = [(mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, mavlink.MAV_FRAME_GLOBAL_INT, 4, 0, 0, 0,
-                  *offset(home_lat, home_lon, n, e), 0) for n, e in ((-50, -50), (-50, 150), (80, 150), (80, -50))]
+        fence = [
+            (
+                mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+                mavlink.MAV_FRAME_GLOBAL_INT,
+                4,
+                0,
+                0,
+                0,
+                *offset(home_lat, home_lon, n, e),
+                0,
+            )
+            for n, e in ((-50, -50), (-50, 150), (80, 150), (80, -50))
+        ]
         assert gcs.upload(fence, mission_type=mavlink.MAV_MISSION_TYPE_FENCE) == mavlink.MAV_MISSION_ACCEPTED
         assert {m.frame for m in gcs.download(mavlink.MAV_MISSION_TYPE_FENCE)} == {mavlink.MAV_FRAME_GLOBAL}
-        rally = [(mavlink.MAV_CMD_NAV_RALLY_POINT, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, 0, 0, 0, 0,
-                  home_lat, home_lon, 15.0)]
+        rally = [
+            (
+                mavlink.MAV_CMD_NAV_RALLY_POINT,
+                mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                0,
+                0,
+                0,
+                0,
+                home_lat,
+                home_lon,
+                15.0,
+            )
+        ]
         assert gcs.upload(rally, mission_type=mavlink.MAV_MISSION_TYPE_RALLY) == mavlink.MAV_MISSION_ACCEPTED
         (point,) = gcs.download(mavlink.MAV_MISSION_TYPE_RALLY)
         assert point.frame == mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT and point.z == pytest.approx(15.0)

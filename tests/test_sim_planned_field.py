@@ -10,12 +10,12 @@ import math
 import threading
 
 import pytest
+from sim_groundstation import point_segment_m
 
 import fields
 import missions
 import planner
 import sim
-from sim_groundstation import point_segment_m
 
 SPEEDUP = 60
 
@@ -29,8 +29,13 @@ def test_planned_sortie_sprays_only_the_swaths_and_empties_the_tank_as_planned(s
     swaths = [leg for leg in sortie["legs"] if leg["kind"] == "swath"]
     half_swath = plan["params"]["swath_m"] / 2
 
-    with sim.start_sim(speedup=SPEEDUP, boot_delay_s=3, home=(reload_["lat"], reload_["lon"], 20.0),
-                       tank_l=plan["drone"]["tank_l"], pump_max_l_min=plan["sprayer"]["pump_max_l_min"]) as s:
+    with sim.start_sim(
+        speedup=SPEEDUP,
+        boot_delay_s=3,
+        home=(reload_["lat"], reload_["lon"], 20.0),
+        tank_l=plan["drone"]["tank_l"],
+        pump_max_l_min=plan["sprayer"]["pump_max_l_min"],
+    ) as s:
         disarmed_after_flight = threading.Event()
         flew = []
 
@@ -82,5 +87,7 @@ def test_planned_sortie_sprays_only_the_swaths_and_empties_the_tank_as_planned(s
     # back at the reload point, on the ground, disarmed
     last = truth.samples[-1]
     assert not last.armed and last.alt_rel < 0.3
-    assert point_segment_m((last.lat, last.lon), (reload_["lat"], reload_["lon"]),
-                           (reload_["lat"], reload_["lon"]))[0] < 3.0
+    assert (
+        point_segment_m((last.lat, last.lon), (reload_["lat"], reload_["lon"]), (reload_["lat"], reload_["lon"]))[0]
+        < 3.0
+    )

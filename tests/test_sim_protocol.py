@@ -8,9 +8,9 @@ import struct
 import time
 
 import pytest
+from sim_groundstation import GroundStation, mavlink, offset
 
 import sim
-from sim_groundstation import GroundStation, mavlink, offset
 
 SPEEDUP = 50
 REL = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT
@@ -18,15 +18,18 @@ REL = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT
 
 @pytest.fixture
 def copter():
-    handle = sim.start_sim(speedup=SPEEDUP, boot_delay_s=4, rc_mode_delay_s=2, upload_timeout_s=1.5,
-                           request_resend_s=0.3)
+    handle = sim.start_sim(
+        speedup=SPEEDUP, boot_delay_s=4, rc_mode_delay_s=2, upload_timeout_s=1.5, request_resend_s=0.3
+    )
     yield handle
     handle.stop()
 
 
 def _simple_mission(lat, lon, n=3):
-    items = [(mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL_INT, 0, 0, 0, 0, lat, lon, 0),
-             (mavlink.MAV_CMD_NAV_TAKEOFF, REL, 0, 0, 0, 0, 0, 0, 5)]
+    items = [
+        (mavlink.MAV_CMD_NAV_WAYPOINT, mavlink.MAV_FRAME_GLOBAL_INT, 0, 0, 0, 0, lat, lon, 0),
+        (mavlink.MAV_CMD_NAV_TAKEOFF, REL, 0, 0, 0, 0, 0, 0, 5),
+    ]
     for k in range(n):
         p = offset(lat, lon, 10.0 * (k + 1), 0)
         items.append((mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, p[0], p[1], 5))
@@ -88,8 +91,19 @@ def test_upload_download_clear_and_errors(copter):
         bad = items[:2] + [(mavlink.MAV_CMD_NAV_WAYPOINT, REL, 0, 0, 0, 0, 95.0, lon, 5)]
         assert gcs.upload(bad) == mavlink.MAV_MISSION_INVALID_PARAM5_X
         # fence and rally have their own stores
-        fence = [(mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, mavlink.MAV_FRAME_GLOBAL, 4, 0, 0, 0,
-                  *offset(lat, lon, dn, de), 0) for dn, de in ((-50, -50), (-50, 50), (50, 50), (50, -50))]
+        fence = [
+            (
+                mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+                mavlink.MAV_FRAME_GLOBAL,
+                4,
+                0,
+                0,
+                0,
+                *offset(lat, lon, dn, de),
+                0,
+            )
+            for dn, de in ((-50, -50), (-50, 50), (50, 50), (50, -50))
+        ]
         assert gcs.upload(fence, mission_type=mavlink.MAV_MISSION_TYPE_FENCE) == mavlink.MAV_MISSION_ACCEPTED
         rally = [(mavlink.MAV_CMD_NAV_RALLY_POINT, REL, 0, 0, 0, 0, *offset(lat, lon, 20, 20), 10)]
         assert gcs.upload(rally, mission_type=mavlink.MAV_MISSION_TYPE_RALLY) == mavlink.MAV_MISSION_ACCEPTED
@@ -134,16 +148,32 @@ def test_stalled_upload_times_out_and_partial_upload_never_replaces(copter):
             asked.append(msg.seq)
             if msg.seq < 2 and asked.count(msg.seq) == 1:  # answer two items, then go silent
                 cmd, frame, p1, p2, p3, p4, la, lo, alt = longer[msg.seq]
-                gcs.link.mav.mission_item_int_send(gcs.sysid, gcs.compid, msg.seq, frame, cmd, 0, 1, p1, p2, p3,
-                                                   p4, int(la * 1e7), int(lo * 1e7), alt, 0)
+                gcs.link.mav.mission_item_int_send(
+                    gcs.sysid,
+                    gcs.compid,
+                    msg.seq,
+                    frame,
+                    cmd,
+                    0,
+                    1,
+                    p1,
+                    p2,
+                    p3,
+                    p4,
+                    int(la * 1e7),
+                    int(lo * 1e7),
+                    alt,
+                    0,
+                )
         assert ack is not None and ack.type == mavlink.MAV_MISSION_OPERATION_CANCELLED
         assert asked.count(2) >= 2  # the unanswered request was sent again before giving up
         assert len(gcs.download()) == len(good)  # the partial upload did not replace the mission
         # an item out of order is answered with INVALID_SEQUENCE
         gcs.link.mav.mission_count_send(gcs.sysid, gcs.compid, 3, 0)
         assert gcs.recv({"MISSION_REQUEST"}, 3).seq == 0
-        gcs.link.mav.mission_item_int_send(gcs.sysid, gcs.compid, 2, REL, 16, 0, 1, 0, 0, 0, 0,
-                                           int(lat * 1e7), int(lon * 1e7), 5, 0)
+        gcs.link.mav.mission_item_int_send(
+            gcs.sysid, gcs.compid, 2, REL, 16, 0, 1, 0, 0, 0, 0, int(lat * 1e7), int(lon * 1e7), 5, 0
+        )
         assert gcs.recv({"MISSION_ACK"}, 3).type == mavlink.MAV_MISSION_INVALID_SEQUENCE
     finally:
         gcs.close()
@@ -232,9 +262,23 @@ def test_parameters_list_read_set(copter):
             got[msg.param_index] = msg.param_id
         assert count and len(got) == count
         names = set(got.values())
-        for must in ("SPRAY_ENABLE", "SPRAY_PUMP_RATE", "SPRAY_SPEED_MIN", "SPRAY_PUMP_MIN", "SERVO9_FUNCTION",
-                     "WPNAV_SPEED", "WPNAV_RADIUS", "WP_RADIUS", "RTL_ALT", "BATT_CAPACITY", "BATT_LOW_VOLT",
-                     "BATT_FS_LOW_ACT", "SIM_SPR_ENABLE", "SIM_SPR_PUMP", "SIM_WIND_SPD"):
+        for must in (
+            "SPRAY_ENABLE",
+            "SPRAY_PUMP_RATE",
+            "SPRAY_SPEED_MIN",
+            "SPRAY_PUMP_MIN",
+            "SERVO9_FUNCTION",
+            "WPNAV_SPEED",
+            "WPNAV_RADIUS",
+            "WP_RADIUS",
+            "RTL_ALT",
+            "BATT_CAPACITY",
+            "BATT_LOW_VOLT",
+            "BATT_FS_LOW_ACT",
+            "SIM_SPR_ENABLE",
+            "SIM_SPR_PUMP",
+            "SIM_WIND_SPD",
+        ):
             assert must in names
         # integer parameters round like AP_Param; WP_RADIUS (m) and WPNAV_RADIUS (cm) stay in step
         assert gcs.set_param("SPRAY_SPEED_MIN", 120.6) == 121

@@ -29,13 +29,22 @@ PADDIES = ROOT / "fields" / "samples" / "dai-tu-paddies.geojson"
 RTL = 6
 
 
-
-
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("paddies") / "plan"
-    run_agrodrone("plan", str(PADDIES), "--drone", "generic-10l-hex", "--dose", "15", "--tank", "5", "--out", str(out),
-         cwd=out.parent)
+    run_agrodrone(
+        "plan",
+        str(PADDIES),
+        "--drone",
+        "generic-10l-hex",
+        "--dose",
+        "15",
+        "--tank",
+        "5",
+        "--out",
+        str(out),
+        cwd=out.parent,
+    )
     assert len(load_plan(out)["sorties"]) == 3
     return out
 
@@ -59,12 +68,28 @@ def test_upload_puts_mission_fence_rally_and_sprayer_on_sitl(plan_dir: Path, tmp
 def test_fly_three_sorties_with_reloads_and_the_record(plan_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with start_for(plan_dir) as sitl:
-        proc = run_agrodrone("fly", str(plan_dir), "--connect", sitl.url, "--db", str(db), "--yes",
-                    "--operator", "Nguyễn Văn An", "--product", "Validan 5SL", "--registration", "VN-0001",
-                    cwd=tmp_path)
+        proc = run_agrodrone(
+            "fly",
+            str(plan_dir),
+            "--connect",
+            sitl.url,
+            "--db",
+            str(db),
+            "--yes",
+            "--operator",
+            "Nguyễn Văn An",
+            "--product",
+            "Validan 5SL",
+            "--registration",
+            "VN-0001",
+            cwd=tmp_path,
+        )
     assert proc.stdout.count("pre-flight checks") == 3, proc.stdout
-    (rec,) = db_rows(db, "SELECT sorties, volume_l, achieved_dose_l_ha, coverage_pct, start_utc, end_utc, "
-                       "spray_start_utc, spray_end_utc, spray_time_s, flight_time_s FROM spray_records")
+    (rec,) = db_rows(
+        db,
+        "SELECT sorties, volume_l, achieved_dose_l_ha, coverage_pct, start_utc, end_utc, "
+        "spray_start_utc, spray_end_utc, spray_time_s, flight_time_s FROM spray_records",
+    )
     sorties, volume, dose, coverage, start, end, spray_start, spray_end, spray_s, flight_s = rec
     assert sorties == 3
     assert volume == pytest.approx(_planned_litres(plan_dir), rel=0.1)
@@ -108,8 +133,13 @@ def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_p
 def test_ctrl_c_sends_the_copter_home_and_keeps_the_record(plan_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with start_for(plan_dir) as sitl, Observer(sitl) as obs:
-        proc = subprocess.Popen([*AGRODRONE, "fly", str(plan_dir), "--connect", sitl.url, "--db", str(db), "--yes"],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*AGRODRONE, "fly", str(plan_dir), "--connect", sitl.url, "--db", str(db), "--yes"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             obs.wait_spraying(min_seq=10)
         except AssertionError:
@@ -128,20 +158,23 @@ def test_ctrl_c_sends_the_copter_home_and_keeps_the_record(plan_dir: Path, tmp_p
 def test_a_link_cut_mid_sortie_is_survived_without_rearming(plan_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     with start_for(plan_dir) as sitl, Observer(sitl) as obs, Relay(sitl.port) as relay:
+
         def cut_when_spraying() -> None:
             obs.wait_spraying(min_seq=10)
             relay.silence(3.0)  # a minute of vehicle time at x20
 
         cutter = threading.Thread(target=cut_when_spraying, daemon=True)
         cutter.start()
-        outcome = fly_and_record(plan_dir, relay.url, db, first_sortie=3,
-                                      link_timeout_s=1.0)
+        outcome = fly_and_record(plan_dir, relay.url, db, first_sortie=3, link_timeout_s=1.0)
         cutter.join(5)
     (only,) = outcome.sorties
     assert only.link_lost
     assert only.complete and outcome.finished, outcome.stopped
-    gap = db_rows(db, "SELECT MAX(b.time_boot_ms - a.time_boot_ms) FROM positions a "
-                    "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)")[0][0]
+    gap = db_rows(
+        db,
+        "SELECT MAX(b.time_boot_ms - a.time_boot_ms) FROM positions a "
+        "JOIN positions b ON b.id = (SELECT MIN(id) FROM positions WHERE id > a.id)",
+    )[0][0]
     assert gap >= 20_000, "the cut shows as a gap in the log"
     assert db_rows(db, "SELECT COUNT(*) FROM flights")[0][0] == 1, "nothing was re-armed"
 
@@ -151,16 +184,27 @@ def test_log_records_a_flight_flown_by_another_ground_station(plan_dir: Path, tm
     plan = load_plan(plan_dir)
     items = _waypoints(plan_dir / "mission-s3.waypoints")
     with start_for(plan_dir) as sitl:
-        logger = subprocess.Popen([*AGRODRONE, "log", "--connect", sitl.url, "--db", str(db), "--quiet"],
-                                  cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        logger = subprocess.Popen(
+            [*AGRODRONE, "log", "--connect", sitl.url, "--db", str(db), "--quiet"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait_logging(db, logger)  # the other ground station flies once the logger hears the copter
         gcs = GroundStation(f"tcp:127.0.0.1:{sitl.port + 2}", speedup=20.0, source_system=200)
         try:
             gcs.request_streams(5.0)
             assert gcs.wait_position(60) is not None
-            sprayer = {"SPRAY_ENABLE": 1, "SPRAY_PUMP_RATE": plan["sprayer"]["pump_rate_pct"],
-                       "SPRAY_SPEED_MIN": plan["sprayer"]["speed_min_cm_s"], "SPRAY_PUMP_MIN": 0,
-                       "SERVO9_FUNCTION": 22, "WPNAV_SPEED": plan["params"]["speed_m_s"] * 100, "WPNAV_RADIUS": 50}
+            sprayer = {
+                "SPRAY_ENABLE": 1,
+                "SPRAY_PUMP_RATE": plan["sprayer"]["pump_rate_pct"],
+                "SPRAY_SPEED_MIN": plan["sprayer"]["speed_min_cm_s"],
+                "SPRAY_PUMP_MIN": 0,
+                "SERVO9_FUNCTION": 22,
+                "WPNAV_SPEED": plan["params"]["speed_m_s"] * 100,
+                "WPNAV_RADIUS": 50,
+            }
             for name, value in sprayer.items():
                 assert gcs.set_param(name, value) == pytest.approx(value), name
             assert gcs.upload(items) == mavlink.MAV_MISSION_ACCEPTED

@@ -1,4 +1,4 @@
-"""One clock in every spray record (telemetry/clock.py).
+"""One clock in every spray record (telemetry/ingest/clock.py).
 
 ArduCopter SITL at speed-up 10 gave a record whose pump started 4 minutes before the flight
 and ran 523 s in a 54 s flight: flights were cut on receive time, spray on vehicle time.
@@ -20,21 +20,31 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from synthetic import write_flights
+from telemetry_support import LAT0, LON0, T0_US, pwm_for, rect_plan
 
 import missions
 import sim
 from missions.connection import LinkKeeper
 from telemetry import Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights
-from synthetic import write_flights
-from telemetry_support import LAT0, LON0, T0_US, pwm_for, rect_plan
 
 SPEEDUP = 40
 SWATH = 5.0
 # The record sees the arm and the disarm in the next heartbeat (1 vehicle second apart), and
 # a busy machine can let the simulator run up to 2 vehicle seconds between two sends.
 HEARTBEAT_SLACK_S = 3.0
-TIMES = ("start_utc", "end_utc", "start_local", "end_local", "spray_start_utc", "spray_end_utc",
-         "flight_time_s", "spray_time_s", "volume_l", "area_m2")
+TIMES = (
+    "start_utc",
+    "end_utc",
+    "start_local",
+    "end_local",
+    "spray_start_utc",
+    "spray_end_utc",
+    "flight_time_s",
+    "spray_time_s",
+    "volume_l",
+    "area_m2",
+)
 
 
 @dataclass
@@ -63,8 +73,9 @@ def flown(tmp_path_factory) -> Flown:
     handle = sim.start_sim(speedup=SPEEDUP, home=(LAT0, LON0, 0.0), boot_delay_s=2, truth_hz=25)
     rec = Recorder(tmp / "live.db", tlog_path=tmp / "live.tlog", cooperative="htx-t", drone="d1")
     stop = threading.Event()
-    logger = threading.Thread(target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold,
-                              args=(stop,), daemon=True)
+    logger = threading.Thread(
+        target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold, args=(stop,), daemon=True
+    )
     logger.start()
     try:
         ms = missions.build_mission(plan, 1)
@@ -115,8 +126,9 @@ def _armed_span(truth: sim.Truth) -> tuple[float, float]:
 @pytest.mark.slow
 def test_record_at_speedup_is_on_the_vehicle_clock(flown):
     r, truth = flown.record, flown.truth
-    start, spray_start, spray_end, end = (_utc(r[k]) for k in ("start_utc", "spray_start_utc", "spray_end_utc",
-                                                                "end_utc"))
+    start, spray_start, spray_end, end = (
+        _utc(r[k]) for k in ("start_utc", "spray_start_utc", "spray_end_utc", "end_utc")
+    )
     assert start <= spray_start <= spray_end <= end
     assert 0 < r["spray_time_s"] <= r["flight_time_s"]
     # one flight: its UTC span is its duration (to the second the ISO strings keep)
@@ -124,8 +136,10 @@ def test_record_at_speedup_is_on_the_vehicle_clock(flown):
     assert (spray_end - spray_start).total_seconds() >= r["spray_time_s"] - 1.0
     # the durations are the copter's, not the wall's: the wall saw the flight 40 times faster
     arm, disarm = _armed_span(truth)
-    print(f"record: flight {r['flight_time_s']} s, spray {r['spray_time_s']} s, {r['start_utc']} .. {r['end_utc']}; "
-          f"truth: flight {disarm - arm:.2f} s, pump {truth.pump_on_s:.2f} s; wall {flown.wall_s:.1f} s")
+    print(
+        f"record: flight {r['flight_time_s']} s, spray {r['spray_time_s']} s, {r['start_utc']} .. {r['end_utc']}; "
+        f"truth: flight {disarm - arm:.2f} s, pump {truth.pump_on_s:.2f} s; wall {flown.wall_s:.1f} s"
+    )
     assert flown.wall_s < (disarm - arm) / 4
     assert r["flight_time_s"] == pytest.approx(disarm - arm, abs=HEARTBEAT_SLACK_S)
     # pump on/off seen in SERVO_OUTPUT_RAW samples, at most 0.8 vehicle s apart at this speed-up
@@ -152,8 +166,10 @@ def test_tlog_of_the_session_imports_with_the_same_times(flown, tmp_path):
     live = sqlite3.connect(flown.db_path)
     try:
         clock_cols = "start_us, end_us, start_boot_ms, end_boot_ms, clock_offset_us, start_utc, end_utc, duration_s"
-        assert db.execute(f"SELECT {clock_cols} FROM flights").fetchall() == \
-            live.execute(f"SELECT {clock_cols} FROM flights").fetchall()
+        assert (
+            db.execute(f"SELECT {clock_cols} FROM flights").fetchall()
+            == live.execute(f"SELECT {clock_cols} FROM flights").fetchall()
+        )
     finally:
         live.close()
 
@@ -171,8 +187,10 @@ def test_reboots_anchor_anew_and_old_databases_migrate(tmp_path):
     clocks = db.execute("SELECT source_id, sysid, t_us, time_boot_ms, offset_us FROM clocks ORDER BY t_us").fetchall()
     assert [c[3] for c in clocks] == [60_000, 60_000]
     assert [c[2] - c[4] for c in clocks] == [60_000_000, 60_000_000]
-    stamped = db.execute("SELECT start_boot_ms, end_boot_ms, clock_offset_us, start_utc, end_utc, duration_s "
-                         "FROM flights ORDER BY start_us").fetchall()
+    stamped = db.execute(
+        "SELECT start_boot_ms, end_boot_ms, clock_offset_us, start_utc, end_utc, duration_s "
+        "FROM flights ORDER BY start_us"
+    ).fetchall()
     with db.conn:  # back to schema 2: no clocks, flights without their vehicle times
         db.execute("DROP TABLE clocks")
         for col in ("start_boot_ms", "end_boot_ms", "clock_offset_us"):
@@ -181,12 +199,19 @@ def test_reboots_anchor_anew_and_old_databases_migrate(tmp_path):
     db.conn.close()
     db = open_db(path)
     assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
-    assert db.execute("SELECT source_id, sysid, t_us, time_boot_ms, offset_us FROM clocks "
-                      "ORDER BY t_us").fetchall() == clocks
+    assert (
+        db.execute("SELECT source_id, sysid, t_us, time_boot_ms, offset_us FROM clocks ORDER BY t_us").fetchall()
+        == clocks
+    )
     assert db.execute("SELECT COUNT(*) FROM flights WHERE start_boot_ms IS NULL").fetchone()[0] == 2
     rebuild_flights(db)
-    assert db.execute("SELECT start_boot_ms, end_boot_ms, clock_offset_us, start_utc, end_utc, duration_s "
-                      "FROM flights ORDER BY start_us").fetchall() == stamped
+    assert (
+        db.execute(
+            "SELECT start_boot_ms, end_boot_ms, clock_offset_us, start_utc, end_utc, duration_s "
+            "FROM flights ORDER BY start_us"
+        ).fetchall()
+        == stamped
+    )
     rec = create_record(db, plan)
     assert rec["start_utc"] == "2025-06-15T15:06:40Z" and rec["flights"] == 2
     assert rec["spray_time_s"] == pytest.approx(sum(t.spray_time_s for t in truths), abs=0.2)
@@ -198,8 +223,9 @@ def test_servo_time_usec_wrapping_mid_flight(tmp_path):
     while time_boot_ms goes on. The pump must still be timed on one clock."""
     plan, swaths = rect_plan(w=120, h=20, swath=5)
     tlog = tmp_path / "wrap.tlog"
-    (truth,) = write_flights(tlog, [swaths], start_us=T0_US, pump_pwm=pwm_for(15, 5),
-                             boot_us=2 ** 32 - 30_000_000)  # wraps 30 s after arming
+    (truth,) = write_flights(
+        tlog, [swaths], start_us=T0_US, pump_pwm=pwm_for(15, 5), boot_us=2**32 - 30_000_000
+    )  # wraps 30 s after arming
     db = open_db(tmp_path / "t.db")
     import_tlog(tlog, db)
     assert db.execute("SELECT MIN(time_usec) < 1000000 FROM servo").fetchone()[0] == 1  # it did wrap

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from pymavlink import mavutil
-
-from telemetry import TelemetryError, import_tlog, list_flights, open_db
 from synthetic import write_flights
 from telemetry_support import T0_US, rect_plan
+
+from telemetry import TelemetryError, import_tlog, list_flights, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 AGRODRONE = [sys.executable, "-m", "agrodrone"]  # run from ROOT (see _run)

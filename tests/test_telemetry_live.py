@@ -3,7 +3,8 @@
 The logger is `agrodrone log`'s: a telemetry Recorder listening on the link layer's
 LinkKeeper (missions/connection.py). The link's far end is FakeVehicleServer
 (tests/telemetry_support.py): a real socket sending real MAVLink 2 frames whose every
-message is recorded, so the test knows exactly what the logger must hold. The flown-field accuracy test against the simulator is in
+message is recorded, so the test knows exactly what the logger must hold. The flown-field
+accuracy test against the simulator is in
 test_telemetry_sim.py.
 """
 
@@ -20,10 +21,10 @@ import time
 from pathlib import Path
 
 from pymavlink import mavutil
+from telemetry_support import FakeVehicleServer
 
 from missions.connection import LinkKeeper
 from telemetry import Recorder, list_flights, open_db
-from telemetry_support import FakeVehicleServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,7 @@ def test_recorder_logs_reconnects_and_writes_a_standard_tlog(tmp_path):
     # the .tlog opens in pymavlink (MAVExplorer / mavlogdump) with the same messages
     m = mavutil.mavlink_connection(str(tlog), dialect="ardupilotmega")
     n = 0
-    while (msg := m.recv_match(type="GLOBAL_POSITION_INT")) is not None:
+    while m.recv_match(type="GLOBAL_POSITION_INT") is not None:
         n += 1
     assert n == len(sent)
     # importing the live tlog afterwards duplicates nothing
@@ -103,11 +104,20 @@ class _TwoStations:
         k = 0
         with client:
             while not self._stop.is_set():
-                frames = [gcs.heartbeat_encode(mav.MAV_TYPE_GCS, mav.MAV_AUTOPILOT_INVALID, 0, 0, 4, 3).pack(gcs),
-                          copter.heartbeat_encode(mav.MAV_TYPE_QUADROTOR, mav.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                                                  0, 0, 3, 3).pack(copter)] if k % 20 == 0 else []
-                frames += [m.global_position_int_encode(k * 50, 217046000, 1057312000, 0, 0, 0, 0, 0, 0).pack(m)
-                           for m in (copter, gcs)]
+                frames = (
+                    [
+                        gcs.heartbeat_encode(mav.MAV_TYPE_GCS, mav.MAV_AUTOPILOT_INVALID, 0, 0, 4, 3).pack(gcs),
+                        copter.heartbeat_encode(
+                            mav.MAV_TYPE_QUADROTOR, mav.MAV_AUTOPILOT_ARDUPILOTMEGA, 0, 0, 3, 3
+                        ).pack(copter),
+                    ]
+                    if k % 20 == 0
+                    else []
+                )
+                frames += [
+                    m.global_position_int_encode(k * 50, 217046000, 1057312000, 0, 0, 0, 0, 0, 0).pack(m)
+                    for m in (copter, gcs)
+                ]
                 client.sendall(b"".join(frames))
                 k += 1
                 try:
@@ -157,8 +167,13 @@ def test_active_logging_asks_the_copter_not_the_other_ground_station(tmp_path):
 
 
 def _logger(db: Path, url: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "agrodrone", "log", "--connect", url, "--db", str(db), "--quiet"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "agrodrone", "log", "--connect", url, "--db", str(db), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count(db: Path) -> int:
@@ -192,9 +207,13 @@ def test_sigkill_at_random_moments_keeps_a_sound_database(tmp_path):
             server.close()
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        got = {r[0] for r in conn.execute(
-            "SELECT p.time_boot_ms FROM positions p JOIN sources s ON s.id = p.source_id WHERE s.id = ?",
-            [round_ + 1])}
+        got = {
+            r[0]
+            for r in conn.execute(
+                "SELECT p.time_boot_ms FROM positions p JOIN sources s ON s.id = p.source_id WHERE s.id = ?",
+                [round_ + 1],
+            )
+        }
         conn.close()
         due = {k for t, k in server.sent if t < t_kill - 1.0 - slack}
         assert due and due <= got, f"round {round_}: {len(due - got)} messages older than 1 s lost"
@@ -231,16 +250,39 @@ def test_sigterm_flushes_everything(tmp_path):
 def test_a_link_that_can_never_work_is_one_error_line_and_leaves_no_files(tmp_path):
     a_file = tmp_path / "old.tlog"
     a_file.write_bytes(b"\0" * 100)
-    for url, message in (("udp:127.0.0.1:notaport", "bad link URL"), ("tcp:nocolon", "bad link URL"),
-                         (str(a_file), "a file, not a link")):
+    for url, message in (
+        ("udp:127.0.0.1:notaport", "bad link URL"),
+        ("tcp:nocolon", "bad link URL"),
+        (str(a_file), "a file, not a link"),
+    ):
         db = tmp_path / "l.db"
         t0 = time.monotonic()
-        r = subprocess.run([sys.executable, "-m", "agrodrone", "log", "--connect", url, "--db", str(db),
-                            "--duration", "120"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", "agrodrone", "log", "--connect", url, "--db", str(db), "--duration", "120"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 2 and message in r.stderr, r.stderr
         assert r.stderr.splitlines()[-1].startswith("error: ") and "Traceback" not in r.stderr
         assert time.monotonic() - t0 < 30  # does not wait out --duration
         assert sorted(p.name for p in tmp_path.iterdir()) == ["old.tlog"]  # no empty database or tlog
-    r = subprocess.run([sys.executable, "-m", "agrodrone", "log", "--connect", "tcp:127.0.0.1:1", "--db",
-                        str(tmp_path / "l.db"), "--duration", "0"], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agrodrone",
+            "log",
+            "--connect",
+            "tcp:127.0.0.1:1",
+            "--db",
+            str(tmp_path / "l.db"),
+            "--duration",
+            "0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "--duration" in r.stderr and not (tmp_path / "l.db").exists()

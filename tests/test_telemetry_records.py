@@ -12,11 +12,20 @@ from pathlib import Path
 import pytest
 import shapely
 from shapely.geometry import shape
-
-from telemetry import (TelemetryError, create_record, export_records, get_record, import_tlog, list_flights,
-                       list_records, open_db, verify_chain)
 from synthetic import write_flights
 from telemetry_support import T0_US, pwm_for, rect_plan
+
+from telemetry import (
+    TelemetryError,
+    create_record,
+    export_records,
+    get_record,
+    import_tlog,
+    list_flights,
+    list_records,
+    open_db,
+    verify_chain,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY_US = 86_400_000_000
@@ -33,8 +42,15 @@ def _logged(tmp_path, sorties, *, pwm, start_us=T0_US, name="a", db=None):
 def test_record_matches_the_flown_truth(tmp_path):
     plan, swaths = rect_plan(w=120, h=40, swath=5, dose=15)
     db, truths = _logged(tmp_path, [swaths[:4], swaths[4:]], pwm=pwm_for(15, 5))
-    rec = create_record(db, plan, operator="op-1", product="Anvil 5SC", registration="VN-0123",
-                        tank_mix="0.3 L + 9.7 L water", growth_stage="BBCH 55")
+    rec = create_record(
+        db,
+        plan,
+        operator="op-1",
+        product="Anvil 5SC",
+        registration="VN-0123",
+        tank_mix="0.3 L + 9.7 L water",
+        growth_stage="BBCH 55",
+    )
     volume = sum(t.volume_l for t in truths)
     area = sum(t.spray_length_m for t in truths) * 5
     assert rec["volume_l"] == pytest.approx(volume, rel=0.005)
@@ -127,8 +143,10 @@ def test_chain_catches_edit_and_deletions(tmp_path):
         db.execute("UPDATE spray_records SET volume_l = ? WHERE id = ?", [recs[1]["volume_l"], recs[1]["id"]])
     assert verify_chain(db).ok  # restoring the exact value restores the hash
     with db.conn:
-        db.execute("UPDATE spray_records SET as_applied_geojson = replace(as_applied_geojson, '105.7', '105.8') "
-                   "WHERE id = ?", [recs[0]["id"]])
+        db.execute(
+            "UPDATE spray_records SET as_applied_geojson = replace(as_applied_geojson, '105.7', '105.8') WHERE id = ?",
+            [recs[0]["id"]],
+        )
     assert not verify_chain(db).ok
     db2, recs2 = _two_records(tmp_path / "x")
     with db2.conn:
@@ -144,9 +162,27 @@ def test_exports_carry_every_field(tmp_path):
     db, recs = _two_records(tmp_path)
     rows = list(csv.DictReader(io.StringIO(export_records(list_records(db), "csv"))))
     assert len(rows) == 3 and float(rows[0]["volume_l"]) == recs[0]["volume_l"]
-    for col in ("cooperative_id", "field_id", "start_local", "area_ha", "area_sao", "volume_l", "coverage_pct",
-                "achieved_dose_l_ha", "target_dose_l_ha", "eppo", "registration", "hash", "prev_hash",
-                "gaps_m2", "overlap_m2", "outside_field_m2", "no_spray_m2", "wind_max_m_s", "sorties"):
+    for col in (
+        "cooperative_id",
+        "field_id",
+        "start_local",
+        "area_ha",
+        "area_sao",
+        "volume_l",
+        "coverage_pct",
+        "achieved_dose_l_ha",
+        "target_dose_l_ha",
+        "eppo",
+        "registration",
+        "hash",
+        "prev_hash",
+        "gaps_m2",
+        "overlap_m2",
+        "outside_field_m2",
+        "no_spray_m2",
+        "wind_max_m_s",
+        "sorties",
+    ):
         assert col in rows[0]
     gj = json.loads(export_records(list_records(db), "geojson"))
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 3
@@ -168,8 +204,21 @@ def test_cli_records_create_list_show_export_verify(tmp_path):
     write_flights(tlog, [swaths], start_us=T0_US, pump_pwm=pwm_for(15, 5))
     db = str(tmp_path / "t.db")
     assert _cli("import", str(tlog), "--db", db).returncode == 0
-    r = _cli("records", "create", "--db", db, "--plan", str(tmp_path / "plan"), "--operator", "op-1",
-             "--product", "Anvil 5SC", "--registration", "VN-0123", "--json")
+    r = _cli(
+        "records",
+        "create",
+        "--db",
+        db,
+        "--plan",
+        str(tmp_path / "plan"),
+        "--operator",
+        "op-1",
+        "--product",
+        "Anvil 5SC",
+        "--registration",
+        "VN-0123",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     assert rec["product"] == "Anvil 5SC" and rec["volume_l"] > 0
@@ -192,11 +241,13 @@ def test_cli_records_create_list_show_export_verify(tmp_path):
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")
     blocked = tmp_path / "a.tlog" / "r.csv"  # its folder is a file
-    for args, message in ((["records", "show", "999", "--db", db], "no spray record 999"),
-                          (["records", "list", "--db", str(tmp_path / "none.db")], "no such database"),
-                          (["records", "verify", "--db", str(empty)], "not an agrodrone telemetry database"),
-                          (["records", "export", "--db", db, "--out", str(blocked)], "cannot write"),
-                          (["records", "create", "--db", db, "--plan", str(tmp_path / "nowhere")], "no such plan")):
+    for args, message in (
+        (["records", "show", "999", "--db", db], "no spray record 999"),
+        (["records", "list", "--db", str(tmp_path / "none.db")], "no such database"),
+        (["records", "verify", "--db", str(empty)], "not an agrodrone telemetry database"),
+        (["records", "export", "--db", db, "--out", str(blocked)], "cannot write"),
+        (["records", "create", "--db", db, "--plan", str(tmp_path / "nowhere")], "no such plan"),
+    ):
         r = _cli(*args)
         assert r.returncode == 2 and r.stderr.startswith("error:") and r.stderr.count("\n") == 1, r.stderr
         assert message in r.stderr, r.stderr

@@ -7,14 +7,27 @@ import sqlite3
 import pytest
 
 from telemetry import SCHEMA_VERSION, TelemetryError, open_db
-from telemetry.messages import SPECS
+from telemetry.ingest.messages import SPECS
 
 
 def test_new_database_has_every_table_wal_and_version(tmp_path):
     db = open_db(tmp_path / "t.db")
     names = set(db.table_names())
-    for t in ["cooperatives", "operators", "drones", "fields", "products", "jobs", "flights", "spray_records",
-              "units", "unit_mappings", "sources", "record_chain", "schema_version"]:
+    for t in [
+        "cooperatives",
+        "operators",
+        "drones",
+        "fields",
+        "products",
+        "jobs",
+        "flights",
+        "spray_records",
+        "units",
+        "unit_mappings",
+        "sources",
+        "record_chain",
+        "schema_version",
+    ]:
         assert t in names
     assert {s.table for s in SPECS} <= names
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

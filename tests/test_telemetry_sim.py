@@ -8,12 +8,12 @@ import threading
 import time
 
 import pytest
+from telemetry_support import LAT0, LON0, rect_plan
 
 import missions
 import sim
 from missions.connection import LinkKeeper
 from telemetry import Recorder, create_record, open_db
-from telemetry_support import LAT0, LON0, rect_plan
 
 SPEEDUP = 20
 SWATH = 5.0
@@ -25,12 +25,12 @@ def test_flown_field_matches_simulator_truth(tmp_path):
     plan["reload"] = {"lon": LON0, "lat": LAT0}
     plan["sorties"][0]["legs"][0]["coords"][0] = [LON0, LAT0]
     plan["sorties"][0]["legs"][-1]["coords"][-1] = [LON0, LAT0]
-    handle = sim.start_sim(speedup=SPEEDUP, home=(LAT0, LON0, 0.0), boot_delay_s=2, wind_m_s=1.5,
-                           truth_hz=20)
+    handle = sim.start_sim(speedup=SPEEDUP, home=(LAT0, LON0, 0.0), boot_delay_s=2, wind_m_s=1.5, truth_hz=20)
     rec = Recorder(tmp_path / "t.db", cooperative="htx-t", drone="d1")
     stop = threading.Event()
-    logger = threading.Thread(target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold,
-                              args=(stop,), daemon=True)
+    logger = threading.Thread(
+        target=LinkKeeper.for_url(handle.url, [rec.handle], streams=True).hold, args=(stop,), daemon=True
+    )
     logger.start()
     try:
         ms = missions.build_mission(plan, 1)
@@ -44,7 +44,6 @@ def test_flown_field_matches_simulator_truth(tmp_path):
             v.set_mode("GUIDED")
             v.arm()
             v.mission_start()
-
 
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline and not (v.armed is False and handle.truth().sprayed_l > 0):
@@ -62,8 +61,10 @@ def test_flown_field_matches_simulator_truth(tmp_path):
     db = open_db(tmp_path / "t.db")
     record = create_record(db, plan)
     area_truth = truth.sprayed_area_m2(SWATH)
-    print(f"record: {record['area_m2']} m2, {record['volume_l']} L, {record['achieved_dose_l_ha']} L/ha, "
-          f"coverage {record['coverage_pct']} %; truth: {area_truth:.1f} m2, {truth.sprayed_l:.3f} L")
+    print(
+        f"record: {record['area_m2']} m2, {record['volume_l']} L, {record['achieved_dose_l_ha']} L/ha, "
+        f"coverage {record['coverage_pct']} %; truth: {area_truth:.1f} m2, {truth.sprayed_l:.3f} L"
+    )
     assert area_truth == pytest.approx(4 * 80 * SWATH, rel=0.1)  # the whole field was flown
     # swath ends stay dry while the copter accelerates past SPRAY_SPEED_MIN (as on ArduPilot)
     assert record["coverage_pct"] > 80 and record["wind_max_m_s"] is not None
@@ -89,17 +90,23 @@ def test_sigkill_while_logging_the_simulator(tmp_path):
     handle = sim.start_sim(speedup=5, home=(LAT0, LON0, 0.0), boot_delay_s=1)
     try:
         for round_ in range(2):
-            proc = subprocess.Popen([sys.executable, "-m", "agrodrone", "log", "--connect", handle.url,
-                                     "--db", str(db), "--quiet"], cwd=root,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "agrodrone", "log", "--connect", handle.url, "--db", str(db), "--quiet"],
+                cwd=root,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
+
                 def rows() -> int:
                     try:
                         with sqlite3.connect(db) as c:
-                            return c.execute("SELECT COUNT(*) FROM positions WHERE source_id = ?",
-                                             [round_ + 1]).fetchone()[0]
+                            return c.execute(
+                                "SELECT COUNT(*) FROM positions WHERE source_id = ?", [round_ + 1]
+                            ).fetchone()[0]
                     except sqlite3.OperationalError:
                         return 0
+
                 deadline = time.monotonic() + 60
                 while rows() == 0 and time.monotonic() < deadline:
                     time.sleep(0.1)

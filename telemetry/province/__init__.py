@@ -6,11 +6,27 @@ server has it); each cooperative sees only its own rows. docs/province.md tells 
 """
 
 from telemetry.province.connect import ProvinceError, check_url, connect, is_url, label, redact
-from telemetry.province.roles import add_member, init_province, members
 from telemetry.province.query import ProvinceDB, open_province, to_postgres
+from telemetry.province.roles import add_member, init_province, members
 from telemetry.province.schema import PROVINCE_SCHEMA_VERSION, SchemaState, ensure_province_schema
 from telemetry.province.sync import SyncReport, sync
 
-__all__ = ["ProvinceError", "check_url", "connect", "is_url", "label", "redact", "add_member", "init_province",
-           "members", "PROVINCE_SCHEMA_VERSION", "SchemaState", "ensure_province_schema", "SyncReport", "sync",
-           "ProvinceDB", "open_province", "to_postgres"]
+__all__ = [
+    "ProvinceError",
+    "check_url",
+    "connect",
+    "is_url",
+    "label",
+    "redact",
+    "add_member",
+    "init_province",
+    "members",
+    "PROVINCE_SCHEMA_VERSION",
+    "SchemaState",
+    "ensure_province_schema",
+    "SyncReport",
+    "sync",
+    "ProvinceDB",
+    "open_province",
+    "to_postgres",
+]

@@ -10,9 +10,8 @@ Every failure to connect is a ProvinceError with one line saying why.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import re
+from gettext import gettext as _
 from typing import Any
 
 from telemetry.errors import TelemetryError
@@ -36,17 +35,23 @@ def check_url(url: str) -> dict[str, str]:
     from psycopg.conninfo import conninfo_to_dict
 
     if not is_url(url):
-        raise ProvinceError(_("{url!r} is not a PostgreSQL URL (write postgresql://USER@HOST/DATABASE)")
-                            .format(url=url))
+        raise ProvinceError(
+            _("{url!r} is not a PostgreSQL URL (write postgresql://USER@HOST/DATABASE)").format(url=url)
+        )
     try:
         params = conninfo_to_dict(url)
     except psycopg.Error as exc:
-        raise ProvinceError(_("{url}: not a usable PostgreSQL URL ({reason})")
-                            .format(url=url, reason=_first_line(exc))) from None
+        raise ProvinceError(
+            _("{url}: not a usable PostgreSQL URL ({reason})").format(url=url, reason=_first_line(exc))
+        ) from None
     if params.get("password"):
-        raise ProvinceError(_("{url}: remove the password from the URL (it would show in the process list and "
-                              "the shell history); put it in ~/.pgpass or PGPASSFILE, a service file, or "
-                              "PGPASSWORD").format(url=redact(url)))
+        raise ProvinceError(
+            _(
+                "{url}: remove the password from the URL (it would show in the process list and "
+                "the shell history); put it in ~/.pgpass or PGPASSFILE, a service file, or "
+                "PGPASSWORD"
+            ).format(url=redact(url))
+        )
     return {k: str(v) for k, v in params.items()}
 
 
@@ -89,8 +94,9 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
     try:
         conn = psycopg.connect(url, autocommit=autocommit, **extra)
     except psycopg.Error as exc:
-        raise ProvinceError(_("cannot connect to {db}: {reason}").format(db=label(url), reason=_first_line(exc))) \
-            from None
+        raise ProvinceError(
+            _("cannot connect to {db}: {reason}").format(db=label(url), reason=_first_line(exc))
+        ) from None
     _numbers_as_python(conn)
     try:
         conn.execute(f"SET search_path = {SCHEMA}, public")

@@ -1,6 +1,6 @@
 """The indicator and report queries on the province database: one set of queries for both databases.
 
-telemetry/indicators.py and telemetry/report/ are written once, in SQL that SQLite and
+telemetry/reports/indicators.py and telemetry/reports/ are written once, in SQL that SQLite and
 PostgreSQL both run the same way (CASE instead of summed booleans, NULLIF before a
 division, NULLS FIRST where SQLite puts NULLs first, full GROUP BY lists). What is left is
 spelling, translated here: `?` and `:name` parameters, `[table]` quoting, SQLite's `char()`
@@ -11,9 +11,8 @@ cooperative's role reports on its own records, an officer's on its units.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 import re
+from gettext import gettext as _
 from typing import Any
 
 from telemetry.province.connect import SCHEMA, ProvinceError, connect, label, server_message
@@ -22,7 +21,7 @@ from telemetry.province.schema import PROVINCE_SCHEMA_VERSION, province_state
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _HINT = re.compile(r"(?<=[\s(=,])\+(?=[A-Za-z_])")  # SQLite's `+column`: use no index on it
 _BRACKET = re.compile(r"\[([A-Za-z_]\w*)\]")
-# The period's records (telemetry/indicators.py's `rec`) are read once from the covering index and
+# The period's records (telemetry/reports/indicators.py's `rec`) are read once from the covering index and
 # kept: PostgreSQL cannot estimate how many cooperatives the recursive unit tree yields, and when it
 # guesses "two" it fetches every wide record row through the primary key instead.
 _REC = re.compile(r"\brec AS \(")
@@ -73,12 +72,18 @@ def open_province(url: str) -> ProvinceDB:
     state = province_state(conn)
     if state is None:
         conn.close()
-        raise ProvinceError(_("{db}: no agrodrone province schema (sync a cooperative into it, or run "
-                              "`agrodrone province init`)").format(db=name))
+        raise ProvinceError(
+            _(
+                "{db}: no agrodrone province schema (sync a cooperative into it, or run `agrodrone province init`)"
+            ).format(db=name)
+        )
     if state.version > PROVINCE_SCHEMA_VERSION:
         conn.close()
-        raise ProvinceError(_("the province schema is version {v}, newer than this agrodrone ({mine}): "
-                              "update agrodrone").format(v=state.version, mine=PROVINCE_SCHEMA_VERSION))
+        raise ProvinceError(
+            _("the province schema is version {v}, newer than this agrodrone ({mine}): update agrodrone").format(
+                v=state.version, mine=PROVINCE_SCHEMA_VERSION
+            )
+        )
     return ProvinceDB(conn, name)
 
 

@@ -12,7 +12,6 @@ verifier computed here, so the clear text reaches neither the server nor its log
 from __future__ import annotations
 
 from gettext import gettext as _
-
 from typing import Any
 
 from telemetry.province.connect import ProvinceError, connect, server_message
@@ -28,8 +27,9 @@ def init_province(url: str, *, postgis: bool | None = None) -> SchemaState:
         conn.close()
 
 
-def add_member(url: str, role: str, *, cooperative: str | None = None, unit: str | None = None,
-               password: str | None = None) -> bool:
+def add_member(
+    url: str, role: str, *, cooperative: str | None = None, unit: str | None = None, password: str | None = None
+) -> bool:
     """Tie `role` (created as a login role when missing) to a cooperative or, as an officer, to a unit.
 
     Returns True when the role was created. `password` (from a prompt, never argv) is stored
@@ -50,9 +50,11 @@ def add_member(url: str, role: str, *, cooperative: str | None = None, unit: str
         other = OFFICER_ROLE if cooperative else COOP_ROLE
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), ident))
         conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), ident))
-        conn.execute(f"INSERT INTO {SCHEMA}.members VALUES (%s, %s, %s, %s) ON CONFLICT (role_name) DO UPDATE "
-                     "SET kind = EXCLUDED.kind, cooperative_id = EXCLUDED.cooperative_id, unit_id = EXCLUDED.unit_id",
-                     [role, "cooperative" if cooperative else "officer", cooperative, unit])
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.members VALUES (%s, %s, %s, %s) ON CONFLICT (role_name) DO UPDATE "
+            "SET kind = EXCLUDED.kind, cooperative_id = EXCLUDED.cooperative_id, unit_id = EXCLUDED.unit_id",
+            [role, "cooperative" if cooperative else "officer", cooperative, unit],
+        )
         if password is not None:
             verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(verifier)))
@@ -60,8 +62,9 @@ def add_member(url: str, role: str, *, cooperative: str | None = None, unit: str
         return created
     except psycopg.Error as exc:
         conn.rollback()
-        raise ProvinceError(_("cannot set up role {role}: {reason}").format(role=role, reason=server_message(exc))) \
-            from None
+        raise ProvinceError(
+            _("cannot set up role {role}: {reason}").format(role=role, reason=server_message(exc))
+        ) from None
     finally:
         conn.close()
 
@@ -72,8 +75,12 @@ def members(url: str) -> list[tuple[str, str, str]]:
 
     conn = connect(url)
     try:
-        return [tuple(r) for r in conn.execute(
-            f"SELECT role_name, kind, COALESCE(cooperative_id, unit_id) FROM {SCHEMA}.members ORDER BY 1")]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                f"SELECT role_name, kind, COALESCE(cooperative_id, unit_id) FROM {SCHEMA}.members ORDER BY 1"
+            )
+        ]
     except psycopg.Error as exc:
         raise ProvinceError(_("cannot list the roles: {reason}").format(reason=server_message(exc))) from None
     finally:
@@ -82,6 +89,7 @@ def members(url: str) -> list[tuple[str, str, str]]:
 
 def whoami(conn: Any) -> tuple[str | None, str | None]:
     """('cooperative', id), ('officer', unit) or (None, None) for a role that is neither (the administrator)."""
-    row = conn.execute(f"SELECT kind, COALESCE(cooperative_id, unit_id) FROM {SCHEMA}.members "
-                       "WHERE role_name = current_user").fetchone()
+    row = conn.execute(
+        f"SELECT kind, COALESCE(cooperative_id, unit_id) FROM {SCHEMA}.members WHERE role_name = current_user"
+    ).fetchone()
     return (row[0], row[1]) if row else (None, None)

@@ -1,4 +1,4 @@
-"""The province schema in PostgreSQL, created and migrated by code like telemetry/schema.py.
+"""The province schema in PostgreSQL, created and migrated by code like telemetry/ingest/schema.py.
 
 Everything lives in the schema `agrodrone`, versioned in `agrodrone.schema_version`.
 Tables mirror the cooperative's SQLite tables (same column names, so the indicator and
@@ -8,7 +8,7 @@ collation, so ordering and ISO-time comparisons are byte-wise, as in SQLite.
 
 The province does not trust what arrives: an AFTER INSERT trigger on spray_records
 recomputes each record's hash from its columns (the same canonical JSON as
-telemetry/chain.py, built in SQL) and checks it links to the head it accepted last for
+telemetry/records/chain.py, built in SQL) and checks it links to the head it accepted last for
 that cooperative, then advances the head in `chain_heads`. Row-level security
 (docs/province.md) lets a cooperative's role add and read only its own rows and an
 officer's role read the cooperatives in its units; no role is granted UPDATE or DELETE
@@ -17,16 +17,15 @@ on records, jobs, flights or chain heads.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from gettext import gettext as _
 from typing import Any
 
-from telemetry.chain import HASHED_COLUMNS
-from telemetry.messages import COMMON_COLUMNS, SPECS
-from telemetry.schema import PERIOD_INDEX_COLUMNS, RECORD_COLUMNS
+from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
+from telemetry.ingest.schema import PERIOD_INDEX_COLUMNS, RECORD_COLUMNS
 from telemetry.province.connect import SCHEMA, ProvinceError, server_message
+from telemetry.records.chain import HASHED_COLUMNS
 
 PROVINCE_SCHEMA_VERSION = 1
 COOP_ROLE = "agrodrone_cooperative"  # group roles; each cooperative's or officer's login role is a member
@@ -38,36 +37,129 @@ _PG = {str: TEXT, int: "bigint", float: "double precision"}
 
 # Reference tables: (columns as in SQLite, key). Those with a cooperative are keyed by it too.
 REFERENCE = {
-    "units": ({"id": str, "name": str, "level": str, "parent_id": str, "valid_from": str, "valid_to": str},
-              ("id",)),
+    "units": ({"id": str, "name": str, "level": str, "parent_id": str, "valid_from": str, "valid_to": str}, ("id",)),
     "unit_mappings": ({"old_id": str, "new_id": str, "effective_date": str, "note": str}, ("old_id", "new_id")),
-    "cooperatives": ({"id": str, "name": str, "unit_id": str, "raw_material_area": int, "linkage_model": int,
-                      "main_products": str, "address": str, "tax_code": str}, ("id",)),
-    "operators": ({"cooperative_id": str, "id": str, "name": str, "licence": str, "phone": str},
-                  ("cooperative_id", "id")),
-    "drones": ({"cooperative_id": str, "id": str, "name": str, "model": str, "serial": str, "mav_sysid": int,
-                "tank_l": float, "swath_m": float, "pump_max_l_min": float, "pump_servo": int, "pwm_off": int,
-                "pwm_full": int}, ("cooperative_id", "id")),
-    "fields": ({"cooperative_id": str, "id": str, "name": str, "unit_id": str, "crop": str, "eppo": str,
-                "area_ha": float, "area_sao": float, "sprayable_ha": float, "utm_epsg": int,
-                "boundary_geojson": str, "properties_json": str}, ("cooperative_id", "id")),
+    "cooperatives": (
+        {
+            "id": str,
+            "name": str,
+            "unit_id": str,
+            "raw_material_area": int,
+            "linkage_model": int,
+            "main_products": str,
+            "address": str,
+            "tax_code": str,
+        },
+        ("id",),
+    ),
+    "operators": (
+        {"cooperative_id": str, "id": str, "name": str, "licence": str, "phone": str},
+        ("cooperative_id", "id"),
+    ),
+    "drones": (
+        {
+            "cooperative_id": str,
+            "id": str,
+            "name": str,
+            "model": str,
+            "serial": str,
+            "mav_sysid": int,
+            "tank_l": float,
+            "swath_m": float,
+            "pump_max_l_min": float,
+            "pump_servo": int,
+            "pwm_off": int,
+            "pwm_full": int,
+        },
+        ("cooperative_id", "id"),
+    ),
+    "fields": (
+        {
+            "cooperative_id": str,
+            "id": str,
+            "name": str,
+            "unit_id": str,
+            "crop": str,
+            "eppo": str,
+            "area_ha": float,
+            "area_sao": float,
+            "sprayable_ha": float,
+            "utm_epsg": int,
+            "boundary_geojson": str,
+            "properties_json": str,
+        },
+        ("cooperative_id", "id"),
+    ),
 }
 SHARED = ("units", "unit_mappings", "products")  # anyone may add a missing row; nobody changes one
 OWN_MUTABLE = ("operators", "drones", "fields")  # a cooperative may correct its own rows
-JOB_COLUMNS = {"cooperative_id": str, "id": str, "field_id": str, "operator_id": str, "drone_id": str,
-               "product_id": int, "crop": str, "eppo": str, "growth_stage": str, "tank_mix": str,
-               "target_dose_l_ha": float, "plan_sha256": str, "plan_json": str, "created_utc": str, "note": str}
-FLIGHT_COLUMNS = {"cooperative_id": str, "sysid": int, "start_us": int, "drone_id": str, "end_us": int,
-                  "start_utc": str, "end_utc": str, "duration_s": float, "job_id": str, "sortie": int,
-                  "start_boot_ms": int, "end_boot_ms": int, "clock_offset_us": int}
-SOURCE_COLUMNS = {"cooperative_id": str, "source_key": str, "kind": str, "path": str, "sha256": str,
-                  "size_bytes": int, "started_utc": str, "finished_utc": str, "messages": int, "stored": int,
-                  "skipped_bytes": int, "drone_id": str}
-CLOCK_COLUMNS = {"cooperative_id": str, "source_id": int, "sysid": int, "t_us": int, "time_boot_ms": int,
-                 "offset_us": int}
+JOB_COLUMNS = {
+    "cooperative_id": str,
+    "id": str,
+    "field_id": str,
+    "operator_id": str,
+    "drone_id": str,
+    "product_id": int,
+    "crop": str,
+    "eppo": str,
+    "growth_stage": str,
+    "tank_mix": str,
+    "target_dose_l_ha": float,
+    "plan_sha256": str,
+    "plan_json": str,
+    "created_utc": str,
+    "note": str,
+}
+FLIGHT_COLUMNS = {
+    "cooperative_id": str,
+    "sysid": int,
+    "start_us": int,
+    "drone_id": str,
+    "end_us": int,
+    "start_utc": str,
+    "end_utc": str,
+    "duration_s": float,
+    "job_id": str,
+    "sortie": int,
+    "start_boot_ms": int,
+    "end_boot_ms": int,
+    "clock_offset_us": int,
+}
+SOURCE_COLUMNS = {
+    "cooperative_id": str,
+    "source_key": str,
+    "kind": str,
+    "path": str,
+    "sha256": str,
+    "size_bytes": int,
+    "started_utc": str,
+    "finished_utc": str,
+    "messages": int,
+    "stored": int,
+    "skipped_bytes": int,
+    "drone_id": str,
+}
+CLOCK_COLUMNS = {
+    "cooperative_id": str,
+    "source_id": int,
+    "sysid": int,
+    "t_us": int,
+    "time_boot_ms": int,
+    "offset_us": int,
+}
 RAW_TABLES = {spec.table: {"cooperative_id": str, **COMMON_COLUMNS, **spec.columns} for spec in SPECS}
-COOP_TABLES = ("operators", "drones", "fields", "jobs", "flights", "spray_records", "chain_heads", "sources",
-               "clocks", *RAW_TABLES)
+COOP_TABLES = (
+    "operators",
+    "drones",
+    "fields",
+    "jobs",
+    "flights",
+    "spray_records",
+    "chain_heads",
+    "sources",
+    "clocks",
+    *RAW_TABLES,
+)
 
 
 def _cols(columns: dict[str, type]) -> str:
@@ -104,8 +196,11 @@ def ensure_province_schema(conn: Any, *, postgis: bool | None = None) -> SchemaS
             conn.rollback()
             return state
         if state is not None and state.version > PROVINCE_SCHEMA_VERSION:
-            raise ProvinceError(_("the province schema is version {v}, newer than this agrodrone ({mine}): "
-                                  "update agrodrone").format(v=state.version, mine=PROVINCE_SCHEMA_VERSION))
+            raise ProvinceError(
+                _("the province schema is version {v}, newer than this agrodrone ({mine}): update agrodrone").format(
+                    v=state.version, mine=PROVINCE_SCHEMA_VERSION
+                )
+            )
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('agrodrone province schema'))")
         state = province_state(conn)  # someone else may have just made it
         if state is None or state.version < PROVINCE_SCHEMA_VERSION:
@@ -113,20 +208,26 @@ def ensure_province_schema(conn: Any, *, postgis: bool | None = None) -> SchemaS
             geometry = state.geometry if state else _geometry_mode(conn, postgis)
             for version in range(current + 1, PROVINCE_SCHEMA_VERSION + 1):
                 MIGRATIONS[version](conn, geometry)
-                conn.execute(f"INSERT INTO {SCHEMA}.schema_version VALUES (%s, %s)",
-                             [version, datetime.now(timezone.utc).isoformat(timespec="seconds")])
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.schema_version VALUES (%s, %s)",
+                    [version, datetime.now(timezone.utc).isoformat(timespec="seconds")],
+                )
             state = SchemaState(PROVINCE_SCHEMA_VERSION, geometry, created=True)
         conn.commit()
         return state
     except psycopg.errors.InsufficientPrivilege as exc:
         conn.rollback()
-        raise ProvinceError(_("the province database has no current agrodrone schema and this role may not create "
-                              "it ({reason}): the province administrator runs `agrodrone province init --db URL`")
-                            .format(reason=server_message(exc))) from None
+        raise ProvinceError(
+            _(
+                "the province database has no current agrodrone schema and this role may not create "
+                "it ({reason}): the province administrator runs `agrodrone province init --db URL`"
+            ).format(reason=server_message(exc))
+        ) from None
     except psycopg.Error as exc:
         conn.rollback()
-        raise ProvinceError(_("cannot create the province schema: {reason}").format(reason=server_message(exc))) \
-            from None
+        raise ProvinceError(
+            _("cannot create the province schema: {reason}").format(reason=server_message(exc))
+        ) from None
 
 
 def _geometry_mode(conn: Any, postgis: bool | None) -> str:
@@ -145,8 +246,7 @@ def _geometry_mode(conn: Any, postgis: bool | None) -> str:
             return "postgis"
         except psycopg.Error as exc:
             if postgis:
-                raise ProvinceError(_("cannot install PostGIS: {reason}").format(reason=server_message(exc))) \
-                    from None
+                raise ProvinceError(_("cannot install PostGIS: {reason}").format(reason=server_message(exc))) from None
             return "geojson"
     if postgis:
         raise ProvinceError(_("the server has no PostGIS extension (Debian: postgresql-15-postgis-3)"))
@@ -154,14 +254,17 @@ def _geometry_mode(conn: Any, postgis: bool | None) -> str:
 
 
 def _postgis_schema(conn: Any) -> str:
-    return conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                        "WHERE e.extname = 'postgis'").fetchone()[0]
+    return conn.execute(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'"
+    ).fetchone()[0]
 
 
 def _geometry_column(name: str, source: str, ns: str) -> str:
     """A PostGIS column the server derives from the GeoJSON text (which stays: the hash covers it)."""
-    return (f", {name} {ns}.geometry(Geometry, 4326) GENERATED ALWAYS AS "
-            f"({ns}.ST_SetSRID({ns}.ST_GeomFromGeoJSON({source}), 4326)) STORED")
+    return (
+        f", {name} {ns}.geometry(Geometry, 4326) GENERATED ALWAYS AS "
+        f"({ns}.ST_SetSRID({ns}.ST_GeomFromGeoJSON({source}), 4326)) STORED"
+    )
 
 
 def _v1(conn: Any, geometry: str) -> None:
@@ -172,32 +275,46 @@ def _v1(conn: Any, geometry: str) -> None:
     conn.execute(f"CREATE TABLE {s}.schema_version (version integer PRIMARY KEY, applied_utc text NOT NULL)")
     conn.execute(f"CREATE TABLE {s}.settings (key text PRIMARY KEY, value text)")
     conn.execute(f"INSERT INTO {s}.settings VALUES ('geometry', %s)", [geometry])
-    conn.execute(f"CREATE TABLE {s}.members (role_name text PRIMARY KEY, kind text NOT NULL "
-                 "CHECK (kind IN ('cooperative', 'officer')), cooperative_id text COLLATE \"C\", "
-                 "unit_id text COLLATE \"C\", CHECK ((kind = 'cooperative') = (cooperative_id IS NOT NULL)), "
-                 "CHECK ((kind = 'officer') = (unit_id IS NOT NULL)))")
+    conn.execute(
+        f"CREATE TABLE {s}.members (role_name text PRIMARY KEY, kind text NOT NULL "
+        "CHECK (kind IN ('cooperative', 'officer')), cooperative_id text COLLATE \"C\", "
+        "unit_id text COLLATE \"C\", CHECK ((kind = 'cooperative') = (cooperative_id IS NOT NULL)), "
+        "CHECK ((kind = 'officer') = (unit_id IS NOT NULL)))"
+    )
     for table, (columns, key) in REFERENCE.items():
         extra = _geometry_column("boundary", "boundary_geojson", ns) if table == "fields" and ns else ""
-        fk = ", FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id)".format(s=s) \
-            if "cooperative_id" in columns else ""
-        conn.execute(f"CREATE TABLE {s}.{table} ({_cols(columns)}{extra}, received_by text DEFAULT current_user, "
-                     f"PRIMARY KEY ({', '.join(key)}){fk})")
-    conn.execute(f"CREATE TABLE {s}.products (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name {TEXT}, "
-                 f"registration {TEXT}, active_substance {TEXT}, formulation {TEXT}, "
-                 "received_by text DEFAULT current_user, UNIQUE NULLS NOT DISTINCT (name, registration))")
-    conn.execute(f"CREATE TABLE {s}.jobs ({_cols(JOB_COLUMNS)}, received_by text DEFAULT current_user, "
-                 f"PRIMARY KEY (cooperative_id, id), FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id), "
-                 f"FOREIGN KEY (product_id) REFERENCES {s}.products (id))")
-    conn.execute(f"CREATE TABLE {s}.flights ({_cols(FLIGHT_COLUMNS)}, PRIMARY KEY (cooperative_id, sysid, start_us), "
-                 f"FOREIGN KEY (cooperative_id, job_id) REFERENCES {s}.jobs (cooperative_id, id))")
+        fk = f", FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id)" if "cooperative_id" in columns else ""
+        conn.execute(
+            f"CREATE TABLE {s}.{table} ({_cols(columns)}{extra}, received_by text DEFAULT current_user, "
+            f"PRIMARY KEY ({', '.join(key)}){fk})"
+        )
+    conn.execute(
+        f"CREATE TABLE {s}.products (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name {TEXT}, "
+        f"registration {TEXT}, active_substance {TEXT}, formulation {TEXT}, "
+        "received_by text DEFAULT current_user, UNIQUE NULLS NOT DISTINCT (name, registration))"
+    )
+    conn.execute(
+        f"CREATE TABLE {s}.jobs ({_cols(JOB_COLUMNS)}, received_by text DEFAULT current_user, "
+        f"PRIMARY KEY (cooperative_id, id), FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id), "
+        f"FOREIGN KEY (product_id) REFERENCES {s}.products (id))"
+    )
+    conn.execute(
+        f"CREATE TABLE {s}.flights ({_cols(FLIGHT_COLUMNS)}, PRIMARY KEY (cooperative_id, sysid, start_us), "
+        f"FOREIGN KEY (cooperative_id, job_id) REFERENCES {s}.jobs (cooperative_id, id))"
+    )
     record_cols = {c: t for c, t in RECORD_COLUMNS.items()}
-    geo = (_geometry_column("as_applied", "as_applied_geojson", ns) + _geometry_column("gaps", "gaps_geojson", ns)) \
-        if ns else ""
-    conn.execute(f"CREATE TABLE {s}.spray_records ({_cols(record_cols)}{geo}, "
-                 "received_utc timestamptz NOT NULL DEFAULT now(), received_by text DEFAULT current_user, "
-                 "PRIMARY KEY (cooperative_id, chain_seq), UNIQUE (cooperative_id, job_id), "
-                 "CHECK (job_id IS NOT NULL AND hash IS NOT NULL AND chain_seq >= 1), "
-                 f"FOREIGN KEY (cooperative_id, job_id) REFERENCES {s}.jobs (cooperative_id, id))")
+    geo = (
+        (_geometry_column("as_applied", "as_applied_geojson", ns) + _geometry_column("gaps", "gaps_geojson", ns))
+        if ns
+        else ""
+    )
+    conn.execute(
+        f"CREATE TABLE {s}.spray_records ({_cols(record_cols)}{geo}, "
+        "received_utc timestamptz NOT NULL DEFAULT now(), received_by text DEFAULT current_user, "
+        "PRIMARY KEY (cooperative_id, chain_seq), UNIQUE (cooperative_id, job_id), "
+        "CHECK (job_id IS NOT NULL AND hash IS NOT NULL AND chain_seq >= 1), "
+        f"FOREIGN KEY (cooperative_id, job_id) REFERENCES {s}.jobs (cooperative_id, id))"
+    )
     cover = [c for c in PERIOD_INDEX_COLUMNS if c != "start_utc"]
     conn.execute(f"CREATE INDEX ix_spray_records_period ON {s}.spray_records (start_utc) INCLUDE ({', '.join(cover)})")
     conn.execute(f"CREATE INDEX ix_spray_records_coop_start ON {s}.spray_records (cooperative_id, start_utc)")
@@ -205,29 +322,39 @@ def _v1(conn: Any, geometry: str) -> None:
     if ns:
         conn.execute(f"CREATE INDEX ix_spray_records_as_applied ON {s}.spray_records USING gist (as_applied)")
         conn.execute(f"CREATE INDEX ix_fields_boundary ON {s}.fields USING gist (boundary)")
-    conn.execute(f"CREATE TABLE {s}.chain_heads (cooperative_id {TEXT} PRIMARY KEY REFERENCES {s}.cooperatives (id), "
-                 "length integer NOT NULL, head_hash text NOT NULL, accepted_utc timestamptz NOT NULL, "
-                 "accepted_by text)")
-    # the name the chain checks read (telemetry/report/cooperative.py), with the heads' row security
-    conn.execute(f"CREATE VIEW {s}.record_chain WITH (security_invoker = true) AS "
-                 f"SELECT cooperative_id, length, head_hash FROM {s}.chain_heads")
+    conn.execute(
+        f"CREATE TABLE {s}.chain_heads (cooperative_id {TEXT} PRIMARY KEY REFERENCES {s}.cooperatives (id), "
+        "length integer NOT NULL, head_hash text NOT NULL, accepted_utc timestamptz NOT NULL, "
+        "accepted_by text)"
+    )
+    # the name the chain checks read (telemetry/reports/cooperative.py), with the heads' row security
+    conn.execute(
+        f"CREATE VIEW {s}.record_chain WITH (security_invoker = true) AS "
+        f"SELECT cooperative_id, length, head_hash FROM {s}.chain_heads"
+    )
     # raw telemetry (sync --raw)
-    conn.execute(f"CREATE TABLE {s}.sources (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                 f"{_cols(SOURCE_COLUMNS)}, UNIQUE (cooperative_id, source_key), "
-                 f"FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id))")
-    conn.execute(f"CREATE TABLE {s}.clocks ({_cols(CLOCK_COLUMNS)}, "
-                 f"PRIMARY KEY (cooperative_id, source_id, sysid, t_us), "
-                 f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))")
+    conn.execute(
+        f"CREATE TABLE {s}.sources (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        f"{_cols(SOURCE_COLUMNS)}, UNIQUE (cooperative_id, source_key), "
+        f"FOREIGN KEY (cooperative_id) REFERENCES {s}.cooperatives (id))"
+    )
+    conn.execute(
+        f"CREATE TABLE {s}.clocks ({_cols(CLOCK_COLUMNS)}, "
+        f"PRIMARY KEY (cooperative_id, source_id, sysid, t_us), "
+        f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
+    )
     for table, columns in RAW_TABLES.items():
-        conn.execute(f"CREATE TABLE {s}.{table} ({_cols(columns)}, "
-                     f"PRIMARY KEY (cooperative_id, sysid, compid, t_us, seq), "
-                     f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))")
+        conn.execute(
+            f"CREATE TABLE {s}.{table} ({_cols(columns)}, "
+            f"PRIMARY KEY (cooperative_id, sysid, compid, t_us, seq), "
+            f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
+        )
     _chain_gate(conn)
     _security(conn)
 
 
 def _chain_gate(conn: Any) -> None:
-    """The canonical JSON of telemetry/chain.py in SQL, and the trigger that accepts a record only
+    """The canonical JSON of telemetry/records/chain.py in SQL, and the trigger that accepts a record only
     when its hash matches its content and it continues the cooperative's accepted chain."""
     s = SCHEMA
     # Python's repr(float) from PostgreSQL's round-trip digits (extra_float_digits >= 1). Those are not
@@ -276,13 +403,20 @@ END $$""")
     parts = []
     for col in sorted(HASHED_COLUMNS):
         kind = RECORD_COLUMNS[col]
-        # + 0.0: no -0.0, as in telemetry/chain.py
-        value = (f"{s}.py_float(r.{col} + 0.0)" if kind is float else f"r.{col}::text" if kind is int
-                 else f"to_json(r.{col})::text")
+        # + 0.0: no -0.0, as in telemetry/records/chain.py
+        value = (
+            f"{s}.py_float(r.{col} + 0.0)"
+            if kind is float
+            else f"r.{col}::text"
+            if kind is int
+            else f"to_json(r.{col})::text"
+        )
         parts.append(f"'\"{col}\":' || COALESCE({value}, 'null')")
     body = " || ',' || ".join(parts)
-    conn.execute(f"CREATE FUNCTION {s}.record_canonical(r {s}.spray_records) RETURNS text LANGUAGE sql "
-                 f"STABLE AS $$ SELECT '{{' || {body} || '}}' $$")
+    conn.execute(
+        f"CREATE FUNCTION {s}.record_canonical(r {s}.spray_records) RETURNS text LANGUAGE sql "
+        f"STABLE AS $$ SELECT '{{' || {body} || '}}' $$"
+    )
     conn.execute(f"""
 CREATE FUNCTION {s}.accept_record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = {s}, pg_temp AS $$
@@ -312,8 +446,10 @@ BEGIN
     accepted_utc = EXCLUDED.accepted_utc, accepted_by = EXCLUDED.accepted_by;
   RETURN NULL;
 END $$""")
-    conn.execute(f"CREATE TRIGGER accept_record AFTER INSERT ON {s}.spray_records "
-                 f"FOR EACH ROW EXECUTE FUNCTION {s}.accept_record()")
+    conn.execute(
+        f"CREATE TRIGGER accept_record AFTER INSERT ON {s}.spray_records "
+        f"FOR EACH ROW EXECUTE FUNCTION {s}.accept_record()"
+    )
 
 
 def _security(conn: Any) -> None:
@@ -344,8 +480,7 @@ SET search_path = {s}, pg_temp AS $$
         conn.execute(f"GRANT EXECUTE ON FUNCTION {s}.{fn} TO {COOP_ROLE}, {OFFICER_ROLE}")
     conn.execute(f"GRANT USAGE ON SCHEMA {s} TO {COOP_ROLE}, {OFFICER_ROLE}")
     conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {COOP_ROLE}, {OFFICER_ROLE}")
-    adds = ["cooperatives", *SHARED, *OWN_MUTABLE, "jobs", "flights", "spray_records", "sources", "clocks",
-            *RAW_TABLES]
+    adds = ["cooperatives", *SHARED, *OWN_MUTABLE, "jobs", "flights", "spray_records", "sources", "clocks", *RAW_TABLES]
     conn.execute(f"GRANT INSERT ON {', '.join(f'{s}.{t}' for t in adds)} TO {COOP_ROLE}")
     conn.execute(f"GRANT UPDATE ON {', '.join(f'{s}.{t}' for t in OWN_MUTABLE)} TO {COOP_ROLE}")
     readable = f"(SELECT {s}.readable_cooperatives(current_user))"
@@ -356,8 +491,10 @@ SET search_path = {s}, pg_temp AS $$
         if table != "chain_heads":  # heads move only through the chain trigger
             conn.execute(f"CREATE POLICY add ON {s}.{table} FOR INSERT WITH CHECK (cooperative_id = {mine})")
     for table in OWN_MUTABLE:
-        conn.execute(f"CREATE POLICY change ON {s}.{table} FOR UPDATE USING (cooperative_id = {mine}) "
-                     f"WITH CHECK (cooperative_id = {mine})")
+        conn.execute(
+            f"CREATE POLICY change ON {s}.{table} FOR UPDATE USING (cooperative_id = {mine}) "
+            f"WITH CHECK (cooperative_id = {mine})"
+        )
     conn.execute(f"ALTER TABLE {s}.cooperatives ENABLE ROW LEVEL SECURITY")
     conn.execute(f"CREATE POLICY read ON {s}.cooperatives FOR SELECT USING (id IN {readable})")
     conn.execute(f"CREATE POLICY add ON {s}.cooperatives FOR INSERT WITH CHECK (id = {mine})")

@@ -11,22 +11,27 @@ adds nothing and says so.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 
+from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.province.connect import ProvinceError, connect, label, server_message
-from telemetry.province.local import (file_cooperatives, jobs_and_flights, local_chain, local_sources,
-                                      reference_rows, registry_rows)
-from telemetry.province.schema import (CLOCK_COLUMNS, OWN_MUTABLE, RAW_TABLES, REFERENCE, SCHEMA,
-                                       ensure_province_schema)
-from telemetry.province.local import typed
+from telemetry.province.local import (
+    file_cooperatives,
+    jobs_and_flights,
+    local_chain,
+    local_sources,
+    reference_rows,
+    registry_rows,
+    typed,
+)
 from telemetry.province.roles import whoami
-from telemetry.schema import RECORD_COLUMNS
+from telemetry.province.schema import CLOCK_COLUMNS, OWN_MUTABLE, RAW_TABLES, REFERENCE, SCHEMA, ensure_province_schema
 
 BATCH_RECORDS = 250
 RAW_CHUNK = 5000
@@ -63,18 +68,25 @@ class SyncReport:
             n, head = self.heads.get(coop, (0, None))
             if coop in self.records:
                 a, b = self.records[coop]
-                out.append(_("{coop}: sent records #{a}..#{b} ({n} new); the province accepted the chain up to "
-                             "#{head} {hash}").format(coop=coop, a=a, b=b, n=b - a + 1, head=n,
-                                                      hash=(head or "")[:12]))
+                out.append(
+                    _(
+                        "{coop}: sent records #{a}..#{b} ({n} new); the province accepted the chain up to "
+                        "#{head} {hash}"
+                    ).format(coop=coop, a=a, b=b, n=b - a + 1, head=n, hash=(head or "")[:12])
+                )
             else:
-                out.append(_("{coop}: no new record; the province holds #{head} {hash}")
-                           .format(coop=coop, head=n, hash=(head or "")[:12]))
+                out.append(
+                    _("{coop}: no new record; the province holds #{head} {hash}").format(
+                        coop=coop, head=n, hash=(head or "")[:12]
+                    )
+                )
         rows = [f"{t} {k}" for t, k in sorted(self.new.items()) if t != "spray_records"]
         if rows:
             out.append(_("new rows: {rows}").format(rows=", ".join(rows)))
         if self.updated:
-            out.append(_("corrected rows: {rows}").format(rows=", ".join(f"{t} {k}" for t, k in
-                                                                         sorted(self.updated.items()))))
+            out.append(
+                _("corrected rows: {rows}").format(rows=", ".join(f"{t} {k}" for t, k in sorted(self.updated.items())))
+            )
         for coop in self.skipped:
             out.append(_("{coop}: not sent (its chain belongs to another cooperative's role)").format(coop=coop))
         if self.nothing_new:
@@ -82,9 +94,16 @@ class SyncReport:
         return out
 
 
-def sync(db: sqlite_utils.Database, url: str, *, cooperatives: list[str] | None = None, raw: bool = False,
-         batch_records: int = BATCH_RECORDS, postgis: bool | None = None,
-         progress: Callable[[str], None] | None = None) -> SyncReport:
+def sync(
+    db: sqlite_utils.Database,
+    url: str,
+    *,
+    cooperatives: list[str] | None = None,
+    raw: bool = False,
+    batch_records: int = BATCH_RECORDS,
+    postgis: bool | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SyncReport:
     """Push the file's cooperative data into the province database at `url`; see the module docstring."""
     import psycopg
 
@@ -104,9 +123,12 @@ def sync(db: sqlite_utils.Database, url: str, *, cooperatives: list[str] | None 
             report.heads[coop] = _head(conn, coop)
         return report
     except psycopg.OperationalError as exc:
-        raise ProvinceError(_("lost the connection to {db} after {n} batch(es) ({reason}); what was sent is whole: "
-                              "run sync again to continue").format(db=report.database, n=report.batches,
-                                                                     reason=server_message(exc))) from None
+        raise ProvinceError(
+            _(
+                "lost the connection to {db} after {n} batch(es) ({reason}); what was sent is whole: "
+                "run sync again to continue"
+            ).format(db=report.database, n=report.batches, reason=server_message(exc))
+        ) from None
     finally:
         conn.close()
 
@@ -118,24 +140,33 @@ def _member(conn: Any) -> tuple[str | None, str | None]:
 
 
 def _head(conn: Any, coop: str) -> tuple[int, str | None]:
-    row = conn.execute(f"SELECT length, head_hash FROM {SCHEMA}.chain_heads WHERE cooperative_id = %s",
-                       [coop]).fetchone()
+    row = conn.execute(
+        f"SELECT length, head_hash FROM {SCHEMA}.chain_heads WHERE cooperative_id = %s", [coop]
+    ).fetchone()
     conn.rollback()
     return (row[0], row[1]) if row else (0, None)
 
 
-def _plan(conn: Any, db: sqlite_utils.Database, asked: list[str] | None,
-          report: SyncReport) -> dict[str, tuple[list[dict], int]]:
+def _plan(
+    conn: Any, db: sqlite_utils.Database, asked: list[str] | None, report: SyncReport
+) -> dict[str, tuple[list[dict], int]]:
     """Which chains to send and from where: every check is made here, before anything is sent."""
     kind, own = _member(conn)
     in_file = file_cooperatives(db)
     if kind == "officer":
-        raise ProvinceError(_("this role is an extension officer's (unit {unit}): officers read the province "
-                              "database, cooperatives sync into it").format(unit=own))
+        raise ProvinceError(
+            _(
+                "this role is an extension officer's (unit {unit}): officers read the province "
+                "database, cooperatives sync into it"
+            ).format(unit=own)
+        )
     if kind == "cooperative":
         if asked and set(asked) != {own}:
-            raise ProvinceError(_("this role syncs cooperative {own} only, not {asked}")
-                                .format(own=own, asked=", ".join(c for c in asked if c != own)))
+            raise ProvinceError(
+                _("this role syncs cooperative {own} only, not {asked}").format(
+                    own=own, asked=", ".join(c for c in asked if c != own)
+                )
+            )
         coops = [own]
         report.skipped = [c for c in in_file if c != own]
     else:
@@ -146,26 +177,38 @@ def _plan(conn: Any, db: sqlite_utils.Database, asked: list[str] | None,
         length, head = _head(conn, coop)
         if length > len(records):
             first = _province_job(conn, coop, len(records) + 1)
-            raise ProvinceError(_("refusing to sync {coop}: the province accepted {n} record(s), this database has "
-                                  "{m}: record #{seq} (job {job}) and after were deleted here, or the chain was "
-                                  "removed; nothing was sent").format(coop=coop, n=length, m=len(records),
-                                                                      seq=len(records) + 1, job=first))
+            raise ProvinceError(
+                _(
+                    "refusing to sync {coop}: the province accepted {n} record(s), this database has "
+                    "{m}: record #{seq} (job {job}) and after were deleted here, or the chain was "
+                    "removed; nothing was sent"
+                ).format(coop=coop, n=length, m=len(records), seq=len(records) + 1, job=first)
+            )
         if length and records[length - 1]["hash"] != head:
-            theirs = dict(conn.execute(f"SELECT chain_seq, hash FROM {SCHEMA}.spray_records WHERE cooperative_id "
-                                       "= %s ORDER BY chain_seq", [coop]).fetchall())
+            theirs = dict(
+                conn.execute(
+                    f"SELECT chain_seq, hash FROM {SCHEMA}.spray_records WHERE cooperative_id = %s ORDER BY chain_seq",
+                    [coop],
+                ).fetchall()
+            )
             conn.rollback()
             r = next(r for r in records if theirs.get(r["chain_seq"]) != r["hash"])
-            raise ProvinceError(_("refusing to sync {coop}: record {id} (#{seq}, job {job}) is not the record the "
-                                  "province accepted as #{seq} (the chain was rewritten here from there); nothing "
-                                  "was sent").format(coop=coop, id=r["id"], seq=r["chain_seq"], job=r["job_id"]))
+            raise ProvinceError(
+                _(
+                    "refusing to sync {coop}: record {id} (#{seq}, job {job}) is not the record the "
+                    "province accepted as #{seq} (the chain was rewritten here from there); nothing "
+                    "was sent"
+                ).format(coop=coop, id=r["id"], seq=r["chain_seq"], job=r["job_id"])
+            )
         plan[coop] = (records, length)
     report.cooperatives = coops
     return plan
 
 
 def _province_job(conn: Any, coop: str, seq: int) -> str:
-    row = conn.execute(f"SELECT job_id FROM {SCHEMA}.spray_records WHERE cooperative_id = %s AND chain_seq = %s",
-                       [coop, seq]).fetchone()
+    row = conn.execute(
+        f"SELECT job_id FROM {SCHEMA}.spray_records WHERE cooperative_id = %s AND chain_seq = %s", [coop, seq]
+    ).fetchone()
     conn.rollback()
     return row[0] if row else "?"
 
@@ -175,25 +218,27 @@ def _insert_sql(table: str, columns: list[str], key: tuple[str, ...], *, update:
     sql = f"INSERT INTO {SCHEMA}.{table} AS t ({cols}) VALUES ({', '.join(['%s'] * len(columns))}) "
     rest = [c for c in columns if c not in key]
     if update and rest:
-        sql += (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-                + ", ".join(f"{c} = EXCLUDED.{c}" for c in rest)
-                + f" WHERE ({', '.join('t.' + c for c in rest)}) IS DISTINCT FROM "
-                  f"({', '.join('EXCLUDED.' + c for c in rest)}) RETURNING (xmax = 0)")
+        sql += (
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in rest)
+            + f" WHERE ({', '.join('t.' + c for c in rest)}) IS DISTINCT FROM "
+            f"({', '.join('EXCLUDED.' + c for c in rest)}) RETURNING (xmax = 0)"
+        )
     else:
         sql += f"ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING true"
     return sql
 
 
-def _upsert(conn: Any, table: str, rows: list[dict], key: tuple[str, ...], *, update: bool,
-            report: SyncReport) -> None:
+def _upsert(conn: Any, table: str, rows: list[dict], key: tuple[str, ...], *, update: bool, report: SyncReport) -> None:
     """Insert rows the province lacks (and correct changed ones when `update`), counting both."""
     if not rows:
         return
     columns = list(rows[0])
     new = changed = 0
     with conn.cursor() as cur:
-        cur.executemany(_insert_sql(table, columns, key, update=update), [[r[c] for c in columns] for r in rows],
-                        returning=True)
+        cur.executemany(
+            _insert_sql(table, columns, key, update=update), [[r[c] for c in columns] for r in rows], returning=True
+        )
         while True:
             for (inserted,) in cur.fetchall():
                 new, changed = (new + 1, changed) if inserted else (new, changed + 1)
@@ -234,22 +279,36 @@ def _send_reference(conn: Any, db: sqlite_utils.Database, plan: dict, report: Sy
 
 
 def _products(conn: Any, products: list[dict], report: SyncReport) -> dict[tuple, int]:
-    rows = [{"name": p["name"], "registration": p["registration"], "active_substance": p["active_substance"],
-             "formulation": p["formulation"]} for p in products if p["name"]]
+    rows = [
+        {
+            "name": p["name"],
+            "registration": p["registration"],
+            "active_substance": p["active_substance"],
+            "formulation": p["formulation"],
+        }
+        for p in products
+        if p["name"]
+    ]
     _upsert(conn, "products", rows, ("name", "registration"), update=False, report=report)
     return {(n, r): i for i, n, r in conn.execute(f"SELECT id, name, registration FROM {SCHEMA}.products")}
 
 
-def _send_records(conn: Any, db: sqlite_utils.Database, coop: str, records: list[dict], report: SyncReport,
-                  batch: int, progress: Callable[[str], None] | None) -> None:
+def _send_records(
+    conn: Any,
+    db: sqlite_utils.Database,
+    coop: str,
+    records: list[dict],
+    report: SyncReport,
+    batch: int,
+    progress: Callable[[str], None] | None,
+) -> None:
     """Records after the accepted head with their jobs and flights, one transaction per batch."""
     import psycopg
 
     cols = list(RECORD_COLUMNS)
-    record_sql = (f"INSERT INTO {SCHEMA}.spray_records ({', '.join(cols)}) "
-                  f"VALUES ({', '.join(['%s'] * len(cols))})")
+    record_sql = f"INSERT INTO {SCHEMA}.spray_records ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
     for k in range(0, len(records), batch):
-        part = records[k:k + batch]
+        part = records[k : k + batch]
         try:
             jobs, flights, products = jobs_and_flights(db, coop, [r["job_id"] for r in part])
             ids = _products(conn, products, report)
@@ -264,20 +323,28 @@ def _send_records(conn: Any, db: sqlite_utils.Database, coop: str, records: list
             raise
         except psycopg.Error as exc:
             conn.rollback()
-            what = _("records #{a}..#{b} of {coop}").format(a=part[0]["chain_seq"], b=part[-1]["chain_seq"],
-                                                          coop=coop)
+            what = _("records #{a}..#{b} of {coop}").format(a=part[0]["chain_seq"], b=part[-1]["chain_seq"], coop=coop)
             raise _refused(exc, what) from None
         report.batches += 1
         report.add("spray_records", len(part))
         first = report.records.get(coop, (part[0]["chain_seq"], 0))[0]
         report.records[coop] = (first, part[-1]["chain_seq"])
         if progress:
-            progress(_("{coop}: records #{a}..#{b} accepted").format(coop=coop, a=part[0]["chain_seq"],
-                                                                     b=part[-1]["chain_seq"]))
+            progress(
+                _("{coop}: records #{a}..#{b} accepted").format(
+                    coop=coop, a=part[0]["chain_seq"], b=part[-1]["chain_seq"]
+                )
+            )
 
 
-def _send_raw(conn: Any, db: sqlite_utils.Database, coop: str, only_coop: bool, report: SyncReport,
-              progress: Callable[[str], None] | None) -> None:
+def _send_raw(
+    conn: Any,
+    db: sqlite_utils.Database,
+    coop: str,
+    only_coop: bool,
+    report: SyncReport,
+    progress: Callable[[str], None] | None,
+) -> None:
     """Raw telemetry of the cooperative's sources, chunk by chunk; a table already complete is skipped."""
     import psycopg
 
@@ -285,37 +352,51 @@ def _send_raw(conn: Any, db: sqlite_utils.Database, coop: str, only_coop: bool, 
     if not sources:
         return
     try:
-        _upsert(conn, "sources", [{k: v for k, v in s.items() if k != "_local_id"} for s in sources],
-                ("cooperative_id", "source_key"), update=False, report=report)
+        _upsert(
+            conn,
+            "sources",
+            [{k: v for k, v in s.items() if k != "_local_id"} for s in sources],
+            ("cooperative_id", "source_key"),
+            update=False,
+            report=report,
+        )
         ids = dict(conn.execute(f"SELECT source_key, id FROM {SCHEMA}.sources WHERE cooperative_id = %s", [coop]))
         conn.commit()
-        tables = {"clocks": (CLOCK_COLUMNS, ("cooperative_id", "source_id", "sysid", "t_us")),
-                  **{t: (c, ("cooperative_id", "sysid", "compid", "t_us", "seq")) for t, c in RAW_TABLES.items()}}
+        tables = {
+            "clocks": (CLOCK_COLUMNS, ("cooperative_id", "source_id", "sysid", "t_us")),
+            **{t: (c, ("cooperative_id", "sysid", "compid", "t_us", "seq")) for t, c in RAW_TABLES.items()},
+        }
         for s in sources:
             pid = ids[s["source_key"]]
             for table, (columns, key) in tables.items():
-                local_n = db.execute(f"SELECT COUNT(*) FROM {table} WHERE source_id = ?",
-                                     [s["_local_id"]]).fetchone()[0]
-                have = conn.execute(f"SELECT COUNT(*) FROM {SCHEMA}.{table} WHERE cooperative_id = %s AND "
-                                    "source_id = %s", [coop, pid]).fetchone()[0]
+                local_n = db.execute(f"SELECT COUNT(*) FROM {table} WHERE source_id = ?", [s["_local_id"]]).fetchone()[
+                    0
+                ]
+                have = conn.execute(
+                    f"SELECT COUNT(*) FROM {SCHEMA}.{table} WHERE cooperative_id = %s AND source_id = %s", [coop, pid]
+                ).fetchone()[0]
                 conn.rollback()
                 if local_n == have:
                     continue
                 names = [c for c in columns if c not in ("cooperative_id", "source_id")]
                 sql = _insert_sql(table, list(columns), key, update=False).replace(" RETURNING true", "")
-                cur = db.execute(f"SELECT {', '.join(names)} FROM {table} WHERE source_id = ? ORDER BY id",
-                                 [s["_local_id"]])
+                cur = db.execute(
+                    f"SELECT {', '.join(names)} FROM {table} WHERE source_id = ? ORDER BY id", [s["_local_id"]]
+                )
                 while chunk := cur.fetchmany(RAW_CHUNK):
                     with conn.cursor() as pc:
-                        pc.executemany(sql, [[coop, pid, *(typed(v, columns[n]) for n, v in zip(names, row))]
-                                             for row in chunk])
+                        pc.executemany(
+                            sql, [[coop, pid, *(typed(v, columns[n]) for n, v in zip(names, row))] for row in chunk]
+                        )
                         added = max(pc.rowcount, 0)
                     conn.commit()
                     report.add(table, added)
                 if progress:
-                    progress(_("{coop}: raw {table} of source {source} sent").format(coop=coop, table=table,
-                                                                                    source=Path(s["path"] or "").name
-                                                                                    or s["source_key"][:12]))
+                    progress(
+                        _("{coop}: raw {table} of source {source} sent").format(
+                            coop=coop, table=table, source=Path(s["path"] or "").name or s["source_key"][:12]
+                        )
+                    )
     except psycopg.OperationalError:
         raise
     except psycopg.Error as exc:

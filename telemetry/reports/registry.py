@@ -51,8 +51,11 @@ class RegistryReport:
     updated: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
 
     def summary(self) -> str:
-        parts = [f"{k.replace('_', ' ')}: {self.inserted[k]} new, {self.updated[k]} updated"
-                 for k in KINDS if self.inserted[k] or self.updated[k]]
+        parts = [
+            f"{k.replace('_', ' ')}: {self.inserted[k]} new, {self.updated[k]} updated"
+            for k in KINDS
+            if self.inserted[k] or self.updated[k]
+        ]
         return "; ".join(parts) or "nothing to load"
 
 
@@ -69,7 +72,8 @@ def _kind_of(columns: set[str], source: str) -> str:
             return kind
     raise TelemetryError(
         f"{source}: not a registry file (columns {', '.join(sorted(columns)) or 'none'}; expected units "
-        "(id, name, level, parent_id), cooperatives (id, name, unit_id, ...) or mappings (old_id, new_id))")
+        "(id, name, level, parent_id), cooperatives (id, name, unit_id, ...) or mappings (old_id, new_id))"
+    )
 
 
 def _clean(row: dict) -> dict:
@@ -100,8 +104,13 @@ def _read_json(path: Path, text: str) -> list[_Rows]:
         if not items:
             continue
         kind = key or _kind_of(set().union(*(i.keys() for i in items)), label)
-        out.append(_Rows(label, kind, [(n, _clean({k: "" if v is None else v for k, v in i.items()}))
-                                       for n, i in enumerate(items, 1)]))
+        out.append(
+            _Rows(
+                label,
+                kind,
+                [(n, _clean({k: "" if v is None else v for k, v in i.items()})) for n, i in enumerate(items, 1)],
+            )
+        )
     return out
 
 
@@ -171,8 +180,9 @@ def _parents_first(units: list[dict], known: set[str]) -> list[dict]:
             u = next(iter(pending.values()))
             parent = u["parent_id"]
             if parent in pending:
-                raise TelemetryError(f"{u['_where']}: units {u['id']!r} and {parent!r} are each other's ancestors "
-                                     "(the tree has a cycle)")
+                raise TelemetryError(
+                    f"{u['_where']}: units {u['id']!r} and {parent!r} are each other's ancestors (the tree has a cycle)"
+                )
             raise TelemetryError(f"{u['_where']}: parent {parent!r} of unit {u['id']!r} is not a known unit")
         for u in ready:
             ordered.append(u)
@@ -189,10 +199,13 @@ def _check_cycles(db: sqlite_utils.Database, units: list[dict]) -> None:
         row = db.execute(
             "WITH RECURSIVE up(id, n) AS (SELECT ?, 0 UNION SELECT units.parent_id, up.n + 1 FROM units "
             "JOIN up ON units.id = up.id WHERE units.parent_id IS NOT NULL AND up.n < 100) "
-            "SELECT 1 FROM up WHERE id = ? AND n > 0", [u["parent_id"], u["id"]]).fetchone()
+            "SELECT 1 FROM up WHERE id = ? AND n > 0",
+            [u["parent_id"], u["id"]],
+        ).fetchone()
         if row:
-            raise TelemetryError(f"{u['_where']}: unit {u['id']!r} would become its own ancestor "
-                                 f"(through parent {u['parent_id']!r})")
+            raise TelemetryError(
+                f"{u['_where']}: unit {u['id']!r} would become its own ancestor (through parent {u['parent_id']!r})"
+            )
 
 
 def _upsert(db: sqlite_utils.Database, table: str, keys: tuple[str, ...], row: dict) -> bool:
@@ -249,8 +262,10 @@ def load_registry(db: sqlite_utils.Database, paths: list[str | Path]) -> Registr
                 report.updated["unit_mappings"] += not new
             for c in by_kind["cooperatives"]:
                 if c["unit_id"] not in known_units:
-                    raise TelemetryError(f"{c['_where']}: unit {c['unit_id']!r} of cooperative {c['id']!r} "
-                                         "is not a known unit (load the units file too)")
+                    raise TelemetryError(
+                        f"{c['_where']}: unit {c['unit_id']!r} of cooperative {c['id']!r} "
+                        "is not a known unit (load the units file too)"
+                    )
                 new = _upsert(db, "cooperatives", ("id",), c)
                 report.inserted["cooperatives"] += new
                 report.updated["cooperatives"] += not new
@@ -280,7 +295,8 @@ def unit_tree(db: sqlite_utils.Database) -> list[UnitNode]:
         " FROM units u JOIN t ON u.parent_id = t.id WHERE t.depth < 50) "
         "SELECT u.id, u.name, u.level, u.parent_id, t.depth, "
         " (SELECT COUNT(*) FROM cooperatives c WHERE c.unit_id = u.id) "
-        "FROM t JOIN units u ON u.id = t.id ORDER BY t.path").fetchall()
+        "FROM t JOIN units u ON u.id = t.id ORDER BY t.path"
+    ).fetchall()
     members: dict[str, list[tuple[str, str | None]]] = {}
     for unit_id, cid, name in db.execute("SELECT unit_id, id, name FROM cooperatives ORDER BY id"):
         members.setdefault(unit_id, []).append((cid, name))

@@ -12,100 +12,16 @@ SQL statement per table; nothing loads the records into Python.
 
 from __future__ import annotations
 
-from gettext import gettext as _
-
-import calendar
-import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 import sqlite_utils
 
 from fields.model import SAO_M2
-
 from telemetry.errors import TelemetryError
+from telemetry.reports.period import DEFAULT_TZ, Period, local_today, parse_date, parse_period, zone
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 DOSE_TOLERANCE_PCT = 10.0  # a job whose achieved dose is further off its target than this is flagged
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole local days from `start` to `end`, both included."""
-
-    kind: str  # month | quarter | year | range
-    start: date
-    end: date
-    key: str  # 2026-10, 2026-Q4, 2026, 2026-10-01..2026-12-31
-
-    def utc_bounds(self, tz: str = DEFAULT_TZ) -> tuple[str, str]:
-        """[first local midnight, the midnight after the last day) as UTC ISO strings, as records store them."""
-        zone = _zone(tz)
-
-        def utc(d: date) -> str:
-            t = datetime.combine(d, time(0), zone).astimezone(timezone.utc)
-            return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        return utc(self.start), utc(self.end + timedelta(days=1))
-
-    def months(self) -> list[str]:
-        """Every calendar month the period touches, as YYYY-MM."""
-        out, y, m = [], self.start.year, self.start.month
-        while (y, m) <= (self.end.year, self.end.month):
-            out.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise TelemetryError(f"unknown time zone {tz!r}") from None
-
-
-def parse_date(text: str) -> date:
-    """YYYY-MM-DD or dd/mm/yyyy."""
-    text = text.strip()
-    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
-        d, m, y = (int(x) for x in text.split("/"))
-    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        y, m, d = (int(x) for x in text.split("-"))
-    else:
-        raise TelemetryError(_("bad date {text!r} (use YYYY-MM-DD or dd/mm/yyyy)").format(text=text))
-    try:
-        return date(y, m, d)
-    except ValueError:  # 31/02/2026: "day is out of range for month"
-        raise TelemetryError(_("bad date {text!r}: no such day").format(text=text)) from None
-
-
-def parse_period(period: str | None = None, date_from: str | None = None, date_to: str | None = None) -> Period:
-    """`2026-10` (month), `2026-Q4` (quarter), `2026` (year), or a --from/--to date range."""
-    if period is not None and (date_from or date_to):
-        raise TelemetryError("give either --period or --from/--to, not both")
-    if period is not None:
-        text = period.strip().upper()
-        if m := re.fullmatch(r"(\d{4})", text):
-            y = int(m[1])
-            return Period("year", date(y, 1, 1), date(y, 12, 31), f"{y}")
-        if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-            y, q = int(m[1]), int(m[2])
-            last = 3 * q
-            return Period("quarter", date(y, last - 2, 1), date(y, last, calendar.monthrange(y, last)[1]),
-                          f"{y}-Q{q}")
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-            y, mo = int(m[1]), int(m[2])
-            if 1 <= mo <= 12:
-                return Period("month", date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), f"{y}-{mo:02d}")
-        raise TelemetryError(f"bad period {period!r} (use 2026, 2026-Q4 or 2026-10, or --from/--to)")
-    given = [parse_date(d) for d in (date_from, date_to) if d]  # a bad date is named before a missing one
-    if not date_from or not date_to:
-        raise TelemetryError(_("a date range needs both --from and --to"))
-    a, b = given
-    if b < a:
-        raise TelemetryError(f"--to {b.isoformat()} is before --from {a.isoformat()}")
-    return Period("range", a, b, f"{a.isoformat()}..{b.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -116,13 +32,17 @@ class Targets:
     cooperatives_pct: float | None = None
 
     @classmethod
-    def parse(cls, items: list[str] | tuple[str, ...]) -> "Targets":
+    def parse(cls, items: list[str] | tuple[str, ...]) -> Targets:
         """From `linkage_models=50`, `cooperatives=70` (percent) settings."""
         values: dict[str, float | None] = {}
         for item in items:
             name, _eq, pct = item.partition("=")
-            key = {"linkage_models": "linkage_models_pct", "linkage": "linkage_models_pct",
-                   "cooperatives": "cooperatives_pct", "coops": "cooperatives_pct"}.get(name.strip())
+            key = {
+                "linkage_models": "linkage_models_pct",
+                "linkage": "linkage_models_pct",
+                "cooperatives": "cooperatives_pct",
+                "coops": "cooperatives_pct",
+            }.get(name.strip())
             if key is None:
                 raise TelemetryError(f"unknown target {name.strip()!r} (use linkage_models=PCT or cooperatives=PCT)")
             try:
@@ -160,13 +80,14 @@ class UnitIndicators:
     area_sao: float = 0.0
     meets_target: bool | None = None  # None: nothing to measure (no linkage model and no cooperative target)
 
-    def finish(self, targets: Targets) -> "UnitIndicators":
+    def finish(self, targets: Targets) -> UnitIndicators:
         self.cooperatives_pct = _pct(self.cooperatives_digital, self.cooperatives)
         self.linkage_models_pct = _pct(self.linkage_models_digital, self.linkage_models)
         self.area_sao = round(self.area_ha * 10_000 / SAO_M2, 1)
         if self.achieved_dose_l_ha is not None and self.target_dose_l_ha:
-            self.dose_deviation_pct = round((self.achieved_dose_l_ha - self.target_dose_l_ha)
-                                            / self.target_dose_l_ha * 100, 1)
+            self.dose_deviation_pct = round(
+                (self.achieved_dose_l_ha - self.target_dose_l_ha) / self.target_dose_l_ha * 100, 1
+            )
         checks = []
         if self.linkage_models_pct is not None:
             checks.append(self.linkage_models_pct >= targets.linkage_models_pct)
@@ -245,13 +166,14 @@ act AS (
 class Indicators:
     """Indicator queries for one database, period and time zone."""
 
-    def __init__(self, db: sqlite_utils.Database, period: Period, *, targets: Targets | None = None,
-                 tz: str = DEFAULT_TZ) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, period: Period, *, targets: Targets | None = None, tz: str = DEFAULT_TZ
+    ) -> None:
         self.db = db
         self.period = period
         self.targets = targets or Targets()
         self.tz = tz
-        self.zone = _zone(tz)
+        self.zone = zone(tz)
         self.t0, self.t1 = period.utc_bounds(tz)
 
     def _args(self, **kw) -> dict:
@@ -271,7 +193,8 @@ class Indicators:
             "UNION ALL SELECT u.parent_id, up.n + 1 FROM units u "
             "JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL AND up.n < 50) "
             "SELECT u.id, u.name, u.level FROM up JOIN units u ON u.id = up.id ORDER BY up.n DESC",
-            [unit_id]).fetchall()
+            [unit_id],
+        ).fetchall()
         return [dict(zip(("id", "name", "level"), r)) for r in rows]
 
     # -- tables ------------------------------------------------------------------------------
@@ -304,11 +227,27 @@ class Indicators:
         """
         out = []
         for r in self.db.execute(sql, self._args(unit=unit_id)).fetchall():
-            out.append(UnitIndicators(
-                unit_id=r[0], name=r[1], level=r[2], parent_id=r[3], depth=r[4], cooperatives=r[5],
-                cooperatives_digital=r[6], linkage_models=r[7], linkage_models_digital=r[8], jobs=r[9],
-                flights=r[10], area_ha=round(r[11], 4), volume_l=round(r[12], 2), achieved_dose_l_ha=_r(r[13], 2),
-                target_dose_l_ha=_r(r[14], 2), jobs_off_dose=r[15], drones=r[16]).finish(self.targets))
+            out.append(
+                UnitIndicators(
+                    unit_id=r[0],
+                    name=r[1],
+                    level=r[2],
+                    parent_id=r[3],
+                    depth=r[4],
+                    cooperatives=r[5],
+                    cooperatives_digital=r[6],
+                    linkage_models=r[7],
+                    linkage_models_digital=r[8],
+                    jobs=r[9],
+                    flights=r[10],
+                    area_ha=round(r[11], 4),
+                    volume_l=round(r[12], 2),
+                    achieved_dose_l_ha=_r(r[13], 2),
+                    target_dose_l_ha=_r(r[14], 2),
+                    jobs_off_dose=r[15],
+                    drones=r[16],
+                ).finish(self.targets)
+            )
         return out
 
     def cooperatives(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
@@ -334,13 +273,27 @@ class Indicators:
         out = []
         for r in self.db.execute(sql, args).fetchall():
             lm = bool(r[4] and r[5])
-            out.append({
-                "cooperative_id": r[0], "name": r[1], "unit_id": r[2], "unit_name": r[3],
-                "raw_material_area": bool(r[4]), "linkage_model": bool(r[5]), "raw_material_linkage_model": lm,
-                "jobs": r[6], "flights": r[7], "area_ha": round(r[8], 4), "area_sao": round(r[8] * 1e4 / SAO_M2, 1),
-                "volume_l": round(r[9], 2), "achieved_dose_l_ha": _r(r[10], 2), "target_dose_l_ha": _r(r[11], 2),
-                "last_record_in_period": r[12], "last_record_ever": self._local_day(r[13]), "digital": r[6] > 0,
-            })
+            out.append(
+                {
+                    "cooperative_id": r[0],
+                    "name": r[1],
+                    "unit_id": r[2],
+                    "unit_name": r[3],
+                    "raw_material_area": bool(r[4]),
+                    "linkage_model": bool(r[5]),
+                    "raw_material_linkage_model": lm,
+                    "jobs": r[6],
+                    "flights": r[7],
+                    "area_ha": round(r[8], 4),
+                    "area_sao": round(r[8] * 1e4 / SAO_M2, 1),
+                    "volume_l": round(r[9], 2),
+                    "achieved_dose_l_ha": _r(r[10], 2),
+                    "target_dose_l_ha": _r(r[11], 2),
+                    "last_record_in_period": r[12],
+                    "last_record_ever": self._local_day(r[13]),
+                    "digital": r[6] > 0,
+                }
+            )
         return out
 
     def _local_day(self, utc: str | None) -> str | None:
@@ -351,25 +304,37 @@ class Indicators:
     def months(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
         """Activity per calendar month of the period (months without records included, as zeros)."""
         scope, args = self._scope(unit_id, cooperative_id)
-        rows = self.db.execute(f"""
+        rows = self.db.execute(
+            f"""
         WITH RECURSIVE {_PLACED}, {_REC}
         SELECT substr(start_local, 1, 7), COUNT(*), COALESCE(SUM(flights), 0),
                COALESCE({_f(_q("area_ha", HA), HA)}, 0.0), COALESCE({_f(_q("volume_l", L), L)}, 0.0),
                COUNT(DISTINCT coop)
-        FROM rec WHERE 1 = 1 {scope} GROUP BY 1""", args).fetchall()
+        FROM rec WHERE 1 = 1 {scope} GROUP BY 1""",
+            args,
+        ).fetchall()
         got = {r[0]: r for r in rows}
         out = []
         for m in self.period.months():
             r = got.get(m, (m, 0, 0, 0.0, 0.0, 0))
-            out.append({"month": m, "jobs": r[1], "flights": r[2], "area_ha": round(r[3], 4),
-                        "area_sao": round(r[3] * 1e4 / SAO_M2, 1), "volume_l": round(r[4], 2),
-                        "cooperatives_digital": r[5]})
+            out.append(
+                {
+                    "month": m,
+                    "jobs": r[1],
+                    "flights": r[2],
+                    "area_ha": round(r[3], 4),
+                    "area_sao": round(r[3] * 1e4 / SAO_M2, 1),
+                    "volume_l": round(r[4], 2),
+                    "cooperatives_digital": r[5],
+                }
+            )
         return out
 
     def drones(self, unit_id: str | None = None, cooperative_id: str | None = None) -> list[dict]:
         """Hectares, flights and litres by drone."""
         scope, args = self._scope(unit_id, cooperative_id)
-        rows = self.db.execute(f"""
+        rows = self.db.execute(
+            f"""
         WITH RECURSIVE {_PLACED}, {_REC},
         per AS (SELECT drone_id, coop, COUNT(*) AS jobs, COALESCE(SUM(flights), 0) AS flights,
                        COALESCE({_f(_q("area_ha", HA), HA)}, 0.0) AS ha,
@@ -377,21 +342,36 @@ class Indicators:
                 FROM rec WHERE 1 = 1 {scope} GROUP BY drone_id, coop)
         SELECT per.drone_id, d.name, d.model, per.coop, per.jobs, per.flights, per.ha, per.vol
         FROM per LEFT JOIN drones d ON d.id = per.drone_id{same_cooperative(self.db, "d", "per.coop")}
-        ORDER BY per.ha DESC, per.drone_id NULLS FIRST""", args).fetchall()
-        return [{"drone_id": r[0], "drone_name": r[1], "model": r[2], "cooperative_id": r[3], "jobs": r[4],
-                 "flights": r[5], "area_ha": round(r[6], 4), "area_sao": round(r[6] * 1e4 / SAO_M2, 1),
-                 "volume_l": round(r[7], 2)} for r in rows]
+        ORDER BY per.ha DESC, per.drone_id NULLS FIRST""",
+            args,
+        ).fetchall()
+        return [
+            {
+                "drone_id": r[0],
+                "drone_name": r[1],
+                "model": r[2],
+                "cooperative_id": r[3],
+                "jobs": r[4],
+                "flights": r[5],
+                "area_ha": round(r[6], 4),
+                "area_sao": round(r[6] * 1e4 / SAO_M2, 1),
+                "volume_l": round(r[7], 2),
+            }
+            for r in rows
+        ]
 
     def unplaced_records(self) -> int:
         """Records in the period whose cooperative has no unit in the registry (counted in no unit)."""
         return self.db.execute(
-            f"WITH {_REC} SELECT COUNT(*) FROM rec LEFT JOIN cooperatives c ON c.id = rec.coop "
-            "WHERE c.unit_id IS NULL", self._args()).fetchone()[0]
+            f"WITH {_REC} SELECT COUNT(*) FROM rec LEFT JOIN cooperatives c ON c.id = rec.coop WHERE c.unit_id IS NULL",
+            self._args(),
+        ).fetchone()[0]
 
     def record_count(self, unit_id: str | None = None, cooperative_id: str | None = None) -> int:
         scope, args = self._scope(unit_id, cooperative_id)
-        return self.db.execute(f"WITH RECURSIVE {_PLACED}, {_REC} SELECT COUNT(*) FROM rec WHERE 1 = 1 {scope}",
-                               args).fetchone()[0]
+        return self.db.execute(
+            f"WITH RECURSIVE {_PLACED}, {_REC} SELECT COUNT(*) FROM rec WHERE 1 = 1 {scope}", args
+        ).fetchone()[0]
 
     def _scope(self, unit_id: str | None, cooperative_id: str | None) -> tuple[str, dict]:
         if unit_id is not None:
@@ -412,23 +392,31 @@ def _known_hint(db: sqlite_utils.Database, table: str) -> str:
     ids = [r[0] for r in db.execute(f"SELECT id FROM [{table}] ORDER BY id LIMIT 6")]
     total = db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0]
     if not total:
-        return "the registry is empty: load it with `agrodrone registry load`" if table == "units" else \
-            "the database has none"
+        return (
+            "the registry is empty: load it with `agrodrone registry load`"
+            if table == "units"
+            else "the database has none"
+        )
     more = f", ... ({total} in all)" if total > len(ids) else ""
     return "known: " + ", ".join(ids) + more
 
 
 def root_units(db: sqlite_utils.Database) -> list[str]:
     """Top-level units that hold at least one cooperative (directly, below, or through a mapping)."""
-    return [r[0] for r in db.execute(
-        f"WITH RECURSIVE {_PLACED} SELECT DISTINCT u.id FROM units u JOIN placed p ON p.unit = u.id "
-        "WHERE u.parent_id IS NULL ORDER BY u.id")]
+    return [
+        r[0]
+        for r in db.execute(
+            f"WITH RECURSIVE {_PLACED} SELECT DISTINCT u.id FROM units u JOIN placed p ON p.unit = u.id "
+            "WHERE u.parent_id IS NULL ORDER BY u.id"
+        )
+    ]
 
 
 def current_roots(db: sqlite_utils.Database, on: date) -> list[str]:
     """root_units less those a unit mapping in force on `on` replaces (the pre-2025 tree)."""
-    replaced = {r[0] for r in db.execute("SELECT old_id FROM unit_mappings WHERE effective_date <= ?",
-                                         [on.isoformat()])}
+    replaced = {
+        r[0] for r in db.execute("SELECT old_id FROM unit_mappings WHERE effective_date <= ?", [on.isoformat()])
+    }
     return [u for u in root_units(db) if u not in replaced]
 
 
@@ -436,34 +424,48 @@ def current_unit(db: sqlite_utils.Database, unit_id: str, on: date) -> str:
     """The unit that `unit_id` has become by `on`, following the unit mappings in force."""
     seen = {unit_id}
     while True:
-        row = db.execute("SELECT new_id FROM unit_mappings WHERE old_id = ? AND effective_date <= ? "
-                         "ORDER BY effective_date DESC LIMIT 1", [unit_id, on.isoformat()]).fetchone()
+        row = db.execute(
+            "SELECT new_id FROM unit_mappings WHERE old_id = ? AND effective_date <= ? "
+            "ORDER BY effective_date DESC LIMIT 1",
+            [unit_id, on.isoformat()],
+        ).fetchone()
         if row is None or row[0] in seen:
             return unit_id
         unit_id = row[0]
         seen.add(unit_id)
 
 
-def local_today(tz: str) -> date:
-    """Today in the report's time zone (a report made at 6 am in Hanoi is dated that day, not UTC's)."""
-    return datetime.now(_zone(tz)).date()
-
-
 def records_span(db: sqlite_utils.Database) -> tuple[str, str] | None:
     """First and last local day with a spray record (YYYY-MM-DD), or None when there is none."""
-    row = db.execute("SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) "
-                     "FROM spray_records").fetchone()
+    row = db.execute(
+        "SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) FROM spray_records"
+    ).fetchone()
     return None if row[0] is None else (row[0], row[1])
 
 
 def cooperative(db: sqlite_utils.Database, cooperative_id: str) -> dict:
-    row = db.execute("SELECT id, name, unit_id, raw_material_area, linkage_model, main_products, address "
-                     "FROM cooperatives WHERE id = ?", [cooperative_id]).fetchone()
+    row = db.execute(
+        "SELECT id, name, unit_id, raw_material_area, linkage_model, main_products, address "
+        "FROM cooperatives WHERE id = ?",
+        [cooperative_id],
+    ).fetchone()
     if row is None:
         raise TelemetryError(f"unknown cooperative {cooperative_id!r} ({_known_hint(db, 'cooperatives')})")
     return dict(zip(("id", "name", "unit_id", "raw_material_area", "linkage_model", "main_products", "address"), row))
 
 
-__all__ = ["Period", "Targets", "UnitIndicators", "Indicators", "parse_period", "parse_date", "root_units",
-           "current_roots", "current_unit", "local_today",
-           "records_span", "cooperative", "DOSE_TOLERANCE_PCT"]
+__all__ = [
+    "Period",
+    "Targets",
+    "UnitIndicators",
+    "Indicators",
+    "parse_period",
+    "parse_date",
+    "root_units",
+    "current_roots",
+    "current_unit",
+    "local_today",
+    "records_span",
+    "cooperative",
+    "DOSE_TOLERANCE_PCT",
+]

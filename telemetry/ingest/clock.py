@@ -58,15 +58,17 @@ def backfill_clocks(db: sqlite_utils.Database) -> int:
     """Anchor the positions already stored (a database from before the clocks table); returns rows added."""
     rows, tracker, current = [], ClockTracker(), None
     for source_id, sysid, t_us, boot_ms in db.execute(
-            "SELECT source_id, sysid, t_us, time_boot_ms FROM positions WHERE source_id IS NOT NULL "
-            "ORDER BY source_id, t_us"):
+        "SELECT source_id, sysid, t_us, time_boot_ms FROM positions WHERE source_id IS NOT NULL "
+        "ORDER BY source_id, t_us"
+    ):
         if source_id != current:
             tracker, current = ClockTracker(), source_id
         row = tracker.observe(source_id, sysid, t_us, boot_ms)
         if row:
             rows.append(row)
-    db.conn.executemany(f"INSERT OR IGNORE INTO clocks ({', '.join(CLOCK_ROW)}) "
-                        f"VALUES ({', '.join('?' * len(CLOCK_ROW))})", rows)
+    db.conn.executemany(
+        f"INSERT OR IGNORE INTO clocks ({', '.join(CLOCK_ROW)}) VALUES ({', '.join('?' * len(CLOCK_ROW))})", rows
+    )
     return len(rows)
 
 
@@ -89,8 +91,10 @@ class FlightClock:
 
 
 def _offset(db: sqlite_utils.Database, sysid: int, source_id: int, t_us: int) -> int | None:
-    row = db.execute("SELECT offset_us FROM clocks WHERE source_id = ? AND sysid = ? AND t_us <= ? "
-                     "ORDER BY t_us DESC LIMIT 1", [source_id, sysid, t_us]).fetchone()
+    row = db.execute(
+        "SELECT offset_us FROM clocks WHERE source_id = ? AND sysid = ? AND t_us <= ? ORDER BY t_us DESC LIMIT 1",
+        [source_id, sysid, t_us],
+    ).fetchone()
     return None if row is None else row[0]
 
 
@@ -101,7 +105,8 @@ def vehicle_time(db: sqlite_utils.Database, sysid: int, source_id: int, t_us: in
         row = db.execute(
             f"SELECT t_us, time_boot_ms FROM positions WHERE sysid = ? AND source_id = ? AND t_us {op} ? "
             f"AND t_us BETWEEN ? AND ? AND time_boot_ms IS NOT NULL ORDER BY t_us {order} LIMIT 1",
-            [sysid, source_id, t_us, t_us - PAIR_WINDOW_US, t_us + PAIR_WINDOW_US]).fetchone()
+            [sysid, source_id, t_us, t_us - PAIR_WINDOW_US, t_us + PAIR_WINDOW_US],
+        ).fetchone()
         if row is not None:
             off = _offset(db, sysid, source_id, row[0])
             if off is not None:
@@ -115,8 +120,9 @@ def vehicle_time(db: sqlite_utils.Database, sysid: int, source_id: int, t_us: in
     return v + (t_us - t) / 1000.0, off
 
 
-def flight_clock(db: sqlite_utils.Database, sysid: int, start: tuple[int, int],
-                 end: tuple[int, int] | None) -> tuple[int, int | None, int] | None:
+def flight_clock(
+    db: sqlite_utils.Database, sysid: int, start: tuple[int, int], end: tuple[int, int] | None
+) -> tuple[int, int | None, int] | None:
     """(start ms, end ms or None, offset µs) of a flight from its arm and disarm heartbeats
     ((t_us, source_id) each); None when the log has no usable vehicle time around them.
     The whole flight uses the clock of its arm (an autopilot does not reboot while armed)."""

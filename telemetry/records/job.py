@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telemetry.errors import TelemetryError
-from telemetry.flights import list_flights, rebuild_flights
-from telemetry.recorder import Recorder
-from telemetry.records import create_record, plan_document
-from telemetry.schema import open_db
+from telemetry.ingest.flights import list_flights, rebuild_flights
+from telemetry.ingest.recorder import Recorder
+from telemetry.ingest.schema import open_db
+from telemetry.records.record import create_record, plan_document
 
 if TYPE_CHECKING:
     from planner.document import PlanDocument
@@ -27,14 +27,25 @@ if TYPE_CHECKING:
 class JobRecorder:
     """Logs a job's link into `db_path` (and a tlog) and makes its record; see the module doc."""
 
-    def __init__(self, db_path: str | Path, plan: PlanDocument | dict, *, cooperative: str | None = None,
-                 job_id: str | None = None, tlog_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        plan: PlanDocument | dict,
+        *,
+        cooperative: str | None = None,
+        job_id: str | None = None,
+        tlog_path: str | Path | None = None,
+    ) -> None:
         self.db_path = Path(db_path)
         self.plan = plan_document(plan)
         self.cooperative = cooperative or self.plan.field.prop("cooperative")
         if not self.cooperative:
-            raise TelemetryError(_("no cooperative for the spray record: give --cooperative ID "
-                                   "(or name it in the field file's `cooperative` property)"))
+            raise TelemetryError(
+                _(
+                    "no cooperative for the spray record: give --cooperative ID "
+                    "(or name it in the field file's `cooperative` property)"
+                )
+            )
         self.job_id = job_id
         if job_id is not None and self.db_path.exists():
             db = open_db(self.db_path)
@@ -43,8 +54,9 @@ class JobRecorder:
             finally:
                 db.conn.close()
             if taken:
-                raise TelemetryError(_("--job {job}: that job already has its spray record in {db}").format(
-                    job=job_id, db=self.db_path))
+                raise TelemetryError(
+                    _("--job {job}: that job already has its spray record in {db}").format(job=job_id, db=self.db_path)
+                )
         self.started_us = int(time.time() * 1e6)
         self.recorder = Recorder(self.db_path, tlog_path=tlog_path, cooperative=self.cooperative)
 
@@ -70,12 +82,13 @@ class JobRecorder:
             flights = [f.id for f in list_flights(db, unassigned=True) if f.closed and f.start_us >= self.started_us]
             if not flights:
                 return None
-            return create_record(db, self.plan, job_id=self.job_id, flight_ids=flights,
-                                 cooperative=self.cooperative, **details)
+            return create_record(
+                db, self.plan, job_id=self.job_id, flight_ids=flights, cooperative=self.cooperative, **details
+            )
         finally:
             db.conn.close()
 
-    def __enter__(self) -> "JobRecorder":
+    def __enter__(self) -> JobRecorder:
         return self
 
     def __exit__(self, *exc: object) -> None:

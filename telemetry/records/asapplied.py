@@ -46,19 +46,30 @@ class Track:
     pwm: np.ndarray
 
 
-def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int, servo: int, *,
-               vehicle: bool = True) -> Track:
+def load_track(
+    db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int, servo: int, *, vehicle: bool = True
+) -> Track:
     """Positions and pump PWM of the rows received in [start_us, end_us], in seconds on the
-    vehicle clock (time_boot_ms; telemetry/clock.py), or on receive time with `vehicle=False`
+    vehicle clock (time_boot_ms; telemetry/ingest/clock.py), or on receive time with `vehicle=False`
     (a log without vehicle time)."""
     if not 1 <= servo <= 16:
         raise ValueError(f"servo channel {servo} is not 1..16")
-    pos = np.array(db.execute(
-        "SELECT t_us, time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
-        "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us", [sysid, start_us, end_us]).fetchall(), dtype=float).reshape(-1, 4)
-    srv = np.array(db.execute(
-        f"SELECT t_us, time_usec, servo{servo} FROM servo WHERE sysid = ? AND port = 0 AND t_us BETWEEN ? AND ? "
-        "ORDER BY t_us", [sysid, start_us, end_us]).fetchall(), dtype=float).reshape(-1, 3)
+    pos = np.array(
+        db.execute(
+            "SELECT t_us, time_boot_ms, lon, lat FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
+            "AND NOT (lat = 0 AND lon = 0) ORDER BY t_us",
+            [sysid, start_us, end_us],
+        ).fetchall(),
+        dtype=float,
+    ).reshape(-1, 4)
+    srv = np.array(
+        db.execute(
+            f"SELECT t_us, time_usec, servo{servo} FROM servo WHERE sysid = ? AND port = 0 AND t_us BETWEEN ? AND ? "
+            "ORDER BY t_us",
+            [sysid, start_us, end_us],
+        ).fetchall(),
+        dtype=float,
+    ).reshape(-1, 3)
     if not vehicle:
         return Track(pos[:, 0] / 1e6, pos[:, 2], pos[:, 3], srv[:, 0] / 1e6, np.nan_to_num(srv[:, 2]))
     pos = pos[~np.isnan(pos[:, 1])]
@@ -68,12 +79,11 @@ def load_track(db: sqlite_utils.Database, sysid: int, start_us: int, end_us: int
     return Track(pos[:, 1] / 1e3, pos[:, 2], pos[:, 3], srv_t[order], np.nan_to_num(srv[order, 2]))
 
 
-WRAP_US = 2 ** 32  # SERVO_OUTPUT_RAW.time_usec is 32-bit micros: it wraps every 71.6 minutes
+WRAP_US = 2**32  # SERVO_OUTPUT_RAW.time_usec is 32-bit micros: it wraps every 71.6 minutes
 MAX_SERVO_SKEW_S = 60.0
 
 
-def servo_vehicle_s(t_us: np.ndarray, time_usec: np.ndarray, pos_t_us: np.ndarray,
-                    pos_vt_s: np.ndarray) -> np.ndarray:
+def servo_vehicle_s(t_us: np.ndarray, time_usec: np.ndarray, pos_t_us: np.ndarray, pos_vt_s: np.ndarray) -> np.ndarray:
     """Vehicle seconds of servo samples: their own time_usec (a 32-bit one unwrapped against the
     position clock at their receive time), or that position clock when time_usec is missing or
     is not boot time (more than a minute off: some autopilots stamp UNIX time)."""
@@ -153,8 +163,7 @@ def swath_polygons(lines: list[BaseGeometry], swath_m: float) -> np.ndarray:
     is_point = shapely.get_type_id(arr) == 0
     out = np.empty(len(arr), dtype=object)
     if (~is_point).any():
-        out[~is_point] = shapely.buffer(arr[~is_point], swath_m / 2, cap_style="flat", join_style="round",
-                                        quad_segs=8)
+        out[~is_point] = shapely.buffer(arr[~is_point], swath_m / 2, cap_style="flat", join_style="round", quad_segs=8)
     if is_point.any():
         out[is_point] = shapely.buffer(arr[is_point], swath_m / 2, quad_segs=8)
     return out

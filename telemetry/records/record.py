@@ -6,7 +6,7 @@ A record answers an inspector's questions (EU 2023/564 as the checklist): who
 end in UTC and local time), how much (area in ha and sào, volume, achieved vs target
 dose) and how well (coverage of the planned sprayable area, gaps, overlaps, spray
 outside the field or in no-spray buffers, wind). Records are written once and chained
-(telemetry/chain.py); nothing here updates a record.
+(telemetry/records/chain.py); nothing here updates a record.
 """
 
 from __future__ import annotations
@@ -21,18 +21,25 @@ import sqlite_utils
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
-from fields.model import HA_M2, SAO_M2
+from fields.model import DEFAULT_TZ, HA_M2, SAO_M2
 from planner.document import PlanDocument, as_document
 from planner.errors import PlanError
-from telemetry.asapplied import (PumpCalibration, clip_intervals, load_track, overlap_area, pump_volume,
-                                 spray_intervals, spray_lines, swath_polygons)
-from telemetry.chain import record_hash
 from telemetry.errors import TelemetryError
-from telemetry.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
-from telemetry.refdata import ensure_product, ensure_row, insert_row
-from telemetry.schema import RECORD_COLUMNS
+from telemetry.ingest.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
+from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.records.asapplied import (
+    PumpCalibration,
+    clip_intervals,
+    load_track,
+    overlap_area,
+    pump_volume,
+    spray_intervals,
+    spray_lines,
+    swath_polygons,
+)
+from telemetry.records.chain import record_hash
+from telemetry.records.refdata import ensure_product, ensure_row, insert_row
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 DEFAULT_PUMP_SERVO = 9
 MIN_GAP_M2 = 1.0  # gap pieces smaller than this are edge slivers, not missed crop
 SORTIE_GAP_S = 3600.0  # flights of one job: at most this long on the ground between sorties
@@ -72,17 +79,19 @@ def _flights_over_field(db: sqlite_utils.Database, flights: list[Flight], plan: 
     lon1, lat1 = plan.field.frame.to_wgs84(maxx, maxy)
     out = []
     for f in flights:
-        n = db.execute("SELECT COUNT(*) FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
-                       "AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
-                       [f.sysid, f.start_us, f.end_us, min(lon0, lon1), max(lon0, lon1),
-                        min(lat0, lat1), max(lat0, lat1)]).fetchone()[0]
+        n = db.execute(
+            "SELECT COUNT(*) FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
+            "AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
+            [f.sysid, f.start_us, f.end_us, min(lon0, lon1), max(lon0, lon1), min(lat0, lat1), max(lat0, lat1)],
+        ).fetchone()[0]
         if n:
             out.append(f)
     return out
 
 
-def select_flights(db: sqlite_utils.Database, plan: PlanDocument, flight_ids: list[int] | None = None,
-                   max_gap_s: float = SORTIE_GAP_S) -> list[Flight]:
+def select_flights(
+    db: sqlite_utils.Database, plan: PlanDocument, flight_ids: list[int] | None = None, max_gap_s: float = SORTIE_GAP_S
+) -> list[Flight]:
     """The sorties of one job: given ids, or the earliest run of unassigned flights over the field."""
     rebuild_flights(db)
     if flight_ids:
@@ -104,15 +113,29 @@ def select_flights(db: sqlite_utils.Database, plan: PlanDocument, flight_ids: li
     return groups[0]
 
 
-def _calibration(db: sqlite_utils.Database, plan: PlanDocument, drone_id: str | None, sysid: int,
-                 pump_servo: int | None, pump_max_l_min: float | None) -> PumpCalibration:
-    row = db.execute("SELECT pump_servo, pump_max_l_min, pwm_off, pwm_full FROM drones WHERE id = ?",
-                     [drone_id]).fetchone() if drone_id else None
+def _calibration(
+    db: sqlite_utils.Database,
+    plan: PlanDocument,
+    drone_id: str | None,
+    sysid: int,
+    pump_servo: int | None,
+    pump_max_l_min: float | None,
+) -> PumpCalibration:
+    row = (
+        db.execute(
+            "SELECT pump_servo, pump_max_l_min, pwm_off, pwm_full FROM drones WHERE id = ?", [drone_id]
+        ).fetchone()
+        if drone_id
+        else None
+    )
     d_servo, d_max, d_off, d_full = row if row else (None, None, None, None)
     servo = pump_servo or d_servo
     if servo is None:  # the autopilot's own setting, when the parameter went over the link
-        p = db.execute("SELECT param_id FROM params WHERE sysid = ? AND param_id LIKE 'SERVO%_FUNCTION' "
-                       "AND value = 22 ORDER BY t_us DESC LIMIT 1", [sysid]).fetchone()
+        p = db.execute(
+            "SELECT param_id FROM params WHERE sysid = ? AND param_id LIKE 'SERVO%_FUNCTION' "
+            "AND value = 22 ORDER BY t_us DESC LIMIT 1",
+            [sysid],
+        ).fetchone()
         if p:
             servo = int(p[0][5:-9])
     servo = servo or DEFAULT_PUMP_SERVO
@@ -122,11 +145,17 @@ def _calibration(db: sqlite_utils.Database, plan: PlanDocument, drone_id: str | 
     return PumpCalibration(int(servo), float(pump_max), int(d_off or 1000), int(d_full or 2000))
 
 
-def compute_record(db: sqlite_utils.Database, plan: PlanDocument, flights: list[Flight], *,
-                   calibration: PumpCalibration, tz: str = DEFAULT_TZ) -> tuple[dict, BaseGeometry]:
+def compute_record(
+    db: sqlite_utils.Database,
+    plan: PlanDocument,
+    flights: list[Flight],
+    *,
+    calibration: PumpCalibration,
+    tz: str = DEFAULT_TZ,
+) -> tuple[dict, BaseGeometry]:
     """Measure what the flights sprayed against the plan; returns the record columns and the map.
 
-    Every time and duration is on each flight's one clock (the vehicle's, telemetry/clock.py):
+    Every time and duration is on each flight's one clock (the vehicle's, telemetry/ingest/clock.py):
     the pump intervals are kept inside their flight, so start <= spray start <= spray end <= end
     and spray time <= flight time hold whatever the simulator's speed-up.
     """
@@ -154,22 +183,32 @@ def compute_record(db: sqlite_utils.Database, plan: PlanDocument, flights: list[
     area = float(applied.area)
     overlap = overlap_area(polys_arr)
     gaps = shapely.difference(sprayable, applied)
-    gaps = shapely.union_all([g for g in getattr(gaps, "geoms", [gaps]) if g.area >= MIN_GAP_M2]) \
-        if not gaps.is_empty else gaps
+    gaps = (
+        shapely.union_all([g for g in getattr(gaps, "geoms", [gaps]) if g.area >= MIN_GAP_M2])
+        if not gaps.is_empty
+        else gaps
+    )
     sprayable_m2 = float(sprayable.area)
     covered = float(shapely.intersection(applied, sprayable).area)
     wind = db.execute(
-        "SELECT MAX(speed_m_s), AVG(speed_m_s) FROM wind WHERE " + " OR ".join(
-            "(sysid = ? AND t_us BETWEEN ? AND ?)" for _ in flights),
-        [x for f in flights for x in (f.sysid, f.start_us, f.end_us)]).fetchone()
+        "SELECT MAX(speed_m_s), AVG(speed_m_s) FROM wind WHERE "
+        + " OR ".join("(sysid = ? AND t_us BETWEEN ? AND ?)" for _ in flights),
+        [x for f in flights for x in (f.sysid, f.start_us, f.end_us)],
+    ).fetchone()
     achieved = volume / (area / HA_M2) if area > 0 else None
     start, end = min(f.start_utc_us for f in flights), max(f.end_utc_us for f in flights)
     target = float(plan.params.dose_l_ha)
     rec = {
-        "start_utc": utc_iso(start), "end_utc": utc_iso(end),
-        "start_local": _local(start / 1e6, zone), "end_local": _local(end / 1e6, zone), "timezone": tz,
-        "spray_start_utc": utc_iso(spray_start), "spray_end_utc": utc_iso(spray_end),
-        "area_m2": round(area, 2), "area_ha": round(area / HA_M2, 4), "area_sao": round(area / SAO_M2, 2),
+        "start_utc": utc_iso(start),
+        "end_utc": utc_iso(end),
+        "start_local": _local(start / 1e6, zone),
+        "end_local": _local(end / 1e6, zone),
+        "timezone": tz,
+        "spray_start_utc": utc_iso(spray_start),
+        "spray_end_utc": utc_iso(spray_end),
+        "area_m2": round(area, 2),
+        "area_ha": round(area / HA_M2, 4),
+        "area_sao": round(area / SAO_M2, 2),
         "area_in_field_ha": round(float(shapely.intersection(applied, boundary).area) / HA_M2, 4),
         "volume_l": round(volume, 3),
         "target_dose_l_ha": target,
@@ -177,30 +216,51 @@ def compute_record(db: sqlite_utils.Database, plan: PlanDocument, flights: list[
         "dose_deviation_pct": None if achieved is None or not target else round((achieved - target) / target * 100, 2),
         "planned_sprayable_ha": round(sprayable_m2 / HA_M2, 4),
         "coverage_pct": round(covered / sprayable_m2 * 100, 2) if sprayable_m2 > 0 else None,
-        "gaps_m2": round(float(gaps.area), 2), "overlap_m2": round(float(overlap.area), 2),
+        "gaps_m2": round(float(gaps.area), 2),
+        "overlap_m2": round(float(overlap.area), 2),
         "outside_field_m2": round(float(shapely.difference(applied, boundary).area), 2),
-        "no_spray_m2": round(float(shapely.intersection(applied, keepout).area), 2)
-        if not keepout.is_empty else 0.0,
+        "no_spray_m2": round(float(shapely.intersection(applied, keepout).area), 2) if not keepout.is_empty else 0.0,
         "wind_max_m_s": None if wind[0] is None else round(float(wind[0]), 2),
         "wind_mean_m_s": None if wind[1] is None else round(float(wind[1]), 2),
-        "flights": len(flights), "sorties": sprayed_flights, "planned_sorties": len(plan.sorties),
+        "flights": len(flights),
+        "sorties": sprayed_flights,
+        "planned_sorties": len(plan.sorties),
         "spray_time_s": round(float(spray_s), 1),
         "flight_time_s": round(sum(f.clock.duration_s for f in flights), 1),
-        "swath_m": swath_m, "pump_servo": calibration.servo, "pump_max_l_min": calibration.pump_max_l_min,
-        "plan_sha256": plan.digest(), "plan_field_id": plan.field.id,
-        "as_applied_geojson": _geojson(applied, frame), "gaps_geojson": _geojson(gaps, frame),
+        "swath_m": swath_m,
+        "pump_servo": calibration.servo,
+        "pump_max_l_min": calibration.pump_max_l_min,
+        "plan_sha256": plan.digest(),
+        "plan_field_id": plan.field.id,
+        "as_applied_geojson": _geojson(applied, frame),
+        "gaps_geojson": _geojson(gaps, frame),
     }
     return rec, applied
 
 
-def create_record(db: sqlite_utils.Database, plan: PlanDocument | dict, *, job_id: str | None = None,
-                  flight_ids: list[int] | None = None, cooperative: str | None = None,
-                  operator: str | None = None, operator_name: str | None = None, drone: str | None = None,
-                  product: str | None = None, registration: str | None = None,
-                  active_substance: str | None = None, tank_mix: str | None = None,
-                  growth_stage: str | None = None, crop: str | None = None, eppo: str | None = None,
-                  pump_servo: int | None = None, pump_max_l_min: float | None = None,
-                  tz: str = DEFAULT_TZ, max_gap_s: float = SORTIE_GAP_S, notes: str | None = None) -> dict:
+def create_record(
+    db: sqlite_utils.Database,
+    plan: PlanDocument | dict,
+    *,
+    job_id: str | None = None,
+    flight_ids: list[int] | None = None,
+    cooperative: str | None = None,
+    operator: str | None = None,
+    operator_name: str | None = None,
+    drone: str | None = None,
+    product: str | None = None,
+    registration: str | None = None,
+    active_substance: str | None = None,
+    tank_mix: str | None = None,
+    growth_stage: str | None = None,
+    crop: str | None = None,
+    eppo: str | None = None,
+    pump_servo: int | None = None,
+    pump_max_l_min: float | None = None,
+    tz: str = DEFAULT_TZ,
+    max_gap_s: float = SORTIE_GAP_S,
+    notes: str | None = None,
+) -> dict:
     """Group the job's flights, measure them against the plan, and append the chained record."""
     plan = plan_document(plan)
     pf = plan.field
@@ -222,50 +282,105 @@ def create_record(db: sqlite_utils.Database, plan: PlanDocument | dict, *, job_i
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with db.conn:
         ensure_row(db, "cooperatives", cooperative)
-        ensure_row(db, "fields", pf.id, name=pf.name or pf.id, cooperative_id=cooperative, crop=crop,
-                   eppo=eppo, area_ha=round(pf.boundary_local.area / HA_M2, 4),
-                   area_sao=round(pf.boundary_local.area / SAO_M2, 2),
-                   sprayable_ha=round(pf.sprayable_local.area / HA_M2, 4), utm_epsg=pf.utm_epsg,
-                   boundary_geojson=json.dumps(pf.boundary),
-                   properties_json=json.dumps(props, ensure_ascii=False))
+        ensure_row(
+            db,
+            "fields",
+            pf.id,
+            name=pf.name or pf.id,
+            cooperative_id=cooperative,
+            crop=crop,
+            eppo=eppo,
+            area_ha=round(pf.boundary_local.area / HA_M2, 4),
+            area_sao=round(pf.boundary_local.area / SAO_M2, 2),
+            sprayable_ha=round(pf.sprayable_local.area / HA_M2, 4),
+            utm_epsg=pf.utm_epsg,
+            boundary_geojson=json.dumps(pf.boundary),
+            properties_json=json.dumps(props, ensure_ascii=False),
+        )
         ensure_row(db, "operators", operator, name=operator_name, cooperative_id=cooperative)
-        ensure_row(db, "drones", drone, cooperative_id=cooperative, name=drone_part.name if drone_part else None,
-                   tank_l=drone_part.tank_l if drone_part else None,
-                   swath_m=drone_part.swath_m if drone_part else None, pump_max_l_min=plan.pump_max_l_min)
+        ensure_row(
+            db,
+            "drones",
+            drone,
+            cooperative_id=cooperative,
+            name=drone_part.name if drone_part else None,
+            tank_l=drone_part.tank_l if drone_part else None,
+            swath_m=drone_part.swath_m if drone_part else None,
+            pump_max_l_min=plan.pump_max_l_min,
+        )
         product_id = ensure_product(db, product, registration, active_substance)
-        insert_row(db, "jobs", {"id": job_id, "cooperative_id": cooperative, "field_id": pf.id,
-                                "operator_id": operator, "drone_id": drone, "product_id": product_id,
-                                "crop": crop, "eppo": eppo, "growth_stage": growth_stage, "tank_mix": tank_mix,
-                                "target_dose_l_ha": float(plan.params.dose_l_ha), "plan_sha256": plan.digest(),
-                                "plan_json": json.dumps(plan.to_dict(), ensure_ascii=False), "created_utc": now})
+        insert_row(
+            db,
+            "jobs",
+            {
+                "id": job_id,
+                "cooperative_id": cooperative,
+                "field_id": pf.id,
+                "operator_id": operator,
+                "drone_id": drone,
+                "product_id": product_id,
+                "crop": crop,
+                "eppo": eppo,
+                "growth_stage": growth_stage,
+                "tank_mix": tank_mix,
+                "target_dose_l_ha": float(plan.params.dose_l_ha),
+                "plan_sha256": plan.digest(),
+                "plan_json": json.dumps(plan.to_dict(), ensure_ascii=False),
+                "created_utc": now,
+            },
+        )
         for k, f in enumerate(flights, 1):
-            db.conn.execute("UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(drone_id, ?) "
-                            "WHERE id = ?", [job_id, k, drone, f.id])
-        head = db.conn.execute("SELECT length, head_hash FROM record_chain WHERE cooperative_id = ?",
-                               [cooperative]).fetchone()
+            db.conn.execute(
+                "UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(drone_id, ?) WHERE id = ?",
+                [job_id, k, drone, f.id],
+            )
+        head = db.conn.execute(
+            "SELECT length, head_hash FROM record_chain WHERE cooperative_id = ?", [cooperative]
+        ).fetchone()
         seq, prev = (head[0] + 1, head[1]) if head else (1, None)
         unit = db.conn.execute("SELECT unit_id FROM cooperatives WHERE id = ?", [cooperative]).fetchone()
         record = {c: None for c in RECORD_COLUMNS if c != "id"}
         record.update(measured)
-        record.update({
-            "job_id": job_id, "cooperative_id": cooperative, "chain_seq": seq, "operator_id": operator,
-            "operator_name": operator_name, "drone_id": drone, "drone_sysid": sysid, "field_id": pf.id,
-            "field_name": pf.name or pf.id, "unit_id": unit[0] if unit else None, "crop": crop, "eppo": eppo,
-            "growth_stage": growth_stage, "product": product, "registration": registration,
-            "active_substance": active_substance, "tank_mix": tank_mix, "notes": notes, "created_utc": now,
-            "prev_hash": prev})
+        record.update(
+            {
+                "job_id": job_id,
+                "cooperative_id": cooperative,
+                "chain_seq": seq,
+                "operator_id": operator,
+                "operator_name": operator_name,
+                "drone_id": drone,
+                "drone_sysid": sysid,
+                "field_id": pf.id,
+                "field_name": pf.name or pf.id,
+                "unit_id": unit[0] if unit else None,
+                "crop": crop,
+                "eppo": eppo,
+                "growth_stage": growth_stage,
+                "product": product,
+                "registration": registration,
+                "active_substance": active_substance,
+                "tank_mix": tank_mix,
+                "notes": notes,
+                "created_utc": now,
+                "prev_hash": prev,
+            }
+        )
         record["hash"] = record_hash(record, prev)
         record["id"] = insert_row(db, "spray_records", record)
-        db.conn.execute("INSERT INTO record_chain (cooperative_id, length, head_hash) VALUES (?, ?, ?) "
-                        "ON CONFLICT(cooperative_id) DO UPDATE SET length = excluded.length, "
-                        "head_hash = excluded.head_hash", [cooperative, seq, record["hash"]])
+        db.conn.execute(
+            "INSERT INTO record_chain (cooperative_id, length, head_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT(cooperative_id) DO UPDATE SET length = excluded.length, "
+            "head_hash = excluded.head_hash",
+            [cooperative, seq, record["hash"]],
+        )
     return record
 
 
 def get_record(db: sqlite_utils.Database, record_id: int | str) -> dict:
     cols = list(RECORD_COLUMNS)
-    row = db.execute(f"SELECT {', '.join(cols)} FROM spray_records WHERE id = ? OR job_id = ?",
-                     [record_id, str(record_id)]).fetchone()
+    row = db.execute(
+        f"SELECT {', '.join(cols)} FROM spray_records WHERE id = ? OR job_id = ?", [record_id, str(record_id)]
+    ).fetchone()
     if row is None:
         raise TelemetryError(f"no spray record {record_id}")
     return dict(zip(cols, row))

@@ -7,15 +7,25 @@ from datetime import date
 
 import sqlite_utils
 
+from fields.model import DEFAULT_TZ
 from telemetry.errors import TelemetryError
-from telemetry.indicators import Period, Targets, current_roots, local_today, parse_period, records_span, root_units
-from telemetry.report.cooperative import build_cooperative_report
-from telemetry.report.i18n import Lang
-from telemetry.report.unit import build_unit_report
+from telemetry.reports.cooperative import build_cooperative_report
+from telemetry.reports.i18n import Lang
+from telemetry.reports.indicators import (
+    Period,
+    Targets,
+    current_roots,
+    local_today,
+    parse_period,
+    records_span,
+    root_units,
+)
+from telemetry.reports.unit import build_unit_report
 
 
-def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None,
-                   date_to: str | None = None) -> Period:
+def resolve_period(
+    db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None, date_to: str | None = None
+) -> Period:
     """The period asked for, or every day with records when none is; a period with no record is an error."""
     asked = period is not None or date_from or date_to
     p = parse_period(period, date_from, date_to) if asked else None  # a bad date is named first
@@ -29,10 +39,21 @@ def resolve_period(db: sqlite_utils.Database, period: str | None = None, date_fr
     return p
 
 
-def build_report(db: sqlite_utils.Database, *, unit: str | None = None, cooperative: str | None = None,
-                 period: str | None = None, date_from: str | None = None, date_to: str | None = None,
-                 lang: str = "vi", targets: Targets | None = None, tz: str = "Asia/Ho_Chi_Minh",
-                 source: str = "", generated: date | None = None, sao: str = "bac") -> dict[str, str]:
+def build_report(
+    db: sqlite_utils.Database,
+    *,
+    unit: str | None = None,
+    cooperative: str | None = None,
+    period: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    lang: str = "vi",
+    targets: Targets | None = None,
+    tz: str = DEFAULT_TZ,
+    source: str = "",
+    generated: date | None = None,
+    sao: str = "bac",
+) -> dict[str, str]:
     """The report files (name -> text) for a unit (default: the one top-level unit) or a cooperative;
     areas in ha and the local unit `sao` (bac, trung or nam: fields.model.LOCAL_UNITS)."""
     Lang(lang, sao)  # an unknown language or unit fails before any work
@@ -48,17 +69,21 @@ def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz,
     p = resolve_period(db, period, date_from, date_to)
     generated = generated or local_today(tz)
     if cooperative:
-        return build_cooperative_report(db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated,
-                                        sao=sao)
+        return build_cooperative_report(
+            db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated, sao=sao
+        )
     if unit is None:
         roots = root_units(db)
         if not roots:
-            raise TelemetryError("no administrative unit holds a cooperative: load the registry with "
-                                 "`agrodrone registry load` or choose --cooperative")
+            raise TelemetryError(
+                "no administrative unit holds a cooperative: load the registry with "
+                "`agrodrone registry load` or choose --cooperative"
+            )
         if len(roots) > 1:  # both trees loaded: the one in force today (the 2025 one)
             roots = current_roots(db, generated) or roots
         if len(roots) > 1:
             raise TelemetryError(f"several top-level units ({', '.join(roots)}): choose one with --unit")
         unit = roots[0]
-    return build_unit_report(db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated,
-                             sao=sao)
+    return build_unit_report(
+        db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated, sao=sao
+    )

@@ -49,14 +49,22 @@ def e(value) -> str:
 
 
 def page(lang: str, title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="{e(lang)}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
-            f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{e(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
+        f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
-def table(headers: list[tuple[str, bool]], rows: list[list[str]], *, row_classes: list[str] | None = None,
-          cell_classes: list[list[str]] | None = None, table_id: str | None = None,
-          row_keys: list[str] | None = None) -> str:
+def table(
+    headers: list[tuple[str, bool]],
+    rows: list[list[str]],
+    *,
+    row_classes: list[str] | None = None,
+    cell_classes: list[list[str]] | None = None,
+    table_id: str | None = None,
+    row_keys: list[str] | None = None,
+) -> str:
     """headers: (already escaped text, numeric?); rows hold already-escaped HTML."""
     head = "".join(f'<th class="n">{h}</th>' if num else f"<th>{h}</th>" for h, num in headers)
     body = []
@@ -82,9 +90,11 @@ def progress(pct: float | None, target: float | None, label: str) -> str:
     width = max(0.0, min(100.0, pct))
     kind = "plain" if target is None else ("ok" if pct >= target else "bad")
     mark = f'<span class="target" style="left:{min(100.0, target):.1f}%"></span>' if target is not None else ""
-    return (f'<span class="share"><span class="bar" data-pct="{pct:.1f}">'
-            f'<span class="fill {kind}" style="width:{width:.1f}%"></span>'
-            f"{mark}</span>{e(label)}</span>")
+    return (
+        f'<span class="share"><span class="bar" data-pct="{pct:.1f}">'
+        f'<span class="fill {kind}" style="width:{width:.1f}%"></span>'
+        f"{mark}</span>{e(label)}</span>"
+    )
 
 
 def card(key: str, value: str, extra: str = "", *, small: bool = False) -> str:

@@ -1,6 +1,6 @@
 """Batched inserts of message rows: many rows per statement, one transaction per batch.
 
-A batch also follows each vehicle's clock in stream order (telemetry/clock.py): live
+A batch also follows each vehicle's clock in stream order (telemetry/ingest/clock.py): live
 logging and tlog import both write through it, so the same stream gets the same anchors.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from telemetry.clock import CLOCK_ROW, ClockTracker
-from telemetry.messages import BY_ID, BY_TABLE, COMMON_COLUMNS, SPECS, insert_sql
+from telemetry.ingest.clock import CLOCK_ROW, ClockTracker
+from telemetry.ingest.messages import BY_ID, BY_TABLE, COMMON_COLUMNS, SPECS, insert_sql
 
 _SQL = {s.msgid: insert_sql(s) for s in SPECS}
 _CLOCK_SQL = f"INSERT OR IGNORE INTO clocks ({', '.join(CLOCK_ROW)}) VALUES ({', '.join('?' * len(CLOCK_ROW))})"
@@ -37,7 +37,8 @@ class MessageBatch:
             return False
         sysid = msg.get_srcSystem()
         self.rows.setdefault(spec.msgid, []).append(
-            (source_id, t_us, sysid, msg.get_srcComponent(), msg.get_seq(), *values))
+            (source_id, t_us, sysid, msg.get_srcComponent(), msg.get_seq(), *values)
+        )
         self.count += 1
         if spec.msgid == _POSITION:
             anchor = self.clock.observe(source_id, sysid, t_us, values[0])

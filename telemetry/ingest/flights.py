@@ -2,7 +2,7 @@
 
 A flight is found by receive time (`start_us`, `end_us`: which rows belong to it) and
 measured on the vehicle clock (`start_boot_ms`, `end_boot_ms`, `clock_offset_us`; see
-telemetry/clock.py), so its UTC times and duration agree with the spray times taken from
+telemetry/ingest/clock.py), so its UTC times and duration agree with the spray times taken from
 the same vehicle clock, whatever the simulator's speed-up.
 """
 
@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from telemetry.clock import FlightClock, flight_clock
-from telemetry.messages import MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
+from telemetry.ingest.clock import FlightClock, flight_clock
+from telemetry.ingest.messages import MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
 
 FLIGHT_COLUMNS = "id, sysid, start_us, end_us, job_id, drone_id, start_boot_ms, end_boot_ms, clock_offset_us"
 
@@ -38,10 +38,17 @@ class Flight:
     @property
     def clock(self) -> FlightClock:
         """The flight on the vehicle clock, or on receive time for a log without vehicle time."""
-        if self.start_boot_ms is not None and self.clock_offset_us is not None \
-                and (self.end_us is None or self.end_boot_ms is not None):
-            return FlightClock(self.start_boot_ms / 1e3, None if self.end_boot_ms is None else self.end_boot_ms / 1e3,
-                               self.clock_offset_us, True)
+        if (
+            self.start_boot_ms is not None
+            and self.clock_offset_us is not None
+            and (self.end_us is None or self.end_boot_ms is not None)
+        ):
+            return FlightClock(
+                self.start_boot_ms / 1e3,
+                None if self.end_boot_ms is None else self.end_boot_ms / 1e3,
+                self.clock_offset_us,
+                True,
+            )
         return FlightClock(self.start_us / 1e6, None if self.end_us is None else self.end_us / 1e6, 0, False)
 
     @property
@@ -94,13 +101,18 @@ def rebuild_flights(db: sqlite_utils.Database, sysid: int | None = None) -> int:
     conn = db.conn
     for sid in sysids:
         rows = db.execute(
-            f"SELECT t_us, armed, source_id FROM heartbeats WHERE {where} AND sysid = ? ORDER BY t_us",
-            [*args, sid]).fetchall()
+            f"SELECT t_us, armed, source_id FROM heartbeats WHERE {where} AND sysid = ? ORDER BY t_us", [*args, sid]
+        ).fetchall()
         source = {t: src for t, _, src in rows}
         last_pos = db.execute("SELECT MAX(t_us) FROM positions WHERE sysid = ?", [sid]).fetchone()[0] or 0
-        done = {r[0]: r[1] for r in db.execute(  # a position after the disarm: its vehicle time is final
-            "SELECT start_us, end_us FROM flights WHERE sysid = ? AND end_us IS NOT NULL "
-            "AND (job_id IS NOT NULL OR (start_boot_ms IS NOT NULL AND end_us < ?))", [sid, last_pos])}
+        done = {
+            r[0]: r[1]
+            for r in db.execute(  # a position after the disarm: its vehicle time is final
+                "SELECT start_us, end_us FROM flights WHERE sysid = ? AND end_us IS NOT NULL "
+                "AND (job_id IS NOT NULL OR (start_boot_ms IS NOT NULL AND end_us < ?))",
+                [sid, last_pos],
+            )
+        }
         drone = db.execute("SELECT id FROM drones WHERE mav_sysid = ? ORDER BY id LIMIT 1", [sid]).fetchone()
         for start, end in arm_segments([r[:2] for r in rows]):
             if end is not None and done.get(start) == end:
@@ -114,8 +126,19 @@ def rebuild_flights(db: sqlite_utils.Database, sysid: int | None = None) -> int:
                 "start_utc = excluded.start_utc, end_utc = excluded.end_utc, duration_s = excluded.duration_s, "
                 "start_boot_ms = excluded.start_boot_ms, end_boot_ms = excluded.end_boot_ms, "
                 "clock_offset_us = excluded.clock_offset_us, drone_id = COALESCE(flights.drone_id, excluded.drone_id)",
-                (sid, drone[0] if drone else None, start, end, utc_iso(f.start_utc_us), utc_iso(f.end_utc_us),
-                 f.clock.duration_s, f.start_boot_ms, f.end_boot_ms, f.clock_offset_us))
+                (
+                    sid,
+                    drone[0] if drone else None,
+                    start,
+                    end,
+                    utc_iso(f.start_utc_us),
+                    utc_iso(f.end_utc_us),
+                    f.clock.duration_s,
+                    f.start_boot_ms,
+                    f.end_boot_ms,
+                    f.clock_offset_us,
+                ),
+            )
     return db.execute("SELECT COUNT(*) FROM flights").fetchone()[0]
 
 

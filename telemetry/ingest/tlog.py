@@ -9,9 +9,10 @@ database keeps; every frame of interest is CRC-checked by pymavlink.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -102,7 +103,7 @@ def scan(data: bytes, wanted: set[int], stats: ScanStats | None = None) -> Itera
         msgid = frame_msgid(data, j)
         if msgid in wanted:
             try:
-                msg = decode(bytearray(data[j:j + n - 8]))
+                msg = decode(bytearray(data[j : j + n - 8]))
             except Exception:  # CRC or length mismatch: corrupt, resync one byte on
                 stats.bad_crc += 1
                 stats.skipped_bytes += 1
@@ -130,6 +131,6 @@ def _crc_ok(data: bytes, j: int, n: int) -> bool:
         return False
     hdr = 10 if data[j] == V2 else 6
     payload_end = j + hdr + data[j + 1]
-    crc = x25crc(bytes(data[j + 1:payload_end]))
+    crc = x25crc(bytes(data[j + 1 : payload_end]))
     crc.accumulate(bytes([extra]))
     return crc.crc == (data[payload_end] | (data[payload_end + 1] << 8))

@@ -10,8 +10,9 @@ import sqlite_utils
 
 def _insert(db: sqlite_utils.Database, table: str, values: dict) -> int:
     cols = ", ".join(f"[{c}]" for c in values)
-    cur = db.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(values))})",
-                          list(values.values()))
+    cur = db.conn.execute(
+        f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values())
+    )
     return cur.lastrowid
 
 
@@ -33,16 +34,17 @@ def ensure_row(db: sqlite_utils.Database, table: str, id: str | None, **values) 
     return id
 
 
-def ensure_product(db: sqlite_utils.Database, name: str | None, registration: str | None,
-                   active_substance: str | None = None) -> int | None:
+def ensure_product(
+    db: sqlite_utils.Database, name: str | None, registration: str | None, active_substance: str | None = None
+) -> int | None:
     if not name:
         return None
-    row = db.conn.execute("SELECT id FROM products WHERE name = ? AND registration IS ?",
-                          [name, registration]).fetchone()
+    row = db.conn.execute(
+        "SELECT id FROM products WHERE name = ? AND registration IS ?", [name, registration]
+    ).fetchone()
     if row:
         return row[0]
-    return _insert(db, "products", {"name": name, "registration": registration,
-                                    "active_substance": active_substance})
+    return _insert(db, "products", {"name": name, "registration": registration, "active_substance": active_substance})
 
 
 def insert_row(db: sqlite_utils.Database, table: str, values: dict) -> int:

@@ -16,12 +16,12 @@ from pathlib import Path
 import sqlite_utils
 
 from telemetry.errors import TelemetryError
-from telemetry.flights import rebuild_flights
-from telemetry.messages import BY_ID, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
-from telemetry.refdata import claim_sysid, ensure_row, insert_row, update_row
-from telemetry.schema import open_db
-from telemetry.store import MessageBatch
-from telemetry.tlog import ScanStats, scan
+from telemetry.ingest.flights import rebuild_flights
+from telemetry.ingest.messages import BY_ID, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
+from telemetry.ingest.schema import open_db
+from telemetry.ingest.store import MessageBatch
+from telemetry.ingest.tlog import ScanStats, scan
+from telemetry.records.refdata import claim_sysid, ensure_row, insert_row, update_row
 
 BATCH = 20_000
 
@@ -43,8 +43,10 @@ class ImportReport:
     def summary(self) -> str:
         if self.already_imported:
             return f"{self.path}: already imported (source {self.source_id}); nothing added"
-        s = (f"{self.path}: {self.messages} messages, {self.stored} rows stored, "
-             f"{self.duplicates} duplicates, {self.flights} flights in database")
+        s = (
+            f"{self.path}: {self.messages} messages, {self.stored} rows stored, "
+            f"{self.duplicates} duplicates, {self.flights} flights in database"
+        )
         if self.skipped_bytes:
             s += f", {self.skipped_bytes} corrupt bytes skipped"
         return s
@@ -58,8 +60,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_tlog(path: str | Path, db: str | Path | sqlite_utils.Database, *, cooperative: str | None = None,
-                drone: str | None = None) -> ImportReport:
+def import_tlog(
+    path: str | Path,
+    db: str | Path | sqlite_utils.Database,
+    *,
+    cooperative: str | None = None,
+    drone: str | None = None,
+) -> ImportReport:
     """Load one tlog; corrupt bytes are skipped and counted, a file with no MAVLink at all is an error."""
     path = Path(path)
     if not path.is_file():
@@ -83,20 +90,34 @@ def import_tlog(path: str | Path, db: str | Path | sqlite_utils.Database, *, coo
         with conn:  # one transaction for the whole file
             ensure_row(db, "cooperatives", cooperative)
             ensure_row(db, "drones", drone, cooperative_id=cooperative)
-            source_id = insert_row(db, "sources", {
-                "kind": "tlog", "path": str(path.resolve()), "sha256": digest, "size_bytes": size,
-                "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "cooperative_id": cooperative, "drone_id": drone})
+            source_id = insert_row(
+                db,
+                "sources",
+                {
+                    "kind": "tlog",
+                    "path": str(path.resolve()),
+                    "sha256": digest,
+                    "size_bytes": size,
+                    "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "cooperative_id": cooperative,
+                    "drone_id": drone,
+                },
+            )
             batch = MessageBatch()
             queued = 0
             with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 for t_us, msg in scan(data, set(BY_ID), stats):
                     if batch.add(source_id, t_us, msg):
                         queued += 1
-                        report.by_table[BY_ID[msg.get_msgId()].table] = report.by_table.get(
-                            BY_ID[msg.get_msgId()].table, 0) + 1
-                        if autopilot_sysid is None and msg.get_msgId() == 0 and \
-                                msg.autopilot != MAV_AUTOPILOT_INVALID and msg.type != MAV_TYPE_GCS:
+                        report.by_table[BY_ID[msg.get_msgId()].table] = (
+                            report.by_table.get(BY_ID[msg.get_msgId()].table, 0) + 1
+                        )
+                        if (
+                            autopilot_sysid is None
+                            and msg.get_msgId() == 0
+                            and msg.autopilot != MAV_AUTOPILOT_INVALID
+                            and msg.type != MAV_TYPE_GCS
+                        ):
                             autopilot_sysid = msg.get_srcSystem()
                     if batch.count >= BATCH:
                         report.stored += batch.write(conn)
@@ -106,9 +127,18 @@ def import_tlog(path: str | Path, db: str | Path | sqlite_utils.Database, *, coo
             if stats.messages == 0:
                 raise TelemetryError(f"{path}: not a tlog: no MAVLink record found in {size} bytes")
             claim_sysid(db, drone, autopilot_sysid)
-            update_row(db, "sources", "id", source_id, {
-                "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "messages": stats.messages, "stored": report.stored, "skipped_bytes": stats.skipped_bytes})
+            update_row(
+                db,
+                "sources",
+                "id",
+                source_id,
+                {
+                    "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "messages": stats.messages,
+                    "stored": report.stored,
+                    "skipped_bytes": stats.skipped_bytes,
+                },
+            )
             report.flights = rebuild_flights(db)
             report.source_id = source_id
     except (OSError, ValueError) as exc:

@@ -17,13 +17,21 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame, utm_epsg_for
-from telemetry.report.i18n import Lang
+from telemetry.reports.i18n import Lang
 
 if TYPE_CHECKING:
     from planner.document import PlanDocument
 
-COLORS = {"field": "#222222", "swath": "#1f5fbf", "applied": "#2e9d4a", "gaps": "#f39c12",
-          "outside": "#d6336c", "keepout": "#c0392b", "bar": "#2e7d5b", "bar2": "#3b6fb6"}
+COLORS = {
+    "field": "#222222",
+    "swath": "#1f5fbf",
+    "applied": "#2e9d4a",
+    "gaps": "#f39c12",
+    "outside": "#d6336c",
+    "keepout": "#c0392b",
+    "bar": "#2e7d5b",
+    "bar2": "#3b6fb6",
+}
 
 
 def png_data_uri(fig, dpi: int = 96) -> str:
@@ -46,14 +54,20 @@ def monthly_chart(months: list[dict], lang: Lang) -> str:
     bars = ax1.bar(x, [m["area_ha"] for m in months], color=COLORS["bar"])
     for b, m in zip(bars, months):
         if m["cooperatives_digital"]:
-            ax1.annotate(f"{m['cooperatives_digital']} HTX" if lang.code == "vi" else f"{m['cooperatives_digital']} coop.",
-                         (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
+            ax1.annotate(
+                f"{m['cooperatives_digital']} HTX" if lang.code == "vi" else f"{m['cooperatives_digital']} coop.",
+                (b.get_x() + b.get_width() / 2, b.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
     ax1.set_title(lang["chart_area"], fontsize=10)
     ax2.bar(x, [m["flights"] for m in months], color=COLORS["bar2"])
     ax2.set_title(lang["chart_flights"], fontsize=10)
     for ax in (ax1, ax2):
-        ax.set_xticks(x, labels, rotation=45 if len(months) > 6 else 0, ha="right" if len(months) > 6 else "center",
-                      fontsize=8)
+        ax.set_xticks(
+            x, labels, rotation=45 if len(months) > 6 else 0, ha="right" if len(months) > 6 else "center", fontsize=8
+        )
         ax.tick_params(axis="y", labelsize=8)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_ylim(bottom=0)
@@ -108,8 +122,13 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
     if plan is not None:
         frame, boundary, keepout = plan.field.frame, plan.field.boundary_local, plan.field.keepout_local
     else:
-        probe = shape(json.loads(boundary_geojson)) if boundary_geojson else \
-            shape(json.loads(applied_src)) if applied_src else None
+        probe = (
+            shape(json.loads(boundary_geojson))
+            if boundary_geojson
+            else shape(json.loads(applied_src))
+            if applied_src
+            else None
+        )
         if probe is None:
             raise ValueError("nothing to draw")
         c = probe.centroid
@@ -119,8 +138,11 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
     gaps = _geom(record.get("gaps_geojson"), frame)
     outside = shapely.difference(applied, boundary) if not boundary.is_empty else shapely.Polygon()
     in_keepout = shapely.intersection(applied, keepout) if not keepout.is_empty else shapely.Polygon()
-    swaths = [np.array([frame.to_local(lon, lat) for lon, lat in leg.coords], dtype=float)
-              for sortie in (plan.sorties if plan is not None else ()) for leg in sortie.swath_legs]
+    swaths = [
+        np.array([frame.to_local(lon, lat) for lon, lat in leg.coords], dtype=float)
+        for sortie in (plan.sorties if plan is not None else ())
+        for leg in sortie.swath_legs
+    ]
     extent = shapely.union_all([g for g in (boundary, applied) if not g.is_empty])
     minx, miny, maxx, maxy = extent.bounds
     ox, oy = minx, miny  # metres from the south-west corner: small, readable ticks
@@ -134,10 +156,19 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
     ax = fig.subplots()
     handles = []
     if not keepout.is_empty:
-        _add_area(ax, shift(keepout), facecolor="#f5b7b1", edgecolor=COLORS["keepout"], hatch="///", lw=0.8,
-                  alpha=0.7, zorder=1)
-        handles.append(Patch(facecolor="#f5b7b1", edgecolor=COLORS["keepout"], hatch="///",
-                             label=lang["legend_keepout"]))
+        _add_area(
+            ax,
+            shift(keepout),
+            facecolor="#f5b7b1",
+            edgecolor=COLORS["keepout"],
+            hatch="///",
+            lw=0.8,
+            alpha=0.7,
+            zorder=1,
+        )
+        handles.append(
+            Patch(facecolor="#f5b7b1", edgecolor=COLORS["keepout"], hatch="///", label=lang["legend_keepout"])
+        )
     if not applied.is_empty:
         _add_area(ax, shift(applied), facecolor=COLORS["applied"], edgecolor="none", alpha=0.45, zorder=2)
         handles.append(Patch(facecolor=COLORS["applied"], alpha=0.45, label=lang["legend_applied"]))

@@ -12,12 +12,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from telemetry.flights import rebuild_flights
-from telemetry.messages import ARMED_FLAG, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
-from telemetry.refdata import claim_sysid, ensure_row, insert_row, update_row
-from telemetry.schema import discard_db, open_db
-from telemetry.store import MessageBatch
-from telemetry.tlog import TlogWriter
+from telemetry.ingest.flights import rebuild_flights
+from telemetry.ingest.messages import ARMED_FLAG, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
+from telemetry.ingest.schema import discard_db, open_db
+from telemetry.ingest.store import MessageBatch
+from telemetry.ingest.tlog import TlogWriter
+from telemetry.records.refdata import claim_sysid, ensure_row, insert_row, update_row
 
 
 def default_tlog_path(db_path: str | Path) -> Path:
@@ -30,9 +30,16 @@ def default_tlog_path(db_path: str | Path) -> Path:
 class Recorder:
     """Feed it pymavlink messages (e.g. as a Vehicle listener); it logs them until `close()`."""
 
-    def __init__(self, db_path: str | Path, *, tlog_path: str | Path | None = None,
-                 cooperative: str | None = None, drone: str | None = None,
-                 commit_interval: float = 0.5, write_tlog: bool = True) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        tlog_path: str | Path | None = None,
+        cooperative: str | None = None,
+        drone: str | None = None,
+        commit_interval: float = 0.5,
+        write_tlog: bool = True,
+    ) -> None:
         self.db_path = Path(db_path)
         self.created_db = not self.db_path.exists()
         self.db = open_db(db_path)
@@ -50,11 +57,20 @@ class Recorder:
         with self.db.conn:
             ensure_row(self.db, "cooperatives", cooperative)
             ensure_row(self.db, "drones", drone, cooperative_id=cooperative)
-            self.source_id = insert_row(self.db, "sources", {
-                "kind": "live", "path": str(self.tlog_path.resolve()) if self.tlog_path else None,
-                "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "cooperative_id": cooperative, "drone_id": drone, "messages": 0, "stored": 0,
-                "skipped_bytes": 0})
+            self.source_id = insert_row(
+                self.db,
+                "sources",
+                {
+                    "kind": "live",
+                    "path": str(self.tlog_path.resolve()) if self.tlog_path else None,
+                    "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "cooperative_id": cooperative,
+                    "drone_id": drone,
+                    "messages": 0,
+                    "stored": 0,
+                    "skipped_bytes": 0,
+                },
+            )
         self.commit_interval = commit_interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telemetry-flush", daemon=True)
@@ -75,8 +91,12 @@ class Recorder:
                 buf = msg.get_msgbuf()
                 if buf:
                     self._tlog.write(t_us, bytes(buf))
-            if self._batch.add(self.source_id, t_us, msg) and msg.get_msgId() == 0 \
-                    and msg.autopilot != MAV_AUTOPILOT_INVALID and msg.type != MAV_TYPE_GCS:
+            if (
+                self._batch.add(self.source_id, t_us, msg)
+                and msg.get_msgId() == 0
+                and msg.autopilot != MAV_AUTOPILOT_INVALID
+                and msg.type != MAV_TYPE_GCS
+            ):
                 sysid = msg.get_srcSystem()
                 armed = bool(msg.base_mode & ARMED_FLAG)
                 if self._armed.get(sysid) != armed:
@@ -95,8 +115,13 @@ class Recorder:
                     claim_sysid(self.db, self.drone, sysid)
                     rebuild_flights(self.db, sysid)
                 self._dirty_sysids.clear()
-                update_row(self.db, "sources", "id", self.source_id,
-                           {"messages": self.messages, "stored": self.stored, "skipped_bytes": self.bad})
+                update_row(
+                    self.db,
+                    "sources",
+                    "id",
+                    self.source_id,
+                    {"messages": self.messages, "stored": self.stored, "skipped_bytes": self.bad},
+                )
 
     def _run(self) -> None:
         while not self._stop.wait(self.commit_interval):
@@ -115,8 +140,13 @@ class Recorder:
         with self._lock:
             self._closed = True
             with self.db.conn:
-                update_row(self.db, "sources", "id", self.source_id,
-                           {"finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                update_row(
+                    self.db,
+                    "sources",
+                    "id",
+                    self.source_id,
+                    {"finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                )
             if self._tlog is not None:
                 self._tlog.close()
             self.db.conn.close()
@@ -132,7 +162,7 @@ class Recorder:
         if self.created_db:
             discard_db(self.db_path)
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc) -> None:

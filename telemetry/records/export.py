@@ -7,8 +7,8 @@ import io
 import json
 
 from telemetry.errors import TelemetryError
-from telemetry.records import GEOMETRY_COLUMNS
-from telemetry.schema import RECORD_COLUMNS
+from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.records.record import GEOMETRY_COLUMNS
 
 FORMATS = ("csv", "json", "geojson")
 
@@ -34,14 +34,24 @@ def export_records(records: list[dict], fmt: str) -> str:
             d["as_applied"] = _geom(r.get("as_applied_geojson"))
             d["gaps"] = _geom(r.get("gaps_geojson"))
             out.append(d)
-        return json.dumps({"format": "agrodrone-spray-records", "version": 1, "records": out},
-                          ensure_ascii=False, indent=1) + "\n"
+        return (
+            json.dumps(
+                {"format": "agrodrone-spray-records", "version": 1, "records": out}, ensure_ascii=False, indent=1
+            )
+            + "\n"
+        )
     if fmt == "geojson":
         feats = []
         for r in records:
             props = {c: r.get(c) for c in RECORD_COLUMNS if c not in GEOMETRY_COLUMNS}
             props["gaps"] = _geom(r.get("gaps_geojson"))
-            feats.append({"type": "Feature", "id": r.get("id"), "geometry": _geom(r.get("as_applied_geojson")),
-                          "properties": props})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "id": r.get("id"),
+                    "geometry": _geom(r.get("as_applied_geojson")),
+                    "properties": props,
+                }
+            )
         return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False) + "\n"
     raise TelemetryError(f"unknown export format {fmt!r} (choose {', '.join(FORMATS)})")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from telemetry.schema import RECORD_COLUMNS
+from telemetry.ingest.schema import RECORD_COLUMNS
 
 UNHASHED = {"id", "hash", "prev_hash"}
 HASHED_COLUMNS = [c for c in RECORD_COLUMNS if c not in UNHASHED]
@@ -55,8 +55,10 @@ def verify_chain(db: sqlite_utils.Database) -> ChainReport:
     """Recompute every hash and check every link; each problem is one line naming the record."""
     report = ChainReport()
     cols = list(RECORD_COLUMNS)
-    rows = [dict(zip(cols, r)) for r in db.execute(
-        f"SELECT {', '.join(cols)} FROM spray_records ORDER BY cooperative_id, chain_seq")]
+    rows = [
+        dict(zip(cols, r))
+        for r in db.execute(f"SELECT {', '.join(cols)} FROM spray_records ORDER BY cooperative_id, chain_seq")
+    ]
     heads = {r[0]: (r[1], r[2]) for r in db.execute("SELECT cooperative_id, length, head_hash FROM record_chain")}
     by_coop: dict[str, list[dict]] = {}
     for r in rows:
@@ -69,9 +71,12 @@ def verify_chain(db: sqlite_utils.Database) -> ChainReport:
             label = f"record {r['id']} ({coop} #{r['chain_seq']})"
             if r["chain_seq"] != expected_seq:
                 report.problems.append(
-                    f"{coop}: record(s) #{expected_seq}..#{r['chain_seq'] - 1} missing (deleted) before {label}")
+                    f"{coop}: record(s) #{expected_seq}..#{r['chain_seq'] - 1} missing (deleted) before {label}"
+                )
             if r["prev_hash"] != prev_hash:
-                report.problems.append(f"{label}: previous-hash link broken (a record before it was deleted or altered)")
+                report.problems.append(
+                    f"{label}: previous-hash link broken (a record before it was deleted or altered)"
+                )
             if record_hash(r, r["prev_hash"]) != r["hash"]:
                 report.problems.append(f"{label}: content does not match its hash (edited)")
             prev_hash, expected_seq = r["hash"], r["chain_seq"] + 1
@@ -80,12 +85,17 @@ def verify_chain(db: sqlite_utils.Database) -> ChainReport:
         if length != last_seq or head != prev_hash:
             report.problems.append(
                 f"{coop}: chain head says {length} record(s) ending {str(head)[:12]}, table ends at "
-                f"#{last_seq} {str(prev_hash)[:12]} (newest record(s) deleted or chain altered)")
-    for job, coop in db.execute("SELECT j.id, j.cooperative_id FROM jobs j LEFT JOIN spray_records r "
-                                "ON r.job_id = j.id WHERE r.id IS NULL ORDER BY j.id"):
+                f"#{last_seq} {str(prev_hash)[:12]} (newest record(s) deleted or chain altered)"
+            )
+    for job, coop in db.execute(
+        "SELECT j.id, j.cooperative_id FROM jobs j LEFT JOIN spray_records r "
+        "ON r.job_id = j.id WHERE r.id IS NULL ORDER BY j.id"
+    ):
         report.problems.append(f"{coop}: job {job} has no spray record (its record was deleted)")
-    for job, n in db.execute("SELECT f.job_id, COUNT(*) FROM flights f LEFT JOIN jobs j ON j.id = f.job_id "
-                             "WHERE f.job_id IS NOT NULL AND j.id IS NULL GROUP BY f.job_id ORDER BY f.job_id"):
+    for job, n in db.execute(
+        "SELECT f.job_id, COUNT(*) FROM flights f LEFT JOIN jobs j ON j.id = f.job_id "
+        "WHERE f.job_id IS NOT NULL AND j.id IS NULL GROUP BY f.job_id ORDER BY f.job_id"
+    ):
         report.problems.append(f"job {job}: {n} flight(s) flown for it, but the job and its record are gone")
     return report
 
@@ -96,9 +106,12 @@ RECEIPT_FORMAT = "agrodrone-chain-receipt"
 def receipt(db: sqlite_utils.Database, issued_utc: str) -> dict:
     """The chain heads as they are now: per cooperative, its length and newest hash, with
     a digest over them, to be kept outside this database."""
-    heads = {coop: {"length": n, "head_hash": h}
-             for coop, n, h in db.execute("SELECT cooperative_id, length, head_hash FROM record_chain "
-                                          "ORDER BY cooperative_id")}
+    heads = {
+        coop: {"length": n, "head_hash": h}
+        for coop, n, h in db.execute(
+            "SELECT cooperative_id, length, head_hash FROM record_chain ORDER BY cooperative_id"
+        )
+    }
     body = {"format": RECEIPT_FORMAT, "version": 1, "issued_utc": issued_utc, "chains": heads}
     body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return body
@@ -114,12 +127,17 @@ def check_receipt(db: sqlite_utils.Database, rec: dict) -> list[str]:
         raise ValueError("the receipt's digest does not match its content (the receipt was edited)")
     problems = []
     for coop, head in sorted(rec["chains"].items()):
-        row = db.execute("SELECT hash FROM spray_records WHERE cooperative_id = ? AND chain_seq = ?",
-                         [coop, head["length"]]).fetchone()
+        row = db.execute(
+            "SELECT hash FROM spray_records WHERE cooperative_id = ? AND chain_seq = ?", [coop, head["length"]]
+        ).fetchone()
         if row is None:
-            problems.append(f"{coop}: the receipt of {rec.get('issued_utc')} has {head['length']} record(s) "
-                            "ending " + str(head["head_hash"])[:12] + f", but record #{head['length']} is gone")
+            problems.append(
+                f"{coop}: the receipt of {rec.get('issued_utc')} has {head['length']} record(s) "
+                "ending " + str(head["head_hash"])[:12] + f", but record #{head['length']} is gone"
+            )
         elif row[0] != head["head_hash"]:
-            problems.append(f"{coop}: record #{head['length']} is not the one the receipt of "
-                            f"{rec.get('issued_utc')} names (the chain was rewritten)")
+            problems.append(
+                f"{coop}: record #{head['length']} is not the one the receipt of "
+                f"{rec.get('issued_utc')} names (the chain was rewritten)"
+            )
     return problems
