@@ -18,7 +18,9 @@ from agrodrone.types import NUMBER
 
 def _package_dir(name: str) -> Path:
     """Where an installed package lives, found without importing it (`--help` stays fast)."""
-    return Path(importlib.util.find_spec(name).origin).parent
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent
 
 
 SAMPLE_FIELD = _package_dir("fields") / "samples" / "co-lung-rice-block.geojson"

@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from gettext import gettext as _
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from agrodrone.errors import UserError
 from agrodrone.types import NUMBER
+
+if TYPE_CHECKING:
+    from missions import JobEvents
 
 
 class ConsoleEvents:
@@ -225,9 +229,8 @@ def fly_command(
     job_sorties(plan, settings)  # a broken plan is refused before anything is written or connects
     recorder = JobRecorder(db_path, plan, cooperative=cooperative, job_id=job_id, tlog_path=tlog_path)
     with recorder, _ctrl_c_sends_home(console) as stop:
-        outcome = fly_job(
-            plan, url, settings, listeners=[recorder.handle], events=ConsoleEvents(console, yes), stop=stop
-        )
+        events = cast("JobEvents", ConsoleEvents(console, yes))  # has every JobEvents method (duck-typed)
+        outcome = fly_job(plan, url, settings, listeners=[recorder.handle], events=events, stop=stop)
     record = (
         recorder.record(
             operator=operator,

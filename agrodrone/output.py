@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from gettext import gettext as _
 from pathlib import Path
+from typing import Any
 
 from agrodrone.errors import UserError
 
@@ -37,7 +38,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+            extra: dict[str, Any] = {} if mode == "wb" else {"encoding": "utf-8"}
+            with os.fdopen(fd, mode, **extra) as fh:
                 fh.write(data)
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)
@@ -47,7 +49,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
-def write_all(out_dir: str | Path, files: dict[str, str | bytes]) -> list[Path]:
+def write_all(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write a set of result files together: all of them land, or none is touched.
 
     The files are staged in a temporary sibling folder first, so an error while

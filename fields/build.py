@@ -198,6 +198,7 @@ def _degree_hint(feature: SourceFeature) -> str:
     except CRSError:
         return ""
     if crs is not None and crs.is_projected and _first_bad_lonlat(feature.geometry) is None:
+        assert feature.crs is not None  # crs was read from it
         return f"; the coordinates look like degrees but the file declares {crs_label(feature.crs)}"
     return ""
 

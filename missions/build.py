@@ -15,7 +15,10 @@ Layout of a sortie's mission (seq numbers):
     .. transit: NAV_WAYPOINT per coordinate
     .. swath:   WP(start), DO_CHANGE_SPEED spray, DO_SPRAYER 1, WP(...), WP(end), DO_SPRAYER 0
                (AP_Mission runs the DO items that follow a NAV item once it is reached,
-               so the pump runs exactly from start to end)
+               so the pump runs from start to end). After a straight lead-in (the plan's
+               transit ends in line with the swath, planner/leads.py) the swath starts
+               DO_CHANGE_SPEED spray, WP(start - speed x PUMP_ON_LAG_S), DO_SPRAYER 1:
+               AC_Sprayer starts the pump about that late, so it starts at the start.
     .. DO_CHANGE_SPEED transit before a transit leg longer than `turn_max_m`
        (short turns between neighbouring swaths are flown at spray speed)
     n  NAV_RETURN_TO_LAUNCH when the reload point is home, else NAV_LAND at the reload point
@@ -30,7 +33,7 @@ reached (that swath is then re-flown from its start).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +54,7 @@ from missions.items import (
 from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
+from planner.dose import PUMP_ON_LAG_S
 
 SPEED_TYPE_GROUND = 1  # DO_CHANGE_SPEED param1
 
@@ -137,6 +141,25 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, dy)
 
 
+def _pump_on_point(
+    here: tuple[float, float], coords: Sequence[tuple[float, float]], lag_m: float
+) -> tuple[float, float] | None:
+    """Where DO_SPRAYER 1 must run for the pump to start at the swath's first point: `lag_m`
+    before it, when the copter comes in on a straight lead-in (planner/leads.py) at least that
+    long, in line with the swath; None otherwise (the pump then starts at the first point)."""
+    (x0, y0), (x1, y1) = coords[0], coords[1]
+    k = 111_320.0 * math.cos(math.radians(y0))
+    ax, ay = (x0 - here[0]) * k, (y0 - here[1]) * 110_574.0  # the lead-in, metres east/north
+    bx, by = (x1 - x0) * k, (y1 - y0) * 110_574.0  # the swath's first stretch
+    lead, first = math.hypot(ax, ay), math.hypot(bx, by)
+    if lag_m <= 0 or lead < lag_m + 0.5 or first < 1e-6:
+        return None
+    if (ax * bx + ay * by) / (lead * first) < math.cos(math.radians(5.0)):
+        return None
+    f = lag_m / lead
+    return (x0 - (x0 - here[0]) * f, y0 - (y0 - here[1]) * f)
+
+
 def mission_items(
     plan: PlanDocument | dict, sortie: int, options: BuildOptions = BuildOptions()
 ) -> tuple[list[MissionItem], list[SwathRef]]:
@@ -158,7 +181,6 @@ def mission_items(
     speed = transit_speed
     here = reload_pt
     swaths: list[SwathRef] = []
-    last = len(s.legs) - 1
     for i, leg in enumerate(s.legs):
         coords = leg.coords
         if leg.kind == "transit":
@@ -167,17 +189,25 @@ def mission_items(
             if want != speed:
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, want, -1))
                 speed = want
-            points = coords[1:-1] if i == last else coords[1:]  # the way home ends in RTL/LAND
+            # the way home ends in RTL/LAND; any other transit ends where the next swath starts
+            points = coords[1:-1]
             for c in points:
                 if not _same_e7(c, here):
                     items.append(_wp(c, height))
                     here = c
         else:  # a swath (the document knows no other kind)
-            if not _same_e7(coords[0], here) or items[-1].command != NAV_WAYPOINT:
-                items.append(_wp(coords[0], height))
-                here = coords[0]
-            start_seq = len(items) - 1
-            items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
+            early = _pump_on_point(here, coords, spray_speed * PUMP_ON_LAG_S)
+            if early is not None:  # on a straight lead-in: spray speed from its start, the pump a little early
+                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
+                items.append(_wp(early, height))
+                here = early
+                start_seq = len(items) - 1
+            else:
+                if not _same_e7(coords[0], here) or items[-1].command != NAV_WAYPOINT:
+                    items.append(_wp(coords[0], height))
+                    here = coords[0]
+                start_seq = len(items) - 1
+                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
             speed = spray_speed
             items.append(_do(DO_SPRAYER, 1))
             for c in coords[1:]:
@@ -185,7 +215,7 @@ def mission_items(
                     items.append(_wp(c, height))
                     here = c
             end_seq = len(items) - 1
-            if end_seq == start_seq + 2:
+            if items[end_seq].command != NAV_WAYPOINT or end_seq == start_seq:
                 raise MissionError(f"plan: sortie {sortie} leg {i} is a swath of zero length")
             items.append(_do(DO_SPRAYER, 0))
             swaths.append(

@@ -84,7 +84,8 @@ class _StatusTexts:
     """The vehicle's STATUSTEXT lines while a command is pending (for error messages)."""
 
     def __init__(self, v: Vehicle) -> None:
-        self.v, self.lines = v, []
+        self.v = v
+        self.lines: list[str] = []
 
     def __call__(self, m: Any) -> None:
         if m.get_type() == "STATUSTEXT":

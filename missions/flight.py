@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from missions.build import MissionSet
 from missions.command import mode_name
@@ -29,6 +29,9 @@ from missions.errors import MissionError
 from missions.link import Vehicle
 from missions.upload import upload_sortie
 from planner.dose import pump_fraction
+
+if TYPE_CHECKING:
+    from missions.connection import _Limits
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,9 @@ def fly_sortie(
     while True:
         if on_tick:
             on_tick(watch)
-        if not link.alive(watch, limits):
+        # FlightLimits is frozen: its link_timeout_s is read-only, which _Limits (a settable
+        # attribute) does not say, though alive() only reads it
+        if not link.alive(watch, cast("_Limits", limits)):
             link_lost = True  # the vehicle flies on by itself; a finished sortie still counts
             if time.monotonic() - watch.last_heartbeat > limits.link_giveup_s:
                 reason = reason or f"link lost for more than {limits.link_giveup_s:.0f} s"

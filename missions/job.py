@@ -158,7 +158,9 @@ def fly_job(
                 if retries > settings.max_resumes:
                     outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
                     break
-                flying = resume_plan(flying, k, result.resume_leg, result.breakpoint)
+                resumed = resume_plan(flying, k, result.resume_leg, result.breakpoint)
+                assert isinstance(resumed, PlanDocument)  # given a document, resume_plan returns one
+                flying = resumed
             if queue and not ground_crew(
                 link.vehicle, sortie_volume(flying, queue[0]), events, settings.rehearsal_crew
             ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -79,8 +80,8 @@ def _simple_item(it: MissionItem, jump_id: int) -> dict[str, Any]:
 
 def write_plan(
     mission: list[MissionItem],
-    fence: list[MissionItem] = (),
-    rally: list[MissionItem] = (),
+    fence: Sequence[MissionItem] = (),
+    rally: Sequence[MissionItem] = (),
     *,
     cruise_speed: float = 8.0,
     hover_speed: float = 5.0,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from missions.dialect import enum_name, mavlink, mission_type_id, mission_type_name
 from missions.errors import MissionError
@@ -27,6 +27,8 @@ from missions.items import MissionItem, compare
 from missions.retry import Exchange, answers
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from missions.link import Vehicle
 
 ACK_MEANING: dict[int, str] = {
@@ -221,7 +223,7 @@ def download(v: Vehicle, mission_type: str | int = "mission") -> list[MissionIte
 
         # MISSION_REQUEST_INT for each item, a window of them in flight
         def silence(e: Exchange) -> str:
-            first = min(e.pending)
+            first = min(cast("Iterable[int]", e.pending))  # after "list", the keys are item numbers
             return (
                 f"{name} download timed out after {e.timeout_s:.1f} s: MISSION_REQUEST_INT {first}: "
                 f"no MISSION_ITEM_INT ({e.pending[first].tries} resends)"
@@ -237,7 +239,7 @@ def download(v: Vehicle, mission_type: str | int = "mission") -> list[MissionIte
                 ex.send(next_seq, mavlink.MAVLink_mission_request_int_message(ts, tc, next_seq, mt))
                 next_seq += 1
             m = ex.next()
-            refused(m, f"MISSION_REQUEST_INT {min(ex.pending) if ex.pending else count}")
+            refused(m, f"MISSION_REQUEST_INT {min(cast('Iterable[int]', ex.pending)) if ex.pending else count}")
             if m.get_type() not in ("MISSION_ITEM_INT", "MISSION_ITEM") or m.seq not in ex.pending:
                 continue  # a late or repeated answer
             ex.answered(m.seq)

@@ -192,6 +192,7 @@ def choose_layout(
             if not anchor:
                 continue
             weight = RETRIM_WEIGHT
+            assert layout.headland is not None  # _measure always sets it
             for _ in range(RETRIM_STEPS):
                 s = _layout(anchor, keepout, holes, rot, width, weight)
                 again = _measure(area, keepout, width, turn_cost_m, layout.headland, s, layout.bearing_deg)

@@ -102,7 +102,7 @@ def _leg(plan: Plan, leg) -> DocLeg:
         kind=leg.kind,
         swath=int(leg.swath) if swath else None,
         offset_m=_r(leg.offset, 2) if swath else None,
-        coords=tuple(map(tuple, _lonlat(plan, leg.coords))),
+        coords=tuple((lon, lat) for lon, lat in _lonlat(plan, leg.coords)),
         length_m=_r(leg.length, 2),
         volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None,
     )
@@ -210,6 +210,7 @@ def plan_geojson(plan: Plan) -> dict[str, Any]:
                 "length_m": _r(leg.length, 2),
             }
             if leg.kind == "swath":
+                assert leg.swath is not None  # every swath leg has its number
                 props["swath"] = int(leg.swath)
                 props["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
             feats.append(

@@ -104,7 +104,7 @@ def _dedupe(c: np.ndarray) -> np.ndarray:
 
 def holes_of(geom: BaseGeometry) -> BaseGeometry:
     """The interior rings of a (multi)polygon as polygons: ponds, graves, houses."""
-    rings = []
+    rings: list[shapely.Polygon] = []
     for poly in shapely.get_parts(geom):
         if isinstance(poly, shapely.Polygon):
             rings.extend(shapely.Polygon(r) for r in poly.interiors)

@@ -18,6 +18,7 @@ from planner.dose import Sprayer, litres, sprayer_for
 from planner.errors import PlanError
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
+from planner.leads import Leads, lead_length
 from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.route import Leg, build_route
@@ -154,11 +155,13 @@ def plan(field: Field, params: PlanParams) -> Plan:
         h.rest = _polygons(h.rest)
     layout = choose_layout(area, keepout, holes, w, turn_cost, params.angle_deg, headlands)
     swaths, angle, headland = layout.swaths, layout.bearing_deg, layout.headland
+    assert headland is not None  # choose_layout's layouts always have their headland
     laps = headland.laps
     cells = cells_of(swaths)
     transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
     reload_xy = _reload_point(field, params, area, forbidden)
-    route = build_route(swaths, cells, laps, transit, reload_xy)
+    leads = Leads(transit, lead_length(sprayer.speed_m_s))
+    route = build_route(swaths, cells, laps, transit, reload_xy, leads)
     if not any(l.kind == "swath" for l in route):
         raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")
     # edge laps are long but may be cut anywhere; a straight swath is what one tank must hold
@@ -172,7 +175,7 @@ def plan(field: Field, params: PlanParams) -> Plan:
             f"({longest:.0f} m at {params.dose_l_ha:g} L/ha, {w:g} m wide) needs {need:.1f} L; "
             f"use a bigger tank, a lower dose or another angle"
         )
-    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s)
+    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads)
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout)
     doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from gettext import gettext as _
+from typing import cast
 
 import numpy as np
 import shapely
@@ -62,7 +63,7 @@ def resume_plan(
         )
         rest_legs = (part, *rest_legs)
     reload_ll = doc.reload.lonlat
-    start_ll = tuple(rest_legs[0].coords[0]) if rest_legs else reload_ll
+    start_ll = cast("tuple[float, float]", tuple(rest_legs[0].coords[0])) if rest_legs else reload_ll
     a = np.array(frame.to_local(*reload_ll))
     b = np.array(frame.to_local(*start_ll))
     path = _transit(doc.field, doc.params.turn_margin_m).path(a, b)

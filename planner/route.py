@@ -16,6 +16,7 @@ import shapely
 
 from planner.geometry import polyline_length
 from planner.headlands import start_lap_at
+from planner.leads import Leads
 from planner.swaths import SwathSet
 from planner.transit import TransitPlanner
 
@@ -69,6 +70,7 @@ def build_route(
     laps: list[np.ndarray],
     transit: TransitPlanner,
     start: np.ndarray,
+    leads: Leads | None = None,
 ) -> list[Leg]:
     """Pump-on and pump-off legs from the first swath's start to the last swath's end.
 
@@ -97,7 +99,7 @@ def build_route(
         lap = start_lap_at(laps[k], point)
         stops.insert(slot, (lap[0], lap[-1], [lap]))
     pieces = [piece for _, _, ps in stops for piece in ps]
-    return join(pieces, transit)
+    return join(pieces, transit, leads)
 
 
 def _order_greedy(entries: np.ndarray, exits: np.ndarray, start: np.ndarray) -> list[tuple[int, int]]:
@@ -163,12 +165,12 @@ def _best_lap_slot(ring: np.ndarray, stops, start: np.ndarray, transit: TransitP
     line = shapely.LineString(ring)
     before = np.array([start] + [s[1] for s in stops])  # where the drone is before slot k
     after = [s[0] for s in stops] + [None]  # where it must go next (None: the route ends)
-    cand = [(ring[:-1] + ring[1:]) / 2.0]  # mid-edges: a lap starts on a straight stretch
+    cands = [(ring[:-1] + ring[1:]) / 2.0]  # mid-edges: a lap starts on a straight stretch
     for pts in (before, np.array([a for a in after if a is not None]).reshape(-1, 2)):
         if len(pts):
             d = shapely.line_locate_point(line, shapely.points(pts))
-            cand.append(shapely.get_coordinates(shapely.line_interpolate_point(line, d)))
-    cand = np.vstack(cand)
+            cands.append(shapely.get_coordinates(shapely.line_interpolate_point(line, d)))
+    cand = np.vstack(cands)
     to_p = np.hypot(*(cand[None, :, :] - before[:, None, :]).transpose(2, 0, 1))  # (slots, cands)
     nxt = np.array([a if a is not None else [np.nan, np.nan] for a in after])
     from_p = np.hypot(*(cand[None, :, :] - nxt[:, None, :]).transpose(2, 0, 1))
@@ -188,8 +190,9 @@ def _best_lap_slot(ring: np.ndarray, stops, start: np.ndarray, transit: TransitP
     return int(slots[k]), p[k]
 
 
-def join(pieces: list[np.ndarray], transit: TransitPlanner) -> list[Leg]:
-    """Swath legs with safe pump-off legs between consecutive ones."""
+def join(pieces: list[np.ndarray], transit: TransitPlanner, leads: Leads | None = None) -> list[Leg]:
+    """Swath legs with safe pump-off legs between consecutive ones (with a straight run-out
+    and lead-in round each turn when `leads` is given)."""
     legs: list[Leg] = []
     if not pieces:
         return legs
@@ -199,7 +202,9 @@ def join(pieces: list[np.ndarray], transit: TransitPlanner) -> list[Leg]:
     for k, p in enumerate(pieces):
         if k:
             a, b = pieces[k - 1][-1], p[0]
-            if np.hypot(*(b - a)) > 1e-6:
+            if leads is not None:
+                legs.append(Leg("transit", leads.turn(pieces[k - 1], p), turn=True))
+            elif np.hypot(*(b - a)) > 1e-6:
                 path = np.vstack([a, b]) if clear[k - 1] else transit.path(a, b)
                 legs.append(Leg("transit", path, turn=True))
         legs.append(Leg("swath", p, swath=k))

@@ -28,6 +28,7 @@ from planner.estimates import (
     trapezoid_times,
 )
 from planner.geometry import split_polyline
+from planner.leads import Leads
 from planner.params import PlanParams
 from planner.route import Leg
 from planner.swaths import MIN_SWATH_M
@@ -130,8 +131,10 @@ def split_sorties(
     transit: TransitPlanner,
     p: PlanParams,
     spray_speed: float,
+    leads: Leads | None = None,
 ) -> list[Sortie]:
-    """Cut the route into sorties that each start and end at the reload point."""
+    """Cut the route into sorties that each start and end at the reload point (flying out
+    onto a straight lead-in and leaving on a run-out when `leads` is given)."""
     clock = _Clock(p, spray_speed)
     energy = clock.energy
     usable = p.tank_l - p.tank_reserve_l
@@ -168,8 +171,10 @@ def split_sorties(
             i += 1
             continue
         first = legs[i]
+        assert first.swath is not None  # transits were skipped: a swath leg
         offset0 = first.offset
-        out_leg = Leg("transit", transit.path(reload_xy, first.start))
+        out_path = leads.approach(reload_xy, first.coords) if leads else transit.path(reload_xy, first.start)
+        out_leg = Leg("transit", out_path)
         t, e = (a + b for a, b in zip(clock.takeoff(), clock.transit(out_leg.coords, energy.full_kg)))
         vol = 0.0
         done: list[Leg] = [out_leg]
@@ -188,6 +193,7 @@ def split_sorties(
                 t, e = t + dt, e + de
                 i += 1
                 continue
+            assert leg.swath is not None  # not a transit: a swath leg
             offset = leg.offset
             length = leg.length
             take = min(length, (usable - vol) / per_m)
@@ -230,7 +236,7 @@ def split_sorties(
                 f"is too far for the battery ({p.endurance_s:g} s hovering at {p.endurance_mass_kg:g} kg, reserve "
                 f"{p.battery_reserve_s:g} s; {energy.full_kg:g} kg with the {p.tank_l:g} L tank full)"
             )
-        back = home_path(done[-1].end)
+        back = leads.leave(done[-1].coords, reload_xy, home_path) if leads else home_path(done[-1].end)
         done.append(Leg("transit", back))
         dt, de = clock.home(back, energy.mass_kg(vol))
         t, e = t + dt, e + de

@@ -213,6 +213,9 @@ def plan_settings(plan: PlanDocument | dict) -> dict:
     }
     d = doc.drone
     if d is not None and d.has_battery:  # plans written before these fields keep the defaults
+        # has_battery: none of these is None
+        assert d.battery_mah is not None and d.battery_cells is not None and d.empty_mass_kg is not None
+        assert d.endurance_s is not None and d.endurance_mass_kg is not None
         mah, cells, empty_kg = float(d.battery_mah), int(d.battery_cells), float(d.empty_mass_kg)
         settings.update(
             battery_mah=mah,

@@ -6,6 +6,7 @@ import random
 import selectors
 import socket
 from collections import deque
+from typing import cast
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -22,6 +23,8 @@ class Peer:
     sent is lost (or doubled) under a given seed however many frames the ground station
     sent meanwhile: its timing is the wall clock's, and must not change the vehicle's losses.
     """
+
+    sock: socket.socket  # set by each kind of peer
 
     def __init__(self, name: str, faults: Faults, rng: random.Random) -> None:
         self.name = name
@@ -156,7 +159,8 @@ def _resolve_udp(out: str) -> tuple[str, int]:
     is the user's mistake now, not a silently dropped frame at every send."""
     _, host, port = parse_endpoint(out, kinds=("udp", "udpout"))
     try:
-        return socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4][:2]
+        # AF_INET: the address is (host, port)
+        return cast("tuple[str, int]", socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4][:2])
     except OSError as exc:
         raise SimError(f"cannot send to {out}: {exc.strerror or exc}") from None
 

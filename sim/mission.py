@@ -344,7 +344,11 @@ class MissionRunner:
     def _advance_do(self) -> bool:
         if self.state != self.RUNNING or self._do_all_done:
             return False
-        start = (self.nav_index + 1) if self.do_index is None else self.do_index + 1
+        if self.do_index is None:
+            assert self.nav_index is not None  # only called while a nav command runs
+            start = self.nav_index + 1
+        else:
+            start = self.do_index + 1
         nxt = self._next_cmd(start, count_jumps=False)
         if nxt is None or is_nav(nxt[1]):
             self._do_all_done = True

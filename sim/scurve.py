@@ -252,6 +252,7 @@ class SCurve:
         for i in range(SEGMENTS - 1, -1, -1):
             if t < seg[i][0]:
                 pnt = i
+        kind: float
         if pnt == 0:
             kind, Jm, tj, (T0, _, _, A0, V0, P0) = CONST, 0.0, 0.0, seg[0]
         elif pnt == SEGMENTS:

@@ -144,9 +144,9 @@ class Simulator:
                     self._init_peer(peer)
                 for peer, msg in received:
                     self._handle(peer, msg)
-                for peer in list(self._param_queues):
-                    if not any(id(p) == peer for p in self.link.peers):
-                        self._param_queues.pop(peer, None)
+                for peer_id in list(self._param_queues):
+                    if not any(id(p) == peer_id for p in self.link.peers):
+                        self._param_queues.pop(peer_id, None)
         finally:
             self.truth_recorder.close()
             self.link.close()

@@ -78,6 +78,7 @@ def battery_params_for_plan(plan) -> dict[str, float]:
     doc = as_document(plan)
     reserve = float(doc.params.battery_reserve_s or 60.0)
     longest = max((float(s.flight_time_s or 0.0) for s in doc.sorties), default=0.0)
+    assert doc.drone is not None  # SITL is sized from the plan's drone section
     return battery_params(max(float(doc.drone.endurance_s or 600.0), longest + reserve), reserve / 2)
 
 

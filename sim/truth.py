@@ -152,6 +152,7 @@ class TruthRecorder:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+            assert self._part is not None  # a file is open only when there is a path
             os.remove(self._part)
 
     def close(self) -> None:
@@ -169,6 +170,7 @@ class TruthRecorder:
         )
         self._fh.close()
         self._fh = None
+        assert self._part is not None and self.path is not None  # a file is open only when there is a path
         os.replace(self._part, self.path)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import cast
 
 import sqlite_utils
 
@@ -155,7 +156,8 @@ def group_sorties(flights: list[Flight], max_gap_s: float) -> list[list[Flight]]
     groups: list[list[Flight]] = []
     for f in sorted((f for f in flights if f.closed), key=lambda f: (f.sysid, f.start_us)):
         last = groups[-1][-1] if groups else None
-        if last and last.sysid == f.sysid and (f.start_utc_us - last.end_utc_us) <= max_gap_s * 1e6:
+        # only closed flights are grouped, so last.end_utc_us is set
+        if last and last.sysid == f.sysid and (f.start_utc_us - cast(int, last.end_utc_us)) <= max_gap_s * 1e6:
             groups[-1].append(f)
         else:
             groups.append([f])

@@ -12,6 +12,7 @@ import mmap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -105,8 +106,10 @@ def import_tlog(
             )
             batch = MessageBatch()
             queued = 0
+            msg: Any  # a decoded pymavlink message (scan() types it as object)
             with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                for t_us, msg in scan(data, set(BY_ID), stats):
+                # scan() only indexes and slices, which an mmap does as bytes do
+                for t_us, msg in scan(cast(bytes, data), set(BY_ID), stats):
                     if batch.add(source_id, t_us, msg):
                         queued += 1
                         report.by_table[BY_ID[msg.get_msgId()].table] = (

@@ -100,7 +100,7 @@ def ensure_schema(db: sqlite_utils.Database) -> int:
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with db.conn:
             MIGRATIONS[version](db)
-            db["schema_version"].insert(
+            db.table("schema_version").insert(
                 {"version": version, "applied_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             )
     return SCHEMA_VERSION
@@ -108,20 +108,20 @@ def ensure_schema(db: sqlite_utils.Database) -> int:
 
 def _v1(db: sqlite_utils.Database) -> None:
     """Reference data, raw messages, flights, jobs and the spray-record chain."""
-    db["schema_version"].create({"version": int, "applied_utc": str}, pk="version")
+    db.table("schema_version").create({"version": int, "applied_utc": str}, pk="version")
 
     # Reference data. units/unit_mappings/cooperative attributes feed the province's indicators.
-    db["units"].create(
+    db.table("units").create(
         {"id": str, "name": str, "level": str, "parent_id": str, "valid_from": str, "valid_to": str},
         pk="id",
         foreign_keys=[("parent_id", "units", "id")],
     )
-    db["unit_mappings"].create(
+    db.table("unit_mappings").create(
         {"old_id": str, "new_id": str, "effective_date": str, "note": str},
         pk=("old_id", "new_id"),
         foreign_keys=[("old_id", "units", "id"), ("new_id", "units", "id")],
     )
-    db["cooperatives"].create(
+    db.table("cooperatives").create(
         {
             "id": str,
             "name": str,
@@ -135,12 +135,12 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("unit_id", "units", "id")],
     )
-    db["operators"].create(
+    db.table("operators").create(
         {"id": str, "name": str, "cooperative_id": str, "licence": str, "phone": str},
         pk="id",
         foreign_keys=[("cooperative_id", "cooperatives", "id")],
     )
-    db["drones"].create(
+    db.table("drones").create(
         {
             "id": str,
             "name": str,
@@ -158,7 +158,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("cooperative_id", "cooperatives", "id")],
     )
-    db["fields"].create(
+    db.table("fields").create(
         {
             "id": str,
             "name": str,
@@ -176,13 +176,13 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("cooperative_id", "cooperatives", "id"), ("unit_id", "units", "id")],
     )
-    db["products"].create(
+    db.table("products").create(
         {"id": int, "name": str, "registration": str, "active_substance": str, "formulation": str}, pk="id"
     )
-    db["products"].create_index(["name", "registration"], unique=True)
+    db.table("products").create_index(["name", "registration"], unique=True)
 
     # Where the messages came from: one row per imported tlog (by content hash) or live session.
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": int,
             "kind": str,
@@ -200,18 +200,20 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("cooperative_id", "cooperatives", "id"), ("drone_id", "drones", "id")],
     )
-    db["sources"].create_index(["sha256"], unique=True)
+    db.table("sources").create_index(["sha256"], unique=True)
 
     for spec in SPECS:
         cols = {"id": int, **COMMON_COLUMNS, **spec.columns}
-        db[spec.table].create(
+        db.table(spec.table).create(
             cols, pk="id", foreign_keys=[("source_id", "sources", "id")], not_null={"t_us", "sysid", "compid", "seq"}
         )
-        db[spec.table].create_index(["sysid", "compid", "t_us", "seq"], unique=True, index_name=f"uq_{spec.table}_key")
-        db[spec.table].create_index(["sysid", "t_us"], index_name=f"ix_{spec.table}_time")
+        db.table(spec.table).create_index(
+            ["sysid", "compid", "t_us", "seq"], unique=True, index_name=f"uq_{spec.table}_key"
+        )
+        db.table(spec.table).create_index(["sysid", "t_us"], index_name=f"ix_{spec.table}_time")
 
     # Jobs: the sorties flown for one plan on one field.
-    db["jobs"].create(
+    db.table("jobs").create(
         {
             "id": str,
             "cooperative_id": str,
@@ -238,11 +240,11 @@ def _v1(db: sqlite_utils.Database) -> None:
             ("product_id", "products", "id"),
         ],
     )
-    db["jobs"].create_index(["cooperative_id"])
-    db["jobs"].create_index(["field_id"])
+    db.table("jobs").create_index(["cooperative_id"])
+    db.table("jobs").create_index(["field_id"])
 
     # Flights: arm to disarm of one vehicle (sysid), cut from the heartbeats.
-    db["flights"].create(
+    db.table("flights").create(
         {
             "id": int,
             "sysid": int,
@@ -258,11 +260,11 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("drone_id", "drones", "id"), ("job_id", "jobs", "id")],
     )
-    db["flights"].create_index(["sysid", "start_us"], unique=True)
-    db["flights"].create_index(["job_id"])
+    db.table("flights").create_index(["sysid", "start_us"], unique=True)
+    db.table("flights").create_index(["job_id"])
 
     # Spray records: one per job, hash-chained per cooperative (see telemetry/records/chain.py).
-    db["spray_records"].create(
+    db.table("spray_records").create(
         RECORD_COLUMNS,
         pk="id",
         foreign_keys=[
@@ -274,11 +276,11 @@ def _v1(db: sqlite_utils.Database) -> None:
         ],
         not_null={"job_id", "cooperative_id", "chain_seq", "hash"},
     )
-    db["spray_records"].create_index(["job_id"], unique=True)
-    db["spray_records"].create_index(["cooperative_id", "chain_seq"], unique=True)
-    db["spray_records"].create_index(["cooperative_id", "start_utc"])
-    db["spray_records"].create_index(["field_id"])
-    db["record_chain"].create(
+    db.table("spray_records").create_index(["job_id"], unique=True)
+    db.table("spray_records").create_index(["cooperative_id", "chain_seq"], unique=True)
+    db.table("spray_records").create_index(["cooperative_id", "start_utc"])
+    db.table("spray_records").create_index(["field_id"])
+    db.table("record_chain").create(
         {"cooperative_id": str, "length": int, "head_hash": str},
         pk="cooperative_id",
         foreign_keys=[("cooperative_id", "cooperatives", "id")],
@@ -349,7 +351,7 @@ RECORD_COLUMNS: dict[str, type] = {
 
 def _v2(db: sqlite_utils.Database) -> None:
     """Reports: a covering index, so indicators over a period read it instead of the wide record rows."""
-    db["spray_records"].create_index(
+    db.table("spray_records").create_index(
         list(PERIOD_INDEX_COLUMNS), index_name="ix_spray_records_period", if_not_exists=True
     )
 
@@ -375,15 +377,15 @@ def _v3(db: sqlite_utils.Database) -> None:
     Positions already stored are anchored here; their flights move to the vehicle clock at
     the next rebuild_flights (import, records), except flights already in a job.
     """
-    db["clocks"].create(
+    db.table("clocks").create(
         {"id": int, "source_id": int, "sysid": int, "t_us": int, "time_boot_ms": int, "offset_us": int},
         pk="id",
         foreign_keys=[("source_id", "sources", "id")],
         not_null={"source_id", "sysid", "t_us", "time_boot_ms", "offset_us"},
     )
-    db["clocks"].create_index(["source_id", "sysid", "t_us"], unique=True, index_name="uq_clocks_key")
+    db.table("clocks").create_index(["source_id", "sysid", "t_us"], unique=True, index_name="uq_clocks_key")
     for col in ("start_boot_ms", "end_boot_ms", "clock_offset_us"):
-        db["flights"].add_column(col, int)
+        db.table("flights").add_column(col, int)
     backfill_clocks(db)
 
 

@@ -9,6 +9,7 @@ what the province stores is exactly what was hashed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from gettext import gettext as _
 from typing import Any
 
@@ -31,7 +32,7 @@ def typed(value: Any, kind: type) -> Any:
     return str(value)
 
 
-def _rows(db: sqlite_utils.Database, sql: str, args: list | dict = ()) -> list[dict]:
+def _rows(db: sqlite_utils.Database, sql: str, args: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
     cur = db.execute(sql, args)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]

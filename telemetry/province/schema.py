@@ -36,7 +36,7 @@ TEXT = 'text COLLATE "C"'
 _PG = {str: TEXT, int: "bigint", float: "double precision"}
 
 # Reference tables: (columns as in SQLite, key). Those with a cooperative are keyed by it too.
-REFERENCE = {
+REFERENCE: dict[str, tuple[dict[str, type], tuple[str, ...]]] = {
     "units": ({"id": str, "name": str, "level": str, "parent_id": str, "valid_from": str, "valid_to": str}, ("id",)),
     "unit_mappings": ({"old_id": str, "new_id": str, "effective_date": str, "note": str}, ("old_id", "new_id")),
     "cooperatives": (

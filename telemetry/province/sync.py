@@ -161,6 +161,7 @@ def _plan(
             ).format(unit=own)
         )
     if kind == "cooperative":
+        assert own is not None  # members: a cooperative role always names its cooperative
         if asked and set(asked) != {own}:
             raise ProvinceError(
                 _("this role syncs cooperative {own} only, not {asked}").format(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -163,10 +164,12 @@ def compute_record(
     pf = plan.field
     frame, boundary, sprayable, keepout = pf.frame, pf.boundary_local, pf.sprayable_local, pf.keepout_local
     swath_m = float(plan.params.swath_m)
+    polys: list[BaseGeometry]
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     spray_start = spray_end = None
     for f in flights:
         clock = f.clock  # one clock per flight: its start, end, pump intervals and their UTC
+        assert f.end_us is not None  # a job's flights are closed (select_flights)
         track = load_track(db, f.sysid, f.start_us, f.end_us, calibration.servo, vehicle=clock.vehicle)
         flow = calibration.flow(track.pwm)
         volume += pump_volume(track.servo_t, flow)
@@ -196,7 +199,8 @@ def compute_record(
         [x for f in flights for x in (f.sysid, f.start_us, f.end_us)],
     ).fetchone()
     achieved = volume / (area / HA_M2) if area > 0 else None
-    start, end = min(f.start_utc_us for f in flights), max(f.end_utc_us for f in flights)
+    # closed flights: their end and duration are set
+    start, end = min(f.start_utc_us for f in flights), max(cast(int, f.end_utc_us) for f in flights)
     target = float(plan.params.dose_l_ha)
     rec = {
         "start_utc": utc_iso(start),
@@ -226,7 +230,7 @@ def compute_record(
         "sorties": sprayed_flights,
         "planned_sorties": len(plan.sorties),
         "spray_time_s": round(float(spray_s), 1),
-        "flight_time_s": round(sum(f.clock.duration_s for f in flights), 1),
+        "flight_time_s": round(sum(cast(float, f.clock.duration_s) for f in flights), 1),  # closed: set
         "swath_m": swath_m,
         "pump_servo": calibration.servo,
         "pump_max_l_min": calibration.pump_max_l_min,
@@ -339,7 +343,7 @@ def create_record(
         ).fetchone()
         seq, prev = (head[0] + 1, head[1]) if head else (1, None)
         unit = db.conn.execute("SELECT unit_id FROM cooperatives WHERE id = ?", [cooperative]).fetchone()
-        record = {c: None for c in RECORD_COLUMNS if c != "id"}
+        record: dict[str, Any] = {c: None for c in RECORD_COLUMNS if c != "id"}
         record.update(measured)
         record.update(
             {
@@ -388,11 +392,14 @@ def get_record(db: sqlite_utils.Database, record_id: int | str) -> dict:
 
 def list_records(db: sqlite_utils.Database, *, cooperative: str | None = None, field: str | None = None) -> list[dict]:
     cols = list(RECORD_COLUMNS)
-    where, args = [], []
+    where: list[str] = []
+    args: list[str] = []
     if cooperative:
-        where.append("cooperative_id = ?"), args.append(cooperative)
+        where.append("cooperative_id = ?")
+        args.append(cooperative)
     if field:
-        where.append("field_id = ?"), args.append(field)
+        where.append("field_id = ?")
+        args.append(field)
     sql = f"SELECT {', '.join(cols)} FROM spray_records"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -13,7 +13,9 @@ def _insert(db: sqlite_utils.Database, table: str, values: dict) -> int:
     cur = db.conn.execute(
         f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values())
     )
-    return cur.lastrowid
+    rowid = cur.lastrowid
+    assert rowid is not None  # set by every INSERT
+    return rowid
 
 
 def ensure_row(db: sqlite_utils.Database, table: str, id: str | None, **values) -> str | None:

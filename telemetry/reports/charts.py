@@ -20,6 +20,8 @@ from fields.frame import LocalFrame, utm_epsg_for
 from telemetry.reports.i18n import Lang
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+
     from planner.document import PlanDocument
 
 COLORS = {
@@ -154,7 +156,7 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
     aspect = h / w if w > 0 else 1.0
     fig = Figure(figsize=(7.5, min(max(7.5 * aspect, 3.5), 9.0) + 1.2))
     ax = fig.subplots()
-    handles = []
+    handles: list[Artist] = []
     if not keepout.is_empty:
         _add_area(
             ax,

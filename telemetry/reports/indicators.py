@@ -34,7 +34,7 @@ class Targets:
     @classmethod
     def parse(cls, items: list[str] | tuple[str, ...]) -> Targets:
         """From `linkage_models=50`, `cooperatives=70` (percent) settings."""
-        values: dict[str, float | None] = {}
+        values: dict[str, float] = {}
         for item in items:
             name, _eq, pct = item.partition("=")
             key = {

@@ -149,7 +149,9 @@ def _prepare(group: _Rows) -> list[dict]:
         missing = [c for c in REQUIRED[group.kind] if not _text(row.get(c))]
         if missing:
             raise TelemetryError(f"{where}: {', '.join(missing)} is empty")
-        values = {c: _text(row.get(c)) for c in (*REQUIRED[group.kind], *OPTIONAL[group.kind]) if c in row}
+        values: dict[str, str | int | None] = {
+            c: _text(row.get(c)) for c in (*REQUIRED[group.kind], *OPTIONAL[group.kind]) if c in row
+        }
         if group.kind == "cooperatives":
             for c in ("raw_material_area", "linkage_model"):
                 if c in row:
@@ -288,7 +290,7 @@ class UnitNode:
 
 def unit_tree(db: sqlite_utils.Database) -> list[UnitNode]:
     """Every unit in depth-first order (roots first), with its direct cooperatives."""
-    rows = db.execute(
+    rows: list[tuple[str, str, str, str | None, int, int]] = db.execute(
         "WITH RECURSIVE t(id, depth, path) AS ("
         " SELECT id, 0, name || char(30) || id FROM units WHERE parent_id IS NULL"
         " UNION ALL SELECT u.id, t.depth + 1, t.path || char(31) || u.name || char(30) || u.id"
