@@ -78,8 +78,8 @@ def make_plan(case: Case, out: Path) -> Path:
     return plan_dir
 
 
-def fly(plan_dir: Path, vehicle: str, db: Path) -> None:
-    """`agrodrone fly` every sortie of the plan on SITL or on the embedded simulator."""
+def fly(plan_dir: Path, vehicle: str, db: Path, *extra: str) -> None:
+    """`agrodrone fly` every sortie of the plan on SITL or on the embedded simulator (`extra`: more options)."""
     plan = load_plan(plan_dir)
     db.unlink(missing_ok=True)
     if vehicle == "sitl":
@@ -93,7 +93,7 @@ def fly(plan_dir: Path, vehicle: str, db: Path) -> None:
             **sim.plan_settings(plan), speedup=SIM_SPEEDUP, boot_delay_s=5.0, max_wall_hz=SIM_WALL_HZ
         )
     with handle:
-        agrodrone("fly", str(plan_dir), "--connect", handle.url, "--db", str(db), "--yes")
+        agrodrone("fly", str(plan_dir), "--connect", handle.url, "--db", str(db), "--yes", *extra)
 
 
 def _local(frame: LocalFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

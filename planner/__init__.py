@@ -1,7 +1,9 @@
 """Coverage planning for spray drones: swaths, route, sorties, dose and metrics (pure computation),
 and plan.json, the document the planner writes and every other package reads."""
 
-from planner.document import (
+from planner.document import PlanDocument, as_document, migrate
+from planner.document import load as load_plan
+from planner.document_parts import (
     DocBreakpoint,
     DocDrone,
     DocField,
@@ -12,11 +14,7 @@ from planner.document import (
     DocSortie,
     DocSprayer,
     DocZone,
-    PlanDocument,
-    as_document,
-    migrate,
 )
-from planner.document import load as load_plan
 from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
 from planner.errors import PlanError
 from planner.params import PlanParams, default_preset, params_for, presets

@@ -18,9 +18,10 @@ FLOW_FACTOR = 0.006  # L/min per (L/ha * m * m/s)
 # How late the pump starts after the waypoint whose DO_SPRAYER 1 switches it on, at spray
 # speed on a straight line. AC_Sprayer runs at 3 Hz and waits 0.1 s above SPRAY_SPEED_MIN
 # (1/3 to 2/3 s), but AC_WPNav declares a pass-through waypoint reached before the copter is
-# there; measured on ArduCopter 4.7 SITL (bench/spray_quality.py) the net lag is 0.17 s, on
-# the embedded simulator 0.14 s. The mission switches the pump on this much early.
-PUMP_ON_LAG_S = 0.15
+# there; measured on ArduCopter 4.7 SITL (bench/spray_quality.py, the pump's first on-sample
+# against the swath start) the net lag is 0.2 s, on the embedded simulator 0.17 s. The mission
+# switches the pump on this much early.
+PUMP_ON_LAG_S = 0.2
 
 
 def flow_l_min(dose_l_ha: float, swath_m: float, speed_m_s: float) -> float:

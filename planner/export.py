@@ -9,8 +9,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields import HA_M2, SAO_M2
-from planner.document import (
-    VERSION,
+from planner.document import VERSION, PlanDocument
+from planner.document_parts import (
     DocBreakpoint,
     DocDrone,
     DocField,
@@ -21,7 +21,6 @@ from planner.document import (
     DocSortie,
     DocSprayer,
     DocZone,
-    PlanDocument,
 )
 from planner.dose import litres
 

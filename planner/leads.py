@@ -83,12 +83,3 @@ class Leads:
             if middle is not None:
                 return np.vstack([middle, nxt[:1]])
         return self.transit.path(start, nxt[0])
-
-    def leave(self, done: np.ndarray, home: np.ndarray, home_path) -> np.ndarray:
-        """From the end of swath `done` to `home`: run out straight, then the way home."""
-        r = self.run_out(done)
-        if r is not None:
-            middle = self._clear_path(r, home)
-            if middle is not None:
-                return np.vstack([done[-1:], middle])
-        return home_path(done[-1])

@@ -1,7 +1,10 @@
 """Plan metrics measured on the geometry (shapely, vectorised), never asserted.
 
 The sprayed area is the union of the footprints of every pump-on leg: the leg's line
-buffered by half the swath with flat ends (what a boom or rotary nozzles cover).
+buffered by half the swath with flat ends and round corners (what a boom or rotary
+nozzles cover as the copter flies it). The spray record measures the flown track with
+the same two functions, `footprints` and `overlap_area`, so a strip sprayed twice shows
+the same in the plan and in the record.
 """
 
 from __future__ import annotations
@@ -23,12 +26,45 @@ class Coverage:
     footprint: BaseGeometry
 
 
-def footprints(lines: list[np.ndarray], width: float) -> np.ndarray:
-    geoms = np.array([shapely.LineString(c) for c in lines], dtype=object)
-    return shapely.buffer(geoms, width / 2.0, cap_style="flat", join_style="mitre", mitre_limit=3.0)
+def footprints(lines: list, width: float) -> np.ndarray:
+    """Each pump-on line (coordinates or a shapely geometry) buffered by half the swath: flat
+    ends, round corners; a disc where the line is a single point (the drone hovered)."""
+    geoms = np.array(
+        [g if isinstance(g, BaseGeometry) else shapely.LineString(g) for g in lines], dtype=object
+    ).reshape(-1)
+    out = np.empty(len(geoms), dtype=object)
+    if len(geoms) == 0:
+        return out
+    is_point = shapely.get_type_id(geoms) == 0
+    if (~is_point).any():
+        out[~is_point] = shapely.buffer(
+            geoms[~is_point], width / 2.0, cap_style="flat", join_style="round", quad_segs=8
+        )
+    if is_point.any():
+        out[is_point] = shapely.buffer(geoms[is_point], width / 2.0, quad_segs=8)
+    return out
 
 
-def coverage(lines: list[np.ndarray], width: float, sprayable: BaseGeometry, keepout: BaseGeometry) -> Coverage:
+def overlap_area(polys: np.ndarray) -> BaseGeometry:
+    """Where two or more footprints cross each other (sprayed twice or more)."""
+    if len(polys) < 2:
+        return shapely.Polygon()
+    tree = shapely.STRtree(polys)
+    i, j = tree.query(polys, predicate="intersects")
+    pairs = i < j
+    if not pairs.any():
+        return shapely.Polygon()
+    inter = shapely.intersection(polys[i[pairs]], polys[j[pairs]])
+    inter = inter[shapely.area(inter) > 1e-3]
+    return shapely.union_all(inter) if len(inter) else shapely.Polygon()
+
+
+def coverage(
+    lines: list[np.ndarray], width: float, sprayable: BaseGeometry, keepout: BaseGeometry, *, exact: bool = False
+) -> Coverage:
+    """Coverage of `sprayable` by the lines' footprints. The overlap is where footprints cross
+    (`overlap_area`, as the record measures it) when `exact`, else the quicker sum of the
+    footprints less their union (what the angle search ranks layouts by)."""
     feet = footprints(lines, width)
     if len(feet) == 0:
         empty = shapely.Polygon()
@@ -41,7 +77,7 @@ def coverage(lines: list[np.ndarray], width: float, sprayable: BaseGeometry, kee
         sprayed_m2=float(union.area),
         covered_m2=float(inside),
         outside_m2=max(0.0, float(union.area - inside)),
-        overlap_m2=max(0.0, total - float(union.area)),
+        overlap_m2=float(overlap_area(feet).area) if exact else max(0.0, total - float(union.area)),
         no_spray_m2=float(no_spray) if no_spray > 1e-6 else 0.0,
         footprint=union,
     )

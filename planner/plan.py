@@ -177,7 +177,7 @@ def plan(field: Field, params: PlanParams) -> Plan:
         )
     sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads)
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
-    cov = coverage(lines, w, area, keepout)
+    cov = coverage(lines, w, area, keepout, exact=True)
     doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0
     if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
         warnings.append(

@@ -18,7 +18,8 @@ import numpy as np
 import shapely
 from shapely.ops import substring
 
-from planner.document import DocField, DocLeg, PlanDocument, as_document
+from planner.document import PlanDocument, as_document
+from planner.document_parts import DocField, DocLeg
 from planner.errors import PlanError
 from planner.geometry import holes_of
 from planner.transit import TransitPlanner

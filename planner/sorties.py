@@ -134,7 +134,7 @@ def split_sorties(
     leads: Leads | None = None,
 ) -> list[Sortie]:
     """Cut the route into sorties that each start and end at the reload point (flying out
-    onto a straight lead-in and leaving on a run-out when `leads` is given)."""
+    onto a straight lead-in when `leads` is given)."""
     clock = _Clock(p, spray_speed)
     energy = clock.energy
     usable = p.tank_l - p.tank_reserve_l
@@ -236,7 +236,7 @@ def split_sorties(
                 f"is too far for the battery ({p.endurance_s:g} s hovering at {p.endurance_mass_kg:g} kg, reserve "
                 f"{p.battery_reserve_s:g} s; {energy.full_kg:g} kg with the {p.tank_l:g} L tank full)"
             )
-        back = leads.leave(done[-1].coords, reload_xy, home_path) if leads else home_path(done[-1].end)
+        back = home_path(done[-1].end)  # no run-out: the battery check counted this way home
         done.append(Leg("transit", back))
         dt, de = clock.home(back, energy.mass_kg(vol))
         t, e = t + dt, e + de

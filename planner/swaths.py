@@ -23,6 +23,10 @@ from shapely.geometry.base import BaseGeometry
 from planner.geometry import Rotation, merge_intervals, subtract_intervals
 
 MIN_SWATH_M = 0.5  # shorter pieces are not worth switching the pump for
+# A swath stops this far short of a keep-out zone across its path: ArduPilot stops the pump up
+# to half a metre after the waypoint (measured on SITL: bench/spray_quality.py), and a swath
+# that ends at a buffer has no run-out to stop it in.
+KEEPOUT_END_CLEARANCE_M = 0.6
 END_SAMPLES = 24  # candidate positions tried for each swath end
 _AREA_EPS = 1e-6
 
@@ -116,7 +120,7 @@ def make_swaths(
         # The footprint may touch a keep-out zone's edge but never reach into it.
         feet = shapely.box(xmin - pad, line - width / 2 + 1e-7, xmax + pad, line + width / 2 - 1e-7)
         for i, iv in enumerate(_projection(shapely.intersection(feet, k), n)):
-            blocked[i].extend(map(tuple, iv))
+            blocked[i].extend((a - KEEPOUT_END_CLEARANCE_M, b + KEEPOUT_END_CLEARANCE_M) for a, b in iv)
     if not holes.is_empty:
         h = rotation.geom_to_swath(holes)
         parts, idx = shapely.get_parts(

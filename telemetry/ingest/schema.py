@@ -20,7 +20,7 @@ from telemetry.errors import TelemetryError
 from telemetry.ingest.clock import backfill_clocks
 from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -265,7 +265,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 
     # Spray records: one per job, hash-chained per cooperative (see telemetry/records/chain.py).
     db.table("spray_records").create(
-        RECORD_COLUMNS,
+        RECORD_COLUMNS_V1,
         pk="id",
         foreign_keys=[
             ("job_id", "jobs", "id"),
@@ -287,8 +287,8 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-# Every column of a spray record; all but id/hash/prev_hash are covered by the hash.
-RECORD_COLUMNS: dict[str, type] = {
+# Every column of a spray record as schema v1 made it; all but id/hash/prev_hash are covered by the hash.
+RECORD_COLUMNS_V1: dict[str, type] = {
     "id": int,
     "job_id": str,
     "cooperative_id": str,
@@ -348,6 +348,18 @@ RECORD_COLUMNS: dict[str, type] = {
     "prev_hash": str,
 }
 
+# Schema v4: the dose map (telemetry/records/dosemap.py): cells of one swath by 10 m with their
+# dose, how many are off the target by more than 15 %, and each swath's mean dose. Hashed like
+# the rest, but left out of the hash while empty, so records made before v4 keep their hashes.
+DOSE_COLUMNS: dict[str, type] = {
+    "dose_cells": int,
+    "dose_cells_low": int,
+    "dose_cells_high": int,
+    "dose_map_geojson": str,
+    "swath_doses_json": str,
+}
+RECORD_COLUMNS: dict[str, type] = {**RECORD_COLUMNS_V1, **DOSE_COLUMNS}
+
 
 def _v2(db: sqlite_utils.Database) -> None:
     """Reports: a covering index, so indicators over a period read it instead of the wide record rows."""
@@ -389,4 +401,10 @@ def _v3(db: sqlite_utils.Database) -> None:
     backfill_clocks(db)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3}
+def _v4(db: sqlite_utils.Database) -> None:
+    """Records: the dose map (cells, how many are off the target, each swath's dose)."""
+    for col, kind in DOSE_COLUMNS.items():
+        db.table("spray_records").add_column(col, kind)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}

@@ -23,14 +23,14 @@ from gettext import gettext as _
 from typing import Any
 
 from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
-from telemetry.ingest.schema import PERIOD_INDEX_COLUMNS, RECORD_COLUMNS
+from telemetry.ingest.schema import DOSE_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
 from telemetry.province.connect import SCHEMA, ProvinceError, server_message
+from telemetry.province.gate import chain_gate, record_canonical
 from telemetry.records.chain import HASHED_COLUMNS
 
-PROVINCE_SCHEMA_VERSION = 1
+PROVINCE_SCHEMA_VERSION = 2
 COOP_ROLE = "agrodrone_cooperative"  # group roles; each cooperative's or officer's login role is a member
 OFFICER_ROLE = "agrodrone_officer"
-CHAIN_ERROR = "AG001"  # SQLSTATE the chain trigger raises: a record that does not continue the accepted chain
 
 TEXT = 'text COLLATE "C"'
 _PG = {str: TEXT, int: "bigint", float: "double precision"}
@@ -302,7 +302,7 @@ def _v1(conn: Any, geometry: str) -> None:
         f"CREATE TABLE {s}.flights ({_cols(FLIGHT_COLUMNS)}, PRIMARY KEY (cooperative_id, sysid, start_us), "
         f"FOREIGN KEY (cooperative_id, job_id) REFERENCES {s}.jobs (cooperative_id, id))"
     )
-    record_cols = {c: t for c, t in RECORD_COLUMNS.items()}
+    record_cols = dict(RECORD_COLUMNS_V1)
     geo = (
         (_geometry_column("as_applied", "as_applied_geojson", ns) + _geometry_column("gaps", "gaps_geojson", ns))
         if ns
@@ -349,107 +349,8 @@ def _v1(conn: Any, geometry: str) -> None:
             f"PRIMARY KEY (cooperative_id, sysid, compid, t_us, seq), "
             f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
         )
-    _chain_gate(conn)
+    chain_gate(conn)
     _security(conn)
-
-
-def _chain_gate(conn: Any) -> None:
-    """The canonical JSON of telemetry/records/chain.py in SQL, and the trigger that accepts a record only
-    when its hash matches its content and it continues the cooperative's accepted chain."""
-    s = SCHEMA
-    # Python's repr(float) from PostgreSQL's round-trip digits (extra_float_digits >= 1). Those are not
-    # always the shortest for large integral values, so with 16+ digits the shorter correctly rounded
-    # ones (to_char, printf's rounding) are tried first, as Python picks the shortest that round-trips.
-    conn.execute(f"""
-CREATE FUNCTION {s}.float_digits(t text, OUT digits text, OUT decpt integer) LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE m text := t; e integer := 0; ip text; n integer;
-BEGIN
-  IF position('e' IN t) > 0 THEN e := split_part(t, 'e', 2)::integer; m := split_part(t, 'e', 1); END IF;
-  ip := split_part(m, '.', 1);
-  digits := ip || split_part(m, '.', 2);
-  n := length(digits) - length(ltrim(digits, '0'));
-  digits := rtrim(ltrim(digits, '0'), '0');
-  decpt := length(ip) + e - n;
-END $$""")
-    conn.execute(f"""
-CREATE FUNCTION {s}.py_float(x double precision) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
-SET extra_float_digits = 1 AS $$
-DECLARE t text; c text; d record; n integer;
-BEGIN
-  IF x = 'NaN'::float8 OR x = 'Infinity'::float8 OR x = '-Infinity'::float8 THEN
-    RAISE EXCEPTION 'not a finite number: %', x;
-  END IF;
-  t := abs(x)::text;
-  d := {s}.float_digits(t);
-  IF length(d.digits) >= 16 AND abs(x) < 1.7e308 THEN
-    FOR n IN 15..length(d.digits) - 1 LOOP
-      c := btrim(to_char(abs(x), '9.' || repeat('9', n - 1) || 'EEEE'));
-      IF c::float8 = abs(x) THEN d := {s}.float_digits(c); EXIT; END IF;
-    END LOOP;
-  END IF;
-  IF d.digits = '' THEN t := '0.0';
-  ELSIF d.decpt > -4 AND d.decpt <= 16 THEN
-    IF d.decpt <= 0 THEN t := '0.' || repeat('0', -d.decpt) || d.digits;
-    ELSIF d.decpt >= length(d.digits) THEN t := d.digits || repeat('0', d.decpt - length(d.digits)) || '.0';
-    ELSE t := left(d.digits, d.decpt) || '.' || substr(d.digits, d.decpt + 1);
-    END IF;
-  ELSE
-    t := left(d.digits, 1) || CASE WHEN length(d.digits) > 1 THEN '.' || substr(d.digits, 2) ELSE '' END
-         || 'e' || CASE WHEN d.decpt - 1 < 0 THEN '-' ELSE '+' END
-         || lpad(abs(d.decpt - 1)::text, GREATEST(2, length(abs(d.decpt - 1)::text)), '0');
-  END IF;
-  RETURN CASE WHEN left(x::text, 1) = '-' THEN '-' || t ELSE t END;
-END $$""")
-    parts = []
-    for col in sorted(HASHED_COLUMNS):
-        kind = RECORD_COLUMNS[col]
-        # + 0.0: no -0.0, as in telemetry/records/chain.py
-        value = (
-            f"{s}.py_float(r.{col} + 0.0)"
-            if kind is float
-            else f"r.{col}::text"
-            if kind is int
-            else f"to_json(r.{col})::text"
-        )
-        parts.append(f"'\"{col}\":' || COALESCE({value}, 'null')")
-    body = " || ',' || ".join(parts)
-    conn.execute(
-        f"CREATE FUNCTION {s}.record_canonical(r {s}.spray_records) RETURNS text LANGUAGE sql "
-        f"STABLE AS $$ SELECT '{{' || {body} || '}}' $$"
-    )
-    conn.execute(f"""
-CREATE FUNCTION {s}.accept_record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = {s}, pg_temp AS $$
-DECLARE head_len integer; head text; label text;
-BEGIN
-  label := format('record %s #%s (job %s)', NEW.cooperative_id, NEW.chain_seq, NEW.job_id);
-  SELECT length, head_hash INTO head_len, head FROM {s}.chain_heads
-   WHERE cooperative_id = NEW.cooperative_id FOR UPDATE;
-  head_len := COALESCE(head_len, 0);
-  IF NEW.chain_seq <> head_len + 1 THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: the province has accepted %s record(s) of %s, so the next one must be #%s',
-      label, head_len, NEW.cooperative_id, head_len + 1);
-  END IF;
-  IF NEW.prev_hash IS DISTINCT FROM head THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: does not link to record #%s the province accepted (previous hash %s, accepted head %s)',
-      label, head_len, left(COALESCE(NEW.prev_hash, 'none'), 12), left(COALESCE(head, 'none'), 12));
-  END IF;
-  IF NEW.hash IS DISTINCT FROM encode(sha256(convert_to(COALESCE(NEW.prev_hash, '') || {s}.record_canonical(NEW),
-                                                        'UTF8')), 'hex') THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: its content does not match its hash (edited)', label);
-  END IF;
-  INSERT INTO {s}.chain_heads AS h VALUES (NEW.cooperative_id, NEW.chain_seq, NEW.hash, now(), NEW.received_by)
-  ON CONFLICT (cooperative_id) DO UPDATE SET length = EXCLUDED.length, head_hash = EXCLUDED.head_hash,
-    accepted_utc = EXCLUDED.accepted_utc, accepted_by = EXCLUDED.accepted_by;
-  RETURN NULL;
-END $$""")
-    conn.execute(
-        f"CREATE TRIGGER accept_record AFTER INSERT ON {s}.spray_records "
-        f"FOR EACH ROW EXECUTE FUNCTION {s}.accept_record()"
-    )
 
 
 def _security(conn: Any) -> None:
@@ -506,4 +407,11 @@ SET search_path = {s}, pg_temp AS $$
     conn.execute(f"CREATE POLICY read ON {s}.members FOR SELECT USING (role_name = current_user)")
 
 
-MIGRATIONS = {1: _v1}
+def _v2(conn: Any, geometry: str) -> None:
+    """Records: the dose map (SQLite schema v4), hashed once present."""
+    for col, kind in DOSE_COLUMNS.items():
+        conn.execute(f"ALTER TABLE {SCHEMA}.spray_records ADD COLUMN {col} {_PG[kind]}")
+    record_canonical(conn, HASHED_COLUMNS)
+
+
+MIGRATIONS = {1: _v1, 2: _v2}

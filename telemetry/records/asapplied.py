@@ -153,31 +153,3 @@ def spray_lines(track: Track, intervals: list[tuple[float, float]], frame: Local
         coords = coords[keep]
         lines.append(shapely.Point(coords[0]) if len(coords) == 1 else shapely.LineString(coords))
     return lines
-
-
-def swath_polygons(lines: list[BaseGeometry], swath_m: float) -> np.ndarray:
-    """Each spray line buffered by half the swath: flat ends on lines, a disc where the drone hovered."""
-    if not lines:
-        return np.array([], dtype=object)
-    arr = np.array(lines, dtype=object)
-    is_point = shapely.get_type_id(arr) == 0
-    out = np.empty(len(arr), dtype=object)
-    if (~is_point).any():
-        out[~is_point] = shapely.buffer(arr[~is_point], swath_m / 2, cap_style="flat", join_style="round", quad_segs=8)
-    if is_point.any():
-        out[is_point] = shapely.buffer(arr[is_point], swath_m / 2, quad_segs=8)
-    return out
-
-
-def overlap_area(polys: np.ndarray) -> BaseGeometry:
-    """Where two or more sprayed strips cross each other (sprayed twice)."""
-    if len(polys) < 2:
-        return shapely.Polygon()
-    tree = shapely.STRtree(polys)
-    i, j = tree.query(polys, predicate="intersects")
-    pairs = i < j
-    if not pairs.any():
-        return shapely.Polygon()
-    inter = shapely.intersection(polys[i[pairs]], polys[j[pairs]])
-    inter = inter[shapely.area(inter) > 1e-3]
-    return shapely.union_all(inter) if len(inter) else shapely.Polygon()

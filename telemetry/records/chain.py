@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.ingest.schema import DOSE_COLUMNS, RECORD_COLUMNS
 
 UNHASHED = {"id", "hash", "prev_hash"}
 HASHED_COLUMNS = [c for c in RECORD_COLUMNS if c not in UNHASHED]
+# Added after records were first hashed: omitted while empty, so older records keep their hashes.
+LATE_COLUMNS = frozenset(DOSE_COLUMNS)
 
 
 def canonical(record: dict) -> str:
@@ -28,6 +30,8 @@ def canonical(record: dict) -> str:
     out = {}
     for col in HASHED_COLUMNS:
         v = record.get(col)
+        if v is None and col in LATE_COLUMNS:
+            continue
         if v is not None:
             kind = RECORD_COLUMNS[col]
             # + 0.0: SQLite stores a REAL -0.0 as 0, so a hashed -0.0 would not survive the round trip

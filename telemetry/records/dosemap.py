@@ -12,13 +12,20 @@ was half missed. Every swath of the plan gets its own mean dose too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from fields.frame import LocalFrame
 from fields.model import HA_M2
+
+if TYPE_CHECKING:
+    from planner.document import PlanDocument
+    from telemetry.records.asapplied import Track
 
 PIXEL_M = 0.5  # grid resolution of the deposit
 CELL_LENGTH_M = 10.0  # along the swath
@@ -138,6 +145,30 @@ class DoseMap:
         dev = self.deviations_pct()
         return int((dev < -band_pct).sum()), int((dev > band_pct).sum())
 
+    def columns(self, frame: LocalFrame) -> dict[str, Any]:
+        """The spray record's dose-map columns (telemetry/ingest/schema.py DOSE_COLUMNS)."""
+        low, high = self.off_band()
+        features = []
+        for cell, dev in zip(self.cells, self.deviations_pct()):
+            x, y = np.asarray(cell.polygon.exterior.coords).T
+            lon, lat = frame.to_wgs84(x, y)
+            ring = [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat)]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"dose_l_ha": round(cell.dose_l_ha, 2), "deviation_pct": round(float(dev), 1)},
+                }
+            )
+        doses = [{"swath": n, "dose_l_ha": round(d, 2)} for n, d in self.swaths]
+        return {
+            "dose_cells": len(self.cells),
+            "dose_cells_low": low,
+            "dose_cells_high": high,
+            "dose_map_geojson": json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")),
+            "swath_doses_json": json.dumps(doses, separators=(",", ":")),
+        }
+
 
 def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
     """Unit vector along the longest straight swath and the offset of a band edge across it."""
@@ -198,7 +229,29 @@ def dose_map(
     return DoseMap(cells, swaths, float(target_l_ha))
 
 
-def flight_deposits(track, flow_l_min: np.ndarray, frame) -> Deposits:
+def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:
+    """Every swath leg of the plan in local metres, with its swath number."""
+    frame = plan.field.frame
+    lines, numbers = [], []
+    for s in plan.sorties:
+        for k, leg in enumerate(s.swath_legs):
+            lon, lat = np.array(leg.coords, float).T
+            x, y = frame.to_local(lon, lat)
+            lines.append(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+            numbers.append(k if leg.swath is None else int(leg.swath))
+    return lines, numbers
+
+
+def plan_dose_map(plan: PlanDocument, dep: Deposits) -> DoseMap:
+    """The dose map of deposits over the plan's sprayable area, cells laid along its swaths."""
+    sprayable = plan.field.sprayable_local
+    w = float(plan.params.swath_m)
+    grid = rasterise(dep, w, sprayable.bounds)
+    lines, numbers = plan_swaths(plan)
+    return dose_map(grid, sprayable, lines, numbers, w, float(plan.params.dose_l_ha))
+
+
+def flight_deposits(track: Track, flow_l_min: np.ndarray, frame: LocalFrame) -> Deposits:
     """Deposits of one flight's track (asapplied.Track) with the pump flow of each servo sample."""
     from telemetry.records.asapplied import hold_windows
 

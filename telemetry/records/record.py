@@ -25,6 +25,7 @@ from fields.frame import LocalFrame
 from fields.model import DEFAULT_TZ, HA_M2, SAO_M2
 from planner.document import PlanDocument, as_document
 from planner.errors import PlanError
+from planner.metrics import footprints, overlap_area
 from telemetry.errors import TelemetryError
 from telemetry.ingest.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
 from telemetry.ingest.schema import RECORD_COLUMNS
@@ -32,19 +33,21 @@ from telemetry.records.asapplied import (
     PumpCalibration,
     clip_intervals,
     load_track,
-    overlap_area,
     pump_volume,
     spray_intervals,
     spray_lines,
-    swath_polygons,
 )
 from telemetry.records.chain import record_hash
+from telemetry.records.dosemap import Deposits, flight_deposits, plan_dose_map
 from telemetry.records.refdata import ensure_product, ensure_row, insert_row
 
 DEFAULT_PUMP_SERVO = 9
 MIN_GAP_M2 = 1.0  # gap pieces smaller than this are edge slivers, not missed crop
 SORTIE_GAP_S = 3600.0  # flights of one job: at most this long on the ground between sorties
 GEOMETRY_COLUMNS = ("as_applied_geojson", "gaps_geojson")
+
+
+SIMPLIFY_M = 0.1
 
 
 def plan_document(plan: PlanDocument | dict) -> PlanDocument:
@@ -166,6 +169,7 @@ def compute_record(
     swath_m = float(plan.params.swath_m)
     polys: list[BaseGeometry]
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
+    deposits: list[Deposits] = []
     spray_start = spray_end = None
     for f in flights:
         clock = f.clock  # one clock per flight: its start, end, pump intervals and their UTC
@@ -173,6 +177,7 @@ def compute_record(
         track = load_track(db, f.sysid, f.start_us, f.end_us, calibration.servo, vehicle=clock.vehicle)
         flow = calibration.flow(track.pwm)
         volume += pump_volume(track.servo_t, flow)
+        deposits.append(flight_deposits(track, flow, frame))
         intervals = clip_intervals(spray_intervals(track.servo_t, flow), clock.start_s, clock.end_s)
         if intervals:
             sprayed_flights += 1
@@ -180,7 +185,10 @@ def compute_record(
             a, b = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
             spray_start = a if spray_start is None else min(spray_start, a)
             spray_end = b if spray_end is None else max(spray_end, b)
-        polys.extend(swath_polygons(spray_lines(track, intervals, frame), swath_m))
+        # positions come in 1e-7 degree steps (about 1 cm): a track simplified within 10 cm keeps its
+        # shape, and its footprint does not widen with that jitter (overlap as the plan measures it)
+        lines = list(shapely.simplify(np.array(spray_lines(track, intervals, frame), dtype=object), SIMPLIFY_M))
+        polys.extend(footprints(lines, swath_m))
     polys_arr = np.array(polys, dtype=object)
     applied = shapely.make_valid(shapely.union_all(polys_arr)) if len(polys_arr) else shapely.Polygon()
     area = float(applied.area)
@@ -238,6 +246,7 @@ def compute_record(
         "plan_field_id": plan.field.id,
         "as_applied_geojson": _geojson(applied, frame),
         "gaps_geojson": _geojson(gaps, frame),
+        **plan_dose_map(plan, Deposits.concat(deposits)).columns(frame),
     }
     return rec, applied
 

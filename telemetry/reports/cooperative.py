@@ -19,6 +19,7 @@ from telemetry.errors import TelemetryError
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
 from telemetry.reports.charts import job_map
+from telemetry.reports.dose_chart import dose_map_chart
 from telemetry.reports.html import card, e, page, table
 from telemetry.reports.i18n import Lang
 from telemetry.reports.indicators import (
@@ -262,9 +263,14 @@ def build_cooperative_report(
     for r in jobs:
         title = f"{L['record']} #{r['chain_seq']} — {r['field_name']} — {L.date(r['start_local'])}"
         img = job_map(r, r["_plan"], r["_boundary"], L)
+        plan = r["_plan"]
+        dose_img = dose_map_chart(
+            r, plan.field.boundary_local if plan else None, plan.field.frame if plan else None, lang=L
+        )
+        dose_html = f'<img class="map dose" alt="{e(L["dose_map"])}" src="{dose_img}">' if dose_img else ""
         sections.append(
             f'<section class="job" id="job-{e(r["id"])}"><h3>{e(title)}</h3><div class="job-grid">'
-            f'<div><img class="map" alt="{e(L["map"])} {e(r["field_name"])}" src="{img}"></div>'
+            f'<div><img class="map" alt="{e(L["map"])} {e(r["field_name"])}" src="{img}">{dose_html}</div>'
             f"<div>{_detail(L, r)}</div></div></section>"
         )
     body = (
