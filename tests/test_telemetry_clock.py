@@ -26,7 +26,7 @@ from telemetry_support import LAT0, LON0, T0_US, pwm_for, rect_plan
 import missions
 import sim
 from missions.connection import LinkKeeper
-from telemetry import Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights
+from telemetry import SCHEMA_VERSION, Recorder, create_record, import_tlog, list_flights, open_db, rebuild_flights
 
 SPEEDUP = 40
 SWATH = 5.0
@@ -198,7 +198,7 @@ def test_reboots_anchor_anew_and_old_databases_migrate(tmp_path):
         db.execute("DELETE FROM schema_version WHERE version > 2")
     db.conn.close()
     db = open_db(path)
-    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION  # 3, then 4
     assert (
         db.execute("SELECT source_id, sysid, t_us, time_boot_ms, offset_us FROM clocks ORDER BY t_us").fetchall()
         == clocks

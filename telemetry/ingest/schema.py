@@ -403,8 +403,10 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 def _v4(db: sqlite_utils.Database) -> None:
     """Records: the dose map (cells, how many are off the target, each swath's dose)."""
+    have = db.table("spray_records").columns_dict
     for col, kind in DOSE_COLUMNS.items():
-        db.table("spray_records").add_column(col, kind)
+        if col not in have:  # a file rolled back by hand may keep them
+            db.table("spray_records").add_column(col, kind)
 
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
