@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(VENV)/bin/agrodrone demo --out demo-out
 
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; `ruff format .` fixes the layout.
 lint: $(STAMP)
@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/sync_bench.py  # skips unless PostgreSQL's server binaries are installed
 	$(PY) bench/sim_bench.py
 	$(PY) bench/sim_vs_sitl.py  # skips unless ARDUPILOT_SITL names an arducopter binary
+	$(PY) bench/spray_quality.py  # every sample field flown whole: the simulator, and SITL when ARDUPILOT_SITL is set
 
 # After changing a message or a help text: merge it into the catalogs, translate the new
 # entries in agrodrone/locale/*/LC_MESSAGES/agrodrone.po, and run it again to compile.
