@@ -85,9 +85,10 @@ def flown(tmp_path_factory) -> Flown:
             v.wait_position(timeout=120)
             v.set_params({k: val for k, val in ms.params.items() if not k.startswith("FENCE_")})
             v.upload(ms.mission)
-            v.set_mode("GUIDED")
+            # generous confirmations: at the end of a long run on a busy machine a 6 s wait once ran out
+            v.set_mode("GUIDED", timeout=30)
             t_arm = time.monotonic()
-            v.arm()
+            v.arm(timeout=30)
             v.mission_start()
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline and not (v.armed is False and handle.truth().sprayed_l > 0):
