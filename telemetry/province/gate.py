@@ -124,4 +124,4 @@ def record_canonical(conn: Any, columns: list[str]) -> None:
     )
 
 
-__all__ = ["CHAIN_ERROR", "chain_gate", "record_canonical", "RECORD_COLUMNS_V1"]
+__all__ = ["CHAIN_ERROR", "chain_gate", "record_canonical"]

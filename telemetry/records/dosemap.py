@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
 from fields.model import HA_M2
+from telemetry.records.asapplied import hold_windows
 
 if TYPE_CHECKING:
     from planner.document import PlanDocument
@@ -203,6 +204,8 @@ def dose_map(
 ) -> DoseMap:
     """Cells of one swath by `cell_length_m` laid along the plan's swaths (a band edge on a band
     edge), each with the mean dose over its sprayable part; and each swath's mean dose."""
+    if not swath_lines:  # a plan without swaths has no cells to lay out
+        return DoseMap([], [], float(target_l_ha))
     px, py = np.meshgrid(grid.x, grid.y)
     inside = shapely.contains_xy(sprayable, px, py)
     dose = grid.dose_l_ha()
@@ -268,8 +271,6 @@ def plan_dose_map(plan: PlanDocument, dep: Deposits) -> DoseMap:
 
 def flight_deposits(track: Track, flow_l_min: np.ndarray, frame: LocalFrame) -> Deposits:
     """Deposits of one flight's track (asapplied.Track) with the pump flow of each servo sample."""
-    from telemetry.records.asapplied import hold_windows
-
     if len(track.pos_t) < 2 or len(track.servo_t) == 0:
         return Deposits.concat([])
     lo, hi = hold_windows(track.servo_t)
