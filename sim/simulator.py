@@ -132,8 +132,10 @@ class Simulator:
                     target = self.copter.t
                 while self.copter.t + dt <= target + 1e-9:
                     self._tick(dt)
+                    # streams go out at the simulated moment they are due, with the state of that
+                    # moment, also when a busy machine makes the loop catch up several ticks at once
+                    self._send_streams(now)
                 self._run_calls()
-                self._send_streams(now)
                 self._send_params()
                 self.transfers.update(now)
                 self.link.flush(now)

@@ -69,7 +69,7 @@ class Truth:
 
 
 class TruthRecorder:
-    """Samples at `hz` of simulated time and at every pump on/off, optionally as JSON lines.
+    """Samples at `hz` of simulated time and at every pump on/off, arming and mode change, optionally as JSON lines.
 
     The lines go to `<path>.part` as the flight goes (flushed about once a wall second, so a
     logger can be compared while flying); close() adds a {"type": "summary"} line and renames
@@ -83,7 +83,7 @@ class TruthRecorder:
         self._samples: list[TruthSample] = []
         self._events: list[tuple[float, str]] = []
         self._pump_on_s = 0.0
-        self._last_flowing = False
+        self._last_state: tuple[bool, bool, int] = (False, False, -1)
         self._last_t = 0.0
         self._sprayed = 0.0
         self._tank = 0.0
@@ -100,9 +100,10 @@ class TruthRecorder:
         self._sprayed = pay.tank.sprayed_l
         self._tank = pay.tank.litres
         self._last_t = c.t
-        if c.t + 1e-9 >= self._next or flowing != self._last_flowing:
+        state = (flowing, c.armed, c.mode)
+        if c.t + 1e-9 >= self._next or state != self._last_state:
             self._next = c.t + self._period
-            self._last_flowing = flowing
+            self._last_state = state
             lat, lon = c.latlon()
             ch = int(c.p["SIM_SPR_PUMP"])
             pwm = c.servos.pwm(ch) if 1 <= ch <= 16 else 0

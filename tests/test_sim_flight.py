@@ -51,8 +51,15 @@ def _home_of(handle) -> tuple[float, float]:
 def test_tank_drains_as_pump_output_times_max_flow_and_runs_dry(tmp_path):
     fill = 0.3
     truth_file = tmp_path / "truth.jsonl"
+    # the litres are summed from SERVO_OUTPUT_RAW samples, so they come at the 10 Hz asked for
+    # (the default wall-rate cap would space them 0.5 s apart at this speed-up: 5 % of the spraying)
     with sim.start_sim(
-        speedup=SPEEDUP, boot_delay_s=3, tank_fill_l=fill, pump_max_l_min=3.0, truth_path=str(truth_file)
+        speedup=SPEEDUP,
+        boot_delay_s=3,
+        tank_fill_l=fill,
+        pump_max_l_min=3.0,
+        truth_path=str(truth_file),
+        max_wall_hz=10 * SPEEDUP,
     ) as s:
         lat, lon = _home_of(s)
         items, legs = _legs_mission(lat, lon, [((20, 0), (20, 150))])
