@@ -38,6 +38,9 @@ def _register() -> None:
     from agrodrone.cmd_plan import plan_command
 
     cli.add_command(plan_command)
+    from agrodrone.cmd_key import key_group
+
+    cli.add_command(key_group)
     from agrodrone.cmd_upload import upload_command
 
     cli.add_command(upload_command)

@@ -148,6 +148,9 @@ def print_record(console, rec: dict) -> None:
     help="SQLite database the flight is logged into",
 )
 @click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
+@click.option(
+    "--drone", default=None, help="the drone's name (kept in the record); its key (`agrodrone key`) signs the link"
+)
 @click.option("--operator", default=None, help="who flies (name or id)")
 @click.option("--product", default=None, help="product trade name")
 @click.option("--registration", default=None, help="product registration number")
@@ -182,6 +185,7 @@ def fly_command(
     url: str,
     db_path: Path,
     cooperative,
+    drone,
     operator,
     product,
     registration,
@@ -205,6 +209,7 @@ def fly_command(
     from rich.console import Console
 
     from missions import BuildOptions, FlightLimits, JobSettings, fly_job
+    from missions.keystore import key_for
     from planner import load_plan
     from telemetry import JobRecorder
 
@@ -216,6 +221,7 @@ def fly_command(
         first_sortie=first_sortie,
         tank_l=tank_l,
         rehearsal_crew=yes,
+        key=key_for(drone),
         build=BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence),
         limits=FlightLimits(
             wind_max_m_s=wind_max,
@@ -227,7 +233,7 @@ def fly_command(
     from missions import job_sorties
 
     job_sorties(plan, settings)  # a broken plan is refused before anything is written or connects
-    recorder = JobRecorder(db_path, plan, cooperative=cooperative, job_id=job_id, tlog_path=tlog_path)
+    recorder = JobRecorder(db_path, plan, cooperative=cooperative, drone=drone, job_id=job_id, tlog_path=tlog_path)
     with recorder, _ctrl_c_sends_home(console) as stop:
         events = cast("JobEvents", ConsoleEvents(console, yes))  # has every JobEvents method (duck-typed)
         outcome = fly_job(plan, url, settings, listeners=[recorder.handle], events=events, stop=stop)

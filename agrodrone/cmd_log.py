@@ -21,7 +21,11 @@ import click
     "--db", "db_path", required=True, type=click.Path(dir_okay=False), help="SQLite database (created if new)"
 )
 @click.option("--cooperative", default=None, help="cooperative id the flights belong to")
-@click.option("--drone", default=None, help="drone id (its MAVLink system id is learnt from the link)")
+@click.option(
+    "--drone",
+    default=None,
+    help="drone id (its MAVLink system id is learnt from the link); its signing key, if any, checks the link",
+)
 @click.option(
     "--tlog",
     "tlog_path",
@@ -47,6 +51,8 @@ def log(
     """Log every message of interest with receive and vehicle time; reconnects after a link loss."""
     from agrodrone.errors import UserError
     from missions.connection import LinkKeeper, check_url
+    from missions.keystore import key_for
+    from missions.signing import LOG_LINK_ID
     from telemetry import Recorder
 
     stop = threading.Event()
@@ -57,10 +63,15 @@ def log(
             click.echo(text, err=True)
 
     check_url(url)  # a URL that can never work leaves no files behind
+    key = key_for(drone)
     recorder = Recorder(db_path, tlog_path=tlog_path, cooperative=cooperative, drone=drone)
     # active: heartbeat and STREAM_RATES, as `fly` asks; passive: beside another ground station, silent
-    link = LinkKeeper.for_url(url, [recorder.handle], passive=passive, streams=True, on_event=say)
+    link = LinkKeeper.for_url(
+        url, [recorder.handle], passive=passive, streams=True, on_event=say, key=key, link_id=LOG_LINK_ID
+    )
     say(_("logging to {db} and {tlog}").format(db=db_path, tlog=recorder.tlog_path))
+    if key is not None:
+        say(_("the link is signed with key {fingerprint}").format(fingerprint=key.fingerprint))
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     if timer is not None:
         timer.start()

@@ -33,6 +33,12 @@ def _param(text: str) -> tuple[str, float]:
     show_default=True,
     help="TCP address ground stations connect to (port 0 picks a free one).",
 )
+@click.option(
+    "--usb",
+    default=None,
+    metavar="tcp:HOST:PORT",
+    help="Also listen here for ground stations trusted as on the autopilot's USB port: heard even unsigned.",
+)
 @click.option("--out", "udp_out", multiple=True, metavar="udp:HOST:PORT", help="Also send to this UDP address.")
 @click.option(
     "--plan",
@@ -75,8 +81,16 @@ def _param(text: str) -> tuple[str, float]:
     help="Write the ground truth (JSON lines) to this file.",
 )
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter at boot.")
+@click.option(
+    "--drone",
+    default=None,
+    metavar="NAME",
+    help="Boot with this drone's signing key installed: all it sends is signed, unsigned packets are ignored "
+    "except from --usb.",
+)
 def sim_command(
     listen,
+    usb,
     udp_out,
     plan_dir,
     home,
@@ -98,6 +112,7 @@ def sim_command(
     seed,
     truth_path,
     params,
+    drone,
 ) -> None:
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     settings: dict = {}
@@ -114,8 +129,13 @@ def sim_command(
     }
     settings.update({k: v for k, v in given.items() if v is not None})
     wind_m_s, wind_dir = parse_wind(wind)
+    if drone is not None:
+        from missions.keystore import KeyStore
+
+        settings["signing_key"] = KeyStore().load(drone).secret  # a missing key: one error line
     settings.update(
         listen=listen,
+        usb=usb,
         udp_out=tuple(udp_out),
         speedup=speedup,
         wind_m_s=wind_m_s,
@@ -143,7 +163,12 @@ def sim_command(
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     simulator.start()
-    click.echo(f"agrodrone sim: listening on {simulator.url} (speedup {cfg.speedup:g}); Ctrl-C stops", err=True)
+    usb_note = f", trusted on {simulator.link.usb_url}" if simulator.link.usb_url else ""
+    signed = f"; signing with drone {drone}'s key" if drone else ""
+    click.echo(
+        f"agrodrone sim: listening on {simulator.url}{usb_note} (speedup {cfg.speedup:g}){signed}; Ctrl-C stops",
+        err=True,
+    )
     try:
         while simulator.running():
             time.sleep(0.2)

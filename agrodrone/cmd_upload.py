@@ -22,6 +22,7 @@ import click
 @click.option(
     "--sortie", default=1, show_default=True, type=click.IntRange(min=1), help="sortie of plan.json to upload"
 )
+@click.option("--drone", default=None, help="the drone's name: its signing key (`agrodrone key`) signs the link")
 @click.option("--baud", default=57600, show_default=True, help="serial link speed")
 @click.option("--timeout", default=30.0, show_default=True, help="seconds to wait for the vehicle's heartbeat")
 @click.option(
@@ -49,6 +50,7 @@ def upload_command(
     plan_dir: Path,
     url: str,
     sortie: int,
+    drone: str | None,
     baud: int,
     timeout: float,
     position_timeout: float,
@@ -63,10 +65,12 @@ def upload_command(
     .plan or a QGC WPL 110 .waypoints file.
     """
     from missions import BuildOptions, Vehicle, load_sortie, upload_sortie
+    from missions.keystore import key_for
 
     ms = load_sortie(plan_dir, sortie, BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence))
     t0 = time.monotonic()
-    with Vehicle.connect(url, timeout=timeout, baud=baud, on_wait=lambda m: click.echo(m, err=True)) as v:
+    key = key_for(drone)
+    with Vehicle.connect(url, timeout=timeout, baud=baud, on_wait=lambda m: click.echo(m, err=True), key=key) as v:
         if position_timeout > 0:
             v.wait_position(position_timeout)
         # a MAVProxy fence or rally file holds no mission: the vehicle's is kept
@@ -82,6 +86,7 @@ def upload_command(
         "sortie": ms.sortie,
         "connect": url,
         "vehicle": vehicle,
+        "signing": key.fingerprint if key is not None else None,
         "steps": steps,
         "params": ms.params if not no_params else {},
         "swath_start_seqs": ms.swath_start_seqs(),

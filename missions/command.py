@@ -236,3 +236,26 @@ def set_message_interval(v: Vehicle, message: str | int, hz: float) -> None:
     """MAV_CMD_SET_MESSAGE_INTERVAL; hz <= 0 stops the message."""
     interval_us = -1 if hz <= 0 else int(round(1e6 / hz))
     command_long(v, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, _message_id(message), interval_us)
+
+
+def wait_position(v: Vehicle, timeout: float = 120.0) -> tuple[float, float, float]:
+    """Wait for a position estimate (GLOBAL_POSITION_INT with non-zero lat/lon):
+    right after boot an autopilot ignores or cancels requests and refuses to arm."""
+    ask = mavlink.MAVLink_request_data_stream_message(  # as MAVProxy does; harmless if already on
+        v.target_system, v.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1
+    )
+    with v.inbox(["GLOBAL_POSITION_INT"]) as box:
+        ex = Exchange(
+            v,
+            box,
+            timeout_s=timeout,
+            silence=lambda _e: (
+                f"no position estimate from the vehicle within {timeout:.0f} s "
+                "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"
+            ),
+        )
+        ex.send("streams", ask, every=2.0)
+        for m in ex:
+            if m.lat != 0 or m.lon != 0:
+                return m.lat / 1e7, m.lon / 1e7, m.relative_alt / 1000.0
+    raise AssertionError("unreachable")  # the exchange raises when it gives up

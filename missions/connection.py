@@ -20,11 +20,12 @@ from gettext import gettext as _
 from typing import TYPE_CHECKING, Any, Protocol
 
 from missions.dialect import DIALECT, mavlink, mavutil
-from missions.errors import MissionError
+from missions.errors import MissionError, SigningError
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
     from missions.retry import RetryPolicy
+    from missions.signing import SigningKey
 
 GCS_COMPONENT = mavlink.MAV_COMP_ID_MISSIONPLANNER  # 190
 
@@ -157,8 +158,12 @@ class LinkKeeper:
         policy: RetryPolicy | None = None,
         baud: int = 57600,
         on_event: Callable[[str], None] | None = None,
+        key: SigningKey | None = None,
+        link_id: int = 1,
     ) -> None:
         self.url = url
+        self.link_id = link_id  # the signing link id (missions.signing.LINK_ID, LOG_LINK_ID)
+        self.key = key if vehicle is None or vehicle.signing is None else vehicle.signing.key
         self.listeners = list(listeners)
         self.passive = passive
         self.streams = streams and not passive  # ask each new link for STREAM_RATES
@@ -208,7 +213,8 @@ class LinkKeeper:
                     if time.monotonic() - v.last_message_at <= silence_s:
                         stop.wait(0.1)
                         continue
-                    v.lost = _("no message for {s:g} s").format(s=silence_s)
+                    refused = v.signing.refusal() if v.signing is not None else None
+                    v.lost = refused or _("no message for {s:g} s").format(s=silence_s)
                 if v is not None and v is not self._counted:
                     self._count_loss(v)
                 elif not self._open(heartbeat_s=None):
@@ -242,6 +248,8 @@ class LinkKeeper:
                 passive=self.passive,
                 listeners=self.listeners,
                 heartbeat=heartbeat_s is not None,
+                key=self.key,
+                link_id=self.link_id,
             )
         except LinkUnavailable as exc:
             self.problem = str(exc)
@@ -266,6 +274,8 @@ class LinkKeeper:
         while not (v.lost or v.closed):
             try:
                 v.wait_heartbeat(5.0)
+            except SigningError:
+                return  # nothing we send would be taken; hold() reports it when the link goes quiet
             except MissionError:
                 continue
             v.request_streams()

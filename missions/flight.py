@@ -201,6 +201,17 @@ def preflight(
         if alive
         else (vehicle.lost or "no heartbeat"),
     )
+    if vehicle.signing is not None:
+        sig = vehicle.signing
+        dropped = sig.unsigned + sig.wrong_key
+        add(
+            "signing",
+            sig.good > 0,
+            f"signed both ways, key {sig.key.fingerprint}"
+            + (f"; {dropped} packets dropped as unsigned or signed with another key" if dropped else ""),
+        )
+    else:
+        add("signing", True, "off: anyone in radio range can command this drone (`agrodrone key create`, `install`)")
     try:
         lat, lon, _ = vehicle.wait_position(limits.position_timeout_s)
         fix_ok = watch.fix_type >= limits.gps_fix_min or watch.fix_type == 0 and bool(lat or lon)

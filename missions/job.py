@@ -19,10 +19,11 @@ from typing import Any
 
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.dialect import mavlink
-from missions.errors import MissionError
+from missions.errors import MissionError, SigningError
 from missions.flight import Check, FlightLimits, LinkKeeper, SortieResult, Watch, fly_sortie, preflight
 from missions.link import Vehicle
 from missions.plan_input import plan_document, plan_errors
+from missions.signing import SigningKey
 from planner.document import PlanDocument, need
 
 
@@ -37,6 +38,7 @@ class JobSettings:
     rehearsal_crew: bool = False  # on a simulator, refill and swap the battery without asking
     connect_timeout_s: float = 30.0
     max_resumes: int = 3  # a sortie cut short this often (failsafe after failsafe) ends the job
+    key: SigningKey | None = field(default=None, repr=False)  # the drone's signing key: the link is signed
 
 
 class JobEvents:
@@ -116,7 +118,12 @@ def fly_job(
         pump_max_l_min = need(plan.pump_max_l_min, "sprayer", "pump_max_l_min")
     watch = Watch(pump_servo=settings.build.pump_servo, pump_max_l_min=pump_max_l_min, swath_m=plan.params.swath_m)
     outcome = JobOutcome()
-    vehicle = Vehicle.connect(url, timeout=settings.connect_timeout_s, on_wait=events.message)
+    try:
+        vehicle = Vehicle.connect(url, timeout=settings.connect_timeout_s, on_wait=events.message, key=settings.key)
+    except SigningError as exc:  # a vehicle we cannot trust (or that cannot trust us): no-go
+        events.checks(numbers[0], [Check("signing", False, str(exc))])
+        outcome.stopped = f"no-go: signing: {exc}"
+        return outcome
     link = LinkKeeper(vehicle, url, [*(listeners or []), watch])
     flying, retries, queue = plan, 0, list(numbers)  # flying: a resumed copy after a cut-short sortie
     try:

@@ -34,9 +34,11 @@ from missions.connection import (
     open_connection,
 )
 from missions.dialect import mavlink
-from missions.errors import MissionError
+from missions.errors import MissionError, SigningError
 from missions.items import MissionItem
-from missions.retry import Exchange, Inbox, RetryPolicy, RttEstimator
+from missions.retry import Inbox, RetryPolicy, RttEstimator
+from missions.signing import LINK_ID, SigningKey, SigningMonitor, is_signed
+from missions.signing import enable as enable_signing
 
 # The telemetry a spray record needs, in Hz of vehicle time: the one table every ground
 # station in agrodrone asks for (fly, log).
@@ -64,9 +66,17 @@ class Vehicle:
         policy: RetryPolicy | None = None,
         passive: bool = False,
         listeners: Iterable[Callable[[Any], None]] = (),
+        key: SigningKey | None = None,
+        trusted: bool = False,
+        link_id: int = LINK_ID,
     ) -> None:
         self.conn = conn
         self.passive = passive  # send nothing at all, not even the heartbeat
+        # a wire to the autopilot's USB port (ArduPilot's channel 0 takes unsigned packets
+        # even when it has a key): `key install` may talk unsigned to a vehicle that signs
+        self.trusted = trusted
+        # signed both ways from the first byte on (before the reader thread starts)
+        self.signing: SigningMonitor | None = enable_signing(conn, key, link_id) if key is not None else None
         self.policy = policy or RetryPolicy()
         self.rtt = RttEstimator(self.policy)
         self.target_system = 0
@@ -102,6 +112,9 @@ class Vehicle:
         passive: bool = False,
         listeners: Iterable[Callable[[Any], None]] = (),
         heartbeat: bool = True,
+        key: SigningKey | None = None,
+        trusted: bool = False,
+        link_id: int = LINK_ID,
     ) -> Vehicle:
         """Open a pymavlink connection string (tcp:, udp:, udpout:, serial device) and
         wait up to `timeout` s for the vehicle's heartbeat (not with `heartbeat=False`).
@@ -109,7 +122,9 @@ class Vehicle:
         A refused TCP connection fails at once (nothing listens there); a link that is up
         but silent is a vehicle still booting, and `on_wait` is told once that we wait.
         `listeners` hear every message from the first one on; a `passive` link sends
-        nothing (no heartbeat, and `send` refuses)."""
+        nothing (no heartbeat, and `send` refuses). With a `key` the link is signed both
+        ways and a vehicle whose packets are not signed with it is refused (SigningError);
+        without one, a vehicle that signs is refused too (it would drop what we send)."""
         deadline = time.monotonic() + timeout
         conn = None
         while conn is None:
@@ -119,13 +134,15 @@ class Vehicle:
                 if exc.refused or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.2)
-        v = cls(conn, policy=policy, passive=passive, listeners=listeners)
+        v = cls(conn, policy=policy, passive=passive, listeners=listeners, key=key, trusted=trusted, link_id=link_id)
         if not heartbeat:
             return v
         try:
             if on_wait is not None and v.heartbeat is None:
                 try:
                     v.wait_heartbeat(min(2.0, max(0.0, deadline - time.monotonic())))
+                except SigningError:
+                    raise
                 except MissionError:
                     on_wait(
                         _(
@@ -139,18 +156,37 @@ class Vehicle:
         return v
 
     def wait_heartbeat(self, timeout: float = 30.0) -> Any:
-        """The first heartbeat of an autopilot (not of another ground station)."""
+        """The first heartbeat of an autopilot (not of another ground station).
+
+        On a signed link, heartbeats dropped as unsigned or wrongly signed end the wait
+        early with the reason (SigningError) rather than as a silent vehicle."""
 
         def is_autopilot(m: Any) -> bool:
             return m.type != mavlink.MAV_TYPE_GCS and m.autopilot != mavlink.MAV_AUTOPILOT_INVALID
 
+        deadline = time.monotonic() + timeout
+        m = self.heartbeat
         with self.inbox(["HEARTBEAT"], match=is_autopilot, any_system=True) as box:
-            m = self.heartbeat if self.heartbeat is not None else box.get(timeout)
+            while m is None:
+                m = box.get(max(0.0, min(0.25, deadline - time.monotonic())))
+                if m is None and self.signing is not None and self.signing.hopeless():
+                    raise SigningError(self._signing_refusal())
+                if m is None and time.monotonic() >= deadline:
+                    break
         if m is None:
+            if self.signing is not None and self.signing.refusal():
+                raise SigningError(self._signing_refusal())
             raise MissionError(
                 _("no heartbeat from a vehicle on {address} within {s:.0f} s").format(
                     address=self.conn.address, s=timeout
                 )
+            )
+        if self.signing is None and not (self.passive or self.trusted) and is_signed(m):
+            raise SigningError(
+                _(
+                    "the vehicle on {address} signs its packets and would drop ours: "
+                    "name the drone whose key it has (--drone NAME; `agrodrone key list`)"
+                ).format(address=self.conn.address)
             )
         if not self.target_system:
             self.target_system = m.get_srcSystem()
@@ -159,28 +195,15 @@ class Vehicle:
         return m
 
     def wait_position(self, timeout: float = 120.0) -> tuple[float, float, float]:
-        """Wait for a position estimate (GLOBAL_POSITION_INT with non-zero lat/lon):
-        right after boot an autopilot ignores or cancels requests and refuses to arm."""
-        ask = mavlink.MAVLink_request_data_stream_message(  # as MAVProxy does; harmless if already on
-            self.target_system, self.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1
-        )
-        with self.inbox(["GLOBAL_POSITION_INT"]) as box:
-            ex = Exchange(
-                self,
-                box,
-                timeout_s=timeout,
-                silence=lambda _e: (
-                    f"no position estimate from the vehicle within {timeout:.0f} s "
-                    "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"
-                ),
-            )
-            ex.send("streams", ask, every=2.0)
-            for m in ex:
-                if m.lat != 0 or m.lon != 0:
-                    return m.lat / 1e7, m.lon / 1e7, m.relative_alt / 1000.0
-        raise AssertionError("unreachable")  # the exchange raises when it gives up
+        return _command.wait_position(self, timeout)
 
     # -- plumbing ---------------------------------------------------------------------
+    def _signing_refusal(self) -> str:
+        assert self.signing is not None
+        return _("refusing the vehicle on {address}: {reason}").format(
+            address=self.conn.address, reason=self.signing.refusal() or "?"
+        )
+
     def send(self, msg: Any) -> None:
         if self.passive:
             raise MissionError("a passive link sends nothing (agrodrone log --passive)")

@@ -8,8 +8,9 @@ with sim.start_sim(speedup=20, boot_delay_s=2) as s:
 
 from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home, parse_wind, plan_settings
 from sim.errors import SimError
+from sim.handle import SimHandle, start_sim
 from sim.mission import Item, MissionRunner
-from sim.simulator import SimHandle, Simulator, start_sim
+from sim.simulator import Simulator
 from sim.sitl import SitlProcess, battery_params, battery_params_for_plan, sitl_binary, start_sitl
 from sim.truth import Truth, TruthSample, read_truth
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
+from missions.signing import KEY_BYTES
 from sim.battery import hover_power_for
 from sim.errors import SimError
 
@@ -66,6 +67,9 @@ class SimConfig:
 
     listen: str = "tcp:127.0.0.1:5760"
     udp_out: tuple[str, ...] = ()
+    usb: str | None = None  # a second TCP endpoint whose clients are channel 0 (SERIAL0, USB): trusted
+    # a MAVLink 2 signing key installed before this boot (32 bytes); never in a repr or a log
+    signing_key: bytes | None = field(default=None, repr=False)
     speedup: float = 1.0
     home: tuple[float, float, float] = DEFAULT_HOME
     tank_l: float = 10.0
@@ -123,6 +127,10 @@ class SimConfig:
         if not (self.empty_mass_kg > 0 and self.hover_power_w > 0):
             raise SimError("empty mass and hover power must be positive")
         parse_endpoint(self.listen, kinds=("tcp",))
+        if self.usb is not None:
+            parse_endpoint(self.usb, kinds=("tcp",))
+        if self.signing_key is not None:
+            check_signing_key(self.signing_key)
         for out in self.udp_out:
             parse_endpoint(out, kinds=("udp", "udpout"))
 
@@ -157,6 +165,17 @@ def make_config(config: SimConfig | None = None, **overrides) -> SimConfig:
     if fault_kw:
         overrides["faults"] = replace(overrides.get("faults", base.faults), **fault_kw)
     return replace(base, **overrides)
+
+
+def check_signing_key(key: object) -> None:
+    """A signing key is 32 bytes, not all zero (that key switches signing off); the message
+    never shows the key itself."""
+    if not isinstance(key, bytes):
+        raise SimError(f"signing key: must be {KEY_BYTES} bytes, not a {type(key).__name__}")
+    if len(key) != KEY_BYTES:
+        raise SimError(f"signing key: must be {KEY_BYTES} bytes (got {len(key)})")
+    if not any(key):
+        raise SimError("signing key: all zero bytes switch signing off; that is not a key")
 
 
 def parse_endpoint(text: str, *, kinds: tuple[str, ...]) -> tuple[str, str, int]:

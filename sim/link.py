@@ -1,4 +1,5 @@
-"""The MAVLink links: a TCP server for several ground stations, UDP outputs, and seeded link faults."""
+"""The MAVLink links: a TCP server for several ground stations, an optional trusted "USB" port,
+UDP outputs, and seeded link faults."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim.config import Faults, parse_endpoint
 from sim.errors import SimError
+from sim.signing import VehicleSigning
 
 MAX_BACKLOG = 512 * 1024  # bytes queued for a client that does not read; more are dropped
 
@@ -22,14 +24,18 @@ class Peer:
     What is sent and what is heard draw from separate seeded generators, so the n-th frame
     sent is lost (or doubled) under a given seed however many frames the ground station
     sent meanwhile: its timing is the wall clock's, and must not change the vehicle's losses.
+    `channel` is ArduPilot's channel number, the link id it signs with; channel 0 (SERIAL0,
+    USB) is trusted: heard even unsigned.
     """
 
     sock: socket.socket  # set by each kind of peer
 
-    def __init__(self, name: str, faults: Faults, rng: random.Random) -> None:
+    def __init__(self, name: str, faults: Faults, rng: random.Random, signing: VehicleSigning, channel: int) -> None:
         self.name = name
-        self.mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
-        self.mav.robust_parsing = True
+        self.signing = signing
+        self.channel = channel
+        self.trusted = channel == 0
+        self.mav = _fresh_parser(None, signing, self.trusted)
         self.faults = faults
         self.rng = rng
         self.rng_in = random.Random(rng.getrandbits(64))
@@ -45,6 +51,7 @@ class Peer:
 
     # outgoing ------------------------------------------------------------
     def send(self, msg, now_wall: float, cut: bool) -> None:
+        self.signing.state.link_id = self.channel  # one signing state; each channel signs as itself
         data = msg.pack(self.mav)
         self.mav.seq = (self.mav.seq + 1) % 256  # a lost frame still used its sequence number
         if cut:
@@ -89,7 +96,7 @@ class Peer:
         try:
             msgs = self.mav.parse_buffer(data) or []
         except Exception:  # a parser confused by garbage: start it afresh, keep the link
-            self.mav = _fresh_parser(self.mav)
+            self.mav = _fresh_parser(self.mav, self.signing, self.trusted)
             return []
         good = []
         for m in msgs:
@@ -104,16 +111,22 @@ class Peer:
         self.alive = False
 
 
-def _fresh_parser(old) -> mavlink.MAVLink:
+def _fresh_parser(old: mavlink.MAVLink | None, signing: VehicleSigning, trusted: bool) -> mavlink.MAVLink:
+    """A parser (and packer) for a peer: a new one keeps the old one's sequence number and the
+    vehicle's signing state, so garbage on a link never switches signing off there."""
     mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
     mav.robust_parsing = True
-    mav.seq = old.seq
+    if old is not None:
+        mav.seq = old.seq
+    signing.attach(mav, trusted)
     return mav
 
 
 class TcpPeer(Peer):
-    def __init__(self, sock: socket.socket, addr, faults: Faults, rng: random.Random) -> None:
-        super().__init__(f"tcp:{addr[0]}:{addr[1]}", faults, rng)
+    def __init__(
+        self, sock: socket.socket, addr, faults: Faults, rng: random.Random, signing: VehicleSigning, channel: int
+    ) -> None:
+        super().__init__(f"{'usb' if channel == 0 else 'tcp'}:{addr[0]}:{addr[1]}", faults, rng, signing, channel)
         self.sock = sock
 
     def flush(self) -> None:
@@ -139,8 +152,16 @@ class TcpPeer(Peer):
 class UdpPeer(Peer):
     """A UDP output (like SITL's --out): we send to it and accept what it sends back."""
 
-    def __init__(self, sock: socket.socket, addr: tuple[str, int], faults: Faults, rng: random.Random) -> None:
-        super().__init__(f"udp:{addr[0]}:{addr[1]}", faults, rng)
+    def __init__(
+        self,
+        sock: socket.socket,
+        addr: tuple[str, int],
+        faults: Faults,
+        rng: random.Random,
+        signing: VehicleSigning,
+        channel: int,
+    ) -> None:
+        super().__init__(f"udp:{addr[0]}:{addr[1]}", faults, rng, signing, channel)
         self.sock = sock
         self.addr = addr
 
@@ -165,35 +186,73 @@ def _resolve_udp(out: str) -> tuple[str, int]:
         raise SimError(f"cannot send to {out}: {exc.strerror or exc}") from None
 
 
-class LinkServer:
-    """Accepts TCP clients on `listen` (port 0 picks a free one) and keeps the UDP outputs."""
+def _listen(endpoint: str) -> socket.socket:
+    _, host, port = parse_endpoint(endpoint, kinds=("tcp",))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SimError(f"cannot listen on {endpoint}: {exc.strerror or exc}") from None
+    sock.listen(8)
+    sock.setblocking(False)
+    return sock
 
-    def __init__(self, listen: str, udp_out: tuple[str, ...], faults: Faults, seed: int) -> None:
-        _, host, port = parse_endpoint(listen, kinds=("tcp",))
+
+class LinkServer:
+    """Accepts TCP clients on `listen` (port 0 picks a free one) and, when given, trusted ones on
+    `usb` (ArduPilot's SERIAL0); keeps the UDP outputs. Every link shares the vehicle's signing."""
+
+    def __init__(
+        self,
+        listen: str,
+        udp_out: tuple[str, ...],
+        faults: Faults,
+        seed: int,
+        *,
+        usb: str | None = None,
+        signing: VehicleSigning | None = None,
+    ) -> None:
+        parse_endpoint(listen, kinds=("tcp",))
         outputs = [_resolve_udp(out) for out in udp_out]  # before binding: a bad name leaves nothing open
         self.faults = faults
+        self.signing = signing if signing is not None else VehicleSigning()
         self._seed = seed
         self._count = 0
+        self._channels = 0  # channels numbered as they come, 1..255; 0 is the usb port's
+        self.listener = _listen(listen)
+        self.usb_listener: socket.socket | None = None
+        if usb is not None:
+            try:
+                self.usb_listener = _listen(usb)
+            except SimError:
+                self.listener.close()
+                raise
         self.sel = selectors.DefaultSelector()
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.listener.bind((host, port))
-        except OSError as exc:
-            self.listener.close()
-            raise SimError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
-        self.listener.listen(8)
-        self.listener.setblocking(False)
         self.host, self.port = self.listener.getsockname()[:2]
+        self.usb_host: str | None = None
+        self.usb_port: int | None = None
         self.sel.register(self.listener, selectors.EVENT_READ, None)
+        if self.usb_listener is not None:
+            self.usb_host, self.usb_port = self.usb_listener.getsockname()[:2]
+            self.sel.register(self.usb_listener, selectors.EVENT_READ, None)
         self.peers: list[Peer] = []
         for addr in outputs:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setblocking(False)
             s.bind(("127.0.0.1" if addr[0].startswith("127.") else "0.0.0.0", 0))
-            peer = UdpPeer(s, addr, faults, self._rng())
+            peer = UdpPeer(s, addr, faults, self._rng(), self.signing, self._channel())
             self.peers.append(peer)
             self.sel.register(s, selectors.EVENT_READ, peer)
+
+    @property
+    def usb_url(self) -> str | None:
+        return None if self.usb_port is None else f"tcp:{self.usb_host}:{self.usb_port}"
+
+    def _channel(self) -> int:
+        self._channels = self._channels % 255 + 1
+        return self._channels
 
     def _rng(self) -> random.Random:
         self._count += 1
@@ -205,7 +264,7 @@ class LinkServer:
         joined: list[Peer] = []
         for key, _ in self.sel.select(timeout):
             if key.data is None:
-                self._accept(joined)
+                self._accept(cast(socket.socket, key.fileobj), joined)
                 continue
             peer: Peer = key.data
             try:
@@ -224,17 +283,18 @@ class LinkServer:
                 received.append((peer, msg))
         return received, joined
 
-    def _accept(self, joined: list[Peer]) -> None:
+    def _accept(self, listener: socket.socket, joined: list[Peer]) -> None:
         while True:
             try:
-                sock, addr = self.listener.accept()
+                sock, addr = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peer = TcpPeer(sock, addr, self.faults, self._rng())
+            channel = 0 if listener is self.usb_listener else self._channel()
+            peer = TcpPeer(sock, addr, self.faults, self._rng(), self.signing, channel)
             self.peers.append(peer)
             self.sel.register(sock, selectors.EVENT_READ, peer)
             joined.append(peer)
@@ -260,9 +320,12 @@ class LinkServer:
             self._drop(peer)
             if isinstance(peer, UdpPeer):
                 peer.sock.close()
-        try:
-            self.sel.unregister(self.listener)
-        except (KeyError, ValueError):
-            pass
-        self.listener.close()
+        for listener in (self.listener, self.usb_listener):
+            if listener is None:
+                continue
+            try:
+                self.sel.unregister(listener)
+            except (KeyError, ValueError):
+                pass
+            listener.close()
         self.sel.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -9,7 +10,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import messages, modes
 from sim.commands import CommandHandler
-from sim.config import SimConfig, make_config
+from sim.config import SimConfig
 from sim.errors import SimError
 from sim.events import (
     SEV_INFO,
@@ -24,6 +25,7 @@ from sim.events import (
 from sim.link import LinkServer, Peer
 from sim.mission import FENCE, HOME_PLACEHOLDER, MISSION, RALLY
 from sim.params import ParamStore, default_params
+from sim.signing import VehicleSigning
 from sim.transfer import MissionTransfers
 from sim.truth import Truth, TruthRecorder
 from sim.vehicle import Copter
@@ -63,8 +65,11 @@ class Simulator:
             self.truth_recorder = TruthRecorder(cfg.truth_path, cfg.truth_hz)
         except OSError as exc:
             raise SimError(f"cannot write the ground truth to {cfg.truth_path}: {exc.strerror or exc}") from None
+        # No calendar of its own: GPS time is the wall clock at start plus the simulated seconds.
+        self.unix0 = time.time()
+        self.signing = VehicleSigning.at_boot(cfg.signing_key, self.unix0)
         try:
-            self.link = LinkServer(cfg.listen, cfg.udp_out, cfg.faults, cfg.seed)
+            self.link = LinkServer(cfg.listen, cfg.udp_out, cfg.faults, cfg.seed, usb=cfg.usb, signing=self.signing)
         except BaseException:
             self.truth_recorder.discard()
             raise
@@ -168,6 +173,7 @@ class Simulator:
         c.step(dt)
         self.truth_recorder.record(c, dt)
         if c.ekf_ok and not self.ready.is_set():
+            self.signing.gps_time(self.unix0 + c.t)  # AP_RTC set from the GPS at its first fix
             self.ready.set()
         self.drain_outbox()
 
@@ -223,8 +229,16 @@ class Simulator:
                 peer.send(msg, now, cut)
 
     def set_rate(self, peer: Peer, name: str, hz: float) -> None:
-        peer.intervals[name] = 1.0 / hz if hz > 0 else 0.0
-        peer.next_due[name] = self.copter.t
+        """A stream goes out on a grid of its period in simulated time, the same for every
+        ground station: two that joined at different moments hear the same samples."""
+        interval = 1.0 / hz if hz > 0 else 0.0
+        peer.intervals[name] = interval
+        step = max(interval, self._stream_floor())
+        peer.next_due[name] = math.ceil(self.copter.t / step - 1e-9) * step if step > 0 else self.copter.t
+
+    def _stream_floor(self) -> float:
+        """The shortest period a stream may have, in simulated seconds (max_wall_hz)."""
+        return self.cfg.speedup / self.cfg.max_wall_hz if self.cfg.max_wall_hz > 0 else 0.0
 
     def _init_peer(self, peer: Peer) -> None:
         for name, hz in self._rates.items():
@@ -233,7 +247,7 @@ class Simulator:
     def _send_streams(self, now: float) -> None:
         c = self.copter
         t = c.t
-        floor = self.cfg.speedup / self.cfg.max_wall_hz if self.cfg.max_wall_hz > 0 else 0.0
+        floor = self._stream_floor()
         cut = self._link_cut()
         built: dict[str, object] = {}
         for peer in self.link.peers:
@@ -299,6 +313,8 @@ class Simulator:
                 self._param_read(peer, msg)
             elif kind == "PARAM_SET":
                 self._param_set(msg)
+            elif kind == "SETUP_SIGNING":
+                self.signing.setup_signing(msg, self.sysid)
             # anything else: ignored, as ArduPilot ignores messages it has no handler for
         except (AttributeError, ValueError, TypeError, UnicodeDecodeError, OverflowError):
             # a well-framed message with nonsense in it must not take the vehicle down
@@ -332,67 +348,3 @@ class Simulator:
     # ------------------------------------------------------------------ ground truth
     def truth(self) -> Truth:
         return self.truth_recorder.snapshot()
-
-
-class SimHandle:
-    """A running simulator: .url/.port to connect to, .truth(), .stop(); also a context manager."""
-
-    def __init__(self, simulator: Simulator) -> None:
-        self.sim = simulator
-
-    @property
-    def url(self) -> str:
-        return self.sim.url
-
-    @property
-    def port(self) -> int:
-        return self.sim.port
-
-    @property
-    def config(self) -> SimConfig:
-        return self.sim.cfg
-
-    def truth(self) -> Truth:
-        return self.sim.truth()
-
-    def sim_time(self) -> float:
-        return self.sim.copter.t
-
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Wait (wall seconds) until the simulated copter has a position estimate."""
-        return self.sim.ready.wait(timeout)
-
-    def refill(self, litres: float | None = None) -> None:
-        """The operator fills the tank (to `litres` capacity if given)."""
-        self.sim.call(lambda s: s.copter.refill(litres))
-
-    def swap_battery(self) -> None:
-        self.sim.call(lambda s: s.copter.swap_battery())
-
-    def cut_link(self, seconds: float) -> None:
-        """Silence the link both ways from now for `seconds` of simulated time (a radio
-        out of range at a moment a test picks, rather than at a fixed time)."""
-        self.sim.call(lambda s: setattr(s, "cut_until", s.copter.t + seconds))
-
-    def stop(self) -> None:
-        self.sim.stop()
-
-    def __enter__(self) -> SimHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def start_sim(config: SimConfig | None = None, **settings) -> SimHandle:
-    """Start a simulator in a background thread of this process and return its handle.
-
-    Keywords are SimConfig fields (listen, speedup, home, tank_l, pump_max_l_min, boot_delay_s,
-    truth_path, seed, wind_m_s, ...) or Faults fields (loss, duplicate, reorder, latency_s,
-    link_cut_at_s, gps_loss_at_s, battery_failure_at_s, ...). listen="tcp:127.0.0.1:0" picks a
-    free port: read it from handle.port / handle.url.
-    """
-    if config is None:
-        settings.setdefault("listen", "tcp:127.0.0.1:0")
-    cfg = make_config(config, **settings)
-    return SimHandle(Simulator(cfg).start())

@@ -59,6 +59,7 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "120",
+        "AGRODRONE_KEYS": str(tmp_path / "keys"),  # the signing keys the README makes, not the user's
     }
     background: list[subprocess.Popen] = []
     try:

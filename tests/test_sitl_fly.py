@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 from cli_support import AGRODRONE, db_rows, run_agrodrone
 from fly_support import fly_and_record
+from signing_support import stranger_attempts
 from sim_groundstation import GroundStation
 from sitl_support import Observer, Relay, load_plan, mavlink, start_for
+
+from missions.keystore import KeyStore
 
 pytestmark = [pytest.mark.sitl, pytest.mark.slow]
 
@@ -65,14 +68,31 @@ def test_upload_puts_mission_fence_rally_and_sprayer_on_sitl(plan_dir: Path, tmp
     assert rate == pytest.approx(load_plan(plan_dir)["sprayer"]["pump_rate_pct"])
 
 
-def test_fly_three_sorties_with_reloads_and_the_record(plan_dir: Path, tmp_path: Path) -> None:
+def test_fly_three_sorties_signed_with_reloads_and_the_record(
+    plan_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed end to end: the key goes on over SERIAL0 (ArduPilot's USB channel, which takes
+    anything), the job flies over SERIAL1 (a telemetry radio, where ArduPilot drops what is
+    not signed with its key); a wrong key is a no-go, and a stranger on SERIAL2 gets nothing."""
+    monkeypatch.setenv("AGRODRONE_KEYS", str(tmp_path / "keys"))
     db = tmp_path / "job.db"
     with start_for(plan_dir) as sitl:
+        radio, stranger = (f"tcp:127.0.0.1:{sitl.port + k}" for k in (2, 3))
+        made = run_agrodrone("--lang", "en", "key", "create", "hex-1", "--connect", sitl.url, cwd=tmp_path)
+        assert "installed on the vehicle" in made.stdout
+        run_agrodrone("key", "create", "hex-2", cwd=tmp_path)
+        wrong = run_agrodrone(
+            "fly", str(plan_dir), "--connect", radio, "--db", str(tmp_path / "no.db"), "--drone", "hex-2", "--yes",
+            cwd=tmp_path, check=False,
+        )  # fmt: skip
+        assert wrong.returncode == 2 and "no-go: signing" in wrong.stderr, wrong.stderr
         proc = run_agrodrone(
             "fly",
             str(plan_dir),
             "--connect",
-            sitl.url,
+            radio,
+            "--drone",
+            "hex-1",
             "--db",
             str(db),
             "--yes",
@@ -84,7 +104,14 @@ def test_fly_three_sorties_with_reloads_and_the_record(plan_dir: Path, tmp_path:
             "VN-0001",
             cwd=tmp_path,
         )
+        attempts = stranger_attempts(stranger)
+        with Observer(sitl) as obs:  # SERIAL1 again, signed: the stranger changed nothing
+            obs.link.setup_signing(KeyStore(tmp_path / "keys").load("hex-1").secret)
+            rate = obs.get_param("SPRAY_PUMP_RATE")
+    assert attempts == {"mode": None, "arm": None, "param": None, "upload": None}
+    assert rate == pytest.approx(load_plan(plan_dir)["sprayer"]["pump_rate_pct"])
     assert proc.stdout.count("pre-flight checks") == 3, proc.stdout
+    assert proc.stdout.count("signed both ways") == 3, proc.stdout
     (rec,) = db_rows(
         db,
         "SELECT sorties, volume_l, achieved_dose_l_ha, coverage_pct, start_utc, end_utc, "

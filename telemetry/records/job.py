@@ -33,6 +33,7 @@ class JobRecorder:
         plan: PlanDocument | dict,
         *,
         cooperative: str | None = None,
+        drone: str | None = None,
         job_id: str | None = None,
         tlog_path: str | Path | None = None,
     ) -> None:
@@ -58,7 +59,7 @@ class JobRecorder:
                     _("--job {job}: that job already has its spray record in {db}").format(job=job_id, db=self.db_path)
                 )
         self.started_us = int(time.time() * 1e6)
-        self.recorder = Recorder(self.db_path, tlog_path=tlog_path, cooperative=self.cooperative)
+        self.recorder = Recorder(self.db_path, tlog_path=tlog_path, cooperative=self.cooperative, drone=drone)
 
     @property
     def tlog_path(self) -> Path | None:
