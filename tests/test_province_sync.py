@@ -16,6 +16,7 @@ import pytest
 from cli_support import run_cli
 from province_support import append_records, cooperative_db, pg, province, province_rows, snapshot  # noqa: F401
 
+from agrodrone.i18n import activate
 from telemetry import open_db
 from telemetry.province import ProvinceError, sync
 from telemetry.records.chain import record_hash
@@ -254,6 +255,13 @@ def test_the_province_itself_refuses_a_record_that_does_not_verify(tmp_path, pro
         m.setattr(sync_module, "local_chain", lambda db, coop: _unchecked(db, coop))
         with pytest.raises(ProvinceError, match=r"record htx-a #4 \(job htx-a-job-4\): its content does not match"):
             _sync(coop, province)
+        restore = activate("vi")  # the server's refusal in the user's language, from its facts
+        try:
+            with pytest.raises(ProvinceError) as refused:
+                _sync(coop, province)
+        finally:
+            restore()
+        assert "bản ghi htx-a số 4 (đợt phun htx-a-job-4): nội dung không khớp với mã băm" in str(refused.value)
     assert snapshot(province) == before
     with psycopg.connect(province) as conn:  # a record out of turn, straight into the table
         conn.execute("INSERT INTO agrodrone.jobs (cooperative_id, id) VALUES ('htx-a', 'x')")
@@ -394,3 +402,20 @@ def test_the_administrator_loads_the_registry_by_syncing_a_registry_file(tmp_pat
     assert code == 0, err
     assert f"units {n_units}" in out and f"cooperatives {n_coops}" in out
     assert province_rows(province, "SELECT COUNT(*) FROM spray_records") == [(0,)]
+    # the registry corrected (a cooperative renamed) and synced again: the province follows
+    with sqlite3.connect(tmp_path / "registry.db") as c:
+        coop_id = c.execute("SELECT id FROM cooperatives ORDER BY id LIMIT 1").fetchone()[0]
+        c.execute("UPDATE cooperatives SET name = 'HTX Đổi Tên' WHERE id = ?", [coop_id])
+    code, out, err = run_cli(["sync", "--db", str(tmp_path / "registry.db"), "--to", province], capsys)
+    assert code == 0 and "cooperatives 1" in out and "new rows" not in out, out + err
+    assert province_rows(province, f"SELECT name FROM cooperatives WHERE id = '{coop_id}'") == [("HTX Đổi Tên",)]
+
+
+def test_a_province_of_an_older_schema_is_upgraded_in_place(tmp_path, province) -> None:
+    """Version 3 replaced the chain trigger's function: a version-2 province gets it at the next sync."""
+    coop, _before = _synced(tmp_path, province, n=2)
+    with psycopg.connect(province) as conn:
+        conn.execute("DELETE FROM agrodrone.schema_version WHERE version = 3")
+    append_records(coop, "htx-a", 1)
+    assert _sync(coop, province).records["htx-a"] == (3, 3)
+    assert province_rows(province, "SELECT max(version) FROM schema_version") == [(3,)]

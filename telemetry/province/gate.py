@@ -8,6 +8,8 @@ cooperative; anything else is refused with SQLSTATE CHAIN_ERROR and a message na
 
 from __future__ import annotations
 
+import json
+from gettext import gettext as _
 from typing import Any
 
 from telemetry.ingest.schema import RECORD_COLUMNS, RECORD_COLUMNS_V1
@@ -65,39 +67,70 @@ BEGIN
   RETURN CASE WHEN left(x::text, 1) = '-' THEN '-' || t ELSE t END;
 END $$""")
     record_canonical(conn, [c for c in HASHED_COLUMNS if c in RECORD_COLUMNS_V1])
+    accept_record(conn)
+    conn.execute(
+        f"CREATE TRIGGER accept_record AFTER INSERT ON {s}.spray_records "
+        f"FOR EACH ROW EXECUTE FUNCTION {s}.accept_record()"
+    )
+
+
+def accept_record(conn: Any) -> None:
+    """accept_record(): the trigger function. Its refusals say what is wrong in English (psql, the
+    server's log) and, in DETAIL, as JSON that `chain_refusal` turns into the user's language."""
+    s = SCHEMA
     conn.execute(f"""
-CREATE FUNCTION {s}.accept_record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+CREATE OR REPLACE FUNCTION {s}.accept_record() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = {s}, pg_temp AS $$
-DECLARE head_len integer; head text; label text;
+DECLARE head_len integer; head text; refusal text; prev text; head12 text;
 BEGIN
-  label := format('record %s #%s (job %s)', NEW.cooperative_id, NEW.chain_seq, NEW.job_id);
   SELECT length, head_hash INTO head_len, head FROM {s}.chain_heads
    WHERE cooperative_id = NEW.cooperative_id FOR UPDATE;
   head_len := COALESCE(head_len, 0);
-  IF NEW.chain_seq <> head_len + 1 THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: the province has accepted %s record(s) of %s, so the next one must be #%s',
-      label, head_len, NEW.cooperative_id, head_len + 1);
+  IF NEW.chain_seq <> head_len + 1 THEN refusal := 'sequence';
+  ELSIF NEW.prev_hash IS DISTINCT FROM head THEN refusal := 'link';
+  ELSIF NEW.hash IS DISTINCT FROM encode(sha256(convert_to(COALESCE(NEW.prev_hash, '') || {s}.record_canonical(NEW),
+                                                           'UTF8')), 'hex') THEN refusal := 'hash';
   END IF;
-  IF NEW.prev_hash IS DISTINCT FROM head THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: does not link to record #%s the province accepted (previous hash %s, accepted head %s)',
-      label, head_len, left(COALESCE(NEW.prev_hash, 'none'), 12), left(COALESCE(head, 'none'), 12));
-  END IF;
-  IF NEW.hash IS DISTINCT FROM encode(sha256(convert_to(COALESCE(NEW.prev_hash, '') || {s}.record_canonical(NEW),
-                                                        'UTF8')), 'hex') THEN
-    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}', MESSAGE = format(
-      '%s: its content does not match its hash (edited)', label);
+  IF refusal IS NOT NULL THEN
+    prev := left(COALESCE(NEW.prev_hash, 'none'), 12);
+    head12 := left(COALESCE(head, 'none'), 12);
+    RAISE EXCEPTION USING ERRCODE = '{CHAIN_ERROR}',
+      DETAIL = jsonb_build_object('refusal', refusal, 'cooperative', NEW.cooperative_id, 'seq', NEW.chain_seq,
+                                  'job', NEW.job_id, 'accepted', head_len, 'prev', prev, 'head', head12)::text,
+      MESSAGE = format('record %s #%s (job %s): ', NEW.cooperative_id, NEW.chain_seq, NEW.job_id) || CASE refusal
+        WHEN 'sequence' THEN format('the province has accepted %s record(s) of %s, so the next one must be #%s',
+                                    head_len, NEW.cooperative_id, head_len + 1)
+        WHEN 'link' THEN format(
+          'does not link to record #%s the province accepted (previous hash %s, accepted head %s)',
+          head_len, prev, head12)
+        ELSE 'its content does not match its hash (edited)' END;
   END IF;
   INSERT INTO {s}.chain_heads AS h VALUES (NEW.cooperative_id, NEW.chain_seq, NEW.hash, now(), NEW.received_by)
   ON CONFLICT (cooperative_id) DO UPDATE SET length = EXCLUDED.length, head_hash = EXCLUDED.head_hash,
     accepted_utc = EXCLUDED.accepted_utc, accepted_by = EXCLUDED.accepted_by;
   RETURN NULL;
 END $$""")
-    conn.execute(
-        f"CREATE TRIGGER accept_record AFTER INSERT ON {s}.spray_records "
-        f"FOR EACH ROW EXECUTE FUNCTION {s}.accept_record()"
-    )
+
+
+def chain_refusal(exc: BaseException) -> str | None:
+    """The chain trigger's refusal in the user's language, or None when `exc` is something else."""
+    diag = getattr(exc, "diag", None)
+    if getattr(exc, "sqlstate", None) != CHAIN_ERROR or diag is None:
+        return None
+    try:
+        f = json.loads(diag.message_detail or "")
+        label = _("record {coop} #{seq} (job {job})").format(coop=f["cooperative"], seq=f["seq"], job=f["job"])
+        text = {
+            "sequence": _("the province has accepted {n} record(s) of {coop}, so the next one must be #{next}"),
+            "link": _(
+                "does not link to record #{n} the province accepted (previous hash {prev}, accepted head {head})"
+            ),
+            "hash": _("its content does not match its hash (edited)"),
+        }[f["refusal"]]
+        facts = {"n": f["accepted"], "coop": f["cooperative"], "next": f["accepted"] + 1}
+        return label + ": " + text.format(**facts, prev=f["prev"], head=f["head"])
+    except (ValueError, KeyError, TypeError):
+        return None  # an older server's refusal: its English text stands
 
 
 def record_canonical(conn: Any, columns: list[str]) -> None:
@@ -124,4 +157,4 @@ def record_canonical(conn: Any, columns: list[str]) -> None:
     )
 
 
-__all__ = ["CHAIN_ERROR", "chain_gate", "record_canonical"]
+__all__ = ["CHAIN_ERROR", "accept_record", "chain_gate", "chain_refusal", "record_canonical"]

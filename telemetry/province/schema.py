@@ -25,10 +25,10 @@ from typing import Any
 from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
 from telemetry.ingest.schema import DOSE_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
 from telemetry.province.connect import SCHEMA, ProvinceError, server_message
-from telemetry.province.gate import chain_gate, record_canonical
+from telemetry.province.gate import accept_record, chain_gate, record_canonical
 from telemetry.records.chain import HASHED_COLUMNS
 
-PROVINCE_SCHEMA_VERSION = 2
+PROVINCE_SCHEMA_VERSION = 3
 COOP_ROLE = "agrodrone_cooperative"  # group roles; each cooperative's or officer's login role is a member
 OFFICER_ROLE = "agrodrone_officer"
 
@@ -414,4 +414,9 @@ def _v2(conn: Any, geometry: str) -> None:
     record_canonical(conn, HASHED_COLUMNS)
 
 
-MIGRATIONS = {1: _v1, 2: _v2}
+def _v3(conn: Any, geometry: str) -> None:
+    """The chain trigger's refusals carry their facts as JSON, for the user's language."""
+    accept_record(conn)
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.province.connect import ProvinceError, connect, label, server_message
+from telemetry.province.gate import chain_refusal
 from telemetry.province.local import (
     file_cooperatives,
     jobs_and_flights,
@@ -249,11 +250,14 @@ def _upsert(conn: Any, table: str, rows: list[dict], key: tuple[str, ...], *, up
 
 
 def _refused(exc: BaseException, what: str) -> ProvinceError:
-    return ProvinceError(_("the province refused {what}: {reason}").format(what=what, reason=server_message(exc)))
+    reason = chain_refusal(exc) or server_message(exc)
+    return ProvinceError(_("the province refused {what}: {reason}").format(what=what, reason=reason))
 
 
 def _send_reference(conn: Any, db: sqlite_utils.Database, plan: dict, report: SyncReport) -> None:
-    """Registry, products and each cooperative's operators, drones and fields: one transaction."""
+    """Registry, products and each cooperative's operators, drones and fields: one transaction.
+    Rows the province has are corrected where they changed: the registry by its administrator,
+    operators, drones and fields by their own cooperative."""
     import psycopg
 
     kind, _own = _member(conn)
@@ -262,8 +266,9 @@ def _send_reference(conn: Any, db: sqlite_utils.Database, plan: dict, report: Sy
         for coop in plan:
             if not any(r["id"] == coop for r in reg["cooperatives"]):
                 reg["cooperatives"].append({c: (coop if c == "id" else None) for c in REFERENCE["cooperatives"][0]})
-        for table in ("units", "unit_mappings", "cooperatives"):
-            _upsert(conn, table, reg[table], REFERENCE[table][1], update=False, report=report)
+        for table in ("units", "unit_mappings", "cooperatives"):  # the province's own registry: only its
+            # administrator corrects it (a renamed cooperative, a new unit name); a cooperative's file only adds
+            _upsert(conn, table, reg[table], REFERENCE[table][1], update=kind is None, report=report)
         for coop, (records, _start) in plan.items():
             for table, rows in reference_rows(db, coop, records).items():
                 _upsert(conn, table, rows, REFERENCE[table][1], update=table in OWN_MUTABLE, report=report)

@@ -24,14 +24,23 @@ from telemetry.reports.unit import build_unit_report
 
 
 def resolve_period(
-    db: sqlite_utils.Database, period: str | None = None, date_from: str | None = None, date_to: str | None = None
+    db: sqlite_utils.Database,
+    period: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    *,
+    unit: str | None = None,
+    cooperative: str | None = None,
 ) -> Period:
-    """The period asked for, or every day with records when none is; a period with no record is an error."""
+    """The period asked for, or every day with records in the report's scope when none is; a
+    period with no record at all is an error."""
     asked = period is not None or date_from or date_to
     p = parse_period(period, date_from, date_to) if asked else None  # a bad date is named first
     span = records_span(db)
     if span is None:
         raise TelemetryError("the database holds no spray record yet (create them with `agrodrone records create`)")
+    if p is None:  # a scope with no record (or unknown: named by the report) falls back to every record's days
+        span = records_span(db, unit=unit, cooperative=cooperative) or span
     if p is None:
         return parse_period(date_from=span[0], date_to=span[1])
     if p.end.isoformat() < span[0] or p.start.isoformat() > span[1]:
@@ -66,9 +75,11 @@ def build_report(
 
 
 def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz, source, generated, sao):
-    p = resolve_period(db, period, date_from, date_to)
+    if period is not None or date_from or date_to:
+        parse_period(period, date_from, date_to)  # a bad date is named before anything else
     generated = generated or local_today(tz)
     if cooperative:
+        p = resolve_period(db, period, date_from, date_to, cooperative=cooperative)
         return build_cooperative_report(
             db, cooperative, p, lang=lang, tz=tz, source=source, generated=generated, sao=sao
         )
@@ -84,6 +95,7 @@ def _build(db, unit, cooperative, period, date_from, date_to, lang, targets, tz,
         if len(roots) > 1:
             raise TelemetryError(f"several top-level units ({', '.join(roots)}): choose one with --unit")
         unit = roots[0]
+    p = resolve_period(db, period, date_from, date_to, unit=unit)
     return build_unit_report(
         db, unit, p, lang=lang, targets=targets, tz=tz, source=source, generated=generated, sao=sao
     )

@@ -355,11 +355,22 @@ def current_unit(db: sqlite_utils.Database, unit_id: str, on: date) -> str:
         seen.add(unit_id)
 
 
-def records_span(db: sqlite_utils.Database) -> tuple[str, str] | None:
-    """First and last local day with a spray record (YYYY-MM-DD), or None when there is none."""
-    row = db.execute(
-        "SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) FROM spray_records"
-    ).fetchone()
+def records_span(
+    db: sqlite_utils.Database, *, unit: str | None = None, cooperative: str | None = None
+) -> tuple[str, str] | None:
+    """First and last local day with a spray record (YYYY-MM-DD) in the report's scope: a
+    cooperative's, a unit's (its cooperatives, through the unit mappings), or all; None when none.
+    Scoped, it is the same for every role that may read the scope (a province officer's or the
+    administrator's report of one unit covers the same days)."""
+    days = "SELECT MIN(substr(start_local, 1, 10)), MAX(substr(start_local, 1, 10)) FROM spray_records"
+    if cooperative is not None:
+        row = db.execute(f"{days} WHERE cooperative_id = ?", [cooperative]).fetchone()
+    elif unit is not None:
+        row = db.execute(
+            f"WITH RECURSIVE {_PLACED} {days} WHERE cooperative_id IN (SELECT coop FROM placed WHERE unit = ?)", [unit]
+        ).fetchone()
+    else:
+        row = db.execute(days).fetchone()
     return None if row[0] is None else (row[0], row[1])
 
 
