@@ -11,12 +11,17 @@ from gettext import gettext as _
 
 import click
 
-connect_option = click.option(
-    "--connect",
-    "url",
-    metavar="URL",
-    help="the drone's link, e.g. its USB port /dev/ttyACM0 or tcp:127.0.0.1:5760",
-)
+
+def connect_option(required: bool):
+    return click.option(
+        "--connect",
+        "url",
+        metavar="URL",
+        required=required,
+        help="the drone's link, e.g. its USB port /dev/ttyACM0 or tcp:127.0.0.1:5760",
+    )
+
+
 timeout_option = click.option(
     "--timeout", default=30.0, show_default=True, help="seconds to wait for the vehicle's heartbeat"
 )
@@ -35,12 +40,12 @@ def key_group() -> None:
 
 @key_group.command("create")
 @click.argument("drone")
-@connect_option
+@connect_option(required=False)
 @timeout_option
 def create(drone: str, url: str | None, timeout: float) -> None:
     """Make a new secret key for DRONE, keep it readable only by you, and install it
     on the vehicle when --connect is given (over USB, or while the vehicle has no key)."""
-    from missions import keys
+    from missions import MissionError, keys
     from missions.signing import SigningKey
 
     store = _store()
@@ -50,7 +55,14 @@ def create(drone: str, url: str | None, timeout: float) -> None:
         _("key for {drone}: {fingerprint} (kept in {path})").format(drone=drone, fingerprint=key.fingerprint, path=path)
     )
     if url is not None:
-        keys.install(store, drone, url, timeout=timeout)
+        try:
+            keys.install(store, drone, url, timeout=timeout)
+        except MissionError as exc:
+            raise MissionError(
+                _("{reason}; the key is kept: install it with `agrodrone key install {drone} --connect URL`").format(
+                    reason=exc, drone=drone
+                )
+            ) from None
         click.echo(
             _("installed on the vehicle at {url}: it now signs with {fingerprint}").format(
                 url=url, fingerprint=key.fingerprint
@@ -60,16 +72,13 @@ def create(drone: str, url: str | None, timeout: float) -> None:
 
 @key_group.command("install")
 @click.argument("drone")
-@connect_option
+@connect_option(required=True)
 @timeout_option
-def install(drone: str, url: str | None, timeout: float) -> None:
+def install(drone: str, url: str, timeout: float) -> None:
     """Install DRONE's key on the vehicle (e.g. a new flight controller): over its USB
     port, or over any link while it has no key yet."""
-    from agrodrone.errors import UserError
     from missions import keys
 
-    if url is None:
-        raise UserError(_("key install needs --connect URL (the drone's USB port)"))
     change = keys.install(_store(), drone, url, timeout=timeout)
     click.echo(
         _("installed on the vehicle at {url}: it now signs with {fingerprint}").format(
@@ -80,15 +89,12 @@ def install(drone: str, url: str | None, timeout: float) -> None:
 
 @key_group.command("rotate")
 @click.argument("drone")
-@connect_option
+@connect_option(required=True)
 @timeout_option
-def rotate(drone: str, url: str | None, timeout: float) -> None:
+def rotate(drone: str, url: str, timeout: float) -> None:
     """Replace DRONE's key with a new one, over a link signed with the current key."""
-    from agrodrone.errors import UserError
     from missions import keys
 
-    if url is None:
-        raise UserError(_("key rotate needs --connect URL (the drone's link)"))
     change = keys.rotate(_store(), drone, url, timeout=timeout)
     click.echo(
         _("key for {drone}: {old} replaced by {new}").format(drone=drone, old=change.previous, new=change.fingerprint)
@@ -97,7 +103,7 @@ def rotate(drone: str, url: str | None, timeout: float) -> None:
 
 @key_group.command("remove")
 @click.argument("drone")
-@connect_option
+@connect_option(required=False)
 @timeout_option
 def remove(drone: str, url: str | None, timeout: float) -> None:
     """Switch signing off on the vehicle and forget DRONE's key; without --connect only

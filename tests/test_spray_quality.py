@@ -124,7 +124,7 @@ def _fly(plan_dir: Path, vehicle: str, db: Path) -> dict:
             params=sim.battery_params_for_plan(plan.to_dict()),
         )
     else:
-        handle = sim.start_sim(**sim.plan_settings(plan), speedup=40.0, boot_delay_s=3.0, max_wall_hz=400.0)
+        handle = sim.start_sim(**sim.plan_settings(plan), speedup=60.0, boot_delay_s=3.0, max_wall_hz=400.0)
     with handle:
         done = subprocess.run(
             # the public fields name no cooperative: the record needs one
