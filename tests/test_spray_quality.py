@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from cli_support import AGRODRONE
 from spray_check import independent_plan_coverage
 from synthetic import write_flights
@@ -29,6 +30,7 @@ import planner
 import sim
 from planner import load_plan
 from telemetry import create_record, import_tlog, list_records, open_db
+from telemetry.records.dosemap import read_dose_map
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the flights meet today (bench/spray_quality.py prints each field's figures). The issue's
@@ -101,6 +103,31 @@ def test_a_doubled_strip_shows_the_same_in_the_plan_and_in_the_record(tmp_path):
     doses = json.loads(rec["swath_doses_json"])
     assert len(doses) == sum(len(s) for s in sorties)
     assert rec["dose_cells"] > 0 and rec["dose_cells_high"] > 0 and rec["dose_cells_low"] <= 1
+    # ... a few bytes a cell, and read back as the cells counted: one swath by 10 m each
+    text = rec["dose_map_geojson"]
+    assert len(text) < 40 * rec["dose_cells"] + 400 * len(json.loads(text)["features"])
+    rings, cell_doses = read_dose_map(text, field.frame)
+    assert len(rings) == rec["dose_cells"]
+    areas = [shapely.Polygon(r).area for r in rings]
+    assert min(areas) == pytest.approx(plan.params.swath_m * 10, rel=1e-3) == max(areas)
+    centres = shapely.centroid(shapely.polygons(rings))
+    assert shapely.distance(field.sprayable, centres).max() < plan.params.swath_m  # laid on the field
+    high = (cell_doses - 15) / 15 * 100 > 15
+    assert int(high.sum()) == rec["dose_cells_high"]
+
+
+def test_a_dose_map_of_one_polygon_per_cell_still_reads():
+    """Records made before the bands encoding keep their polygons (and their hashes)."""
+    frame = fields.LocalFrame.for_lonlat(105.73, 21.70)
+    ring = np.array([[0, 0], [10, 0], [10, 4], [0, 4], [0, 0]], float)
+    lon, lat = frame.to_wgs84(ring[:, 0], ring[:, 1])
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[float(a), float(b)] for a, b in zip(lon, lat)]]},
+        "properties": {"dose_l_ha": 16.5, "deviation_pct": 10.0},
+    }
+    rings, doses = read_dose_map(json.dumps({"type": "FeatureCollection", "features": [feature]}), frame)
+    assert doses.tolist() == [16.5] and shapely.Polygon(rings[0]).area == pytest.approx(40, rel=1e-6)
 
 
 def test_records_made_before_the_dose_map_keep_their_hashes():

@@ -138,16 +138,26 @@ def rasterise(
 
 @dataclass(frozen=True)
 class Cell:
-    polygon: BaseGeometry  # local metres
+    band: int  # across the swaths, counted from the grid's origin
+    index: int  # along the swaths
     dose_l_ha: float
     sprayable_m2: float
 
 
 @dataclass(frozen=True)
 class DoseMap:
+    """Cells of a grid laid along the swaths: cell (band, index) is the rectangle from
+    index * cell_m to (index + 1) * cell_m along `u` and band * width_m to (band + 1) *
+    width_m across it (along `n`), counted from `origin` (local metres)."""
+
     cells: list[Cell]
     swaths: list[tuple[int, float]]  # (swath number, mean dose L/ha over its strip)
     target_l_ha: float
+    u: tuple[float, float] = (1.0, 0.0)
+    n: tuple[float, float] = (0.0, 1.0)
+    origin: tuple[float, float] = (0.0, 0.0)
+    width_m: float = 0.0
+    cell_m: float = CELL_LENGTH_M
 
     def deviations_pct(self) -> np.ndarray:
         d = np.array([c.dose_l_ha for c in self.cells])
@@ -158,29 +168,76 @@ class DoseMap:
         dev = self.deviations_pct()
         return int((dev < -band_pct).sum()), int((dev > band_pct).sum())
 
+    def point(self, along: float, across: float) -> tuple[float, float]:
+        (ux, uy), (nx, ny), (ox, oy) = self.u, self.n, self.origin
+        return ox + along * ux + across * nx, oy + along * uy + across * ny
+
     def columns(self, frame: LocalFrame) -> dict[str, Any]:
-        """The spray record's dose-map columns (telemetry/ingest/schema.py DOSE_COLUMNS)."""
+        """The spray record's dose-map columns (telemetry/ingest/schema.py DOSE_COLUMNS).
+
+        The map is GeoJSON, one feature per band of cells: the band's centre line from its first
+        cell to its last (WGS84) and the cells' doses in order along it (null where a cell has
+        too little sprayable ground). A few bytes a cell, where a polygon each took 300."""
         low, high = self.off_band()
+        bands: dict[int, dict[int, float]] = {}
+        for cell in self.cells:
+            bands.setdefault(cell.band, {})[cell.index] = cell.dose_l_ha
         features = []
-        for cell, dev in zip(self.cells, self.deviations_pct()):
-            x, y = np.asarray(cell.polygon.exterior.coords).T
-            lon, lat = frame.to_wgs84(x, y)
-            ring = [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat)]
+        for band in sorted(bands):
+            doses = bands[band]
+            first, last = min(doses), max(doses)
+            mid = (band + 0.5) * self.width_m
+            x, y = zip(self.point(first * self.cell_m, mid), self.point((last + 1) * self.cell_m, mid))
+            lon, lat = frame.to_wgs84(np.array(x), np.array(y))
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": {"type": "Polygon", "coordinates": [ring]},
-                    "properties": {"dose_l_ha": round(cell.dose_l_ha, 2), "deviation_pct": round(float(dev), 1)},
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat)],
+                    },
+                    "properties": {
+                        "width_m": round(self.width_m, 3),
+                        "cell_m": self.cell_m,
+                        "dose_l_ha": [round(doses[j], 2) if j in doses else None for j in range(first, last + 1)],
+                    },
                 }
             )
-        doses = [{"swath": n, "dose_l_ha": round(d, 2)} for n, d in self.swaths]
+        doses_json = [{"swath": n, "dose_l_ha": round(d, 2)} for n, d in self.swaths]
         return {
             "dose_cells": len(self.cells),
             "dose_cells_low": low,
             "dose_cells_high": high,
             "dose_map_geojson": json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")),
-            "swath_doses_json": json.dumps(doses, separators=(",", ":")),
+            "swath_doses_json": json.dumps(doses_json, separators=(",", ":")),
         }
+
+
+def read_dose_map(text: str, frame: LocalFrame) -> tuple[list[np.ndarray], np.ndarray]:
+    """The cells of a record's dose map as rings in `frame` and their doses (L/ha): bands of
+    cells (DoseMap.columns) or, in records made before, one polygon per cell."""
+    rings: list[np.ndarray] = []
+    doses: list[float] = []
+    for f in json.loads(text)["features"]:
+        geom, props = f["geometry"], f["properties"]
+        coords = np.array(geom["coordinates"][0] if geom["type"] == "Polygon" else geom["coordinates"], float)
+        x, y = frame.to_local(coords[:, 0], coords[:, 1])
+        pts = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+        if geom["type"] == "Polygon":
+            rings.append(pts)
+            doses.append(float(props["dose_l_ha"]))
+            continue
+        along = pts[1] - pts[0]
+        u = along / max(float(np.hypot(*along)), 1e-9)
+        half = np.array([-u[1], u[0]]) * float(props["width_m"]) / 2.0
+        step = u * float(props["cell_m"])
+        for k, dose in enumerate(props["dose_l_ha"]):
+            if dose is None:
+                continue
+            a, b = pts[0] + k * step, pts[0] + (k + 1) * step
+            rings.append(np.array([a - half, b - half, b + half, a + half, a - half]))
+            doses.append(float(dose))
+    return rings, np.array(doses, float)
 
 
 def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -216,6 +273,7 @@ def dose_map(
     ci = np.floor(b / swath_m).astype(int)
     cj = np.floor(a / cell_length_m).astype(int)
     cells: list[Cell] = []
+    origin = (v_line - swath_m / 2) * n
     pix_area = grid.pixel_m**2
     if inside.any():
         keys = np.stack([ci[inside], cj[inside]], axis=1)
@@ -227,10 +285,7 @@ def dose_map(
         for (i, j), k, s in zip(uniq, count, total):
             if k * pix_area < MIN_CELL_SHARE * full:
                 continue
-            a0, b0 = j * cell_length_m, i * swath_m + (v_line - swath_m / 2)
-            corners = [(a0, b0), (a0 + cell_length_m, b0), (a0 + cell_length_m, b0 + swath_m), (a0, b0 + swath_m)]
-            poly = shapely.Polygon([(ca * u[0] + cb * n[0], ca * u[1] + cb * n[1]) for ca, cb in corners])
-            cells.append(Cell(poly, float(s / k), float(k * pix_area)))
+            cells.append(Cell(int(i), int(j), float(s / k), float(k * pix_area)))
     swaths: list[tuple[int, float]] = []
     for number, coords in zip(swath_numbers, swath_lines):
         strip = shapely.buffer(shapely.LineString(coords), swath_m / 2, cap_style="flat")
@@ -244,7 +299,11 @@ def dose_map(
         sel[sel] = shapely.contains_xy(strip, px[box][sel], py[box][sel])
         if sel.any():
             swaths.append((int(number), float(dose[box][sel].mean())))
-    return DoseMap(cells, swaths, float(target_l_ha))
+    axes = {"u": (float(u[0]), float(u[1])), "n": (float(n[0]), float(n[1]))}
+    return DoseMap(
+        cells, swaths, float(target_l_ha), **axes, origin=(float(origin[0]), float(origin[1])), width_m=swath_m,
+        cell_m=cell_length_m,
+    )  # fmt: skip
 
 
 def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:

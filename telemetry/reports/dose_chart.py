@@ -9,6 +9,7 @@ import json
 import numpy as np
 
 from fields.frame import LocalFrame, utm_epsg_for
+from telemetry.records.dosemap import read_dose_map
 from telemetry.reports.charts import COLORS, png_data_uri
 from telemetry.reports.i18n import Lang
 
@@ -26,12 +27,13 @@ def dose_map_chart(record: dict, boundary_local=None, frame: LocalFrame | None =
     features = json.loads(text)["features"]
     if not features:
         return None
-    rings = [np.array(f["geometry"]["coordinates"][0], float) for f in features]
-    devs = np.array([f["properties"]["deviation_pct"] for f in features], float)
     if frame is None:
-        lon, lat = rings[0][0]
+        geom = features[0]["geometry"]
+        lon, lat = (geom["coordinates"][0] if geom["type"] == "Polygon" else geom["coordinates"])[0]
         frame = LocalFrame(utm_epsg_for(lon, lat))
-    local = [np.column_stack(frame.to_local(r[:, 0], r[:, 1])) for r in rings]
+    local, doses = read_dose_map(text, frame)
+    target = float(record.get("target_dose_l_ha") or 0.0)
+    devs = (doses - target) / target * 100.0 if target > 0 else np.zeros(len(doses))
     allpts = np.vstack(local)
     ox, oy = allpts.min(axis=0)
     w, h = np.ptp(allpts, axis=0)
@@ -54,5 +56,5 @@ def dose_map_chart(record: dict, boundary_local=None, frame: LocalFrame | None =
     bar = fig.colorbar(cells, ax=ax, shrink=0.8, extend="both")
     bar.set_label(lang["dose_map_scale"])
     low, high = int(record.get("dose_cells_low") or 0), int(record.get("dose_cells_high") or 0)
-    ax.set_title(lang["dose_map_title"].format(n=len(features), low=low, high=high), fontsize=10)
+    ax.set_title(lang["dose_map_title"].format(n=len(local), low=low, high=high), fontsize=10)
     return png_data_uri(fig)
