@@ -36,12 +36,14 @@ COLORS = {
 }
 
 
-def png_data_uri(fig, dpi: int = 96) -> str:
+def png_data_uri(fig, dpi: int = 96, *, tight: bool = True) -> str:
+    """The figure as a PNG data: URI; `tight` crops it to what is drawn (not needed, and it is
+    the costly part, after a tight_layout)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -78,7 +80,7 @@ def monthly_chart(months: list[dict], lang: Lang) -> str:
         ax1.set_ylim(0, 1)
         ax2.set_ylim(0, 1)
     fig.tight_layout()
-    return png_data_uri(fig)
+    return png_data_uri(fig, tight=False)
 
 
 def _polygons(geom: BaseGeometry):
