@@ -204,11 +204,15 @@ class LinkKeeper:
     def hold(self, stop: threading.Event, *, silence_s: float = 5.0, retry_s: float = 1.0) -> None:
         """Keep a link open until `stop` is set, then close it: a link closed, or silent
         for `silence_s`, is lost and opened again `retry_s` later, as is one that cannot
-        be reached yet.  A URL that can never work raises MissionError at once."""
+        be reached yet.  A URL that can never work raises MissionError at once, and a
+        vehicle that does not sign with the drone's key SigningError (nothing it sends is
+        taken, so there is nothing to log)."""
         check_url(self.url)
         try:
             while not stop.is_set():
                 v = self._vehicle
+                if v is not None and v.signing is not None and v.signing.hopeless():
+                    raise SigningError(v.signing_refusal())
                 if v is not None and not v.lost:
                     if time.monotonic() - v.last_message_at <= silence_s:
                         stop.wait(0.1)

@@ -170,12 +170,12 @@ class Vehicle:
             while m is None:
                 m = box.get(max(0.0, min(0.25, deadline - time.monotonic())))
                 if m is None and self.signing is not None and self.signing.hopeless():
-                    raise SigningError(self._signing_refusal())
+                    raise SigningError(self.signing_refusal())
                 if m is None and time.monotonic() >= deadline:
                     break
         if m is None:
             if self.signing is not None and self.signing.refusal():
-                raise SigningError(self._signing_refusal())
+                raise SigningError(self.signing_refusal())
             raise MissionError(
                 _("no heartbeat from a vehicle on {address} within {s:.0f} s").format(
                     address=self.conn.address, s=timeout
@@ -198,7 +198,7 @@ class Vehicle:
         return _command.wait_position(self, timeout)
 
     # -- plumbing ---------------------------------------------------------------------
-    def _signing_refusal(self) -> str:
+    def signing_refusal(self) -> str:
         assert self.signing is not None
         return _("refusing the vehicle on {address}: {reason}").format(
             address=self.conn.address, reason=self.signing.refusal() or "?"

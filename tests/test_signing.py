@@ -17,6 +17,7 @@ from test_fly import _sim_for, paddy_plan  # noqa: F401  (the fixture)
 from missions import MissionError
 from missions.keystore import KeyStore
 from missions.signing import EPOCH_2015, SigningKey, timestamp_now
+from sim import start_sim
 
 
 @pytest.fixture(autouse=True)
@@ -149,3 +150,21 @@ def test_fly_signed_end_to_end_and_a_wrong_key_is_a_no_go(paddy_plan: Path, tmp_
     assert volume == pytest.approx(truth.sprayed_l, rel=0.05)
     assert key.secret.hex() not in flown.stdout + flown.stderr
     assert key.secret not in db.read_bytes()
+
+
+def test_log_checks_the_drones_key_and_refuses_a_vehicle_that_does_not_sign(tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    KeyStore().save("hex-1", key)
+    with start_sim(speedup=20, boot_delay_s=1, signing_key=key.secret) as s:
+        logged = run_agrodrone(
+            "log", "--connect", s.url, "--db", str(tmp_path / "a.db"), "--drone", "hex-1", "--duration", "4",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert "messages logged" in logged.stdout
+    with start_sim(speedup=20, boot_delay_s=1) as s:  # the key was never installed on this one
+        refused = run_agrodrone(
+            "--lang", "en", "log", "--connect", s.url, "--db", str(tmp_path / "b.db"), "--drone", "hex-1",
+            "--duration", "60", "--quiet", cwd=tmp_path, check=False,
+        )  # fmt: skip
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "not signed" in refused.stderr and not list(tmp_path.glob("b*"))  # no database, no tlog left
