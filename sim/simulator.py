@@ -178,7 +178,9 @@ class Simulator:
         self.drain_outbox()
 
     def drain_outbox(self) -> None:
-        """Send what the copter reported since the last call, in order."""
+        """Send what the copter reported since the last call, in order. The ground truth looks
+        too: a command (arm, a mode) changes the copter between two ticks, at this moment."""
+        self.truth_recorder.record(self.copter, 0.0)
         for event in self.copter.take_events():
             self._on_event(event)
 
