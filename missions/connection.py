@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from missions.dialect import DIALECT, mavlink, mavutil
 from missions.errors import MissionError, SigningError
+from missions.signing import LINK_ID
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
@@ -159,10 +160,10 @@ class LinkKeeper:
         baud: int = 57600,
         on_event: Callable[[str], None] | None = None,
         key: SigningKey | None = None,
-        link_id: int = 1,
+        link_id: int = LINK_ID,
     ) -> None:
         self.url = url
-        self.link_id = link_id  # the signing link id (missions.signing.LINK_ID, LOG_LINK_ID)
+        self.link_id = link_id  # the signing link id (LINK_ID; `log` beside `fly`: LOG_LINK_ID)
         self.key = key if vehicle is None or vehicle.signing is None else vehicle.signing.key
         self.listeners = list(listeners)
         self.passive = passive

@@ -95,7 +95,10 @@ class KeyStore:
     def save(self, drone: str, key: SigningKey, *, pending: bool = False, replace: bool = False) -> Path:
         """Write the key (0600, atomically); an existing key is kept unless `replace`."""
         path = self.path(drone, pending=pending)
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise self._error(self.dir, exc) from None
         if not replace and path.exists():
             raise MissionError(
                 _("drone {drone} already has a key ({path}); `agrodrone key rotate` replaces it").format(
@@ -120,20 +123,29 @@ class KeyStore:
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            reason = exc.strerror
-            raise MissionError(_("cannot write the key {path}: {reason}").format(path=path, reason=reason)) from None
+            raise self._error(path, exc) from None
         return path
 
     def promote(self, drone: str) -> None:
         """The pending (rotated) key becomes the drone's key."""
-        os.replace(self.path(drone, pending=True), self.path(drone))
+        try:
+            os.replace(self.path(drone, pending=True), self.path(drone))
+        except OSError as exc:
+            raise self._error(self.path(drone), exc) from None
 
     def remove(self, drone: str, *, pending: bool = False) -> bool:
+        path = self.path(drone, pending=pending)
         try:
-            self.path(drone, pending=pending).unlink()
+            path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise self._error(path, exc) from None
         return True
+
+    @staticmethod
+    def _error(path: Path, exc: OSError) -> MissionError:
+        return MissionError(_("cannot write the key {path}: {reason}").format(path=path, reason=exc.strerror or exc))
 
 
 def key_for(drone: str | None, store: KeyStore | None = None) -> SigningKey | None:

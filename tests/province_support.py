@@ -8,6 +8,7 @@ measured. `append_records` continues a chain, as the next day's jobs would.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 from pg_cluster import Cluster, skip_reason
 
+from fields import LocalFrame
 from telemetry import open_db
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
+from telemetry.records.dosemap import Cell, DoseMap
 
 _SESSION: dict[str, Cluster] = {}
 REGISTRY_UNITS = [
@@ -65,33 +68,22 @@ def polygon(lon: float, lat: float, vertices: int, size_deg: float = 0.0005) -> 
     return json.dumps({"type": "Polygon", "coordinates": [ring + [ring[0]]]}, separators=(",", ":"))
 
 
-def dose_map_columns(rng: random.Random, ha: float, lon: float, lat: float, swath_m: float = 7.0) -> dict:
-    """A record's dose-map columns shaped like real ones (telemetry/records/dosemap.py: bands
-    of 10 m cells along the swaths) for a field of `ha`: about 140 cells a hectare."""
+@functools.cache
+def _frame() -> LocalFrame:
+    return LocalFrame.for_lonlat(105.7, 21.6)
+
+
+def dose_map_columns(rng: random.Random, ha: float, swath_m: float = 7.0) -> dict:
+    """A record's dose-map columns as real records have them (DoseMap.columns: bands of 10 m
+    cells along the swaths) for a square field of `ha` somewhere in the province: about 140
+    cells a hectare."""
     side_m = math.sqrt(ha * 1e4)
     bands, cells = max(1, int(side_m / swath_m)), max(1, int(side_m / 10.0))
-    deg = 1 / 111_320.0
-    features, doses_all = [], []
-    for b in range(bands):
-        y = lat + (b + 0.5) * swath_m * deg
-        doses = [round(15 * (0.85 + 0.3 * rng.random()), 2) for _ in range(cells)]
-        doses_all += doses
-        line = [[round(lon, 7), round(y, 7)], [round(lon + cells * 10 * deg, 7), round(y, 7)]]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": line},
-                "properties": {"width_m": swath_m, "cell_m": 10.0, "dose_l_ha": doses},
-            }
-        )
-    swaths = [{"swath": b, "dose_l_ha": round(15 * (0.95 + 0.1 * rng.random()), 2)} for b in range(bands)]
-    return {
-        "dose_cells": len(doses_all),
-        "dose_cells_low": sum(d < 15 * 0.85 for d in doses_all),
-        "dose_cells_high": sum(d > 15 * 1.15 for d in doses_all),
-        "dose_map_geojson": json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")),
-        "swath_doses_json": json.dumps(swaths, separators=(",", ":")),
-    }
+    dose = lambda: round(15 * (0.85 + 0.3 * rng.random()), 2)  # noqa: E731
+    dose_cells = [Cell(b, j, dose(), swath_m * 10.0) for b in range(bands) for j in range(cells)]
+    swaths = [(b, round(15 * (0.95 + 0.1 * rng.random()), 2)) for b in range(bands)]
+    origin = (rng.uniform(-10_000, 10_000), rng.uniform(-10_000, 10_000))
+    return DoseMap(dose_cells, swaths, 15.0, origin=origin, width_m=swath_m).columns(_frame())
 
 
 def _records(
@@ -165,7 +157,7 @@ def _records(
                 "prev_hash": prev,
             }
         )
-        rec.update(dose_map_columns(rng, ha, 105.6 + rng.random() * 0.2, 21.5 + rng.random() * 0.2))
+        rec.update(dose_map_columns(rng, ha))
         rec["hash"] = prev = record_hash(rec, prev)
         out.append(rec)
     return out
