@@ -121,6 +121,15 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
             f"job {m['job_time_s'] / 60:.1f} min with reloads",
         ),
     ]
+    terrain = plan.to_document().terrain
+    if terrain is not None:
+        rows.append(
+            (
+                "terrain",
+                f"{terrain.source}: ground {terrain.min_elev_m:g}-{terrain.max_elev_m:g} m, "
+                f"swaths up to {terrain.max_slope_pct:g} % steep, flown {plan.params.height_m:g} m above it",
+            )
+        )
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)
@@ -136,7 +145,13 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
 @click.option("--dose", type=NUMBER, metavar="L_HA", help="Application rate of tank mix, L/ha.")
 @click.option("--swath", type=NUMBER, metavar="M", help="Effective spray width, m.")
 @click.option("--speed", type=NUMBER, metavar="M_S", help="Spray ground speed, m/s.")
-@click.option("--height", type=NUMBER, metavar="M", help="Spray height above home, m.")
+@click.option("--height", type=NUMBER, metavar="M", help="Spray height above the crop, m (above home without --dem).")
+@click.option(
+    "--dem",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Ground heights (GeoTIFF or any raster GDAL reads, any CRS): follow the terrain at --height.",
+)
 @click.option("--tank", type=NUMBER, metavar="L", help="Tank volume, L.")
 @click.option(
     "--angle",
@@ -175,12 +190,14 @@ def plan_command(
     angle,
     edge_passes,
     reload_,
+    dem,
     out_dir,
     as_json,
     sao="bac",
 ) -> None:
     """Plan the spray swaths, sorties and dose for FIELD_FILE."""
     import planner
+    from fields.dem_files import load_dem
     from missions import plan_folder
 
     params = planner.params_for(
@@ -195,8 +212,9 @@ def plan_command(
         reload=_reload(reload_),
     )
     field = _pick_field(field_file, field_id)
+    terrain = load_dem(dem) if dem else None
     started = time.perf_counter()
-    result = planner.plan(field, params)
+    result = planner.plan(field, params, terrain)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
     _write(
         Path(out_dir),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from typing import Any
 
 from missions.errors import MissionError
@@ -171,6 +172,10 @@ def mission_items(
     spray_speed = float(doc.spray_speed_m_s)
     transit_speed = float(doc.params.transit_speed_m_s or spray_speed)
     reload_pt = doc.reload.lonlat
+    terrain = doc.terrain is not None  # legs carry their altitudes above home (planner/terrain.py)
+
+    def alts(leg: Any) -> Sequence[float]:
+        return leg.alts_m if terrain and leg.alts_m is not None else [height] * len(leg.coords)
 
     items: list[MissionItem] = [
         MissionItem.at(0, NAV_WAYPOINT, reload_pt[1], reload_pt[0], 0.0),
@@ -179,41 +184,47 @@ def mission_items(
         _do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, transit_speed, -1),
     ]
     speed = transit_speed
-    here = reload_pt
+    here, here_alt = reload_pt, height
     swaths: list[SwathRef] = []
+    last = len(s.legs) - 1
     for i, leg in enumerate(s.legs):
-        coords = leg.coords
+        coords, zs = leg.coords, alts(leg)
         if leg.kind == "transit":
             length = leg.length_m or sum(_distance_m(a, b) for a, b in zip(coords, coords[1:]))
             want = transit_speed if length > options.turn_max_m else spray_speed
+            want = min(want, leg.speed_m_s or want)
             if want != speed:
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, want, -1))
                 speed = want
-            # the way home ends in RTL/LAND; any other transit ends where the next swath starts
-            points = coords[1:-1]
-            for c in points:
+            # the way home ends in RTL/LAND; any other transit ends where the next swath starts.
+            # Over terrain the way home is flown to above the reload point, then NAV_LAND: RTL
+            # would fly it at RTL_ALT above home, which a hill may not clear.
+            stop = len(coords) if (terrain and i == last) else -1
+            for c, z in zip(coords[1:stop], zs[1:stop]):
                 if not _same_e7(c, here):
-                    items.append(_wp(c, height))
-                    here = c
+                    items.append(_wp(c, z))
+                    here, here_alt = c, z
         else:  # a swath (the document knows no other kind)
             early = _pump_on_point(here, coords, spray_speed * PUMP_ON_LAG_S)
+            swath_speed = leg.speed_m_s or spray_speed
             if early is not None:  # on a straight lead-in: spray speed from its start, the pump a little early
-                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
-                items.append(_wp(early, height))
+                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
+                f = _distance_m(here, early) / max(_distance_m(here, coords[0]), 1e-9)
+                items.append(_wp(early, here_alt + (zs[0] - here_alt) * f))
                 here = early
                 start_seq = len(items) - 1
             else:
                 if not _same_e7(coords[0], here) or items[-1].command != NAV_WAYPOINT:
-                    items.append(_wp(coords[0], height))
+                    items.append(_wp(coords[0], zs[0]))
                     here = coords[0]
                 start_seq = len(items) - 1
-                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, spray_speed, -1))
-            speed = spray_speed
+                items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
+            speed = swath_speed
             items.append(_do(DO_SPRAYER, 1))
-            for c in coords[1:]:
+            for c, z in zip(coords[1:], zs[1:]):
                 if not _same_e7(c, here):
-                    items.append(_wp(c, height))
-                    here = c
+                    items.append(_wp(c, z))
+                    here, here_alt = c, z
             end_seq = len(items) - 1
             if items[end_seq].command != NAV_WAYPOINT or end_seq == start_seq:
                 raise MissionError(f"plan: sortie {sortie} leg {i} is a swath of zero length")
@@ -228,7 +239,11 @@ def mission_items(
                 )
             )
     home = options.home or reload_pt
-    if _distance_m(home, reload_pt) <= 2.0:
+    if terrain and _distance_m(home, reload_pt) > 2.0:
+        raise MissionError(
+            _("plan: a terrain plan's altitudes are above the reload point's ground; take off from the reload point")
+        )
+    if _distance_m(home, reload_pt) <= 2.0 and not terrain:
         items.append(MissionItem(seq=0, command=NAV_RETURN_TO_LAUNCH, frame=FRAME_GLOBAL_RELATIVE_ALT_INT))
     else:
         items.append(MissionItem.at(0, NAV_LAND, reload_pt[1], reload_pt[0], 0.0))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from gettext import gettext as _
 from pathlib import Path
 
+from fields.dem_files import dem_bytes
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.errors import MissionError
 from missions.plan_input import plan_document
@@ -102,9 +103,13 @@ def plan_folder(
     plan document, its GeoJSON and picture, and the mission files of every sortie that
     QGroundControl, Mission Planner and MAVProxy open. The one place to add an output."""
     document = plan.to_document(created_by=created_by)
-    return {
+    files: dict[str, str | bytes] = {
         "plan.json": document.to_json(),
         "plan.geojson": json.dumps(plan.to_geojson(), ensure_ascii=False) + "\n",
         "plan.png": plan.to_png(),
         **mission_files(document, on_sortie=on_sortie),
     }
+    dem = plan.dem()
+    if dem is not None and document.terrain is not None:  # the ground the altitudes were worked out on
+        files[document.terrain.dem] = dem_bytes(dem)
+    return files

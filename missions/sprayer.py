@@ -12,6 +12,9 @@ then flown at the slower, safer speed (and the pump follows speed anyway).
 
 from __future__ import annotations
 
+import math
+from gettext import gettext as _
+
 from missions.errors import MissionError
 from missions.plan_input import plan_document, plan_errors
 from planner.document import DocSprayer, PlanDocument, need
@@ -30,6 +33,7 @@ PARAM_TYPES: dict[str, int] = {
     "FENCE_TYPE": 2,
     "FENCE_ACTION": 2,
     "FENCE_ALT_MAX": 9,
+    "RTL_ALT": 4,
 }
 
 
@@ -67,9 +71,32 @@ def vehicle_params(
         # the default 2 m leaves 2 m dry at each end of every swath, 50 cm leaves little.
         "WPNAV_RADIUS": SWATH_END_RADIUS_CM,
     }
+    top = highest_m(doc)
+    if top is not None:  # over a hill, a failsafe RTL must clear the highest ground on its way home
+        rtl_cm = int(math.ceil(max(RTL_MIN_CM / 100.0, top + RTL_CLEAR_M) * 100.0))
+        if rtl_cm > RTL_MAX_CM:
+            raise MissionError(
+                _(
+                    "plan: the ground rises {top:.0f} m above the reload point; RTL cannot clear it (RTL_ALT {max} m)"
+                ).format(top=top, max=RTL_MAX_CM // 100)
+            )
+        out["RTL_ALT"] = rtl_cm
+        fence_alt_max_m = max(fence_alt_max_m, top + RTL_CLEAR_M + 5.0)
     if fence:
         out.update({"FENCE_ENABLE": 1, "FENCE_TYPE": 5, "FENCE_ACTION": 1, "FENCE_ALT_MAX": float(fence_alt_max_m)})
     return out
+
+
+RTL_MIN_CM = 1500  # ArduCopter's default RTL_ALT
+RTL_MAX_CM = 8000  # RTL_ALT's upper limit in ArduCopter
+RTL_CLEAR_M = 5.0  # above the highest altitude the plan flies (itself spray height above the ground)
+
+
+def highest_m(doc: PlanDocument) -> float | None:
+    """The highest altitude above home a terrain plan flies (None for a flat plan)."""
+    if doc.terrain is None:
+        return None
+    return max((max(l.alts_m) for s in doc.sorties for l in s.legs if l.alts_m), default=doc.params.height_m)
 
 
 def param_type(name: str) -> int:

@@ -1,7 +1,7 @@
 """Coverage planning for spray drones: swaths, route, sorties, dose and metrics (pure computation),
 and plan.json, the document the planner writes and every other package reads."""
 
-from planner.document import PlanDocument, as_document, migrate
+from planner.document import PlanDocument, as_document, load_terrain, migrate
 from planner.document import load as load_plan
 from planner.document_parts import (
     DocBreakpoint,
@@ -13,6 +13,7 @@ from planner.document_parts import (
     DocReload,
     DocSortie,
     DocSprayer,
+    DocTerrain,
     DocZone,
 )
 from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
@@ -36,6 +37,7 @@ __all__ = [
     "pump_rate_pct",
     "PlanDocument",
     "load_plan",
+    "load_terrain",
     "as_document",
     "migrate",
     "DocField",
@@ -48,4 +50,5 @@ __all__ = [
     "DocLeg",
     "DocBreakpoint",
     "DocMetrics",
+    "DocTerrain",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from gettext import gettext as _
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.document_parts import (
     DocDrone,
@@ -26,12 +26,16 @@ from planner.document_parts import (
     DocReload,
     DocSortie,
     DocSprayer,
+    DocTerrain,
 )
 from planner.errors import PlanError
 from planner.plan_keys import Part, bad, need, opt, req, section, whole
 
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
+
 FORMAT = "agrodrone-plan"
-VERSION = 1
+VERSION = 2  # the newest this agrodrone reads; a plan without terrain is still written as 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +49,7 @@ class PlanDocument(Part):
     params: DocParams = req("part")
     sprayer: DocSprayer | None = opt("part")
     reload: DocReload = req("part")
+    terrain: DocTerrain | None = opt("part")
     warnings: tuple[str, ...] | None = opt("texts")
     sorties: tuple[DocSortie, ...] = req("part")
     metrics: DocMetrics | None = opt("part")
@@ -72,6 +77,7 @@ class PlanDocument(Part):
             params=section(DocParams, plan, "params", True),
             sprayer=section(DocSprayer, plan, "sprayer"),
             reload=section(DocReload, plan, "reload", True),
+            terrain=section(DocTerrain, plan, "terrain"),
             metrics=section(DocMetrics, plan, "metrics"),
             sorties=tuple(DocSortie.read(s, f"sorties[{n}]") for n, s in enumerate(sorties)),
         )
@@ -124,6 +130,10 @@ class PlanDocument(Part):
 
 
 # Steps from each older version to the next: MIGRATIONS[n] turns a version n dict into n + 1.
+# Version 2 only adds terrain (a `terrain` section, leg `alts_m` and `speed_m_s`): a version 1
+# plan is a version 2 plan over flat ground and is read as it is, keeping its version, so it
+# is written back unchanged. Terrain plans say version 2, so an agrodrone that cannot follow
+# terrain refuses them instead of flying them flat into the hill.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
@@ -135,7 +145,7 @@ def is_plan(obj: Any) -> bool:
 def migrate(plan: Any) -> dict:
     """A plan.json dict of any known version as the current version (a copy when it changes).
 
-    Version 1 is current. Version 1 plans written before the planner budgeted energy have
+    Version 2 is current (terrain). Version 1 plans written before the planner budgeted energy have
     no drone.endurance_mass_kg, empty_mass_kg, battery_mah, battery_cells, nor per-sortie
     battery_s and battery_mah: those keys are optional and read as None.
     """
@@ -151,7 +161,8 @@ def migrate(plan: Any) -> dict:
     if version < 1:
         raise bad(_("plan: version {version} is not a plan.json version"), version=version)
     for step in range(version, VERSION):
-        plan = MIGRATIONS[step](copy.deepcopy(plan))
+        if step in MIGRATIONS:  # a step with nothing to change has no entry
+            plan = MIGRATIONS[step](copy.deepcopy(plan))
     return plan
 
 
@@ -186,3 +197,16 @@ def load(path: str | Path) -> PlanDocument:
     if not is_plan(doc):
         raise bad(_("{path}: not an agrodrone plan.json"), path=p)
     return PlanDocument.from_dict(doc)
+
+
+def load_terrain(path: str | Path, doc: PlanDocument) -> Terrain | None:
+    """The DEM a terrain plan keeps in its folder (`terrain.dem`), None for a flat plan."""
+    from fields.dem_files import load_dem
+    from fields.errors import FieldError
+
+    if doc.terrain is None:
+        return None
+    try:
+        return load_dem(plan_path(path).parent / doc.terrain.dem)
+    except FieldError as exc:
+        raise PlanError(str(exc)) from None

@@ -172,6 +172,26 @@ class DocReload(Part):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DocTerrain(Part):
+    """The ground a terrain-following plan was made over (version 2 plans only).
+
+    `dem` is the copy of the DEM in the plan folder (cropped to the field and its transits);
+    leg altitudes (`alts_m`) are metres above the reload point's ground, `reload_elev_m` above
+    mean sea level, so the ground under any point is `dem(point) - reload_elev_m` in that frame.
+    """
+
+    dem: str = req("text")
+    source: str | None = opt("text")
+    crs: str | None = opt("text")
+    reload_elev_m: float = req("number")
+    min_elev_m: float | None = opt("number")
+    max_elev_m: float | None = opt("number")
+    max_slope_pct: float | None = opt("not_negative")
+    tolerance_m: float | None = opt("not_negative")
+    transit_height_m: float | None = opt("positive")
+
+
+@dataclass(frozen=True, kw_only=True)
 class DocBreakpoint(Part):
     """Where spraying starts or stops in a sortie: a point on swath `swath`, `offset_m` along it."""
 
@@ -196,6 +216,10 @@ class DocLeg(Part):
     coords: tuple[LonLat, ...] = req("coords")
     length_m: float | None = opt("not_negative")
     volume_l: float | None = opt("not_negative")
+    # terrain plans (version 2): the altitude of each coordinate above the reload point's
+    # ground (ArduPilot's home), and the leg's speed where a slope makes it slower
+    alts_m: tuple[float, ...] | None = opt("numbers")
+    speed_m_s: float | None = opt("positive")
 
     @classmethod
     def read(cls, obj: Any, where: str, **parts: Any) -> DocLeg:
@@ -204,6 +228,13 @@ class DocLeg(Part):
             raise bad(_("plan: {where} has unknown kind {kind!r} (transit or swath)"), where=where, kind=leg.kind)
         if len(leg.coords) < 2:
             raise bad(_("plan: {where} has fewer than 2 coordinates"), where=where)
+        if leg.alts_m is not None and len(leg.alts_m) != len(leg.coords):
+            raise bad(
+                _("plan: {where}.alts_m has {n} altitudes for {m} coordinates"),
+                where=where,
+                n=len(leg.alts_m),
+                m=len(leg.coords),
+            )
         return leg
 
 

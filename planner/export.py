@@ -20,9 +20,12 @@ from planner.document_parts import (
     DocReload,
     DocSortie,
     DocSprayer,
+    DocTerrain,
     DocZone,
 )
 from planner.dose import litres
+
+DEM_FILE = "dem.tif"  # the plan folder's copy of the DEM a terrain plan follows
 
 if TYPE_CHECKING:
     from planner.plan import Plan
@@ -104,6 +107,36 @@ def _leg(plan: Plan, leg) -> DocLeg:
         coords=tuple((lon, lat) for lon, lat in _lonlat(plan, leg.coords)),
         length_m=_r(leg.length, 2),
         volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None,
+        alts_m=None if leg.alts is None else tuple(_r(a, 2) for a in leg.alts),
+        speed_m_s=leg.speed,
+    )
+
+
+def _terrain(plan: Plan) -> DocTerrain | None:
+    """The terrain section of a plan that follows a DEM (planner/terrain.py)."""
+    g = plan.ground
+    if g is None:
+        return None
+    area = plan.field.boundary
+    x0, y0, x1, y1 = area.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 60), np.linspace(y0, y1, 60))
+    inside = shapely.contains_xy(area, gx, gy)
+    elev = g.terrain.at_local(plan.field.frame, gx[inside], gy[inside])
+    slopes = [
+        float(np.max(np.abs(np.diff(l.alts)) / np.maximum(np.hypot(*np.diff(l.coords, axis=0).T), 1e-6)))
+        for l in plan.swath_legs
+        if l.alts is not None and len(l.alts) > 1
+    ]
+    return DocTerrain(
+        dem=DEM_FILE,
+        source=g.terrain.source or None,
+        crs=g.terrain.crs if g.terrain.crs.startswith("EPSG:") else None,
+        reload_elev_m=_r(g.reload_elev_m, 2),
+        min_elev_m=_r(float(np.nanmin(elev)), 1) if elev.size else None,
+        max_elev_m=_r(float(np.nanmax(elev)), 1) if elev.size else None,
+        max_slope_pct=_r(100.0 * max(slopes, default=0.0), 1),
+        tolerance_m=g.tolerance_m,
+        transit_height_m=plan.params.height_m,
     )
 
 
@@ -131,7 +164,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
         for so in plan.sorties
     )
     return PlanDocument(
-        version=VERSION,
+        version=VERSION if plan.ground is not None else 1,  # flat plans stay readable by older agrodrone
         created_by=created_by,
         field=DocField(
             id=f.id,
@@ -180,6 +213,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
         ),
         sprayer=DocSprayer(**s.to_dict()),
         reload=DocReload(lon=rlon, lat=rlat),
+        terrain=_terrain(plan),
         warnings=tuple(plan.warnings),
         sorties=sorties,
         metrics=DocMetrics(**metrics_of(plan)),

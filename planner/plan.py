@@ -12,10 +12,12 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from fields import Field
+from fields.terrain import Terrain
 from planner.angle import choose_layout
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, litres, sprayer_for
 from planner.errors import PlanError
+from planner.estimates import TURN_MAX_M
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
 from planner.leads import Leads, lead_length
@@ -23,6 +25,7 @@ from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.route import Leg, build_route
 from planner.sorties import Sortie, split_sorties
+from planner.terrain import TOLERANCE_M, Ground, check_cover, follow_terrain
 from planner.transit import CLEARANCE_M, TransitPlanner
 
 if TYPE_CHECKING:
@@ -52,6 +55,14 @@ class Plan:
     sprayable: BaseGeometry
     warnings: list[str] = dc_field(default_factory=list)
     plan_ms: float | None = None  # set by the caller, who owns the clock
+    ground: Ground | None = None  # the DEM the legs follow (None: flat ground, as before)
+
+    def dem(self) -> Terrain | None:
+        """The part of the DEM the plan flies over, for the plan folder's copy (None when flat)."""
+        if self.ground is None:
+            return None
+        reload = shapely.Point(*self.reload_xy)
+        return self.ground.terrain.crop(self.field.frame, shapely.union_all([self.field.boundary, reload]), 100.0)
 
     @property
     def swath_legs(self) -> list[Leg]:
@@ -124,8 +135,9 @@ def _reload_point(field: Field, params: PlanParams, area: BaseGeometry, forbidde
     return np.array([p.x, p.y])
 
 
-def plan(field: Field, params: PlanParams) -> Plan:
-    """Plan the spraying of one field: swaths, route, sorties, dose and metrics (pure)."""
+def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Plan:
+    """Plan the spraying of one field: swaths, route, sorties, dose and metrics (pure). With a
+    DEM (`terrain`), every leg follows the ground at params.height_m (planner/terrain.py)."""
     params = params.validate()
     w = params.swath_m
     sprayer = sprayer_for(params)
@@ -160,6 +172,11 @@ def plan(field: Field, params: PlanParams) -> Plan:
     cells = cells_of(swaths)
     transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
     reload_xy = _reload_point(field, params, area, forbidden)
+    ground = None
+    if terrain is not None:
+        reach = shapely.union_all([field.boundary, shapely.Point(*reload_xy)]).buffer(params.turn_margin_m + 10.0)
+        check_cover(terrain, field.frame, reach, f"field {field.id}")
+        ground = Ground(terrain, field.frame, reload_xy, params.height_m, TOLERANCE_M)
     leads = Leads(transit, lead_length(sprayer.speed_m_s))
     route = build_route(swaths, cells, laps, transit, reload_xy, leads)
     if not any(l.kind == "swath" for l in route):
@@ -175,7 +192,14 @@ def plan(field: Field, params: PlanParams) -> Plan:
             f"({longest:.0f} m at {params.dose_l_ha:g} L/ha, {w:g} m wide) needs {need:.1f} L; "
             f"use a bigger tank, a lower dose or another angle"
         )
-    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads)
+    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads, ground)
+    if ground is not None:
+
+        def wanted(leg: Leg) -> float:  # as the mission builder sets it: long transits faster
+            fast = leg.kind == "transit" and leg.length > TURN_MAX_M
+            return params.transit_speed_m_s if fast else sprayer.speed_m_s
+
+        follow_terrain(sorties, ground, params.climb_m_s, params.descent_m_s, wanted)
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
     doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0
@@ -200,4 +224,5 @@ def plan(field: Field, params: PlanParams) -> Plan:
         coverage=cov,
         sprayable=area,
         warnings=warnings + list(field.warnings),
+        ground=ground,
     )

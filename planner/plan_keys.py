@@ -154,6 +154,12 @@ def _coords(value: Any, where: str, key: str) -> tuple[LonLat, ...]:
     return tuple(lonlat(c, f"{where}.{key}[{j}]") for j, c in enumerate(value))
 
 
+def _numbers(value: Any, where: str, key: str) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise bad(_("plan: {where}.{key} is not a list"), where=where, key=key)
+    return tuple(_number(v, f"{where}.{key}", str(j)) for j, v in enumerate(value))
+
+
 _KINDS: dict[str, Callable[[Any, str, str], Any]] = {
     "number": _number,
     "positive": _positive,
@@ -167,6 +173,7 @@ _KINDS: dict[str, Callable[[Any, str, str], Any]] = {
     "geojson": lambda v, w, k: _geojson(v, f"{w}.{k}"),
     "texts": _texts,
     "coords": _coords,
+    "numbers": _numbers,
 }
 
 

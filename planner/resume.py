@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from gettext import gettext as _
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import shapely
@@ -22,7 +22,11 @@ from planner.document import PlanDocument, as_document
 from planner.document_parts import DocField, DocLeg
 from planner.errors import PlanError
 from planner.geometry import holes_of
+from planner.terrain import TOLERANCE_M, Ground
 from planner.transit import TransitPlanner
+
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
 
 DEFAULT_TURN_MARGIN_M = 3.0
 
@@ -39,13 +43,22 @@ def _round(coords) -> tuple[tuple[float, float], ...]:
 
 
 def resume_plan(
-    plan: PlanDocument | dict, sortie: int, leg: int, at: tuple[float, float] | None
+    plan: PlanDocument | dict,
+    sortie: int,
+    leg: int,
+    at: tuple[float, float] | None,
+    terrain: Terrain | None = None,
 ) -> PlanDocument | dict:
     """A copy of `plan` whose sortie `sortie` resumes on its swath leg `leg` at `at`
     ((lon, lat), projected onto the leg; None = the leg's start): a safe transit from the
     reload point to there, the rest of that swath, then the sortie's remaining legs.
+    A terrain plan needs its DEM (`terrain`) for the new approach's altitudes.
     Given a plan.json dict, it returns one."""
     doc = as_document(plan)
+    if doc.terrain is not None and terrain is None:
+        raise PlanError(
+            _("resuming a terrain plan needs its DEM ({dem} in the plan folder)").format(dem=doc.terrain.dem)
+        )
     s = doc.sortie(sortie)
     legs = s.legs
     if not 0 <= leg < len(legs) or legs[leg].kind != "swath":
@@ -56,9 +69,16 @@ def resume_plan(
     rest_legs: tuple[DocLeg, ...] = legs[leg + 1 :]
     if done < line.length - 0.05:  # else that swath was finished: go on with the next legs
         cut = legs[leg]
+        rest = substring(line, done, line.length)
+        alts = None
+        if cut.alts_m is not None:  # the altitudes along what is left, as the line was flown
+            along = np.array([line.project(shapely.Point(c)) for c in rest.coords])
+            at_vertex = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(np.asarray(line.coords), axis=0).T))])
+            alts = tuple(round(float(z), 2) for z in np.interp(along, at_vertex, cut.alts_m))
         part = replace(
             cut,
-            coords=_round(frame.geom_to_wgs84(substring(line, done, line.length)).coords),
+            coords=_round(frame.geom_to_wgs84(rest).coords),
+            alts_m=alts,
             length_m=round(line.length - done, 2),
             volume_l=None if cut.volume_l is None else round(float(cut.volume_l) * (1 - done / line.length), 3),
         )
@@ -74,6 +94,13 @@ def resume_plan(
     approach = DocLeg(
         kind="transit", coords=tuple(coords), length_m=round(float(np.hypot(*np.diff(path, axis=0).T).sum()), 2)
     )
+    if doc.terrain is not None and terrain is not None:  # over the ground, as the planner's transits
+        ground = Ground(terrain, frame, a, doc.params.height_m, doc.terrain.tolerance_m or TOLERANCE_M)
+        prof = ground.profile(path, transit=True)
+        lon, lat = frame.to_wgs84(prof.coords[:, 0], prof.coords[:, 1])
+        coords = list(_round(zip(lon, lat)))
+        coords[0], coords[-1] = reload_ll, start_ll
+        approach = replace(approach, coords=tuple(coords), alts_m=tuple(float(z) for z in prof.alts))
     volumes = [float(g.volume_l) for g in rest_legs if g.kind == "swath" and g.volume_l is not None]
     resumed = doc.with_sortie(
         replace(s, legs=(approach, *rest_legs), volume_l=round(sum(volumes), 3) if volumes else s.volume_l)

@@ -30,6 +30,8 @@ class Leg:
     swath: int | None = None  # swath number in flying order (swath legs)
     turn: bool = False  # transit between two swaths of the coverage route
     offset: float = 0.0  # swath legs: distance of coords[0] from the swath's start
+    alts: np.ndarray | None = None  # terrain plans: altitude of each coordinate above home (planner/terrain.py)
+    speed: float | None = None  # terrain plans: the speed a slope allows, when lower than the plan's
     length: float = field(init=False)
 
     def __post_init__(self) -> None:

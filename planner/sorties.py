@@ -32,6 +32,7 @@ from planner.leads import Leads
 from planner.params import PlanParams
 from planner.route import Leg
 from planner.swaths import MIN_SWATH_M
+from planner.terrain import Ground
 from planner.transit import TransitPlanner
 
 
@@ -69,24 +70,35 @@ class _Clock:
     empties the tank as the copter flies, so the estimate errs on the heavy side.
     """
 
-    def __init__(self, p: PlanParams, spray_speed: float) -> None:
+    def __init__(self, p: PlanParams, spray_speed: float, ground: Ground | None = None) -> None:
         self.p = p
         self.v = spray_speed
         self.energy = EnergyModel(p)
+        self.ground = ground  # a DEM: legs follow the terrain, slopes slow them, climbs cost
 
     def transit_speed(self, coords: np.ndarray) -> float:
         """The mission flies short transits (turns) at the spray speed, longer ones faster."""
         long = float(np.hypot(*np.diff(coords, axis=0).T).sum()) > TURN_MAX_M
         return self.p.transit_speed_m_s if long else self.v
 
+    def _over_ground(self, coords: np.ndarray, v: float, transit: bool) -> tuple[float, float]:
+        """(speed, metres climbed) of a leg: as planned on flat ground, else over the DEM."""
+        if self.ground is None:
+            return v, 0.0
+        prof = self.ground.profile(coords, transit)
+        return prof.speed(v, self.p.climb_m_s, self.p.descent_m_s), prof.ascent_m
+
     def transit(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
-        p, v = self.p, self.transit_speed(coords)
+        p = self.p
+        v, up = self._over_ground(coords, self.transit_speed(coords), True)
         t = polyline_time(coords, v, p.accel_m_s2)
-        return t + p.turn_s, t * self.energy.rate(mass, v) + p.turn_s * self.energy.rate(mass)
+        used = t * self.energy.rate(mass, v) + p.turn_s * self.energy.rate(mass) + self.energy.climb(mass, up)
+        return t + p.turn_s, used
 
     def swath(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
-        t = polyline_time(coords, self.v, self.p.accel_m_s2)
-        return t, t * self.energy.rate(mass, self.v)
+        v, up = self._over_ground(coords, self.v, False)
+        t = polyline_time(coords, v, self.p.accel_m_s2)
+        return t, t * self.energy.rate(mass, v) + self.energy.climb(mass, up)
 
     def swath_part(self, length: float, mass: float) -> tuple[float, float]:
         t = straight_time(length, self.v, self.p.accel_m_s2)
@@ -103,7 +115,8 @@ class _Clock:
     def home(self, path: np.ndarray, mass: float) -> tuple[float, float]:
         """Home and down: waypoints at transit speed, then the closing RTL, which flies its
         last stretch at the spray speed (WPNAV_SPEED) and climbs, loiters and lands."""
-        p, e, v = self.p, self.energy, self.transit_speed(path)
+        p, e = self.p, self.energy
+        v, up = self._over_ground(path, self.transit_speed(path), True)
         t_way = polyline_time(path[:-1], v, p.accel_m_s2)
         t_rtl = straight_time(float(np.hypot(*(path[-1] - path[-2]))), self.v, p.accel_m_s2)
         t_land = landing_time(p)
@@ -112,7 +125,7 @@ class _Clock:
             t_way * e.rate(mass, v)
             + t_rtl * e.rate(mass, self.v)
             + (p.turn_s + t_land) * e.rate(mass)
-            + e.climb(mass, rtl_climb_m(p))
+            + e.climb(mass, rtl_climb_m(p) + up)
         )
         return t, used
 
@@ -132,10 +145,11 @@ def split_sorties(
     p: PlanParams,
     spray_speed: float,
     leads: Leads | None = None,
+    ground: Ground | None = None,
 ) -> list[Sortie]:
     """Cut the route into sorties that each start and end at the reload point (flying out
-    onto a straight lead-in when `leads` is given)."""
-    clock = _Clock(p, spray_speed)
+    onto a straight lead-in when `leads` is given; over the DEM's slopes when `ground` is)."""
+    clock = _Clock(p, spray_speed, ground)
     energy = clock.energy
     usable = p.tank_l - p.tank_reserve_l
     budget = energy.budget_s
