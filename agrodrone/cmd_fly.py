@@ -210,14 +210,16 @@ def fly_command(
 
     from missions import BuildOptions, FlightLimits, JobSettings, fly_job
     from missions.keystore import key_for
-    from planner import load_plan
+    from planner import load_plan, load_terrain
     from telemetry import JobRecorder
 
     if (product is None) != (registration is None):
         raise UserError(_("--product and --registration go together (the record needs both)"))
     console = Console()
     plan = load_plan(plan_dir)
+    terrain = load_terrain(plan_dir, plan)  # a terrain plan's DEM: served to the vehicle, measured in the record
     settings = JobSettings(
+        terrain=terrain,
         first_sortie=first_sortie,
         tank_l=tank_l,
         rehearsal_crew=yes,
@@ -233,7 +235,9 @@ def fly_command(
     from missions import job_sorties
 
     job_sorties(plan, settings)  # a broken plan is refused before anything is written or connects
-    recorder = JobRecorder(db_path, plan, cooperative=cooperative, drone=drone, job_id=job_id, tlog_path=tlog_path)
+    recorder = JobRecorder(
+        db_path, plan, cooperative=cooperative, drone=drone, job_id=job_id, tlog_path=tlog_path, terrain=terrain
+    )
     with recorder, _ctrl_c_sends_home(console) as stop:
         events = cast("JobEvents", ConsoleEvents(console, yes))  # has every JobEvents method (duck-typed)
         outcome = fly_job(plan, url, settings, listeners=[recorder.handle], events=events, stop=stop)

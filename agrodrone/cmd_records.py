@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from gettext import gettext as _
 from pathlib import Path
 
 import click
@@ -85,10 +86,11 @@ def create(
     as_json: bool,
 ) -> None:
     """Group logged flights into a job and append its spray record."""
-    from planner import load_plan
+    from planner import load_plan, load_terrain
     from telemetry import DEFAULT_TZ, create_record
 
     plan = load_plan(plan_path)
+    terrain = load_terrain(plan_path, plan)  # a terrain plan's DEM: the record measures height above ground
     rec = create_record(
         _db(db_path),
         plan,
@@ -107,6 +109,7 @@ def create(
         pump_max_l_min=pump_max,
         tz=tz or DEFAULT_TZ,
         notes=notes,
+        terrain=terrain,
     )
     if as_json:
         click.echo(json.dumps({k: v for k, v in rec.items() if not k.endswith("_geojson")}, ensure_ascii=False))
@@ -117,6 +120,22 @@ def create(
         f"dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
         f"coverage {rec['coverage_pct']} %, {rec['sorties']} sortie(s)"
     )
+    if rec.get("agl_target_m") is not None:
+        click.echo(
+            _(
+                "height above ground: {within} % of spraying within ±1 m of {target} m "
+                "(largest error {error} m), lowest in transit {transit} m"
+            ).format(
+                within=_or_dash(rec["agl_within_pct"]),
+                target=rec["agl_target_m"],
+                error=_or_dash(rec["agl_max_error_m"]),
+                transit=_or_dash(rec["agl_transit_min_m"]),
+            )
+        )
+
+
+def _or_dash(v) -> str:
+    return "—" if v is None else str(v)
 
 
 @records.command("list")

@@ -46,7 +46,17 @@ def _param(text: str) -> tuple[str, float]:
     default=None,
     type=click.Path(),
     metavar="PLAN_DIR",
-    help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point).",
+    help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point), "
+    "and the ground from its DEM when it was planned over terrain.",
+)
+@click.option(
+    "--dem",
+    "dem_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Fly over this DEM (any raster GDAL reads, heights in metres): take-off, landing and the "
+    "height above ground follow it.  [default: the plan's DEM, else flat ground]",
 )
 @click.option("--home", default=None, help="LAT,LON[,ALT] of the take-off point.  [default: 21.7046,105.7312,0]")
 @click.option("--speedup", type=float, default=1.0, show_default=True, help="Simulated seconds per wall second.")
@@ -93,6 +103,7 @@ def sim_command(
     usb,
     udp_out,
     plan_dir,
+    dem_path,
     home,
     speedup,
     tank_l,
@@ -116,10 +127,20 @@ def sim_command(
 ) -> None:
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     settings: dict = {}
-    if plan_dir is not None:
-        from planner import load_plan
+    terrain = None
+    if dem_path is not None:
+        from fields.dem_files import load_dem
 
-        settings = plan_settings(load_plan(plan_dir))  # what the options below give wins
+        terrain = load_dem(dem_path)  # a missing or unreadable file: one error line
+    if plan_dir is not None:
+        from planner import load_plan, load_terrain
+
+        doc = load_plan(plan_dir)
+        settings = plan_settings(doc)  # what the options below give wins
+        if terrain is None:
+            terrain = load_terrain(plan_dir, doc)
+    if terrain is not None:
+        settings["terrain"] = terrain
     given = {
         "home": parse_home(home) if home else None,
         "tank_l": tank_l,
@@ -165,8 +186,12 @@ def sim_command(
     simulator.start()
     usb_note = f", trusted on {simulator.link.usb_url}" if simulator.link.usb_url else ""
     signed = f"; signing with drone {drone}'s key" if drone else ""
+    ground = ""
+    if terrain is not None:
+        ground = f"; ground from the DEM {terrain.source or dem_path}, home at {simulator.copter.origin_alt:.1f} m AMSL"
     click.echo(
-        f"agrodrone sim: listening on {simulator.url}{usb_note} (speedup {cfg.speedup:g}){signed}; Ctrl-C stops",
+        f"agrodrone sim: listening on {simulator.url}{usb_note} (speedup {cfg.speedup:g}){signed}{ground}; "
+        "Ctrl-C stops",
         err=True,
     )
     try:

@@ -1,13 +1,18 @@
 """`agrodrone upload`: put one sortie's parameters, fence, rally points and mission on a
-vehicle, each verified by reading it back."""
+vehicle, each verified by reading it back; a terrain plan's ground is served to it while
+connected, and the upload waits until the vehicle holds it."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
 
 
 @click.command("upload")
@@ -44,6 +49,13 @@ import click
     help="also set FENCE_ENABLE=1, FENCE_TYPE=5, FENCE_ACTION=1, FENCE_ALT_MAX (by default the fence is "
     "uploaded and left to the operator to enable, as QGroundControl does)",
 )
+@click.option(
+    "--terrain-wait",
+    default=45.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="seconds to wait for the vehicle to load a terrain plan's ground (TERRAIN_REQUEST)",
+)
 @click.option("--no-params", is_flag=True, help="do not set vehicle parameters")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 def upload_command(
@@ -56,6 +68,7 @@ def upload_command(
     position_timeout: float,
     pump_servo: int,
     enable_fence: bool,
+    terrain_wait: float,
     no_params: bool,
     as_json: bool,
 ) -> None:
@@ -66,21 +79,41 @@ def upload_command(
     """
     from missions import BuildOptions, Vehicle, load_sortie, upload_sortie
     from missions.keystore import key_for
+    from missions.terrain import TerrainServer
 
     ms = load_sortie(plan_dir, sortie, BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence))
+    terrain = plan_terrain(plan_dir)
+    server = TerrainServer(terrain) if terrain is not None else None
     t0 = time.monotonic()
     key = key_for(drone)
-    with Vehicle.connect(url, timeout=timeout, baud=baud, on_wait=lambda m: click.echo(m, err=True), key=key) as v:
-        if position_timeout > 0:
-            v.wait_position(position_timeout)
-        # a MAVProxy fence or rally file holds no mission: the vehicle's is kept
-        steps = [
-            s.to_dict()
-            for s in upload_sortie(
-                v, ms, set_params=not no_params, clear_missing=plan_dir.is_dir() or plan_dir.suffix == ".json"
+    try:
+        with Vehicle.connect(
+            url,
+            timeout=timeout,
+            baud=baud,
+            on_wait=lambda m: click.echo(m, err=True),
+            key=key,
+            listeners=[server] if server is not None else (),
+        ) as v:
+            if server is not None:
+                server.serve(v)  # from the first message on, the vehicle's terrain requests are answered
+            if position_timeout > 0:
+                v.wait_position(position_timeout)
+            # a MAVProxy fence or rally file holds no mission: the vehicle's is kept
+            done = upload_sortie(
+                v,
+                ms,
+                set_params=not no_params,
+                clear_missing=plan_dir.is_dir() or plan_dir.suffix == ".json",
+                terrain=server,
+                terrain_wait_s=terrain_wait,
             )
-        ]
-        vehicle = {"system": v.target_system, "component": v.target_component}
+            steps = [s.to_dict() for s in done]
+            ground = next((s.detail for s in done if s.step == "terrain"), None)
+            vehicle = {"system": v.target_system, "component": v.target_component}
+    finally:
+        if server is not None:
+            server.close()
     result = {
         "source": str(plan_dir),
         "sortie": ms.sortie,
@@ -90,6 +123,9 @@ def upload_command(
         "steps": steps,
         "params": ms.params if not no_params else {},
         "swath_start_seqs": ms.swath_start_seqs(),
+        "terrain": None
+        if server is None
+        else {"dem": terrain.source if terrain is not None else "", "data_sent": server.sent, "detail": ground},
         "seconds": round(time.monotonic() - t0, 3),
     }
     if as_json:
@@ -109,4 +145,26 @@ def upload_command(
     console.print(table)
     if not no_params:
         console.print("parameters: " + ", ".join(f"{k}={v:g}" for k, v in ms.params.items()))
+    if ground is not None:
+        console.print("terrain: " + ground)
     console.print(f"total {result['seconds']:.2f} s")
+
+
+def plan_terrain(plan_dir: Path) -> Terrain | None:
+    """The ground of a terrain plan (its folder's DEM copy); None for a flat plan, a
+    QGroundControl .plan or a .waypoints file (they carry no ground)."""
+    from missions.plan_input import plan_errors
+    from planner import load_plan, load_terrain
+    from planner.document import is_plan, plan_path
+
+    path = plan_path(plan_dir)
+    if path.suffix != ".json":
+        return None
+    try:
+        is_agrodrone = is_plan(json.loads(path.read_text(encoding="utf-8-sig")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # load_sortie read it already: not a plan.json
+    if not is_agrodrone:
+        return None
+    with plan_errors():
+        return load_terrain(path, load_plan(path))

@@ -83,11 +83,7 @@ def fly(plan_dir: Path, vehicle: str, db: Path, *extra: str) -> None:
     plan = load_plan(plan_dir)
     db.unlink(missing_ok=True)
     if vehicle == "sitl":
-        handle = sim.start_sitl(
-            speedup=SITL_SPEEDUP,
-            home=(plan.reload.lat, plan.reload.lon, 30.0),
-            params=sim.battery_params_for_plan(plan.to_dict()),
-        )
+        handle = sim.start_sitl(speedup=SITL_SPEEDUP, **sim.sitl_for_plan(plan))
     else:  # the plan's drone: tank, pump, battery and mass, as `agrodrone sim --plan` sets it up
         handle = sim.start_sim(
             **sim.plan_settings(plan), speedup=SIM_SPEEDUP, boot_delay_s=5.0, max_wall_hz=SIM_WALL_HZ

@@ -23,6 +23,7 @@ from missions.link import Vehicle
 from missions.qgc_plan import PlanFile, read_plan, write_plan
 from missions.retry import RetryPolicy
 from missions.sprayer import pump_rate_pct, vehicle_params
+from missions.terrain import TerrainReport, TerrainServer
 from missions.transfer import TransferReport, explain_ack
 from missions.upload import UploadStep, upload_sortie
 from missions.waypoints import read_waypoints, write_waypoints
@@ -54,6 +55,8 @@ __all__ = [
     "read_plan",
     "write_plan",
     "RetryPolicy",
+    "TerrainReport",
+    "TerrainServer",
     "pump_rate_pct",
     "vehicle_params",
     "TransferReport",

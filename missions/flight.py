@@ -27,6 +27,7 @@ from missions.connection import LinkKeeper  # the link layer's; fly_sortie watch
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
+from missions.terrain import TerrainServer
 from missions.upload import upload_sortie
 from planner.dose import pump_fraction
 
@@ -46,6 +47,8 @@ class FlightLimits:
     link_giveup_s: float = 120.0  # lost for this long: stop watching (the vehicle's failsafe flies it)
     takeoff_timeout_s: float = 60.0  # armed but still on the ground after this long: give up
     wind_wait_s: float = 3.0  # how long to listen for a WIND estimate before the check
+    terrain_wait_s: float = 45.0  # for the vehicle to load the plan's terrain (a block per 2 s)
+    terrain_tolerance_m: float = 2.0  # its ground under it against the DEM's
 
 
 @dataclass
@@ -181,14 +184,18 @@ def preflight(
     tank_l: float | None,
     sortie_volume_l: float,
     limits: FlightLimits = FlightLimits(),
+    terrain: TerrainServer | None = None,
 ) -> list[Check]:
     """The go/no-go list for one sortie; uploads and verifies what the sortie needs.
 
     Every check runs (an operator wants the whole list, not the first failure); nothing
-    here arms the vehicle.
+    here arms the vehicle. With `terrain` (serving the plan's DEM on this link), the vehicle
+    must hold the ground under it and under the mission just uploaded (ArduPilot asks for
+    the terrain at each mission item): its "terrain" row comes after the upload.
     """
     checks: list[Check] = []
     started = time.monotonic()
+    position: tuple[float, float] | None = None
 
     def add(name: str, ok: bool, detail: str) -> None:
         checks.append(Check(name, ok, detail))
@@ -214,6 +221,7 @@ def preflight(
         add("signing", True, "off: anyone in radio range can command this drone (`agrodrone key create`, `install`)")
     try:
         lat, lon, _ = vehicle.wait_position(limits.position_timeout_s)
+        position = (lat, lon)
         fix_ok = watch.fix_type >= limits.gps_fix_min or watch.fix_type == 0 and bool(lat or lon)
         add("gps", fix_ok, f"fix type {watch.fix_type}, {watch.satellites} satellites, position {lat:.6f}, {lon:.6f}")
     except MissionError as exc:
@@ -244,6 +252,10 @@ def preflight(
         name = {"params": "sprayer", "fence params": "fence on"}.get(step.step, step.step)
         timing = f" in {step.seconds:.2f} s" + (f", {step.resends} resends" if step.resends else "")
         add(name, step.ok, step.detail + (timing if step.ok and step.step in ("fence", "rally", "mission") else ""))
+    if terrain is not None:
+        add(
+            "terrain", *terrain.check(position, timeout_s=limits.terrain_wait_s, tolerance_m=limits.terrain_tolerance_m)
+        )
     if tank_l is None:
         add("tank", False, "tank volume not entered")
     else:

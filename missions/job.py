@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from gettext import gettext as _
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.dialect import mavlink
@@ -24,7 +24,11 @@ from missions.flight import Check, FlightLimits, LinkKeeper, SortieResult, Watch
 from missions.link import Vehicle
 from missions.plan_input import plan_document, plan_errors
 from missions.signing import SigningKey
+from missions.terrain import TerrainServer
 from planner.document import PlanDocument, need
+
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class JobSettings:
     connect_timeout_s: float = 30.0
     max_resumes: int = 3  # a sortie cut short this often (failsafe after failsafe) ends the job
     key: SigningKey | None = field(default=None, repr=False)  # the drone's signing key: the link is signed
+    # the plan's ground (planner.load_terrain): served to the vehicle from the moment it
+    # connects, and a "terrain" row in every go/no-go list; None for a flat plan
+    terrain: Terrain | None = field(default=None, repr=False, compare=False)
 
 
 class JobEvents:
@@ -118,13 +125,24 @@ def fly_job(
         pump_max_l_min = need(plan.pump_max_l_min, "sprayer", "pump_max_l_min")
     watch = Watch(pump_servo=settings.build.pump_servo, pump_max_l_min=pump_max_l_min, swath_m=plan.params.swath_m)
     outcome = JobOutcome()
+    server = TerrainServer(settings.terrain) if settings.terrain is not None else None
     try:
-        vehicle = Vehicle.connect(url, timeout=settings.connect_timeout_s, on_wait=events.message, key=settings.key)
+        vehicle = Vehicle.connect(
+            url,
+            timeout=settings.connect_timeout_s,
+            on_wait=events.message,
+            key=settings.key,
+            listeners=[server] if server is not None else (),
+        )
     except SigningError as exc:  # a vehicle we cannot trust (or that cannot trust us): no-go
         events.checks(numbers[0], [Check("signing", False, str(exc))])
         outcome.stopped = f"no-go: signing: {exc}"
         return outcome
     link = LinkKeeper(vehicle, url, [*(listeners or []), watch])
+    if server is not None:
+        # on this Vehicle from its first message already; the keeper adds it to the next
+        link.listeners.append(server)
+        server.serve(lambda: link.vehicle)
     flying, retries, queue = plan, 0, list(numbers)  # flying: a resumed copy after a cut-short sortie
     try:
         vehicle.request_streams()
@@ -133,7 +151,13 @@ def fly_job(
             ms = build_mission(flying, k, settings.build)
             events.sortie_started(k, numbers[-1], resuming=retries > 0)
             checks = preflight(
-                link.vehicle, watch, ms, tank_l=tank_l, sortie_volume_l=sortie_volume(flying, k), limits=settings.limits
+                link.vehicle,
+                watch,
+                ms,
+                tank_l=tank_l,
+                sortie_volume_l=sortie_volume(flying, k),
+                limits=settings.limits,
+                terrain=server,
             )
             events.checks(k, checks)
             failed = [c for c in checks if not c.ok]
@@ -165,7 +189,7 @@ def fly_job(
                 if retries > settings.max_resumes:
                     outcome.stopped = f"sortie {k} was cut short {retries} times: {result.reason}"
                     break
-                resumed = resume_plan(flying, k, result.resume_leg, result.breakpoint)
+                resumed = resume_plan(flying, k, result.resume_leg, result.breakpoint, settings.terrain)
                 assert isinstance(resumed, PlanDocument)  # given a document, resume_plan returns one
                 flying = resumed
             if queue and not ground_crew(
@@ -176,6 +200,8 @@ def fly_job(
     except MissionError as exc:  # what was flown before this still counts
         outcome.stopped = str(exc)
     finally:
+        if server is not None:
+            server.close()
         link.vehicle.close()
     outcome.finished = not queue and not outcome.stopped
     return outcome

@@ -4,6 +4,10 @@ The order matters: the sprayer parameters first, then the fence, the rally point
 mission, each verified by read-back, and only then the FENCE_* parameters. An enabled
 fence checks whatever polygon the vehicle holds at that moment, so switching it on before
 this sortie's polygon is on board would check the last job's fence.
+
+With a terrain plan the link also serves the plan's ground (a `TerrainServer` listening on
+it): after the mission is on board, a "terrain" step waits until the vehicle holds the
+ground under it and under every mission item (ArduPilot asks for those once it has them).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from missions.errors import MissionError
 
 if TYPE_CHECKING:
     from missions.link import Vehicle
+    from missions.terrain import TerrainServer
 
 KINDS = ("fence", "rally", "mission")
 
@@ -45,12 +50,20 @@ class UploadStep:
 
 
 def upload_sortie(
-    vehicle: Vehicle, ms: MissionSet, *, set_params: bool = True, clear_missing: bool = True, keep_going: bool = False
+    vehicle: Vehicle,
+    ms: MissionSet,
+    *,
+    set_params: bool = True,
+    clear_missing: bool = True,
+    keep_going: bool = False,
+    terrain: TerrainServer | None = None,
+    terrain_wait_s: float = 45.0,
 ) -> list[UploadStep]:
     """Put `ms` on the vehicle (see the module docstring). A fence or rally list that is
     empty is cleared on the vehicle when `clear_missing` (a plan's sortie), and left as it
     is otherwise (a mission file that carries none). With `keep_going` every step is tried
-    and reported (the pre-flight list); without, the first failure raises MissionError."""
+    and reported (the pre-flight list); without, the first failure raises MissionError.
+    `terrain`, serving on this link, adds the "terrain" step (up to `terrain_wait_s`)."""
     steps: list[UploadStep] = []
     params = dict(ms.params) if set_params else {}
     fence_params = {k: params.pop(k) for k in list(params) if k.startswith("FENCE_")}
@@ -98,4 +111,14 @@ def upload_sortie(
         steps.append(UploadStep("fence params", False, "not enabled: the fence or mission is not on board"))
     else:
         run("fence params", param_step("fence params", fence_params))
+    if terrain is not None:
+
+        def terrain_step() -> UploadStep:
+            ok, detail = terrain.check(timeout_s=terrain_wait_s)
+            if not ok:
+                raise MissionError(detail)
+            loaded = terrain.report.loaded if terrain.report is not None else 0
+            return UploadStep("terrain", True, detail, loaded)
+
+        run("terrain", terrain_step)
     return steps

@@ -44,6 +44,15 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
                     ext - (ox, oy), closed=True, facecolor="#ffcdd2", edgecolor="#c62828", lw=0.8, hatch="//", alpha=0.8
                 )
             )
+    if plan.ground is not None:  # the hill: ground contours every few metres under the swaths
+        gx, gy = np.meshgrid(np.linspace(x0 - 20, x1 + 20, 120), np.linspace(y0 - 20, y1 + 20, 120))
+        gz = plan.ground.terrain.at_local(f.frame, gx.ravel(), gy.ravel()).reshape(gx.shape)
+        if np.isfinite(gz).any():
+            span = float(np.nanmax(gz) - np.nanmin(gz))
+            step = next((k for k in (1, 2, 5, 10, 20, 50) if span / k <= 12), 100)
+            levels = np.arange(np.floor(np.nanmin(gz) / step) * step, np.nanmax(gz) + step, step)
+            cs = ax.contour(gx - ox, gy - oy, gz, levels=levels, colors="#8d6e63", linewidths=0.5, alpha=0.8)
+            ax.clabel(cs, fontsize=6, fmt="%g m")
     cmap = matplotlib.colormaps["tab10"]
     n = len(plan.sorties)
     for so in plan.sorties:
@@ -97,6 +106,8 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
     )
     if plan.sprayer.speed_capped:
         text += "\nspeed lowered: pump too small"
+    if plan.ground is not None:
+        text += f"\nterrain: {plan.params.height_m:g} m above the ground (contours)"
     fig.text(0.70, 0.07, text, fontsize=8, va="bottom", family="monospace")
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

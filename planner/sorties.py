@@ -81,23 +81,24 @@ class _Clock:
         long = float(np.hypot(*np.diff(coords, axis=0).T).sum()) > TURN_MAX_M
         return self.p.transit_speed_m_s if long else self.v
 
-    def _over_ground(self, coords: np.ndarray, v: float, transit: bool) -> tuple[float, float]:
-        """(speed, metres climbed) of a leg: as planned on flat ground, else over the DEM."""
+    def _over_ground(self, coords: np.ndarray, v: float, transit: bool) -> tuple[np.ndarray, float, float]:
+        """(waypoints, speed, metres climbed) of a leg: as planned on flat ground, else over the
+        DEM, where the slope's waypoints are legs of their own (AC_WPNav brakes into each)."""
         if self.ground is None:
-            return v, 0.0
+            return coords, v, 0.0
         prof = self.ground.profile(coords, transit)
-        return prof.speed(v, self.p.climb_m_s, self.p.descent_m_s), prof.ascent_m
+        return prof.coords, prof.speed(v, self.p.climb_m_s, self.p.descent_m_s), prof.ascent_m
 
     def transit(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
         p = self.p
-        v, up = self._over_ground(coords, self.transit_speed(coords), True)
-        t = polyline_time(coords, v, p.accel_m_s2)
+        points, v, up = self._over_ground(coords, self.transit_speed(coords), True)
+        t = polyline_time(points, v, p.accel_m_s2)
         used = t * self.energy.rate(mass, v) + p.turn_s * self.energy.rate(mass) + self.energy.climb(mass, up)
         return t + p.turn_s, used
 
     def swath(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
-        v, up = self._over_ground(coords, self.v, False)
-        t = polyline_time(coords, v, self.p.accel_m_s2)
+        points, v, up = self._over_ground(coords, self.v, False)
+        t = polyline_time(points, v, self.p.accel_m_s2)
         return t, t * self.energy.rate(mass, v) + self.energy.climb(mass, up)
 
     def swath_part(self, length: float, mass: float) -> tuple[float, float]:
@@ -116,8 +117,8 @@ class _Clock:
         """Home and down: waypoints at transit speed, then the closing RTL, which flies its
         last stretch at the spray speed (WPNAV_SPEED) and climbs, loiters and lands."""
         p, e = self.p, self.energy
-        v, up = self._over_ground(path, self.transit_speed(path), True)
-        t_way = polyline_time(path[:-1], v, p.accel_m_s2)
+        points, v, up = self._over_ground(path, self.transit_speed(path), True)
+        t_way = polyline_time(points[:-1], v, p.accel_m_s2)
         t_rtl = straight_time(float(np.hypot(*(path[-1] - path[-2]))), self.v, p.accel_m_s2)
         t_land = landing_time(p)
         t = t_way + t_rtl + p.turn_s + t_land

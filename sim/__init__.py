@@ -11,7 +11,7 @@ from sim.errors import SimError
 from sim.handle import SimHandle, start_sim
 from sim.mission import Item, MissionRunner
 from sim.simulator import Simulator
-from sim.sitl import SitlProcess, battery_params, battery_params_for_plan, sitl_binary, start_sitl
+from sim.sitl import SitlProcess, battery_params, battery_params_for_plan, sitl_binary, sitl_for_plan, start_sitl
 from sim.truth import Truth, TruthSample, read_truth
 
 __all__ = [
@@ -35,5 +35,6 @@ __all__ = [
     "start_sitl",
     "battery_params",
     "battery_params_for_plan",
+    "sitl_for_plan",
     "plan_settings",
 ]

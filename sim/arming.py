@@ -80,7 +80,7 @@ class Arming:
                 if c.sequence is not None:
                     c.sequence.finish()
                 return
-            taking_off = m.target_alt is not None and m.target_alt > 0.2 and c.flightmode.may_take_off()
+            taking_off = m.target_alt is not None and m.target_alt > m.alt + 0.2 and c.flightmode.may_take_off()
             if taking_off:
                 self.landed_since = c.t
             elif self.landed_since is not None:

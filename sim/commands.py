@@ -213,11 +213,11 @@ class CommandHandler:
         if not c.ekf_ok:
             return FAILED
         if m.param1 == 1:
-            c.set_home_here()
+            c.set_home_here(lock=True)
         else:
             if not (-90 <= m.param5 <= 90 and -180 <= m.param6 <= 180) or (m.param5 == 0 and m.param6 == 0):
                 return DENIED
-            c.set_home(m.param5, m.param6, m.param7)
+            c.set_home(m.param5, m.param6, m.param7, lock=True)
         return ACCEPTED
 
     def _set_servo(self, peer, m) -> int:

@@ -11,6 +11,7 @@ from sim.battery import hover_power_for
 from sim.errors import SimError
 
 if TYPE_CHECKING:
+    from fields.terrain import Terrain
     from planner.document import PlanDocument
 
 DEFAULT_HOME = (21.7046, 105.7312, 0.0)  # lat, lon, alt (m AMSL): a Thai Nguyen rice field
@@ -34,6 +35,7 @@ DEFAULT_STREAMS: dict[str, float] = {
     "SERVO_OUTPUT_RAW": 4.0,
     "HOME_POSITION": 0.2,
     "WIND": 1.0,
+    "TERRAIN_REPORT": 1.0,  # sent only with a DEM (terrain data), as ArduCopter does
 }
 
 
@@ -71,7 +73,9 @@ class SimConfig:
     # a MAVLink 2 signing key installed before this boot (32 bytes); never in a repr or a log
     signing_key: bytes | None = field(default=None, repr=False)
     speedup: float = 1.0
-    home: tuple[float, float, float] = DEFAULT_HOME
+    home: tuple[float, float, float] = DEFAULT_HOME  # with a DEM, the altitude is the DEM's there
+    # the ground (a DEM, fields.dem_files.load_dem); None: flat at the home altitude
+    terrain: Terrain | None = field(default=None, repr=False, compare=False)
     tank_l: float = 10.0
     tank_fill_l: float | None = None  # litres in the tank at start (None: full)
     pump_max_l_min: float = 2.4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 EARTH_RADIUS_M = 6378137.0
 _DEG = math.pi / 180.0
@@ -20,6 +21,10 @@ class LocalGrid:
         self._m_per_deg_lon = EARTH_RADIUS_M * _DEG * max(math.cos(lat0 * _DEG), 1e-6)
 
     def to_latlon(self, north: float, east: float) -> tuple[float, float]:
+        return self.lat0 + north / self._m_per_deg_lat, self.lon0 + east / self._m_per_deg_lon
+
+    def to_latlon_arrays(self, north: Any, east: Any) -> tuple[Any, Any]:
+        """to_latlon for numpy arrays (element-wise, the same arithmetic)."""
         return self.lat0 + north / self._m_per_deg_lat, self.lon0 + east / self._m_per_deg_lon
 
     def to_ne(self, lat: float, lon: float) -> tuple[float, float]:

@@ -239,6 +239,28 @@ def wind(c: Copter):
     return _B.wind_encode(direction, speed, 0.0)
 
 
+TERRAIN_SPACING_M = 100  # TERRAIN_SPACING's default: what the report says of the grid
+
+
+def terrain_report(c: Copter):
+    """AP_Terrain::send_terrain_report, sent only when the simulator has a DEM: the ground's
+    height AMSL under the copter and the copter's height above it (relative altitude plus the
+    ground at home minus the ground here; 0 before home is set)."""
+    terrain = c.terrain_amsl()
+    if terrain is None or not c.ekf_ok:  # no terrain data, or no location to report for
+        return None
+    lat, lon = c.latlon()
+    current = 0.0
+    if c.home is not None:
+        home_terrain = c.terrain_amsl(c.home[0], c.home[1])
+        assert home_terrain is not None  # a DEM is there
+        current = c.relative_alt() + home_terrain - terrain
+    loaded = c.ground.tiles_loaded if c.ground is not None else 0
+    return _B.terrain_report_encode(
+        int(round(lat * 1e7)), int(round(lon * 1e7)), TERRAIN_SPACING_M, terrain, current, 0, loaded
+    )
+
+
 def statustext(severity: int, text: str):
     return _B.statustext_encode(severity, text.encode("ascii", "replace")[:50])
 
@@ -265,6 +287,7 @@ STREAM_BUILDERS = {
     "SERVO_OUTPUT_RAW": servo_output_raw,
     "HOME_POSITION": home_position,
     "WIND": wind,
+    "TERRAIN_REPORT": terrain_report,
 }
 MSG_IDS = {name: getattr(mavlink, f"MAVLINK_MSG_ID_{name}") for name in STREAM_BUILDERS}
 NAMES_BY_ID = {v: k for k, v in MSG_IDS.items()}
@@ -276,5 +299,5 @@ DATA_STREAM_GROUPS = {
     mavlink.MAV_DATA_STREAM_POSITION: ("GLOBAL_POSITION_INT",),
     mavlink.MAV_DATA_STREAM_EXTRA1: ("ATTITUDE",),
     mavlink.MAV_DATA_STREAM_EXTRA2: ("VFR_HUD",),
-    mavlink.MAV_DATA_STREAM_EXTRA3: ("WIND", "BATTERY_STATUS"),
+    mavlink.MAV_DATA_STREAM_EXTRA3: ("WIND", "BATTERY_STATUS", "TERRAIN_REPORT"),
 }

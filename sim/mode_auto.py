@@ -2,7 +2,9 @@
 
 AP_Mission decides which item runs; this module is what each item does (start_command) and
 when it is done (verify_command), as ModeAuto's start_command / verify_command are. Waypoints
-fly AC_WPNav legs with the next waypoint known, so corners are blended; NAV_RETURN_TO_LAUNCH
+fly AC_WPNav legs along the straight 3D line between them (a different altitude at each
+waypoint is climbed or descended to on the way, as over a hill), with the next waypoint known,
+so corners are blended; NAV_RETURN_TO_LAUNCH
 runs RTL's sequence and NAV_LAND LAND's, inside AUTO.
 """
 
@@ -96,11 +98,13 @@ class ModeAuto(M.Mode):
             m.descending = False
             c.disarm_on_land = False
             m.target = self._ne_of(item) if item.has_location else (m.n, m.e)
+            alt = self._alt_of(item) if (item.z or item.has_location) else m.alt
             if cmd == mavlink.MAV_CMD_NAV_WAYPOINT and c.flying:
-                m.fly_leg(m.target, None if item.param1 > 0 else self._next_wp(index))
+                dest = (m.target[0], m.target[1], alt)
+                m.fly_leg(dest, None if item.param1 > 0 else self._next_wp(index))
             else:
                 m.nav_on = False
-            m.target_alt = self._alt_of(item) if (item.z or item.has_location) else m.alt
+            m.target_alt = alt
             self._nav_hold_until = None
             c.emit(MissionCurrentChanged())
         elif cmd == mavlink.MAV_CMD_NAV_TAKEOFF:
@@ -164,15 +168,17 @@ class ModeAuto(M.Mode):
                 c.say(SEV_INFO, f"Reached command #{index}")
         return done
 
-    def _next_wp(self, index: int) -> tuple[float, float] | None:
+    def _next_wp(self, index: int) -> tuple[float, float, float] | None:
         """ModeAuto::set_next_wp: the next NAV command, when it is a waypoint the copter need not stop at."""
         items = self.copter.stores[MISSION]
         for item in items[index + 1 :]:
             if item.command == mavlink.MAV_CMD_DO_JUMP:
                 return None
             if item.command <= MAV_CMD_NAV_LAST:
-                ok = item.command in _POSITION_NAV and item.has_location
-                return self._ne_of(item) if ok else None
+                if item.command in _POSITION_NAV and item.has_location:
+                    n, e = self._ne_of(item)
+                    return n, e, self._alt_of(item)
+                return None
         return None
 
     def mission_complete(self) -> None:

@@ -18,8 +18,11 @@ class ModeGuided(M.Mode):
         c = self.copter
         if not c.armed or not c.motion.landed or alt_rel <= 0:
             return False
+        target_alt = c.relative_to_ground(alt_rel)
+        if target_alt <= c.motion.alt:  # Mode::do_user_takeoff: "can't takeoff downwards"
+            return False
         c.motion.target = c.motion.here()
-        c.motion.target_alt = c.relative_to_ground(alt_rel)
+        c.motion.target_alt = target_alt
         return True
 
     def goto(self, lat: float, lon: float, alt_rel: float | None) -> bool:

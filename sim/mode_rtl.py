@@ -55,7 +55,7 @@ class RTLSequence:
                 m.target = (home[0], home[1])
                 m.target_alt = self.alt
                 m.nav_on = False
-                m.fly_leg(m.target, None)
+                m.fly_leg((home[0], home[1], self.alt), None)
         elif phase == "return":
             if m.nav.reached or not m.nav_on:
                 m.nav_on = False

@@ -2,40 +2,52 @@
 
 The flight modes only set targets here (a point to hold or fly to, an altitude, a landing
 descent, a waypoint leg for AC_WPNav); `Motion.step` integrates the kinematics towards them
-once a tick, with the wind and gusts pushing. Horizontal: along a WPNav S-curve when a leg is
-flown (followed like AC_PosControl, sim/wpnav.py), else straight at the target with braking.
-Vertical: WPNAV_SPEED_UP/DN and WPNAV_ACCEL_Z, LAND_SPEED(_HIGH) when descending to land.
+once a tick, with the wind and gusts pushing. Along a WPNav leg the target is a point moving on
+the S-curve of the straight 3D line between waypoints (sim/wpnav.py), followed like
+AC_PosControl horizontally and vertically; else the copter flies straight at the target with
+braking, and climbs or descends at WPNAV_SPEED_UP/DN and WPNAV_ACCEL_Z (LAND_SPEED(_HIGH) when
+descending to land, by the height above the ground).
+
+The ground is the DEM when the simulator has one (sim/ground.py), flat at alt 0 otherwise: the
+copter takes off from it and lands on it, and touching it while flying fast is a crash.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 
 from sim.params import ParamStore
-from sim.wpnav import WPNav, follow
+from sim.wpnav import Vec3, WPNav, follow, follow_z
 
 G = 9.80665
 Vec = tuple[float, float]
+CRASH_SPEED_M_S = 2.0  # touching the ground faster than this across it is a crash, not a landing
 
 
 class Motion:
-    """Kinematics (north/east/up metres from the origin, ground at alt 0) and the targets the
-    modes give; step(dt) moves the copter one tick of simulated time."""
+    """Kinematics (north/east/up metres from the origin; the ground under the copter at
+    `ground`, alt 0 where there is no DEM) and the targets the modes give; step(dt) moves the
+    copter one tick of simulated time."""
 
-    def __init__(self, params: ParamStore, seed: int) -> None:
+    def __init__(self, params: ParamStore, seed: int, ground_at: Callable[[float, float], float] | None = None) -> None:
         self.p = params
         self.rng = random.Random(seed)  # the gusts
-        self.n = self.e = self.alt = 0.0
+        self.ground_at = ground_at  # (north, east) -> ground height above the origin's; None: flat
+        self.n = self.e = 0.0
+        self.ground = ground_at(0.0, 0.0) if ground_at is not None else 0.0
+        self.alt = self.ground
         self.vn = self.ve = self.vz = 0.0
-        self.an = self.ae = 0.0
+        self.an = self.ae = self.az = 0.0
+        self.crashed = False  # the last touchdown was a crash (set by step)
         self.yaw = 0.0
         self.yaw_rate = 0.0
         self.landed = True
         self.gust_n = self.gust_e = 0.0
         # targets, set by the flight modes
         self.target: Vec | None = None  # horizontal goal (n, e)
-        self.target_alt: float | None = None  # goal altitude above ground
+        self.target_alt: float | None = None  # goal altitude above the origin's ground
         self.descending = False  # landing: descend at the land speed
         self.speed_m_s = self.p["WPNAV_SPEED"] / 100.0
         self.nav = WPNav()  # AC_WPNav: the S-curve target of AUTO waypoints and the RTL return
@@ -45,8 +57,14 @@ class Motion:
     def here(self) -> Vec:
         return self.n, self.e
 
+    def here3(self) -> Vec3:
+        return self.n, self.e, self.alt
+
     def ground_speed(self) -> float:
         return math.hypot(self.vn, self.ve)
+
+    def height_above_ground(self) -> float:
+        return self.alt - self.ground
 
     def wind(self) -> Vec:
         """Wind velocity (towards), north/east m/s, gusts included."""
@@ -87,21 +105,40 @@ class Motion:
         self.target = None
         self.target_alt = None
 
-    def fly_leg(self, dest: Vec, after: Vec | None) -> None:
-        """Fly a waypoint leg with AC_WPNav's S-curves (from the last destination when still on the move)."""
+    def fly_leg(self, dest: Vec3, after: Vec3 | None) -> None:
+        """Fly a waypoint leg with AC_WPNav's S-curves along the 3D line to `dest` (north, east,
+        alt), from the last destination when still on the move; `after` is the waypoint next."""
         self.nav.configure(
             speed=self.speed_m_s,
             accel=self.p["WPNAV_ACCEL"] / 100.0,
             radius=self.p["WPNAV_RADIUS"] / 100.0,
             jerk=self.p["WPNAV_JERK"],
             accel_corner=self.p["WPNAV_ACCEL_C"] / 100.0,
+            speed_up=self.p["WPNAV_SPEED_UP"] / 100.0,
+            speed_down=self.p["WPNAV_SPEED_DN"] / 100.0,
+            accel_z=self.p["WPNAV_ACCEL_Z"] / 100.0,
         )
+        start = self._stopping_point()
         if not self.nav_on:
-            self.nav.init((self.n, self.e))
-        self.nav.set_destination(dest, (self.n, self.e))
+            self.nav.init(start)
+        self.nav.set_destination(dest, start)
         if after is not None:
             self.nav.set_destination_next(after)
+        self.target = (dest[0], dest[1])
+        self.target_alt = dest[2]
         self.nav_on = True
+
+    def _stopping_point(self) -> Vec3:
+        """Where a new leg starts when the waypoint controller starts afresh: here, at the
+        position controller's altitude target (the take-off's or RTL climb's completion
+        altitude, as ModeAuto and ModeRTL hand AC_WPNav) when the copter is about there."""
+        if self.nav_on:
+            z = self.nav.target[0][2]
+        elif self.target_alt is not None and abs(self.target_alt - self.alt) <= 1.0:
+            z = self.target_alt
+        else:
+            z = self.alt
+        return self.n, self.e, z
 
     def at_target(self) -> bool:
         """Arrived: the WPNav leg reached (or within WPNAV_RADIUS of the target), at its altitude."""
@@ -117,10 +154,12 @@ class Motion:
 
     # ------------------------------------------------------------------ the tick
     def step(self, dt: float, *, armed: bool, may_take_off: bool, throttle_low: bool) -> bool:
-        """Move one tick; True when the copter touched down in it. Disarmed, it falls."""
+        """Move one tick; True when the copter touched down in it (`crashed` tells whether it
+        hit the ground flying fast). Disarmed, it falls."""
         self._gusts(dt)
         if self.landed:
-            self.vn = self.ve = self.vz = self.an = self.ae = 0.0
+            self.vn = self.ve = self.vz = self.an = self.ae = self.az = 0.0
+            self.alt = self.ground
             wants_up = armed and self.target_alt is not None and self.target_alt > self.alt + 0.2 and may_take_off
             if not wants_up:
                 return False
@@ -143,7 +182,7 @@ class Motion:
         """Fly to the target, braking to arrive; along the WPNav leg when one is flown."""
         acc = max(self.p["WPNAV_ACCEL"] / 100.0, 0.1)
         if armed and self.nav_on:  # AC_WPNav's target, followed by AC_PosControl
-            target = self.nav.advance(dt, (self.n, self.e))
+            target = self.nav.advance(dt, self.here3())
             self.an, self.ae = follow(target, (self.n, self.e), (self.vn, self.ve), (self.an, self.ae), dt)
             self.vn += self.an * dt
             self.ve += self.ae * dt
@@ -171,9 +210,20 @@ class Motion:
         gust_push = 0.15 * dt
         self.n += self.vn * dt + self.gust_n * gust_push
         self.e += self.ve * dt + self.gust_e * gust_push
+        if self.ground_at is not None:
+            self.ground = self.ground_at(self.n, self.e)
 
     def _vertical(self, dt: float, armed: bool, throttle_low: bool) -> bool:
+        target_alt = self.target_alt
         acc_z = max(self.p["WPNAV_ACCEL_Z"] / 100.0, 0.1)
+        if armed and self.nav_on and not self.descending:
+            tp, tv, ta = self.nav.target
+            if tv[2] != 0 or ta[2] != 0:  # climbing or descending along the leg's 3D line
+                self.az = follow_z(self.nav.target, self.alt, self.vz, self.az, acc_z, dt)
+                self.vz += self.az * dt
+                self.alt += self.vz * dt
+                return self._touchdown()
+            target_alt = tp[2]  # a level target is held as any altitude target (below)
         up = self.p["WPNAV_SPEED_UP"] / 100.0
         dn_speed = self.p["WPNAV_SPEED_DN"] / 100.0
         if not armed:
@@ -181,9 +231,10 @@ class Motion:
             acc_z = G
         elif self.descending:
             high = self.p["LAND_SPEED_HIGH"] / 100.0 or dn_speed
-            vz_des = -(high if self.alt > self.p["LAND_ALT_LOW"] / 100.0 else self.p["LAND_SPEED"] / 100.0)
-        elif self.target_alt is not None:
-            dz = self.target_alt - self.alt
+            low_alt = self.p["LAND_ALT_LOW"] / 100.0
+            vz_des = -(high if self.height_above_ground() > low_alt else self.p["LAND_SPEED"] / 100.0)
+        elif target_alt is not None:
+            dz = target_alt - self.alt
             v = min(math.sqrt(2.0 * acc_z * abs(dz)), 1.5 * abs(dz))
             vz_des = min(v, up) if dz > 0 else -min(v, dn_speed)
         elif throttle_low:
@@ -192,14 +243,21 @@ class Motion:
             vz_des = 0.0
         dvz = vz_des - self.vz
         lim_z = acc_z * dt
-        self.vz += max(-lim_z, min(lim_z, dvz))
+        dvz = max(-lim_z, min(lim_z, dvz))
+        self.az = dvz / dt
+        self.vz += dvz
         self.alt += self.vz * dt
-        if self.alt <= 0.0 and self.vz <= 0.0:
-            self.alt = 0.0
-            self.vn = self.ve = self.vz = self.an = self.ae = 0.0
-            self.landed = True
-            return True
-        return False
+        return self._touchdown()
+
+    def _touchdown(self) -> bool:
+        """On the ground again: landed where it touched (a crash when it was flying fast across)."""
+        if self.alt > self.ground:
+            return False
+        self.crashed = self.ground_speed() > CRASH_SPEED_M_S
+        self.alt = self.ground
+        self.vn = self.ve = self.vz = self.an = self.ae = self.az = 0.0
+        self.landed = True
+        return True
 
     def _heading(self, dt: float) -> None:
         """The nose follows the track at up to 90 deg/s."""

@@ -82,6 +82,23 @@ def battery_params_for_plan(plan) -> dict[str, float]:
     return battery_params(max(float(doc.drone.endurance_s or 600.0), longest + reserve), reserve / 2)
 
 
+TERRAIN_SPACING_M = 5  # SITL's terrain grid for a hill plan: 28 x 32 points a block, 140 x 160 m
+
+
+def sitl_for_plan(plan, altitude_m: float = 30.0) -> dict:
+    """`start_sitl` settings that put SITL at a plan's reload point with its drone's battery and,
+    for a terrain plan, over its ground: home at the DEM's height there, SIM_TERRAIN on (SITL's
+    ground is then the terrain `fly` serves it) on a grid fine enough for a hill."""
+    from planner import as_document
+
+    doc = as_document(plan)
+    params = battery_params_for_plan(doc)
+    if doc.terrain is not None:
+        altitude_m = float(doc.terrain.reload_elev_m)
+        params.update({"SIM_TERRAIN": 1, "TERRAIN_SPACING": TERRAIN_SPACING_M})
+    return {"home": (doc.reload.lat, doc.reload.lon, altitude_m), "params": params}
+
+
 def sitl_binary() -> str | None:
     """The SITL binary from ARDUPILOT_SITL, if it is set."""
     return os.environ.get("ARDUPILOT_SITL") or None

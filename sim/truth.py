@@ -30,6 +30,7 @@ class TruthSample:
     tank_l: float  # litres left in the tank
     battery_v: float
     battery_used_mah: float
+    agl: float = 0.0  # metres above the ground under the copter (the DEM's; flat: above the origin)
 
 
 @dataclass
@@ -123,6 +124,7 @@ class TruthRecorder:
                 round(pay.tank.litres, 5),
                 round(c.battery.voltage, 3),
                 round(c.battery.used_mah, 1),
+                round(c.height_above_ground(), 3),
             )
             with self._lock:
                 self._samples.append(sample)

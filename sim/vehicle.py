@@ -23,6 +23,7 @@ from sim.config import SimConfig
 from sim.events import SEV_CRITICAL, SEV_INFO, SEV_WARNING, Event, HomeChanged, ModeChanged, ParamChanged, StatusText
 from sim.failsafes import Failsafes
 from sim.geo import LocalGrid
+from sim.ground import Ground
 from sim.mission import HOME_PLACEHOLDER, MISSION, Item
 from sim.mode_auto import ModeAuto
 from sim.mode_guided import ModeGuided
@@ -57,19 +58,22 @@ class Copter:
         self.p = params
         self.stores = stores  # mission type -> items (mission: home placeholder at index 0)
         lat, lon, alt = cfg.home
-        self.origin_alt = alt
         self.grid = LocalGrid(lat, lon)
+        # the ground: a DEM (the origin's altitude is then the DEM's there) or flat at the origin
+        self.ground = Ground(cfg.terrain, self.grid) if cfg.terrain is not None else None
+        self.origin_alt = self.ground.origin_amsl if self.ground is not None else alt
         self.outbox: list[Event] = []
         self.t = 0.0
         self.ekf_ok = False  # a position estimate (after cfg.boot_delay_s)
         self._rc_mode_done = False
         self.home: tuple[float, float, float] | None = None  # (n, e, alt AMSL)
+        self.home_locked = False  # a ground station set home: arming no longer moves it
         self.armed = False
         self.auto_armed = False
         self.disarm_on_land = False  # the land detector disarms (LAND, RTL)
         self.sequence: Sequence | None = None  # RTL's phases or a landing approach, while one runs
         # parts
-        self.motion = Motion(params, cfg.seed)
+        self.motion = Motion(params, cfg.seed, self.ground.height if self.ground is not None else None)
         self.payload = Payload(self, cfg)
         self.servos = Servos(self)
         self.battery = Battery(self.p["BATT_CAPACITY"], int(self.p["SIM_BATT_CELLS"]))
@@ -135,9 +139,21 @@ class Copter:
         return self.alt_amsl() - (self.home[2] if self.home else self.origin_alt)
 
     def relative_to_ground(self, alt_rel: float) -> float:
-        """Height above the ground (the origin) of an altitude above home."""
+        """The altitude above the origin's ground (Motion's frame) of an altitude above home."""
         home_alt = self.home[2] if self.home else self.origin_alt
         return alt_rel + home_alt - self.origin_alt
+
+    def terrain_amsl(self, n: float | None = None, e: float | None = None) -> float | None:
+        """The DEM's ground height AMSL under the copter (or at north/east n, e); None without a DEM."""
+        if self.ground is None:
+            return None
+        if n is None or e is None:
+            return self.origin_alt + self.motion.ground
+        return self.ground.amsl(n, e)
+
+    def height_above_ground(self) -> float:
+        """Metres between the copter and the ground under it (the DEM's, or flat at the origin)."""
+        return self.motion.height_above_ground()
 
     def home_location(self) -> tuple[float, float, float] | None:
         """Home as (lat, lon, alt AMSL), or None before it is set."""
@@ -161,7 +177,8 @@ class Copter:
         self.armed = True
         self.auto_armed = self.mode == M.AUTO and bool(int(self.p["AUTO_OPTIONS"]) & 2)
         self.arming.landed_since = self.t
-        self.set_home_here()
+        if not self.home_locked:  # AP_Arming_Copter::arm: home moves here unless a ground station locked it
+            self.set_home_here()
         return True
 
     def disarm(self, reason: str = "Disarming motors", force: bool = False) -> bool:
@@ -255,13 +272,16 @@ class Copter:
         self.mode_auto.mission.reset()
         self.store_mission([HOME_PLACEHOLDER])
 
-    def set_home_here(self) -> None:
+    def set_home_here(self, lock: bool = False) -> None:
+        """Home where the copter is; `lock` (a ground station's DO_SET_HOME) keeps it there when arming."""
         self.home = (self.motion.n, self.motion.e, self.alt_amsl())
+        self.home_locked = self.home_locked or lock
         self.emit(HomeChanged())
 
-    def set_home(self, lat: float, lon: float, alt_amsl: float) -> None:
+    def set_home(self, lat: float, lon: float, alt_amsl: float, lock: bool = False) -> None:
         n, e = self.grid.to_ne(lat, lon)
         self.home = (n, e, alt_amsl)
+        self.home_locked = self.home_locked or lock
         self.emit(HomeChanged())
 
     def refill(self, capacity_l: float | None = None) -> None:
@@ -321,6 +341,9 @@ class Copter:
             throttle_low=self.flightmode.throttle_low(),
         ):
             self.arming.landed_since = self.t
+            if self.motion.crashed and self.armed:  # flew into the ground (a slope): crash_check disarms
+                self.motion.crashed = False
+                self.disarm("Crash: Disarming", force=True)
         self.arming.auto_disarm()
         self.flightmode.run()
         self.payload.update(dt)

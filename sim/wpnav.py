@@ -1,16 +1,24 @@
-"""AC_WPNav's straight waypoint legs: a position target moved along S-curves, corners blended.
+"""AC_WPNav's straight waypoint legs: a 3D position target moved along S-curves, corners blended.
 
-As in ArduCopter (libraries/AC_WPNav/AC_WPNav.cpp, SCurve::advance_target_along_track):
-- each leg is a rest-to-rest SCurve at WPNAV_SPEED / WPNAV_ACCEL with WPNAV_JERK and the
-  snap the attitude controller allows (jerk x pi / (2 x ATC_INPUT_TC) / 2);
+As in ArduCopter (libraries/AC_WPNav/AC_WPNav.cpp, AP_Math/SCurve.cpp, AP_Math/control.cpp):
+- each leg is a rest-to-rest SCurve along the straight 3D line from its origin to its
+  destination (SCurve::calculate_track). Its speed and acceleration limits are
+  AP_Math's kinematic_limit of WPNAV_SPEED / WPNAV_SPEED_UP / WPNAV_SPEED_DN and WPNAV_ACCEL /
+  WPNAV_ACCEL_Z along that direction: a gentle slope keeps the horizontal speed at WPNAV_SPEED
+  (the speed along the track is WPNAV_SPEED over the horizontal share of it), a slope steeper
+  than WPNAV_SPEED_UP / WPNAV_SPEED (or _DN) is limited by the vertical speed, which slows the
+  horizontal speed too; jerk WPNAV_JERK and the snap the attitude controller allows
+  (jerk x pi / (2 x ATC_INPUT_TC) / 2) act along the track;
 - when the next waypoint is known (a "fast" waypoint), the next leg starts while this one
-  brakes, once the mid-point of that overlap stays within WPNAV_RADIUS of the corner, is
-  slower than both legs and needs less than the cornering acceleration; the waypoint counts
+  brakes, once the mid-point of that overlap stays within WPNAV_RADIUS of the corner (in 3D),
+  is slower than both legs, needs less than the cornering acceleration horizontally and less
+  than WPNAV_ACCEL_Z vertically (SCurve::advance_target_along_track); the waypoint counts
   as reached half-way through the overlap, which is when AP_Mission runs the DO commands
   after it (the pump switches there, at the corner);
 - a waypoint with nothing after it is reached when the target has stopped on it and the
-  copter is within WPNAV_RADIUS.
-The copter follows the target with the position controller (`follow` below, run by sim/motion.py).
+  copter is within WPNAV_RADIUS of it (in 3D).
+The copter follows the target with the position controller (`follow` and `follow_z` below,
+run by sim/motion.py).
 """
 
 from __future__ import annotations
@@ -21,45 +29,83 @@ from sim.scurve import SCurve
 
 INPUT_TC_S = 0.15  # ATC_INPUT_TC default
 Vec = tuple[float, float]
+Vec3 = tuple[float, float, float]  # north, east, up: metres from the origin
+
+
+def norm(v: Vec3) -> float:
+    """|v| (a level vector is measured in 2D, so a flat flight computes exactly as before)."""
+    return math.hypot(v[0], v[1]) if v[2] == 0 else math.hypot(v[0], v[1], v[2])
+
+
+def kinematic_limit(length_xy: float, dz: float, max_xy: float, max_up: float, max_down: float) -> float:
+    """AP_Math kinematic_limit: the largest speed (or acceleration) along a direction of
+    `length_xy` horizontally and `dz` up that keeps within the horizontal and vertical limits."""
+    if max_xy <= 0 or max_up <= 0 or max_down <= 0:
+        return 0.0
+    length = math.hypot(length_xy, dz)
+    if length <= 0:
+        return 0.0
+    xy, z = length_xy / length, dz / length
+    if xy == 0:
+        return max_up if z > 0 else max_down
+    if z == 0:
+        return max_xy
+    slope = z / xy
+    limit = max_up if slope > 0 else max_down
+    if abs(slope) < limit / max_xy:
+        return max_xy / xy
+    return abs(limit / z)
 
 
 class Leg:
-    """One straight leg from `origin` to `dest` (north, east metres) and its SCurve."""
+    """One straight leg from `origin` to `dest` (north, east, up metres) and its SCurve."""
 
-    def __init__(self, origin: Vec, dest: Vec) -> None:
+    def __init__(self, origin: Vec3, dest: Vec3) -> None:
         self.origin, self.dest = origin, dest
-        dn, de = dest[0] - origin[0], dest[1] - origin[1]
-        self.length = math.hypot(dn, de)
-        self.unit = (dn / self.length, de / self.length) if self.length > 1e-9 else (0.0, 0.0)
+        dn, de, dz = dest[0] - origin[0], dest[1] - origin[1], dest[2] - origin[2]
+        self.length_xy = math.hypot(dn, de)
+        self.dz = dz
+        self.length = norm((dn, de, dz))
+        L = self.length
+        self.unit: Vec3 = (dn / L, de / L, dz / L) if L > 1e-9 else (0.0, 0.0, 0.0)
+        self.accel_z = 1.0
         self.curve = SCurve()
 
-    def plan(self, speed: float, accel: float, snap: float, jerk: float) -> None:
-        self.curve.calculate(self.length, speed, accel, snap, jerk)
+    def plan(self, nav: WPNav) -> None:
+        """SCurve::calculate_track: the limits along this leg's direction (kinematic_limit)."""
+        speed = kinematic_limit(self.length_xy, self.dz, nav.speed, nav.speed_up, nav.speed_down)
+        accel = kinematic_limit(self.length_xy, self.dz, nav.accel, nav.accel_z, nav.accel_z)
+        self.accel_z = nav.accel_z
+        self.curve.calculate(self.length, speed, accel, nav.snap, nav.jerk)
 
-    def sample(self, dt: float, from_dest: bool = False) -> tuple[Vec, Vec, Vec]:
+    def _project(self, p: float, v: float, a: float) -> tuple[Vec3, Vec3, Vec3]:
+        u = self.unit
+        return (u[0] * p, u[1] * p, u[2] * p), (u[0] * v, u[1] * v, u[2] * v), (u[0] * a, u[1] * a, u[2] * a)
+
+    def sample(self, dt: float, from_dest: bool = False) -> tuple[Vec3, Vec3, Vec3]:
         """Advance dt; position (from the origin, or from the destination), velocity, acceleration."""
         p, v, a = self.curve.advance(dt)
         if from_dest:
             p -= self.length
-        u = self.unit
-        return (u[0] * p, u[1] * p), (u[0] * v, u[1] * v), (u[0] * a, u[1] * a)
+        return self._project(p, v, a)
 
-    def at(self, t: float) -> tuple[Vec, Vec, Vec]:
-        p, v, a = self.curve.at(t)
-        u = self.unit
-        return (u[0] * p, u[1] * p), (u[0] * v, u[1] * v), (u[0] * a, u[1] * a)
+    def at(self, t: float) -> tuple[Vec3, Vec3, Vec3]:
+        return self._project(*self.curve.at(t))
 
 
-def _add(*vs: Vec) -> Vec:
-    return sum(v[0] for v in vs), sum(v[1] for v in vs)
+def _add(*vs: Vec3) -> Vec3:
+    return sum(v[0] for v in vs), sum(v[1] for v in vs), sum(v[2] for v in vs)
 
 
 class WPNav:
-    """The waypoint controller's horizontal target for the current, previous and next legs."""
+    """The waypoint controller's 3D target for the current, previous and next legs."""
 
     def __init__(self) -> None:
         self.speed = 5.0
+        self.speed_up = 2.5
+        self.speed_down = 1.5
         self.accel = 2.5
+        self.accel_z = 1.0
         self.radius = 2.0
         self.jerk = 1.0
         self.accel_corner = 5.0
@@ -69,34 +115,47 @@ class WPNav:
         self.prev: Leg | None = None
         self.this: Leg | None = None
         self.next: Leg | None = None
-        self.dest: Vec = (0.0, 0.0)
-        self.target: tuple[Vec, Vec, Vec] = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
+        self.dest: Vec3 = (0.0, 0.0, 0.0)
+        self.target: tuple[Vec3, Vec3, Vec3] = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
 
     @property
     def snap(self) -> float:
         return self.jerk * math.pi / (2.0 * max(INPUT_TC_S, 0.1)) * 0.5
 
-    def configure(self, *, speed: float, accel: float, radius: float, jerk: float, accel_corner: float) -> None:
+    def configure(
+        self,
+        *,
+        speed: float,
+        accel: float,
+        radius: float,
+        jerk: float,
+        accel_corner: float,
+        speed_up: float = 2.5,
+        speed_down: float = 1.5,
+        accel_z: float = 1.0,
+    ) -> None:
         self.speed, self.accel = max(speed, 0.2), max(accel, 0.5)
+        self.speed_up, self.speed_down = max(speed_up, 0.2), max(speed_down, 0.2)  # SCurve's SPEED_Z_MIN
+        self.accel_z = max(accel_z, 0.2)
         self.radius, self.jerk = max(radius, 0.05), max(jerk, 0.1)
         self.accel_corner = accel_corner if accel_corner > 0 else 2.0 * self.accel
 
-    def _leg(self, origin: Vec, dest: Vec) -> Leg:
+    def _leg(self, origin: Vec3, dest: Vec3) -> Leg:
         leg = Leg(origin, dest)
-        leg.plan(self.speed, self.accel, self.snap, self.jerk)
+        leg.plan(self)
         return leg
 
-    def init(self, here: Vec) -> None:
+    def init(self, here: Vec3) -> None:
         """wp_and_spline_init: start from where the copter is (its stopping point)."""
         self.prev = self.this = self.next = None
         self.dest = here
-        self.target = (here, (0.0, 0.0), (0.0, 0.0))
+        self.target = (here, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         self.reached, self.fast, self.active = True, False, True
 
     def stop(self) -> None:
         self.active = False
 
-    def set_destination(self, dest: Vec, here: Vec) -> None:
+    def set_destination(self, dest: Vec3, here: Vec3) -> None:
         """set_wp_destination: the previous destination becomes the origin (corner blending goes on)."""
         if not self.active or not self.reached:
             self.init(here)
@@ -111,7 +170,7 @@ class WPNav:
         self.fast = False
         self.reached = False
 
-    def set_destination_next(self, dest: Vec) -> None:
+    def set_destination_next(self, dest: Vec3) -> None:
         """set_wp_destination_next: the waypoint after this one, so the copter need not stop."""
         if self.this is None:
             return
@@ -130,19 +189,19 @@ class WPNav:
             t = leg.curve.time
             p, v, _ = leg.curve.at(t)
             if t <= 0.05:
-                leg.plan(speed, self.accel, self.snap, self.jerk)
+                leg.plan(self)
                 if v > 0:
                     leg.curve.set_origin_speed(v)
                 continue
             # mid-leg: a new S-curve from here and at this speed (SCurve::set_speed_max re-plans in place)
-            o = leg.origin
-            start = (o[0] + leg.unit[0] * p, o[1] + leg.unit[1] * p)
+            o, u = leg.origin, leg.unit
+            start = (o[0] + u[0] * p, o[1] + u[1] * p, o[2] + u[2] * p)
             new = Leg(start, leg.dest)
-            new.plan(speed, self.accel, self.snap, self.jerk)
-            new.curve.set_origin_speed(min(v, speed))
+            new.plan(self)
+            new.curve.set_origin_speed(min(v, new.curve.vel))
             setattr(self, name, new)
 
-    def advance(self, dt: float, pos: Vec) -> tuple[Vec, Vec, Vec]:
+    def advance(self, dt: float, pos: Vec3) -> tuple[Vec3, Vec3, Vec3]:
         """One controller step: the target position, velocity and acceleration (SCurve::advance_target_along_track)."""
         this = self.this
         if not self.active or this is None:
@@ -160,14 +219,16 @@ class WPNav:
                 half = c.time_remaining() * 0.5
                 tp, tv, ta = this.at(c.time + half)
                 np_, nv, na = nxt.at(half)
-                turn_pos = _add(tp, (-this.unit[0] * this.length, -this.unit[1] * this.length), np_)
+                u, L = this.unit, this.length
+                turn_pos = _add(tp, (-u[0] * L, -u[1] * L, -u[2] * L), np_)
                 turn_vel = _add(tv, nv)
                 turn_acc = _add(ta, na)
                 speed_min = min(c.speed_along_track(), nxt.curve.speed_along_track())
                 if (
-                    math.hypot(*turn_pos) < self.radius
-                    and math.hypot(*turn_vel) < speed_min
-                    and math.hypot(*turn_acc) < self.accel_corner
+                    norm(turn_pos) < self.radius
+                    and norm(turn_vel) < speed_min
+                    and math.hypot(turn_acc[0], turn_acc[1]) < self.accel_corner
+                    and (turn_acc[2] == 0 or abs(turn_acc[2]) < min(this.accel_z, nxt.accel_z))
                 ):
                     parts.append(nxt.sample(dt))
         elif nxt is not None and nxt.curve.time > 0.0:
@@ -182,7 +243,7 @@ class WPNav:
         if not self.reached and finished:
             if self.fast:
                 self.reached = True
-            elif math.hypot(pos[0] - self.dest[0], pos[1] - self.dest[1]) <= self.radius:
+            elif norm((pos[0] - self.dest[0], pos[1] - self.dest[1], pos[2] - self.dest[2])) <= self.radius:
                 self.reached = True
         return self.target
 
@@ -193,7 +254,7 @@ LEAN_TC_S = 0.1  # the copter tilts to a new acceleration within about this time
 ACCEL_MAX = 9.80665 * math.tan(math.radians(30))  # ANGLE_MAX 30 degrees
 
 
-def follow(target: tuple[Vec, Vec, Vec], pos: Vec, vel: Vec, acc: Vec, dt: float) -> Vec:
+def follow(target: tuple[Vec3, Vec3, Vec3], pos: Vec, vel: Vec, acc: Vec, dt: float) -> Vec:
     """AC_PosControl, horizontally: the acceleration the copter reaches this step while it
     follows the target with feed-forward, a P position loop and a P velocity loop."""
     (tp, tv, ta) = target
@@ -206,3 +267,24 @@ def follow(target: tuple[Vec, Vec, Vec], pos: Vec, vel: Vec, acc: Vec, dt: float
         an, ae = an / mag * ACCEL_MAX, ae / mag * ACCEL_MAX
     k = min(dt / LEAN_TC_S, 1.0)
     return acc[0] + (an - acc[0]) * k, acc[1] + (ae - acc[1]) * k
+
+
+POS_Z_P = 1.0  # PSC_POSZ_P: altitude error -> climb rate (1/s)
+VEL_Z_P = 5.0  # PSC_VELZ_P: climb-rate error -> vertical acceleration (1/s)
+ACCEL_Z_MAX = 5.0  # what the throttle gives up or down beyond hover, m/s/s
+
+
+def follow_z(target: tuple[Vec3, Vec3, Vec3], alt: float, vz: float, az: float, accel_z: float, dt: float) -> float:
+    """AC_PosControl, vertically: the vertical acceleration reached this step while the copter
+    follows the target's altitude with feed-forward of its climb rate and acceleration (the
+    altitude error corrected through sqrt_controller, limited by WPNAV_ACCEL_Z)."""
+    (tp, tv, ta) = target
+    err = tp[2] - alt
+    linear = accel_z / (POS_Z_P * POS_Z_P)
+    if abs(err) > linear:
+        corr = math.copysign(math.sqrt(2.0 * accel_z * (abs(err) - linear / 2.0)), err)
+    else:
+        corr = POS_Z_P * err
+    a = max(-ACCEL_Z_MAX, min(ACCEL_Z_MAX, ta[2] + VEL_Z_P * (tv[2] + corr - vz)))
+    k = min(dt / LEAN_TC_S, 1.0)
+    return az + (a - az) * k

@@ -30,9 +30,7 @@ def load_plan(plan_dir: Path) -> dict:
 
 def start_for(plan_dir: Path, *, speedup: float = SPEEDUP) -> sim.SitlProcess:
     """SITL at the plan's reload point with a battery for the plan's drone."""
-    plan = load_plan(plan_dir)
-    home = (plan["reload"]["lat"], plan["reload"]["lon"], 30.0)
-    return sim.start_sitl(speedup=speedup, home=home, params=sim.battery_params_for_plan(plan))
+    return sim.start_sitl(speedup=speedup, **sim.sitl_for_plan(load_plan(plan_dir)))
 
 
 class Observer:

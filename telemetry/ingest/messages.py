@@ -58,6 +58,7 @@ class MessageSpec:
     columns: dict[str, type]
     row: Callable[[Any], tuple]
     doc: str
+    since: int = 1  # the schema version (telemetry/ingest/schema.py) that made its table
 
 
 def _heartbeat(m) -> tuple:
@@ -176,6 +177,18 @@ def _statustext(m) -> tuple:
 
 def _home(m) -> tuple:
     return (getattr(m, "time_usec", None), m.latitude * 1e-7, m.longitude * 1e-7, m.altitude * 1e-3)
+
+
+def _terrain(m) -> tuple:
+    return (
+        m.lat * 1e-7,
+        m.lon * 1e-7,
+        m.spacing,
+        float(m.terrain_height),
+        float(m.current_height),
+        m.pending,
+        m.loaded,
+    )
 
 
 def _param(m) -> tuple:
@@ -349,6 +362,23 @@ SPECS: tuple[MessageSpec, ...] = (
         {"param_id": str, "value": float, "param_type": int},
         _param,
         "parameters seen on the link (SERVOn_FUNCTION=22 names the pump channel, SPRAY_*)",
+    ),
+    MessageSpec(
+        "TERRAIN_REPORT",
+        136,
+        "terrain",
+        {
+            "lat": float,
+            "lon": float,
+            "spacing": int,
+            "terrain_height_m": float,
+            "current_height_m": float,
+            "pending": int,
+            "loaded": int,
+        },
+        _terrain,
+        "the vehicle's own height above its terrain data (spacing 0: no data there); terrain jobs' records",
+        since=5,
     ),
 )
 

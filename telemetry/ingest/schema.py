@@ -18,9 +18,9 @@ import sqlite_utils
 
 from telemetry.errors import TelemetryError
 from telemetry.ingest.clock import backfill_clocks
-from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
+from telemetry.ingest.messages import COMMON_COLUMNS, SPECS, MessageSpec
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -203,14 +203,8 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("sources").create_index(["sha256"], unique=True)
 
     for spec in SPECS:
-        cols = {"id": int, **COMMON_COLUMNS, **spec.columns}
-        db.table(spec.table).create(
-            cols, pk="id", foreign_keys=[("source_id", "sources", "id")], not_null={"t_us", "sysid", "compid", "seq"}
-        )
-        db.table(spec.table).create_index(
-            ["sysid", "compid", "t_us", "seq"], unique=True, index_name=f"uq_{spec.table}_key"
-        )
-        db.table(spec.table).create_index(["sysid", "t_us"], index_name=f"ix_{spec.table}_time")
+        if spec.since == 1:
+            _message_table(db, spec)
 
     # Jobs: the sorties flown for one plan on one field.
     db.table("jobs").create(
@@ -287,6 +281,18 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _message_table(db: sqlite_utils.Database, spec: MessageSpec) -> None:
+    """One logged message's table with its unique key and its time index."""
+    cols = {"id": int, **COMMON_COLUMNS, **spec.columns}
+    db.table(spec.table).create(
+        cols, pk="id", foreign_keys=[("source_id", "sources", "id")], not_null={"t_us", "sysid", "compid", "seq"}
+    )
+    db.table(spec.table).create_index(
+        ["sysid", "compid", "t_us", "seq"], unique=True, index_name=f"uq_{spec.table}_key"
+    )
+    db.table(spec.table).create_index(["sysid", "t_us"], index_name=f"ix_{spec.table}_time")
+
+
 # Every column of a spray record as schema v1 made it; all but id/hash/prev_hash are covered by the hash.
 RECORD_COLUMNS_V1: dict[str, type] = {
     "id": int,
@@ -358,7 +364,22 @@ DOSE_COLUMNS: dict[str, type] = {
     "dose_map_geojson": str,
     "swath_doses_json": str,
 }
-RECORD_COLUMNS: dict[str, type] = {**RECORD_COLUMNS_V1, **DOSE_COLUMNS}
+# Schema v5: height above ground of a terrain-following job (telemetry/records/agl.py), measured from
+# the logged position and the plan's DEM, and as the vehicle reported it (TERRAIN_REPORT). Empty
+# for a job over flat ground and in records made before v5, and then left out of the hash.
+AGL_COLUMNS: dict[str, type] = {
+    "agl_target_m": float,
+    "agl_home_source": str,
+    "agl_home_elev_m": float,
+    "agl_within_pct": float,
+    "agl_max_error_m": float,
+    "agl_transit_min_m": float,
+    "agl_reported_within_pct": float,
+    "agl_reported_max_error_m": float,
+    "agl_swaths_json": str,
+    "agl_profile_json": str,
+}
+RECORD_COLUMNS: dict[str, type] = {**RECORD_COLUMNS_V1, **DOSE_COLUMNS, **AGL_COLUMNS}
 
 
 def _v2(db: sqlite_utils.Database) -> None:
@@ -409,4 +430,15 @@ def _v4(db: sqlite_utils.Database) -> None:
             db.table("spray_records").add_column(col, kind)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(db: sqlite_utils.Database) -> None:
+    """Terrain following: TERRAIN_REPORT logged, and the records' height above ground."""
+    for spec in SPECS:
+        if spec.since == 5 and spec.table not in db.table_names():
+            _message_table(db, spec)
+    have = db.table("spray_records").columns_dict
+    for col, kind in AGL_COLUMNS.items():
+        if col not in have:
+            db.table("spray_records").add_column(col, kind)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}

@@ -23,12 +23,12 @@ from gettext import gettext as _
 from typing import Any
 
 from telemetry.ingest.messages import COMMON_COLUMNS, SPECS
-from telemetry.ingest.schema import DOSE_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
+from telemetry.ingest.schema import AGL_COLUMNS, DOSE_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
 from telemetry.province.connect import SCHEMA, ProvinceError, server_message
 from telemetry.province.gate import accept_record, chain_gate, record_canonical
 from telemetry.records.chain import HASHED_COLUMNS
 
-PROVINCE_SCHEMA_VERSION = 3
+PROVINCE_SCHEMA_VERSION = 4
 COOP_ROLE = "agrodrone_cooperative"  # group roles; each cooperative's or officer's login role is a member
 OFFICER_ROLE = "agrodrone_officer"
 
@@ -148,6 +148,8 @@ CLOCK_COLUMNS = {
     "offset_us": int,
 }
 RAW_TABLES = {spec.table: {"cooperative_id": str, **COMMON_COLUMNS, **spec.columns} for spec in SPECS}
+# the raw tables each migration makes (a message logged since SQLite schema v5 arrives with province v4)
+RAW_SINCE = {spec.table: 4 if spec.since >= 5 else 1 for spec in SPECS}
 COOP_TABLES = (
     "operators",
     "drones",
@@ -158,7 +160,7 @@ COOP_TABLES = (
     "chain_heads",
     "sources",
     "clocks",
-    *RAW_TABLES,
+    *(t for t in RAW_TABLES if RAW_SINCE[t] == 1),
 )
 
 
@@ -344,13 +346,19 @@ def _v1(conn: Any, geometry: str) -> None:
         f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
     )
     for table, columns in RAW_TABLES.items():
-        conn.execute(
-            f"CREATE TABLE {s}.{table} ({_cols(columns)}, "
-            f"PRIMARY KEY (cooperative_id, sysid, compid, t_us, seq), "
-            f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
-        )
+        if RAW_SINCE[table] == 1:
+            _raw_table(conn, table, columns)
     chain_gate(conn)
     _security(conn)
+
+
+def _raw_table(conn: Any, table: str, columns: dict[str, type], *, if_not_exists: bool = False) -> None:
+    s = SCHEMA
+    conn.execute(
+        f"CREATE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{s}.{table} ({_cols(columns)}, "
+        f"PRIMARY KEY (cooperative_id, sysid, compid, t_us, seq), "
+        f"FOREIGN KEY (source_id) REFERENCES {s}.sources (id))"
+    )
 
 
 def _security(conn: Any) -> None:
@@ -381,7 +389,8 @@ SET search_path = {s}, pg_temp AS $$
         conn.execute(f"GRANT EXECUTE ON FUNCTION {s}.{fn} TO {COOP_ROLE}, {OFFICER_ROLE}")
     conn.execute(f"GRANT USAGE ON SCHEMA {s} TO {COOP_ROLE}, {OFFICER_ROLE}")
     conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {COOP_ROLE}, {OFFICER_ROLE}")
-    adds = ["cooperatives", *SHARED, *OWN_MUTABLE, "jobs", "flights", "spray_records", "sources", "clocks", *RAW_TABLES]
+    raw = [t for t in RAW_TABLES if RAW_SINCE[t] == 1]
+    adds = ["cooperatives", *SHARED, *OWN_MUTABLE, "jobs", "flights", "spray_records", "sources", "clocks", *raw]
     conn.execute(f"GRANT INSERT ON {', '.join(f'{s}.{t}' for t in adds)} TO {COOP_ROLE}")
     conn.execute(f"GRANT UPDATE ON {', '.join(f'{s}.{t}' for t in OWN_MUTABLE)} TO {COOP_ROLE}")
     readable = f"(SELECT {s}.readable_cooperatives(current_user))"
@@ -411,7 +420,7 @@ def _v2(conn: Any, geometry: str) -> None:
     """Records: the dose map (SQLite schema v4), hashed once present."""
     for col, kind in DOSE_COLUMNS.items():
         conn.execute(f"ALTER TABLE {SCHEMA}.spray_records ADD COLUMN {col} {_PG[kind]}")
-    record_canonical(conn, HASHED_COLUMNS)
+    record_canonical(conn, [c for c in HASHED_COLUMNS if c in RECORD_COLUMNS_V1 or c in DOSE_COLUMNS])
 
 
 def _v3(conn: Any, geometry: str) -> None:
@@ -419,4 +428,27 @@ def _v3(conn: Any, geometry: str) -> None:
     accept_record(conn)
 
 
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}
+def _v4(conn: Any, geometry: str) -> None:
+    """Terrain following: the records' height above ground (SQLite schema v5), hashed once present,
+    and the raw TERRAIN_REPORT table with the same grants and row security as the other raw tables."""
+    s = SCHEMA
+    # every step can run again (a schema whose version row was lost is brought up to date)
+    for col, kind in AGL_COLUMNS.items():
+        conn.execute(f"ALTER TABLE {s}.spray_records ADD COLUMN IF NOT EXISTS {col} {_PG[kind]}")
+    record_canonical(conn, HASHED_COLUMNS)
+    mine = f"{s}.member_cooperative(current_user)"
+    readable = f"(SELECT {s}.readable_cooperatives(current_user))"
+    for table, columns in RAW_TABLES.items():
+        if RAW_SINCE[table] != 4:
+            continue
+        _raw_table(conn, table, columns, if_not_exists=True)
+        conn.execute(f"GRANT SELECT ON {s}.{table} TO {COOP_ROLE}, {OFFICER_ROLE}")
+        conn.execute(f"GRANT INSERT ON {s}.{table} TO {COOP_ROLE}")
+        conn.execute(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
+        for policy in ("read", "add"):
+            conn.execute(f"DROP POLICY IF EXISTS {policy} ON {s}.{table}")
+        conn.execute(f"CREATE POLICY read ON {s}.{table} FOR SELECT USING (cooperative_id IN {readable})")
+        conn.execute(f"CREATE POLICY add ON {s}.{table} FOR INSERT WITH CHECK (cooperative_id = {mine})")
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4}

@@ -21,6 +21,7 @@ from telemetry.ingest.schema import open_db
 from telemetry.records.record import create_record, plan_document
 
 if TYPE_CHECKING:
+    from fields.terrain import Terrain
     from planner.document import PlanDocument
 
 
@@ -36,9 +37,11 @@ class JobRecorder:
         drone: str | None = None,
         job_id: str | None = None,
         tlog_path: str | Path | None = None,
+        terrain: Terrain | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.plan = plan_document(plan)
+        self.terrain = terrain  # a terrain plan's DEM (planner.load_terrain): the record's height above ground
         self.cooperative = cooperative or self.plan.field.prop("cooperative")
         if not self.cooperative:
             raise TelemetryError(
@@ -84,7 +87,13 @@ class JobRecorder:
             if not flights:
                 return None
             return create_record(
-                db, self.plan, job_id=self.job_id, flight_ids=flights, cooperative=self.cooperative, **details
+                db,
+                self.plan,
+                job_id=self.job_id,
+                flight_ids=flights,
+                cooperative=self.cooperative,
+                terrain=self.terrain,
+                **details,
             )
         finally:
             db.conn.close()

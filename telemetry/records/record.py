@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -29,6 +29,7 @@ from planner.metrics import footprints, overlap_area
 from telemetry.errors import TelemetryError
 from telemetry.ingest.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
 from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.records.agl import FlightHeights, agl_columns, flight_heights
 from telemetry.records.asapplied import (
     PumpCalibration,
     clip_intervals,
@@ -40,6 +41,9 @@ from telemetry.records.asapplied import (
 from telemetry.records.chain import record_hash
 from telemetry.records.dosemap import Deposits, flight_deposits, plan_dose_map
 from telemetry.records.refdata import ensure_product, ensure_row, insert_row
+
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
 
 DEFAULT_PUMP_SERVO = 9
 MIN_GAP_M2 = 1.0  # gap pieces smaller than this are edge slivers, not missed crop
@@ -156,12 +160,14 @@ def compute_record(
     *,
     calibration: PumpCalibration,
     tz: str = DEFAULT_TZ,
+    terrain: Terrain | None = None,
 ) -> tuple[dict, BaseGeometry]:
     """Measure what the flights sprayed against the plan; returns the record columns and the map.
 
     Every time and duration is on each flight's one clock (the vehicle's, telemetry/ingest/clock.py):
     the pump intervals are kept inside their flight, so start <= spray start <= spray end <= end
-    and spray time <= flight time hold whatever the simulator's speed-up.
+    and spray time <= flight time hold whatever the simulator's speed-up. A terrain plan measured
+    with its DEM (`terrain`, planner.load_terrain) also gets its height above ground (agl.py).
     """
     zone = _tz(tz)
     pf = plan.field
@@ -170,6 +176,8 @@ def compute_record(
     polys: list[BaseGeometry]
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     deposits: list[Deposits] = []
+    heights: list[FlightHeights] = []
+    follow = terrain is not None and plan.terrain is not None
     spray_start = spray_end = None
     for f in flights:
         clock = f.clock  # one clock per flight: its start, end, pump intervals and their UTC
@@ -179,6 +187,9 @@ def compute_record(
         volume += pump_volume(track.servo_t, flow)
         deposits.append(flight_deposits(track, flow, frame))
         intervals = clip_intervals(spray_intervals(track.servo_t, flow), clock.start_s, clock.end_s)
+        if follow:
+            assert terrain is not None and plan.terrain is not None
+            heights.append(flight_heights(db, f, terrain, plan.terrain.reload_elev_m, frame, intervals))
         if intervals:
             sprayed_flights += 1
             spray_s += sum(b - a for a, b in intervals)
@@ -247,6 +258,7 @@ def compute_record(
         "as_applied_geojson": _geojson(applied, frame),
         "gaps_geojson": _geojson(gaps, frame),
         **plan_dose_map(plan, Deposits.concat(deposits)).columns(frame),
+        **(agl_columns(plan, heights) if follow else {}),
     }
     return rec, applied
 
@@ -273,8 +285,12 @@ def create_record(
     tz: str = DEFAULT_TZ,
     max_gap_s: float = SORTIE_GAP_S,
     notes: str | None = None,
+    terrain: Terrain | None = None,
 ) -> dict:
-    """Group the job's flights, measure them against the plan, and append the chained record."""
+    """Group the job's flights, measure them against the plan, and append the chained record.
+
+    `terrain`: the DEM of a terrain plan (planner.load_terrain); the record then holds the height
+    above ground flown (telemetry/records/agl.py). A flat plan's record has no such section."""
     plan = plan_document(plan)
     pf = plan.field
     props = dict(pf.properties or {})
@@ -286,7 +302,7 @@ def create_record(
     drone_part = plan.drone
     drone = drone or flights[0].drone_id or (drone_part.preset if drone_part else None)
     calibration = _calibration(db, plan, drone, sysid, pump_servo, pump_max_l_min)
-    measured, _ = compute_record(db, plan, flights, calibration=calibration, tz=tz)
+    measured, _ = compute_record(db, plan, flights, calibration=calibration, tz=tz, terrain=terrain)
     crop, eppo = crop or props.get("crop"), eppo or props.get("eppo")
     if job_id is None:
         job_id = f"{pf.id}-{(measured['start_local'] or '')[:16].replace('-', '').replace(':', '').replace('T', '-')}"

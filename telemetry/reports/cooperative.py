@@ -18,6 +18,7 @@ from planner.errors import PlanError
 from telemetry.errors import TelemetryError
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
+from telemetry.reports.agl_section import agl_html
 from telemetry.reports.charts import job_map
 from telemetry.reports.dose_chart import dose_map_chart
 from telemetry.reports.html import card, e, page, table
@@ -71,6 +72,12 @@ JOB_COLUMNS = [
     "planned_sorties",
     "spray_time_s",
     "flight_time_s",
+    "agl_target_m",
+    "agl_within_pct",
+    "agl_max_error_m",
+    "agl_transit_min_m",
+    "agl_reported_within_pct",
+    "agl_reported_max_error_m",
     "hash",
     "prev_hash",
 ]
@@ -271,7 +278,7 @@ def build_cooperative_report(
         sections.append(
             f'<section class="job" id="job-{e(r["id"])}"><h3>{e(title)}</h3><div class="job-grid">'
             f'<div><img class="map" alt="{e(L["map"])} {e(r["field_name"])}" src="{img}">{dose_html}</div>'
-            f"<div>{_detail(L, r)}</div></div></section>"
+            f"<div>{_detail(L, r)}</div></div>{agl_html(r, L)}</section>"
         )
     body = (
         head
