@@ -110,8 +110,9 @@ def test_mission_flies_the_altitudes_and_lands_at_the_reload_point(hill_plan):
     ms = missions.build_mission(doc, 1)
     wps = [it for it in ms.mission[2:] if it.command == NAV_WAYPOINT]
     alts = {round(z, 2) for leg in doc.sortie(1).legs for z in leg.alts_m}
-    exact = sum(round(it.z, 2) in alts for it in wps)  # the rest: pump-on points on a lead-in, interpolated
-    assert wps and exact >= 0.9 * len(wps)
+    swaths = sum(1 for leg in doc.sortie(1).legs if leg.kind == "swath")
+    other = [it for it in wps if round(it.z, 2) not in alts]  # the pump-on points on a lead-in, interpolated
+    assert wps and len(other) <= swaths
     assert ms.mission[-1].command == NAV_LAND and NAV_RETURN_TO_LAUNCH not in [it.command for it in ms.mission]
     top = max(z for s in doc.sorties for leg in s.legs for z in leg.alts_m)
     assert ms.params["RTL_ALT"] >= (top + 5) * 100  # a failsafe RTL clears the hill
@@ -127,7 +128,8 @@ def test_resume_keeps_the_altitudes(hill_plan):
         planner.resume_plan(doc, 2, i, mid)
     resumed = planner.resume_plan(doc, 2, i, mid, hill_plan.ground.terrain)
     approach, part = resumed.sortie(2).legs[:2]
-    assert approach.alts_m[0] == pytest.approx(doc.params.height_m, abs=0.3)
+    h, tol = doc.params.height_m, doc.terrain.tolerance_m  # a transit may be raised by up to the tolerance
+    assert h - 0.1 <= approach.alts_m[0] <= h + tol + 0.1
     assert part.alts_m[-1] == leg.alts_m[-1] and len(part.alts_m) == len(part.coords)
     missions.build_mission(resumed, 2)
 

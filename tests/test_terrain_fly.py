@@ -2,8 +2,9 @@
 flown by `agrodrone fly`: on the embedded simulator the whole job, on ArduPilot's own SITL the
 first two sorties, with the terrain served to it and SITL's ground following it (SIM_TERRAIN).
 The record's height above ground (the logged position against the plan folder's DEM) must stay
-within ±1 m of the spray height on every swath, no transit may come within the spray height of
-the ground (less the same 1 m of tracking), and the spray-quality targets hold as on flat fields.
+within ±1 m of the spray height on every swath, no transit may come lower than the spray height
+above the ground (less 0.5 m of tracking: the turns between swaths are flown at spray height, as
+planned), and the spray-quality targets hold as on flat fields.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from telemetry import list_records, open_db
 ROOT = Path(__file__).resolve().parent.parent
 TEA = ROOT / "fields" / "samples" / "tan-cuong-tea.geojson"
 AGL_TOLERANCE_M = 1.0  # the issue's ±1 m on every swath, as flown
+TRANSIT_TRACKING_M = 0.5  # transits are planned never below spray height; this much for tracking
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +60,7 @@ def _check_agl(rec: dict, height: float) -> list[str]:
     for s in swaths:
         if s["max_error_m"] > AGL_TOLERANCE_M:
             missed.append(f"swath {s['swath']}: {s['min_m']}-{s['max_m']} m above the ground (target {height} m)")
-    if rec["agl_transit_min_m"] < height - AGL_TOLERANCE_M:
+    if rec["agl_transit_min_m"] < height - TRANSIT_TRACKING_M:
         missed.append(f"a transit came down to {rec['agl_transit_min_m']} m above the ground")
     return missed
 

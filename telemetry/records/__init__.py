@@ -5,7 +5,8 @@ from telemetry.records.asapplied import PumpCalibration
 from telemetry.records.chain import ChainReport, verify_chain
 from telemetry.records.export import FORMATS, export_records
 from telemetry.records.job import JobRecorder
-from telemetry.records.record import create_record, get_record, list_records
+from telemetry.records.read import get_record, list_records
+from telemetry.records.record import create_record
 
 __all__ = [
     "PumpCalibration",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from telemetry.ingest.schema import AGL_COLUMNS, DOSE_COLUMNS, RECORD_COLUMNS
+from telemetry.ingest.record_columns import AGL_COLUMNS, DOSE_COLUMNS, RECORD_COLUMNS
 
 UNHASHED = {"id", "hash", "prev_hash"}
 HASHED_COLUMNS = [c for c in RECORD_COLUMNS if c not in UNHASHED]

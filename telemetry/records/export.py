@@ -7,7 +7,7 @@ import io
 import json
 
 from telemetry.errors import TelemetryError
-from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.ingest.record_columns import RECORD_COLUMNS
 from telemetry.records.record import GEOMETRY_COLUMNS
 
 FORMATS = ("csv", "json", "geojson")

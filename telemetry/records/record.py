@@ -28,7 +28,7 @@ from planner.errors import PlanError
 from planner.metrics import footprints, overlap_area
 from telemetry.errors import TelemetryError
 from telemetry.ingest.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
-from telemetry.ingest.schema import RECORD_COLUMNS
+from telemetry.ingest.record_columns import RECORD_COLUMNS
 from telemetry.records.agl import FlightHeights, agl_columns, flight_heights
 from telemetry.records.asapplied import (
     PumpCalibration,
@@ -403,29 +403,3 @@ def create_record(
             [cooperative, seq, record["hash"]],
         )
     return record
-
-
-def get_record(db: sqlite_utils.Database, record_id: int | str) -> dict:
-    cols = list(RECORD_COLUMNS)
-    row = db.execute(
-        f"SELECT {', '.join(cols)} FROM spray_records WHERE id = ? OR job_id = ?", [record_id, str(record_id)]
-    ).fetchone()
-    if row is None:
-        raise TelemetryError(f"no spray record {record_id}")
-    return dict(zip(cols, row))
-
-
-def list_records(db: sqlite_utils.Database, *, cooperative: str | None = None, field: str | None = None) -> list[dict]:
-    cols = list(RECORD_COLUMNS)
-    where: list[str] = []
-    args: list[str] = []
-    if cooperative:
-        where.append("cooperative_id = ?")
-        args.append(cooperative)
-    if field:
-        where.append("field_id = ?")
-        args.append(field)
-    sql = f"SELECT {', '.join(cols)} FROM spray_records"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return [dict(zip(cols, r)) for r in db.execute(sql + " ORDER BY start_utc, id", args)]
