@@ -68,6 +68,24 @@ def polyline_time(coords: np.ndarray, speed: float, accel: float) -> float:
     return float(segment_times(seg[seg > 1e-9], speed, accel).sum())
 
 
+STRAIGHT_ON_DEG = 10.0  # a waypoint where the track turns less than this is flown through
+
+
+def corners(coords: np.ndarray) -> np.ndarray:
+    """The polyline without the waypoints it goes straight on through (in plan view).
+
+    A terrain leg has a waypoint wherever the slope changes; ArduCopter (and the simulator)
+    blend its S-curves through them at nearly full speed: the tea hill's 68 min estimated
+    leg by leg were flown in 51 on ArduCopter 4.7 SITL. Only real corners cost a braking."""
+    if len(coords) <= 2:
+        return coords
+    d = np.diff(coords, axis=0)
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
+    keep = np.concatenate([[True], turn > np.radians(STRAIGHT_ON_DEG), [True]])
+    return coords[keep]
+
+
 def straight_time(length: float, speed: float, accel: float) -> float:
     return float(segment_times(np.array([length]), speed, accel)[0])
 

@@ -20,6 +20,7 @@ from planner.energy import EnergyModel
 from planner.errors import PlanError
 from planner.estimates import (
     TURN_MAX_M,
+    corners,
     landing_time,
     polyline_time,
     rtl_climb_m,
@@ -82,12 +83,12 @@ class _Clock:
         return self.p.transit_speed_m_s if long else self.v
 
     def _over_ground(self, coords: np.ndarray, v: float, transit: bool) -> tuple[np.ndarray, float, float]:
-        """(waypoints, speed, metres climbed) of a leg: as planned on flat ground, else over the
-        DEM, where the slope's waypoints are legs of their own (AC_WPNav brakes into each)."""
+        """(corners, speed, metres climbed) of a leg: as planned on flat ground, else over the
+        DEM, where the slope's waypoints are flown through and only its speed cap slows it."""
         if self.ground is None:
             return coords, v, 0.0
         prof = self.ground.profile(coords, transit)
-        return prof.coords, prof.speed(v, self.p.climb_m_s, self.p.descent_m_s), prof.ascent_m
+        return corners(prof.coords), prof.speed(v, self.p.climb_m_s, self.p.descent_m_s), prof.ascent_m
 
     def transit(self, coords: np.ndarray, mass: float) -> tuple[float, float]:
         p = self.p
