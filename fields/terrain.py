@@ -84,6 +84,35 @@ class Terrain:
         x, y = transform_coords(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), WGS84, self.crs)
         return self.at_raster(x, y)
 
+    def everywhere(self) -> Terrain:
+        """This DEM with its voids filled from their neighbours, ring by ring, for answers at every
+        point (`at_lonlat_clamped`). ValueError when it holds no height at all."""
+        h = np.array(self.heights, dtype=float)
+        if np.isnan(h).all():
+            raise ValueError("the DEM holds no heights")
+        for _ring in range(max(h.shape)):
+            holes = np.isnan(h)
+            if not holes.any():
+                break
+            p = np.pad(h, 1, constant_values=np.nan)
+            around = np.stack([p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
+            known = (~np.isnan(around)).sum(axis=0)
+            fill = holes & (known > 0)
+            h[fill] = np.nansum(around, axis=0)[fill] / known[fill]
+        return Terrain(h, self.transform, self.crs, self.source)
+
+    def at_lonlat_clamped(self, lon, lat) -> np.ndarray:
+        """Heights at WGS84 points, beyond the grid the height of its nearest edge: a vehicle's
+        terrain grid (or a simulated ground) reaches past a DEM cropped to the field, and needs a
+        height there; the edge's keeps the ground continuous, and nothing is flown out there."""
+        x, y = transform_coords(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), WGS84, self.crs)
+        col, row = self._to_pixel(np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float)))
+        rows, cols = self.shape
+        col = np.clip(col, 0.0, cols - 1.0) + 0.5
+        row = np.clip(row, 0.0, rows - 1.0) + 0.5
+        a, b, c, d, e, f = self.transform
+        return self.at_raster(a * col + b * row + c, d * col + e * row + f)
+
     def at_local(self, frame: LocalFrame, x, y) -> np.ndarray:
         """Heights at a field's local metres."""
         lon, lat = frame.to_wgs84(np.asarray(x, dtype=float), np.asarray(y, dtype=float))

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fields.frame import WGS84, transform_coords
 from fields.terrain import Terrain
 from missions.dialect import mavlink
 from missions.errors import MissionError
@@ -81,24 +80,6 @@ def mask_bits(mask: int) -> list[int]:
 
 
 # --------------------------------------------------------------------- the ground, everywhere
-def _fill_holes(heights: np.ndarray) -> np.ndarray:
-    """No-data cells filled from their neighbours, ring by ring: the vehicle needs a height at
-    every grid point, and the nearest known ground is the best guess for a void."""
-    h = np.array(heights, dtype=float)
-    if np.isnan(h).all():
-        raise MissionError(_("the plan's DEM holds no heights at all: cannot serve terrain"))
-    for _ring in range(max(h.shape)):
-        holes = np.isnan(h)
-        if not holes.any():
-            break
-        p = np.pad(h, 1, constant_values=np.nan)
-        around = np.stack([p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
-        known = (~np.isnan(around)).sum(axis=0)
-        fill = holes & (known > 0)
-        h[fill] = np.nansum(around, axis=0)[fill] / known[fill]
-    return h
-
-
 class Ground:
     """The DEM's height anywhere (metres above mean sea level): inside it as the DEM says;
     outside, the height at its nearest edge. ArduPilot asks for whole blocks (up to 140 x 160
@@ -108,23 +89,17 @@ class Ground:
 
     def __init__(self, terrain: Terrain) -> None:
         self.terrain = terrain
-        self._filled = Terrain(_fill_holes(terrain.heights), terrain.transform, terrain.crs, terrain.source)
+        try:
+            self._filled = terrain.everywhere()  # voids filled: the vehicle needs every grid point
+        except ValueError:
+            raise MissionError(_("the plan's DEM holds no heights at all: cannot serve terrain")) from None
 
     def inside(self, lon: Any, lat: Any) -> np.ndarray:
         """Where the DEM itself has a height (no clamping, no filled void)."""
         return ~np.isnan(self.terrain.at_lonlat(lon, lat))
 
     def at_lonlat(self, lon: Any, lat: Any) -> np.ndarray:
-        x, y = transform_coords(
-            np.atleast_1d(np.asarray(lon, float)), np.atleast_1d(np.asarray(lat, float)), WGS84, self.terrain.crs
-        )
-        a, b, c, d, e, f = self.terrain.transform
-        det = a * e - b * d
-        dx, dy = np.asarray(x) - c, np.asarray(y) - f
-        rows, cols = self.terrain.shape
-        col = np.clip((e * dx - b * dy) / det, 0.5, cols - 0.5)  # pixel units from the top-left corner:
-        row = np.clip((-d * dx + a * dy) / det, 0.5, rows - 0.5)  # clamped to the outer cell centres
-        return self._filled.at_raster(a * col + b * row + c, d * col + e * row + f)
+        return self._filled.at_lonlat_clamped(lon, lat)
 
     def subgrid(self, lat_e7: int, lon_e7: int, spacing_m: int, bit: int) -> list[int]:
         """TERRAIN_DATA's 16 heights, rounded to the nearest metre."""

@@ -5,8 +5,8 @@ ground height relative to the origin (the configured home) is dem(point) - dem(o
 origin's AMSL altitude is dem(origin). The DEM is resampled lazily on a local north/east grid
 (tiles of TILE_M metres at STEP_M, bilinear in between), the way AP_Terrain keeps grid blocks in
 memory, so a tick asks only a few arithmetic operations of it, not a reprojection. Outside the
-DEM the height of its nearest edge cell is used; a hole in it (nodata) takes the mean of the
-heights known around it in the tile, else the DEM's median.
+DEM the height of its nearest edge is used, and a hole in it (nodata) is filled from the
+heights around it (fields.terrain.Terrain.everywhere, the same ground the vehicle is served).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Ground:
         self.grid = grid
         self._tiles: dict[tuple[int, int], list[list[float]]] = {}
         finite = terrain.heights[np.isfinite(terrain.heights)]
-        self._fallback = float(np.median(finite)) if finite.size else 0.0
+        self._filled = terrain.everywhere() if finite.size else None  # voids filled from around them
         self.origin_amsl = 0.0
         self.origin_amsl = self.height(0.0, 0.0)
 
@@ -68,28 +68,5 @@ class Ground:
         steps = np.arange(_N) * STEP_M
         gn, ge = np.meshgrid(i * TILE_M + steps, j * TILE_M + steps, indexing="ij")
         lat, lon = (np.ravel(v) for v in self.grid.to_latlon_arrays(gn, ge))
-        h = np.asarray(self.terrain.at_lonlat(lon, lat), dtype=float)
-        missing = ~np.isfinite(h)
-        if missing.any():
-            h[missing] = self._edge(lon[missing], lat[missing])
-            missing = ~np.isfinite(h)
-            if missing.any():  # holes in the DEM
-                known = h[~missing]
-                h[missing] = float(known.mean()) if known.size else self._fallback
+        h = self._filled.at_lonlat_clamped(lon, lat) if self._filled is not None else np.zeros(lon.shape)
         return h.reshape(_N, _N).tolist()
-
-    def _edge(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Heights at the DEM cells nearest to points outside it (clamped onto its grid)."""
-        from fields import WGS84, transform_coords
-
-        t = self.terrain
-        x, y = transform_coords(lon, lat, WGS84, t.crs)
-        a, b, c, d, e, f = t.transform
-        det = a * e - b * d
-        dx, dy = np.asarray(x) - c, np.asarray(y) - f
-        col = (e * dx - b * dy) / det
-        row = (-d * dx + a * dy) / det
-        rows, cols = t.shape
-        col = np.clip(col, 0.5, cols - 0.5)
-        row = np.clip(row, 0.5, rows - 0.5)
-        return np.asarray(t.at_raster(a * col + b * row + c, d * col + e * row + f), dtype=float)
