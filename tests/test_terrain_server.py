@@ -105,7 +105,12 @@ def test_beyond_the_dem_and_in_its_holes_the_nearest_ground(field: fields.Field)
 
 
 class FakeVehicle:
-    """What the server uses of a Vehicle: send, and the link's state."""
+    """What the server uses of a Vehicle: send, and the link's state.
+
+    A stand-in, said so: the two tests below need a vehicle that asks the same sub-grid twice
+    within a second, stays pending forever or reports a wrong grid spacing, on demand, and
+    neither SITL nor the simulator can be made to. The real path, SITL asking and loading the
+    served hill, is test_sitl_loads_the_served_hill_and_its_ground_follows_it."""
 
     def __init__(self) -> None:
         self.target_system = 0
