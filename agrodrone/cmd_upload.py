@@ -7,12 +7,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    from fields.terrain import Terrain
 
 
 @click.command("upload")
@@ -82,8 +78,7 @@ def upload_command(
     from missions.terrain import TerrainServer
 
     ms = load_sortie(plan_dir, sortie, BuildOptions(pump_servo=pump_servo, enable_fence=enable_fence))
-    terrain = plan_terrain(plan_dir)
-    server = TerrainServer(terrain) if terrain is not None else None
+    server = TerrainServer(ms.terrain) if ms.terrain is not None else None
     t0 = time.monotonic()
     key = key_for(drone)
     try:
@@ -124,8 +119,8 @@ def upload_command(
         "params": ms.params if not no_params else {},
         "swath_start_seqs": ms.swath_start_seqs(),
         "terrain": None
-        if server is None
-        else {"dem": terrain.source if terrain is not None else "", "data_sent": server.sent, "detail": ground},
+        if server is None or ms.terrain is None
+        else {"dem": ms.terrain.source, "data_sent": server.sent, "detail": ground},
         "seconds": round(time.monotonic() - t0, 3),
     }
     if as_json:
@@ -148,23 +143,3 @@ def upload_command(
     if ground is not None:
         console.print("terrain: " + ground)
     console.print(f"total {result['seconds']:.2f} s")
-
-
-def plan_terrain(plan_dir: Path) -> Terrain | None:
-    """The ground of a terrain plan (its folder's DEM copy); None for a flat plan, a
-    QGroundControl .plan or a .waypoints file (they carry no ground)."""
-    from missions.plan_input import plan_errors
-    from planner import load_plan, load_terrain
-    from planner.document import is_plan, plan_path
-
-    path = plan_path(plan_dir)
-    if path.suffix != ".json":
-        return None
-    try:
-        is_agrodrone = is_plan(json.loads(path.read_text(encoding="utf-8-sig")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None  # load_sortie read it already: not a plan.json
-    if not is_agrodrone:
-        return None
-    with plan_errors():
-        return load_terrain(path, load_plan(path))

@@ -41,14 +41,11 @@ def load_dem(path: str | Path) -> Terrain:
     heights[(heights < -500.0) | (heights > 9000.0)] = np.nan  # void fills (-32768) and garbage
     if not np.isfinite(heights).any():
         raise FieldError(_("DEM {path}: the raster holds no heights").format(path=p))
+    label = crs_label(crs)  # "EPSG:3405" where the CRS has a code, else keep its WKT
     try:
-        return Terrain(heights, (t.a, t.b, t.c, t.d, t.e, t.f), crs_label(crs) if _has_epsg(crs) else crs, p.name)
+        return Terrain(heights, (t.a, t.b, t.c, t.d, t.e, t.f), label if label.startswith("EPSG:") else crs, p.name)
     except ValueError:
         raise FieldError(_("DEM {path}: the raster's grid is not usable").format(path=p)) from None
-
-
-def _has_epsg(wkt: str) -> bool:
-    return crs_label(wkt).startswith("EPSG:")
 
 
 def dem_bytes(terrain: Terrain) -> bytes:

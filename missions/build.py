@@ -36,7 +36,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from gettext import gettext as _
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
@@ -56,6 +56,9 @@ from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
 from planner.dose import PUMP_ON_LAG_S
+
+if TYPE_CHECKING:
+    from fields.terrain import Terrain
 
 SPEED_TYPE_GROUND = 1  # DO_CHANGE_SPEED param1
 
@@ -95,6 +98,8 @@ class MissionSet:
     rally: list[MissionItem] = field(default_factory=list)
     params: dict[str, float] = field(default_factory=dict)
     swaths: list[SwathRef] = field(default_factory=list)
+    # a terrain plan's ground, served to the vehicle while the sortie is uploaded (load_sortie)
+    terrain: Terrain | None = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         return {

@@ -17,10 +17,10 @@ from pathlib import Path
 from fields.dem_files import dem_bytes
 from missions.build import BuildOptions, MissionSet, build_mission, build_missions
 from missions.errors import MissionError
-from missions.plan_input import plan_document
+from missions.plan_input import plan_document, plan_errors
 from missions.qgc_plan import read_plan, write_plan
 from missions.waypoints import read_waypoints, write_waypoints
-from planner.document import PlanDocument, is_plan
+from planner.document import PlanDocument, is_plan, load_terrain
 
 
 def file_stem(sortie: int) -> str:
@@ -56,7 +56,8 @@ def mission_files(
 
 def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = BuildOptions()) -> MissionSet:
     """One sortie to upload, from a plan folder (or its plan.json), a QGroundControl `.plan`
-    or a `QGC WPL 110` file (Mission Planner, MAVProxy), told apart by their content."""
+    or a `QGC WPL 110` file (Mission Planner, MAVProxy), told apart by their content; from a
+    terrain plan with its ground (`terrain`, the folder's DEM), which the files do not carry."""
     path = Path(path)
     if path.is_dir():
         path = path / "plan.json"
@@ -93,7 +94,11 @@ def load_sortie(path: str | Path, sortie: int = 1, options: BuildOptions = Build
         return MissionSet(sortie=sortie, mission=pf.mission, fence=pf.fence, rally=pf.rally)
     if not is_plan(doc):
         raise MissionError(f"{path}: neither an agrodrone plan.json nor a QGroundControl .plan")
-    return build_mission(doc, sortie, options)
+    document = plan_document(doc)
+    ms = build_mission(document, sortie, options)
+    with plan_errors():
+        ms.terrain = load_terrain(path, document)  # a terrain plan's ground: served while uploading
+    return ms
 
 
 def plan_folder(

@@ -69,7 +69,7 @@ class PlanDocument(Part):
             if s["index"] in seen:
                 raise bad(_("plan: two sorties have the index {index}"), index=s["index"])
             seen.add(s["index"])
-        return super().read(
+        doc = super().read(
             plan,
             "plan",
             field=section(DocField, plan, "field", True),
@@ -81,6 +81,12 @@ class PlanDocument(Part):
             metrics=section(DocMetrics, plan, "metrics"),
             sorties=tuple(DocSortie.read(s, f"sorties[{n}]") for n, s in enumerate(sorties)),
         )
+        if doc.terrain is not None:  # a leg without its altitudes would be flown flat into the hill
+            for n, s in enumerate(doc.sorties):
+                for j, leg in enumerate(s.legs):
+                    if leg.alts_m is None:
+                        raise bad(_("plan: {where} has no 'alts_m' in a terrain plan"), where=f"sorties[{n}].legs[{j}]")
+        return doc
 
     def to_dict(self) -> dict[str, Any]:
         """The plan.json dict, keys in the order the planner writes them."""

@@ -29,6 +29,12 @@ LAND_SPEED_M_S = 0.5  # LAND_SPEED 50 cm/s
 TURN_MAX_M = 30.0  # missions flies transits up to this long at the spray speed (BuildOptions.turn_max_m)
 
 
+def leg_speed(kind: str, length_m: float, spray_m_s: float, transit_m_s: float) -> float:
+    """The speed the mission flies a leg at (missions/build.py): transits longer than
+    TURN_MAX_M at the transit speed, swaths and the turns between them at the spray speed."""
+    return transit_m_s if kind == "transit" and length_m > TURN_MAX_M else spray_m_s
+
+
 def _ramp_time(v: np.ndarray, accel: float) -> np.ndarray:
     """Seconds from rest to `v` with jerk JERK_M_S3 and acceleration at most `accel`."""
     j = JERK_M_S3

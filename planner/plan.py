@@ -17,7 +17,7 @@ from planner.angle import choose_layout
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, litres, sprayer_for
 from planner.errors import PlanError
-from planner.estimates import TURN_MAX_M
+from planner.estimates import leg_speed
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
 from planner.leads import Leads, lead_length
@@ -194,12 +194,13 @@ def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Pl
         )
     sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads, ground)
     if ground is not None:
-
-        def wanted(leg: Leg) -> float:  # as the mission builder sets it: long transits faster
-            fast = leg.kind == "transit" and leg.length > TURN_MAX_M
-            return params.transit_speed_m_s if fast else sprayer.speed_m_s
-
-        follow_terrain(sorties, ground, params.climb_m_s, params.descent_m_s, wanted)
+        follow_terrain(
+            sorties,
+            ground,
+            params.climb_m_s,
+            params.descent_m_s,
+            lambda leg: leg_speed(leg.kind, leg.length, sprayer.speed_m_s, params.transit_speed_m_s),
+        )
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
     doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0

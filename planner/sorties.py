@@ -19,9 +19,9 @@ from planner.dose import litres
 from planner.energy import EnergyModel
 from planner.errors import PlanError
 from planner.estimates import (
-    TURN_MAX_M,
     corners,
     landing_time,
+    leg_speed,
     polyline_time,
     rtl_climb_m,
     straight_time,
@@ -79,8 +79,8 @@ class _Clock:
 
     def transit_speed(self, coords: np.ndarray) -> float:
         """The mission flies short transits (turns) at the spray speed, longer ones faster."""
-        long = float(np.hypot(*np.diff(coords, axis=0).T).sum()) > TURN_MAX_M
-        return self.p.transit_speed_m_s if long else self.v
+        length = float(np.hypot(*np.diff(coords, axis=0).T).sum())
+        return leg_speed("transit", length, self.v, self.p.transit_speed_m_s)
 
     def _over_ground(self, coords: np.ndarray, v: float, transit: bool) -> tuple[np.ndarray, float, float]:
         """(corners, speed, metres climbed) of a leg: as planned on flat ground, else over the

@@ -118,6 +118,13 @@ def test_mission_flies_the_altitudes_and_lands_at_the_reload_point(hill_plan):
     assert ms.params["RTL_ALT"] >= (top + 5) * 100  # a failsafe RTL clears the hill
 
 
+def test_a_terrain_plan_without_a_legs_altitudes_is_refused(hill_plan):
+    plan = hill_plan.to_document().to_dict()
+    del plan["sorties"][0]["legs"][1]["alts_m"]  # flown as it is, that leg would be flat, into the hill
+    with pytest.raises(planner.PlanError, match=r"sorties\[0\]\.legs\[1\] has no 'alts_m' in a terrain plan"):
+        planner.PlanDocument.from_dict(plan)
+
+
 def test_resume_keeps_the_altitudes(hill_plan):
     doc = hill_plan.to_document()
     s = doc.sortie(2)
@@ -140,6 +147,9 @@ def test_plan_command_with_a_dem(tmp_path, capsys, tea):
     assert code == 0, err
     assert (tmp_path / "p" / "dem.tif").is_file()
     assert json.loads((tmp_path / "p" / "plan.json").read_text())["terrain"]["source"] == "hill.tif"
+    # `upload` serves the folder's DEM: load_sortie brings it with the sortie
+    ground = missions.load_sortie(tmp_path / "p").terrain
+    assert ground is not None and ground.at_lonlat([105.7650], [21.5620])[0] > 30.0
     code, _, err = run_cli(
         ["plan", str(TEA), "--dem", str(tmp_path / "none.tif"), "--out", str(tmp_path / "q")], capsys
     )

@@ -216,7 +216,7 @@ def _profile(flights: list[FlightHeights]) -> dict | None:
 
 
 def agl_columns(plan: PlanDocument, flights: list[FlightHeights]) -> dict[str, Any]:
-    """The spray record's height-above-ground columns (telemetry/ingest/schema.py AGL_COLUMNS)."""
+    """The spray record's height-above-ground columns (telemetry/ingest/record_columns.py AGL_COLUMNS)."""
     target = float(plan.params.height_m)
     swath_m = float(plan.params.swath_m)
     lines_xy, numbers = plan_swaths(plan)
