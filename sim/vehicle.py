@@ -367,7 +367,10 @@ class Copter:
             self.say(SEV_INFO, "EKF3 IMU0 is using GPS")
             if self.home is None:
                 self.set_home_here()
-        if not self._rc_mode_done and self.t >= self.cfg.rc_mode_delay_s:
+        # the RC's boot-time mode comes before the position estimate at the latest (ArduPilot reads
+        # the mode switch at boot): a ground station that waits for a position, then sets a mode,
+        # must never see it undone by the boot switch (a race on a busy machine, seen in CI)
+        if not self._rc_mode_done and (self.t >= self.cfg.rc_mode_delay_s or self.ekf_ok):
             self._rc_mode_done = True
             if not self.armed and self.mode != M.STABILIZE:
                 self.set_mode(M.STABILIZE)
