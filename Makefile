@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/sim_bench.py
 	$(PY) bench/sim_vs_sitl.py  # skips unless ARDUPILOT_SITL names an arducopter binary
 	$(PY) bench/spray_quality.py  # every sample field flown whole: the simulator, and SITL when ARDUPILOT_SITL is set
+	$(PY) bench/fleet_bench.py  # the Cổ Lũng block flown by 1, 2 and 3 drones on the simulator
 	$(PY) bench/terrain_bench.py  # every sample field over a 40 m hill: planned, flown on the simulator (SITL: the tea hill)
 
 # After changing a message or a help text: merge it into the catalogs, translate the new

@@ -99,7 +99,7 @@ def demo_command(
         status = ctx.invoke(
             fly_command,
             plan_dir=plan_dir,
-            url=sim.url,
+            urls=(sim.url,),
             db_path=db_path,
             yes=True,
             cooperative=cooperative,

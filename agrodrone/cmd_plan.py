@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from gettext import gettext as _
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,41 @@ def _reload(value: str | None) -> tuple[float, float] | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise PlanError(f"--reload {value!r} is not LAT,LON: latitude must be within ±90 and longitude within ±180")
     return lon, lat
+
+
+MAX_DRONES = 8  # planner.fleet.MAX_DRONES; checked here too, before any field is read
+
+
+def _presets(value: str | None, preset: str | None) -> list[str | None]:
+    """`--drones N` -> N times the --drone preset; `--drones A,B,...` -> those presets, in order."""
+    from planner import PlanError
+
+    if value is None:
+        return [preset]
+    text = value.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        n = int(text)
+        if not 1 <= n <= MAX_DRONES:
+            raise PlanError(_("--drones {value}: give 1 to {most} drones").format(value=value, most=MAX_DRONES))
+        return [preset] * n
+    names = [p.strip() for p in text.split(",")]
+    if not all(names):
+        raise PlanError(
+            _("--drones {value!r} is neither a number of drones nor a list of presets (PRESET,PRESET,...)").format(
+                value=value
+            )
+        )
+    if preset is not None:
+        raise PlanError(_("give the drone presets either with --drone or in --drones, not both"))
+    if len(names) > MAX_DRONES:
+        raise PlanError(_("--drones names {n} drones: give 1 to {most}").format(n=len(names), most=MAX_DRONES))
+    return list(names)
+
+
+def _fleet_json(doc: Any) -> list[dict[str, Any]]:
+    """Each drone's part as plan.json's fleet section says it, without what rebuilds its plan."""
+    skip = ("spec", "params", "sprayer")
+    return [{k: v for k, v in d.to_dict().items() if k not in skip} for d in doc.fleet.drones] if doc.fleet else []
 
 
 def _auto_or(value: str | None, option: str, convert: type, what: str):
@@ -72,10 +108,10 @@ def _progress(what: str):
 
 def _write(out_dir: Path, files: dict[str, str | bytes]) -> None:
     """Write the plan's files together, then drop mission files of an older plan's later
-    sorties: a stale mission-s7.plan next to a 3-sortie plan would fly the wrong job."""
+    sorties (or other drones): a stale mission-s7.plan next to a 3-sortie plan would fly the wrong job."""
     write_all(out_dir, files)  # an unwritable folder is one `error:` line (agrodrone.output)
-    for old in out_dir.glob("mission-s*.*"):
-        if re.fullmatch(r"mission-s\d+\.(plan|waypoints)", old.name) and old.name not in files:
+    for old in out_dir.glob("mission*.*"):
+        if re.fullmatch(r"mission(-d\d+)?(-s\d+)?\.(plan|waypoints)", old.name) and old.name not in files:
             old.unlink(missing_ok=True)
 
 
@@ -97,7 +133,14 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
             f"({m['sprayable_ha'] * HA_M2 / local_unit(sao)[0]:.0f} {local_unit(sao)[1]} "
             f"of {local_unit(sao)[0]:g} m²)",
         ),
-        ("drone", f"{plan.params.drone_name} ({plan.params.preset}), tank {plan.params.tank_l:g} L"),
+        ("drone", f"{plan.params.drone_name} ({plan.params.preset}), tank {plan.params.tank_l:g} L")
+        if not plan.fleet
+        else (
+            _("drones"),
+            _("{n}, each in its own part of the field, reload points at least {sep:g} m apart").format(
+                n=len(plan.fleet), sep=plan.separation_m
+            ),
+        ),
         ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
         (
             "speed / flow",
@@ -119,8 +162,34 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
             "sorties",
             f"{m['sorties']}, flight {m['flight_time_s'] / 60:.1f} min, "
             f"job {m['job_time_s'] / 60:.1f} min with reloads",
+        )
+        if not plan.fleet
+        else (
+            _("sorties"),
+            _(
+                "{n} in all, flight {flight:.1f} min of all drones, "
+                "job {job:.1f} min with reloads (the drones fly at once)"
+            ).format(n=m["sorties"], flight=m["flight_time_s"] / 60, job=m["job_time_s"] / 60),
         ),
     ]
+    for d in plan.fleet:  # one line per drone
+        rows.append(
+            (
+                _("drone {drone}").format(drone=d.number),
+                _(
+                    "{preset}, tank {tank:g} L: {n} sorties, {area:.2f} ha, {volume:.1f} L, flight {flight:.1f} min, "
+                    "job {job:.1f} min with reloads"
+                ).format(
+                    preset=d.preset,
+                    tank=d.params.tank_l,
+                    n=len(d.sorties),
+                    area=d.area_ha,
+                    volume=d.volume_l,
+                    flight=d.flight_time_s / 60,
+                    job=d.job_time_s / 60,
+                ),
+            )
+        )
     terrain = plan.to_document().terrain
     if terrain is not None:
         rows.append(
@@ -167,7 +236,28 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
     show_default=True,
     help="Pump-on laps along the field edge and round holes and buffers; auto weighs 0 and 1.",
 )
-@click.option("--reload", "reload_", metavar="LAT,LON", help="Take-off / refill point (default: field edge).")
+@click.option(
+    "--reload",
+    "reload_",
+    metavar="LAT,LON",
+    multiple=True,
+    help="Take-off / refill point (default: field edge); with --drones, once for each drone in order "
+    "(the drones not given one get a point on the edge of their own part).",
+)
+@click.option(
+    "--drones",
+    metavar="N|PRESET,PRESET,...",
+    help="Several drones on one job: N drones of the --drone preset, or a mixed fleet by preset. "
+    "Each sprays its own part of the field, the parts chosen so all finish at about the same time.",
+)
+@click.option(
+    "--separation",
+    type=NUMBER,
+    metavar="M",
+    default=15.0,
+    show_default=True,
+    help="With --drones: reload points at least this far apart (the flight holds drones closer than this).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -190,6 +280,8 @@ def plan_command(
     angle,
     edge_passes,
     reload_,
+    drones,
+    separation,
     dem,
     out_dir,
     as_json,
@@ -200,21 +292,35 @@ def plan_command(
     from fields.dem_files import load_dem
     from missions import plan_folder
 
-    params = planner.params_for(
-        preset,
-        dose_l_ha=dose,
-        swath_m=swath,
-        speed_m_s=speed,
-        height_m=height,
-        tank_l=tank,
-        angle_deg=_auto_or(angle, "--angle", float, "degrees"),
-        edge_passes=_auto_or(edge_passes, "--edge-passes", int, "a whole number"),
-        reload=_reload(reload_),
-    )
+    names = _presets(drones, preset)
+    reloads = [_reload(r) for r in reload_ or ()]
+    if len(reloads) > len(names):
+        raise planner.PlanError(
+            _("{n} --reload points for {m} drone(s): give at most one for each drone").format(
+                n=len(reloads), m=len(names)
+            )
+        )
+    angle_deg = _auto_or(angle, "--angle", float, "degrees")
+    passes = _auto_or(edge_passes, "--edge-passes", int, "a whole number")
+    crew = [
+        planner.params_for(
+            name,
+            dose_l_ha=dose,
+            swath_m=swath,
+            speed_m_s=speed,
+            height_m=height,
+            tank_l=tank,
+            angle_deg=angle_deg,
+            edge_passes=passes,
+            reload=reloads[k] if k < len(reloads) else None,
+        )
+        for k, name in enumerate(names)
+    ]
+    params = crew[0]
     field = _pick_field(field_file, field_id)
     terrain = load_dem(dem) if dem else None
     started = time.perf_counter()
-    result = planner.plan(field, params, terrain)
+    result = planner.plan(field, params, terrain, fleet=crew if len(crew) > 1 else (), separation_m=separation)
     result.plan_ms = (time.perf_counter() - started) * 1000.0
     _write(
         Path(out_dir),
@@ -222,7 +328,10 @@ def plan_command(
     )
     total_ms = (time.perf_counter() - started) * 1000.0
     if as_json:
-        click.echo(json.dumps({**result.metrics(), "total_ms": round(total_ms, 1)}, ensure_ascii=False))
+        summary = {**result.metrics(), "total_ms": round(total_ms, 1)}
+        if result.fleet:
+            summary["fleet"] = _fleet_json(result.to_document())
+        click.echo(json.dumps(summary, ensure_ascii=False))
     else:
         _summary(result, Path(out_dir), sao)
         click.echo(f"planned in {result.plan_ms / 1000:.1f} s, {total_ms / 1000:.1f} s with the files")

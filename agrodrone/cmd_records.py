@@ -54,7 +54,12 @@ def records() -> None:
 @click.option("--cooperative", default=None, help="[default: the plan field's cooperative]")
 @click.option("--operator", default=None, help="operator id")
 @click.option("--operator-name", default=None)
-@click.option("--drone", default=None, help="drone id")
+@click.option(
+    "--drone",
+    "drones",
+    multiple=True,
+    help="drone id (a plan for several drones: repeat it, one per drone in the plan's order)",
+)
 @click.option("--product", default=None, help="product trade name")
 @click.option("--registration", default=None, help="product registration number")
 @click.option("--active-substance", default=None)
@@ -73,7 +78,7 @@ def create(
     cooperative,
     operator,
     operator_name,
-    drone,
+    drones,
     product,
     registration,
     active_substance,
@@ -88,9 +93,17 @@ def create(
     """Group logged flights into a job and append its spray record."""
     from planner import load_plan, load_terrain
     from telemetry import DEFAULT_TZ, create_record
+    from telemetry.records.fleet import drone_numbers
 
     plan = load_plan(plan_path)
     terrain = load_terrain(plan_path, plan)  # a terrain plan's DEM: the record measures height above ground
+    numbers = drone_numbers(plan)
+    if len(drones) > 1 and len(drones) != len(numbers):
+        raise UserError(
+            _("give one --drone for each of the plan's drones ({have}), in that order").format(
+                have=", ".join(map(str, numbers))
+            )
+        )
     rec = create_record(
         _db(db_path),
         plan,
@@ -99,7 +112,8 @@ def create(
         cooperative=cooperative,
         operator=operator,
         operator_name=operator_name,
-        drone=drone,
+        drone=drones[0] if len(drones) == 1 else None,
+        drones=dict(zip(numbers, drones)) if len(drones) > 1 else None,
         product=product,
         registration=registration,
         active_substance=active_substance,
@@ -120,6 +134,8 @@ def create(
         f"dose {rec['achieved_dose_l_ha']} L/ha (target {rec['target_dose_l_ha']}), "
         f"coverage {rec['coverage_pct']} %, {rec['sorties']} sortie(s)"
     )
+    for line in drone_lines(rec):
+        click.echo(line)
     if rec.get("agl_target_m") is not None:
         click.echo(
             _(
@@ -136,6 +152,30 @@ def create(
 
 def _or_dash(v) -> str:
     return "—" if v is None else str(v)
+
+
+def drone_lines(rec: dict) -> list[str]:
+    """A fleet record's parts, one line per drone, and the overlap between drones ([] for one drone)."""
+    parts = json.loads(rec["drones_json"]) if rec.get("drones_json") else []
+    lines = [
+        _(
+            "drone {n} ({name}, system id {sysid}): {sorties}/{planned} sortie(s), {ha} ha, {litres} L, "
+            "{minutes} min flown"
+        ).format(
+            n=d["drone"],
+            name=d["drone_id"] or "—",
+            sysid=_or_dash(d["sysid"]),
+            sorties=d["sorties"],
+            planned=_or_dash(d["planned_sorties"]),
+            ha=round(d["area_m2"] / 10_000, 4),
+            litres=d["volume_l"],
+            minutes=round(d["flight_time_s"] / 60, 1),
+        )
+        for d in parts
+    ]
+    if parts:
+        lines.append(_("sprayed by two drones or more: {m2} m²").format(m2=rec["drone_overlap_m2"]))
+    return lines
 
 
 @records.command("list")

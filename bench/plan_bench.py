@@ -7,6 +7,11 @@ Prints a markdown table with the plan metrics and the planning time, then the ta
 path_ratio <= 1.20, < 0.3 s for a field under 10 ha, < 10 s for the synthetic 600 ha
 field with holes (built here, not read from a file).  Each field is planned --repeats
 times and the fastest run is shown (the 600 ha field once).
+
+Then the fleet rows (issue #18, docs/fleet.md): the Cổ Lũng rice block shared between 1, 2
+and 3 drones of the same preset, and a mixed pair (10 L + 20 L): each drone's job minutes
+(flight and reloads), how much later the last drone finishes than the first, the job's
+minutes (the slowest drone) and the planning time; target: imbalance < 10 %, < 3 s.
 """
 
 from __future__ import annotations
@@ -97,6 +102,67 @@ def bench(field: Field, params: planner.PlanParams, repeats: int = 3) -> dict:
     return {**best[1].metrics(), "files_ms": (time.perf_counter() - started) * 1000.0}
 
 
+def fleet_rows(swath: float | None, repeats: int, mixed: bool = True) -> list[dict]:
+    """The Cổ Lũng block for 1, 2 and 3 drones of the default preset, and a mixed 10 L + 20 L pair
+    (`swath` None: the preset's own swath, as `agrodrone plan --drones` flies without --swath)."""
+    from planner.balance import imbalance_pct
+
+    field = fields.load(ROOT / "fields" / "samples" / "co-lung-rice-block.geojson")[0]
+    hexa = planner.params_for(None, swath_m=swath)
+    width = f"{hexa.swath_m:g} m"
+    crews = [(f"{k} x {hexa.preset}, {width}", [hexa] * k) for k in (1, 2, 3)]
+    if mixed:  # the two presets' swaths differ (4 and 6 m): a fleet flies one, here 5 m
+        pair = [planner.params_for(None, swath_m=swath or 5.0), planner.params_for("spray-20l", swath_m=swath or 5.0)]
+        crews.append((f"generic-10l-hex + spray-20l, {pair[0].swath_m:g} m", pair))
+    rows = []
+    for name, crew in crews:
+        best = None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            p = planner.plan(field, crew[0], fleet=crew)
+            ms = (time.perf_counter() - started) * 1000.0
+            best = (ms, p) if best is None or ms < best[0] else best
+        assert best is not None
+        ms, p = best
+        m = p.metrics()
+        if p.fleet:
+            times = [d.job_time_s for d in p.fleet]
+            sorties = [len(d.sorties) for d in p.fleet]
+        else:
+            times, sorties = [m["job_time_s"]], [m["sorties"]]
+        rows.append(
+            {
+                "crew": name,
+                "jobs": " / ".join(f"{t / 60:.1f}" for t in times),
+                "sorties": " / ".join(str(k) for k in sorties),
+                "imbalance": imbalance_pct(times),
+                "job": m["job_time_s"] / 60,
+                "coverage": m["coverage_pct"],
+                "ms": ms,
+            }
+        )
+    return rows
+
+
+def print_fleet(rows: list[dict]) -> None:
+    print()
+    print(
+        "| drones, swath (co-lung) | job min per drone | sorties per drone | imbalance % | job min | cov % | plan s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['crew']} | {r['jobs']} | {r['sorties']} | {r['imbalance']:.1f} | {r['job']:.1f} | "
+            f"{r['coverage']:.2f} | {r['ms'] / 1000:.2f} |"
+        )
+    print()
+    print(
+        f"- fleet imbalance < 10 %: {'met' if all(r['imbalance'] < 10 for r in rows) else 'NOT met'} "
+        "(whole swaths and whole sorties: a part one line bigger may need one more sortie, docs/fleet.md)"
+    )
+    print(f"- fleet plans < 3 s: {'met' if all(r['ms'] < 3000 for r in rows) else 'NOT met'}")
+
+
 def cell(key: str, v) -> str:
     if key in ("plan_ms", "files_ms"):
         return f"{v / 1000:.2f}"
@@ -114,6 +180,7 @@ def main() -> None:
     ap.add_argument("--drone", default=None)
     ap.add_argument("--no-big", action="store_true", help="skip the synthetic 600 ha field")
     ap.add_argument("--repeats", type=int, default=3, help="plans per field; the fastest time is shown")
+    ap.add_argument("--no-fleet", action="store_true", help="skip the fleet rows (several drones on one field)")
     args = ap.parse_args()
     samples = ROOT / "fields" / "samples"
     files = [Path(f) for f in args.files] or sorted(samples.glob("*.geojson")) + sorted(
@@ -159,6 +226,8 @@ def main() -> None:
     print()
     for name, ok in checks.items():
         print(f"- {name}: {'met' if ok else 'NOT met'}")
+    if not args.no_fleet:
+        print_fleet(fleet_rows(None, args.repeats) + fleet_rows(args.swath, args.repeats, mixed=False))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ reached (that swath is then re-flown from its start).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from gettext import gettext as _
 from typing import TYPE_CHECKING, Any
@@ -108,6 +108,13 @@ class MissionSet:
             "rally": len(self.rally),
             "params": len(self.params),
         }
+
+    def first_spray_point(self) -> tuple[float, float] | None:
+        """(lat, lon) where the first swath starts: where the copter will spray first."""
+        if not self.swaths:
+            return None
+        item = self.mission[self.swaths[0].start_seq]
+        return item.lat, item.lon
 
     def swath_start_seqs(self) -> list[int]:
         return [s.start_seq for s in self.swaths]
@@ -265,19 +272,35 @@ def build_missions(
 ) -> Iterator[MissionSet]:
     """The MissionSet of every sortie (or of `sorties`), one after the other. The fence,
     rally point and parameters are the job's, the same for every sortie: they are worked
-    out once, so a job of hundreds of sorties takes time in proportion to its size."""
+    out once, so a job of hundreds of sorties takes time in proportion to its size. In a
+    plan for several drones each sortie is built from its drone's part (its reload point,
+    rally point and pump), worked out once per drone."""
     doc = plan_document(plan)  # checks the whole plan before anything reads it
     numbers = doc.sortie_numbers() if sorties is None else sorties
+    makers: dict[int | None, Callable[[int], MissionSet]] = {}
+    for sortie in numbers:
+        with plan_errors():
+            drone = doc.sortie(sortie).drone
+            if drone not in makers:
+                makers[drone] = _sortie_maker(doc if drone is None else doc.for_drone(drone), options)
+        yield makers[drone](sortie)
+
+
+def _sortie_maker(doc: PlanDocument, options: BuildOptions) -> Callable[[int], MissionSet]:
+    """Builds the sorties of one drone's (single-drone) plan, sharing its fence, rally and parameters."""
     fence = fence_items(doc, margin_m=options.fence_margin_m, inset_m=options.obstacle_inset_m)
     rally = rally_items(doc, alt_m=options.rally_alt_m)
     params = vehicle_params(
         doc, pump_servo=options.pump_servo, fence=options.enable_fence, fence_alt_max_m=options.fence_alt_max_m
     )
-    for sortie in numbers:
+
+    def make(sortie: int) -> MissionSet:
         mission, swaths = mission_items(doc, sortie, options)
-        yield MissionSet(
+        return MissionSet(
             sortie=sortie, mission=mission, fence=list(fence), rally=list(rally), params=dict(params), swaths=swaths
         )
+
+    return make
 
 
 def sortie_numbers(plan: PlanDocument | dict) -> list[int]:

@@ -2,7 +2,8 @@
 
 Names: `mission.plan` and `mission.waypoints` hold sortie 1 (what a user opening the
 folder in QGroundControl or Mission Planner expects to find); each further sortie k
-gets `mission-s{k}.plan` and `mission-s{k}.waypoints`.  The `.plan` files carry the
+gets `mission-s{k}.plan` and `mission-s{k}.waypoints`; in a plan for several drones every
+sortie k of drone d is `mission-d{d}-s{k}`.  The `.plan` files carry the
 sortie's geofence and rally point too; `.waypoints` files carry the mission only
 (Mission Planner and MAVProxy keep fences in separate files).
 """
@@ -23,7 +24,11 @@ from missions.waypoints import read_waypoints, write_waypoints
 from planner.document import PlanDocument, is_plan, load_terrain
 
 
-def file_stem(sortie: int) -> str:
+def file_stem(sortie: int, drone: int | None = None) -> str:
+    """`mission` for sortie 1, `mission-s{k}` for the others; in a plan for several drones
+    `mission-d{drone}-s{k}`, so each drone's files are told apart by name."""
+    if drone is not None:
+        return f"mission-d{drone}-s{sortie}"
     return "mission" if sortie == 1 else f"mission-s{sortie}"
 
 
@@ -36,13 +41,14 @@ def mission_files(
     `on_sortie(done, total)` after each, for a progress display."""
     out: dict[str, str] = {}
     plan = plan_document(plan)
-    params = plan.params
     total = len(plan.sorties)
     for n, ms in enumerate(build_missions(plan, options), start=1):
         if on_sortie is not None:
             on_sortie(n, total)
         k = ms.sortie
-        stem = file_stem(k)
+        drone = plan.sortie(k).drone
+        params = plan.params if drone is None else plan.for_drone(drone).params  # its own speeds
+        stem = file_stem(k, drone)
         out[f"{stem}.plan"] = write_plan(
             ms.mission,
             ms.fence,

@@ -27,6 +27,7 @@ from missions.connection import LinkKeeper  # the link layer's; fly_sortie watch
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
+from missions.separation import Pauser, wait_for_take_off
 from missions.terrain import TerrainServer
 from missions.upload import upload_sortie
 from planner.dose import pump_fraction
@@ -300,14 +301,24 @@ def fly_sortie(
     on_tick: Callable[[Watch], None] | None = None,
     limits: FlightLimits = FlightLimits(),
     poll_s: float = 0.1,
+    hold: Callable[..., str | None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> SortieResult:
     """Arm, start the uploaded mission (jumping to `resume_seq` once airborne), and
     watch until the copter has landed and disarmed.
 
     `stop` set by the caller (Ctrl-C) sends the copter home with RTL and keeps watching.
+    `hold` (several drones on one job: missions/separation.py) says why the copter must wait:
+    before take-off it is not armed, in AUTO its mission is paused (MAV_CMD_DO_PAUSE_CONTINUE)
+    until `hold` says nothing again; `say` tells the operator.
     """
     stop = stop or threading.Event()
     watch.reset_sortie()
+    say = say or (lambda text: None)
+    if hold is not None:
+        first = ms.first_spray_point()
+        wait_for_take_off(lambda: hold(first), stop, say, poll_s)
+    pauser = Pauser(hold, say) if hold is not None else None
     v = link.vehicle
     v.set_mode("GUIDED")
     v.arm()
@@ -345,6 +356,8 @@ def fly_sortie(
                 v.set_mode("RTL")
             except MissionError as exc:
                 reason += f"; RTL not confirmed: {exc}"
+        if pauser is not None and airborne:
+            pauser.poll(v, watch.mode)
         if watch.mode in ("RTL", "LAND") and watch.last_reached < last_swath_end:
             if not rtl_sent:
                 texts = "; ".join(list(watch.statustext)[-3:])

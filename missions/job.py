@@ -106,13 +106,15 @@ def fly_job(
     listeners: list[Callable[[Any], None]] | None = None,
     events: JobEvents | None = None,
     stop: threading.Event | None = None,
+    hold: Callable[..., str | None] | None = None,
 ) -> JobOutcome:
     """Fly the plan's sorties from `settings.first_sortie` over the link `url`.
 
     Each sortie: go/no-go list (uploads it), the operator's go, arm, AUTO, land; then the
     ground crew (refill, battery) before the next. A sortie cut short by a failsafe is
     flown again from its breakpoint (planner.resume_plan). `stop` set (Ctrl-C) sends the
-    copter home and ends the job.
+    copter home and ends the job. `hold`: one drone of a fleet (missions/fleet.py) waits while
+    it says why (another drone too close).
     """
     from planner import resume_plan
 
@@ -168,7 +170,9 @@ def fly_job(
                 outcome.stopped = "aborted by the operator"
                 break
             with events.flying(k, numbers[-1], ms) as tick:
-                result = fly_sortie(link, watch, ms, stop=stop, limits=settings.limits, on_tick=tick)
+                result = fly_sortie(
+                    link, watch, ms, stop=stop, limits=settings.limits, on_tick=tick, hold=hold, say=events.message
+                )
             outcome.sorties.append(result)
             events.sortie_ended(result, watch)
             if stop.is_set():

@@ -1,8 +1,10 @@
 """Coverage planning for spray drones: swaths, route, sorties, dose and metrics (pure computation),
-and plan.json, the document the planner writes and every other package reads."""
+one drone or several sharing a field (planner/fleet.py), and plan.json, the document the planner
+writes and every other package reads."""
 
 from planner.document import PlanDocument, as_document, load_terrain, migrate
 from planner.document import load as load_plan
+from planner.document_fleet import DocDroneParams, DocFleet, DocFleetDrone
 from planner.document_parts import (
     DocBreakpoint,
     DocDrone,
@@ -18,6 +20,7 @@ from planner.document_parts import (
 )
 from planner.dose import Sprayer, flow_l_min, pump_rate_pct, sprayer_for
 from planner.errors import PlanError
+from planner.fleet import DEFAULT_SEPARATION_M, MAX_DRONES, DronePart
 from planner.params import PlanParams, default_preset, params_for, presets
 from planner.plan import Plan, plan
 from planner.resume import resume_plan
@@ -51,4 +54,10 @@ __all__ = [
     "DocBreakpoint",
     "DocMetrics",
     "DocTerrain",
+    "DocFleet",
+    "DocFleetDrone",
+    "DocDroneParams",
+    "DronePart",
+    "DEFAULT_SEPARATION_M",
+    "MAX_DRONES",
 ]

@@ -18,6 +18,7 @@ from gettext import gettext as _
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planner.document_fleet import DocFleet, check_fleet, single_drone
 from planner.document_parts import (
     DocDrone,
     DocField,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from fields.terrain import Terrain
 
 FORMAT = "agrodrone-plan"
-VERSION = 2  # the newest this agrodrone reads; a plan without terrain is still written as 1
+VERSION = 3  # the newest this agrodrone reads: 3 for several drones, 2 for terrain, else still 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,7 @@ class PlanDocument(Part):
     sprayer: DocSprayer | None = opt("part")
     reload: DocReload = req("part")
     terrain: DocTerrain | None = opt("part")
+    fleet: DocFleet | None = opt("part")  # version 3: the drones sharing the job (planner/document_fleet.py)
     warnings: tuple[str, ...] | None = opt("texts")
     sorties: tuple[DocSortie, ...] = req("part")
     metrics: DocMetrics | None = opt("part")
@@ -78,6 +80,7 @@ class PlanDocument(Part):
             sprayer=section(DocSprayer, plan, "sprayer"),
             reload=section(DocReload, plan, "reload", True),
             terrain=section(DocTerrain, plan, "terrain"),
+            fleet=section(DocFleet, plan, "fleet"),
             metrics=section(DocMetrics, plan, "metrics"),
             sorties=tuple(DocSortie.read(s, f"sorties[{n}]") for n, s in enumerate(sorties)),
         )
@@ -86,6 +89,7 @@ class PlanDocument(Part):
                 for j, leg in enumerate(s.legs):
                     if leg.alts_m is None:
                         raise bad(_("plan: {where} has no 'alts_m' in a terrain plan"), where=f"sorties[{n}].legs[{j}]")
+        check_fleet(doc)
         return doc
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +122,20 @@ class PlanDocument(Part):
         have = ", ".join(str(s.index) for s in self.sorties)
         raise bad(_("plan: no sortie {sortie} (the plan has sorties {have})"), sortie=index, have=have)
 
+    def drone_numbers(self) -> list[int]:
+        """The drones that fly the plan: the fleet's numbers, [1] for a single-drone plan."""
+        return self.fleet.numbers() if self.fleet is not None else [1]
+
+    def for_drone(self, drone: int) -> PlanDocument:
+        """Drone `drone`'s own single-drone plan (version 1, or 2 over terrain, with no fleet): only
+        its sorties, with their indices, and its reload point, drone, sprayer and parameters. A
+        single-drone plan is its drone 1's plan."""
+        if self.fleet is None:
+            if drone == 1:
+                return self
+            raise bad(_("plan: no drone {drone} (a plan for one drone has drone 1)"), drone=drone)
+        return single_drone(self, drone)
+
     def with_sortie(self, sortie: DocSortie) -> PlanDocument:
         """A copy with `sortie` in place of the one with its index."""
         return replace(self, sorties=tuple(sortie if s.index == sortie.index else s for s in self.sorties))
@@ -139,7 +157,9 @@ class PlanDocument(Part):
 # Version 2 only adds terrain (a `terrain` section, leg `alts_m` and `speed_m_s`): a version 1
 # plan is a version 2 plan over flat ground and is read as it is, keeping its version, so it
 # is written back unchanged. Terrain plans say version 2, so an agrodrone that cannot follow
-# terrain refuses them instead of flying them flat into the hill.
+# terrain refuses them instead of flying them flat into the hill. Version 3 only adds a fleet
+# (a `fleet` section and sortie `drone`): plans for several drones say version 3, so an
+# agrodrone that knows one drone only refuses them instead of flying every part with one drone.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
@@ -151,8 +171,8 @@ def is_plan(obj: Any) -> bool:
 def migrate(plan: Any) -> dict:
     """A plan.json dict of any known version as the current version (a copy when it changes).
 
-    Version 2 is current (terrain). Version 1 plans written before the planner budgeted energy have
-    no drone.endurance_mass_kg, empty_mass_kg, battery_mah, battery_cells, nor per-sortie
+    Version 3 is current (several drones; 2 added terrain). Version 1 plans written before the
+    planner budgeted energy have no drone.endurance_mass_kg, empty_mass_kg, battery_mah, battery_cells, nor per-sortie
     battery_s and battery_mah: those keys are optional and read as None.
     """
     if not is_plan(plan):

@@ -243,6 +243,7 @@ class DocSortie(Part):
     """One flight from the reload point and back; `legs` in flying order."""
 
     index: int = req("whole")
+    drone: int | None = opt("count")  # plans for several drones (version 3): the drone that flies it
     volume_l: float | None = opt("not_negative")
     spray_length_m: float | None = opt("not_negative")
     transit_length_m: float | None = opt("not_negative")

@@ -9,7 +9,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields import HA_M2, SAO_M2
-from planner.document import VERSION, PlanDocument
+from planner.document import PlanDocument
+from planner.document_fleet import FLEET_VERSION, DocDroneParams, DocFleet, DocFleetDrone
 from planner.document_parts import (
     DocBreakpoint,
     DocDrone,
@@ -26,8 +27,10 @@ from planner.document_parts import (
 from planner.dose import litres
 
 DEM_FILE = "dem.tif"  # the plan folder's copy of the DEM a terrain plan follows
+TERRAIN_VERSION = 2  # plan.json's version for one drone over a DEM; flat plans stay 1
 
 if TYPE_CHECKING:
+    from planner.params import PlanParams
     from planner.plan import Plan
 
 
@@ -56,6 +59,9 @@ def metrics_of(plan: Plan) -> dict[str, Any]:
     swath_count = len({l.swath for l in plan.route if l.kind == "swath"})
     turns = sum(1 for l in plan.route if l.kind == "transit")
     flight = sum(s.flight_time_s for s in plan.sorties)
+    job = flight + max(0, len(plan.sorties) - 1) * p.reload_s
+    if plan.fleet:  # the drones fly at once: the job lasts as long as the slowest drone's part
+        job = max(d.job_time_s for d in plan.fleet)
     ideal = a / p.swath_m
     return {
         "field_id": plan.field.id,
@@ -85,7 +91,7 @@ def metrics_of(plan: Plan) -> dict[str, Any]:
         "speed_capped": plan.sprayer.speed_capped,
         "pump_rate_pct": _r(plan.sprayer.pump_rate_pct, 2),
         "flight_time_s": _r(flight, 0),
-        "job_time_s": _r(flight + max(0, len(plan.sorties) - 1) * p.reload_s, 0),
+        "job_time_s": _r(job, 0),
         "angle_deg": plan.angle_deg,
         "path_ratio": _r(route_len / ideal, 3),
         "path_ratio_total": _r((spray + transit) / ideal, 3),
@@ -140,6 +146,62 @@ def _terrain(plan: Plan) -> DocTerrain | None:
     )
 
 
+def _drone(p: PlanParams, named: bool = True) -> DocDrone:
+    """The `drone` section: the preset with the overrides (without preset and name: a fleet's `spec`)."""
+    return DocDrone(
+        preset=p.preset if named else None,
+        name=p.drone_name if named else None,
+        tank_l=p.tank_l,
+        swath_m=p.swath_m,
+        pump_max_l_min=p.pump_max_l_min,
+        max_speed_m_s=p.max_speed_m_s,
+        endurance_s=p.endurance_s,
+        endurance_mass_kg=p.endurance_mass_kg,
+        empty_mass_kg=p.empty_mass_kg,
+        battery_mah=p.battery_mah,
+        battery_cells=p.battery_cells,
+        accel_m_s2=p.accel_m_s2,
+        climb_m_s=p.climb_m_s,
+        descent_m_s=p.descent_m_s,
+    )
+
+
+def _fleet(plan: Plan) -> DocFleet | None:
+    """The fleet section (version 3): each drone's part and what its own plan needs."""
+    if not plan.fleet:
+        return None
+    drones = []
+    for d in plan.fleet:
+        p = d.params
+        ((lon, lat),) = _lonlat(plan, d.reload_xy)
+        drones.append(
+            DocFleetDrone(
+                drone=d.number,
+                preset=p.preset,
+                name=p.drone_name,
+                reload=DocReload(lon=lon, lat=lat),
+                reload_elev_m=None if d.ground is None else _r(d.ground.reload_elev_m, 2),
+                sorties=tuple(d.sorties),
+                area_ha=_r(d.area_ha, 4),
+                volume_l=_r(d.volume_l, 2),
+                flight_time_s=_r(d.flight_time_s, 0),
+                job_time_s=_r(d.job_time_s, 0),
+                spec=_drone(p, named=False),
+                params=DocDroneParams(
+                    tank_l=p.tank_l,
+                    speed_m_s=p.speed_m_s,
+                    transit_speed_m_s=p.transit_speed_m_s,
+                    tank_reserve_l=p.tank_reserve_l,
+                    battery_reserve_s=p.battery_reserve_s,
+                    turn_s=p.turn_s,
+                    reload_s=p.reload_s,
+                ),
+                sprayer=DocSprayer(**d.sprayer.to_dict()),
+            )
+        )
+    return DocFleet(separation_m=float(plan.separation_m or 0.0), drones=tuple(drones))
+
+
 def plan_document(plan: Plan, created_by: str) -> PlanDocument:
     """The plan as plan.json's document (docs/plan-format.md), rounded as written."""
     f, p, s = plan.field, plan.params, plan.sprayer
@@ -157,14 +219,20 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
             flight_time_s=_r(so.flight_time_s, 0),
             battery_s=_r(so.battery_s, 0),
             battery_mah=_r(so.battery_mah, 0),
+            drone=so.drone if plan.fleet else None,
             start=_breakpoint(plan, so.start),
             end=_breakpoint(plan, so.end),
             legs=tuple(_leg(plan, leg) for leg in so.legs),
         )
         for so in plan.sorties
     )
+    version = 1  # flat plans for one drone stay readable by older agrodrone
+    if plan.fleet:
+        version = FLEET_VERSION
+    elif plan.ground is not None:
+        version = TERRAIN_VERSION
     return PlanDocument(
-        version=VERSION if plan.ground is not None else 1,  # flat plans stay readable by older agrodrone
+        version=version,
         created_by=created_by,
         field=DocField(
             id=f.id,
@@ -178,22 +246,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
             sprayable=_geojson_geom(plan, plan.sprayable),
             keepout=keepout,
         ),
-        drone=DocDrone(
-            preset=p.preset,
-            name=p.drone_name,
-            tank_l=p.tank_l,
-            swath_m=p.swath_m,
-            pump_max_l_min=p.pump_max_l_min,
-            max_speed_m_s=p.max_speed_m_s,
-            endurance_s=p.endurance_s,
-            endurance_mass_kg=p.endurance_mass_kg,
-            empty_mass_kg=p.empty_mass_kg,
-            battery_mah=p.battery_mah,
-            battery_cells=p.battery_cells,
-            accel_m_s2=p.accel_m_s2,
-            climb_m_s=p.climb_m_s,
-            descent_m_s=p.descent_m_s,
-        ),
+        drone=_drone(p),
         params=DocParams(
             dose_l_ha=p.dose_l_ha,
             swath_m=p.swath_m,
@@ -214,6 +267,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
         sprayer=DocSprayer(**s.to_dict()),
         reload=DocReload(lon=rlon, lat=rlat),
         terrain=_terrain(plan),
+        fleet=_fleet(plan),
         warnings=tuple(plan.warnings),
         sorties=sorties,
         metrics=DocMetrics(**metrics_of(plan)),
@@ -224,24 +278,27 @@ def plan_geojson(plan: Plan) -> dict[str, Any]:
     """WGS84 features: every swath and transit leg, the reload point and the breakpoints."""
     p = plan.params
     feats: list[dict[str, Any]] = []
-    ((rlon, rlat),) = _lonlat(plan, plan.reload_xy)
-    feats.append(
-        {
-            "type": "Feature",
-            "properties": {"kind": "reload", "sortie": 0, "order": 0},
-            "geometry": {"type": "Point", "coordinates": [rlon, rlat]},
-        }
-    )
+    for n, xy in enumerate(plan.reload_points, start=1):
+        ((rlon, rlat),) = _lonlat(plan, xy)
+        props: dict[str, Any] = {"kind": "reload", "sortie": 0, "order": 0}
+        if plan.fleet:
+            props["drone"] = n
+        feats.append(
+            {"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [rlon, rlat]}}
+        )
+    last = {d.sorties[-1] for d in plan.fleet} if plan.fleet else {len(plan.sorties)}  # no breakpoint after these
     order = 0
     for so in plan.sorties:
         for leg in so.legs:
             order += 1
-            props: dict[str, Any] = {
+            props = {
                 "kind": leg.kind,
                 "sortie": so.index,
                 "order": order,
                 "length_m": _r(leg.length, 2),
             }
+            if plan.fleet:
+                props["drone"] = so.drone
             if leg.kind == "swath":
                 assert leg.swath is not None  # every swath leg has its number
                 props["swath"] = int(leg.swath)
@@ -253,19 +310,18 @@ def plan_geojson(plan: Plan) -> dict[str, Any]:
                     "geometry": {"type": "LineString", "coordinates": _lonlat(plan, leg.coords)},
                 }
             )
-        if so.index < len(plan.sorties):
+        if so.index not in last:
             bp = _breakpoint(plan, so.end)
+            props = {
+                "kind": "breakpoint",
+                "sortie": so.index,
+                "order": order,
+                "swath": bp.swath,
+                "offset_m": bp.offset_m,
+            }
+            if plan.fleet:
+                props["drone"] = so.drone
             feats.append(
-                {
-                    "type": "Feature",
-                    "properties": {
-                        "kind": "breakpoint",
-                        "sortie": so.index,
-                        "order": order,
-                        "swath": bp.swath,
-                        "offset_m": bp.offset_m,
-                    },
-                    "geometry": {"type": "Point", "coordinates": [bp.lon, bp.lat]},
-                }
+                {"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [bp.lon, bp.lat]}}
             )
     return {"type": "FeatureCollection", "features": feats}

@@ -15,6 +15,8 @@ obstacle; the turn between them is the usual safe transit.
 from __future__ import annotations
 
 import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from planner.dose import PUMP_ON_LAG_S
 from planner.transit import TransitPlanner
@@ -36,11 +38,15 @@ def _unit(v: np.ndarray) -> np.ndarray | None:
 
 
 class Leads:
-    """Lead-in and run-out points for swath polylines, clear of every keep-out zone."""
+    """Lead-in and run-out points for swath polylines, clear of every keep-out zone (and, for
+    one drone of a fleet, inside `keep_in`, its own part of the sky: planner/fleet.py)."""
 
-    def __init__(self, transit: TransitPlanner, length_m: float) -> None:
+    def __init__(self, transit: TransitPlanner, length_m: float, keep_in: BaseGeometry | None = None) -> None:
         self.transit = transit
         self.length = float(length_m)
+        self.keep_in = keep_in
+        if keep_in is not None:
+            shapely.prepare(keep_in)
 
     def _along(self, at: np.ndarray, u: np.ndarray | None) -> np.ndarray | None:
         if u is None or self.length < LEAD_MIN_M:
@@ -49,6 +55,8 @@ class Leads:
             if d < LEAD_MIN_M:
                 break
             p = at + d * u
+            if self.keep_in is not None and not shapely.contains_xy(self.keep_in, float(p[0]), float(p[1])):
+                continue
             if self.transit.clear(at, p)[0]:
                 return p
         return None

@@ -18,6 +18,23 @@ def _rings(geom):
             yield np.asarray(poly.exterior.coords), [np.asarray(r.coords) for r in poly.interiors]
 
 
+# a fleet's drones: one colour each (sorties of one drone alternate between its two shades)
+FLEET_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def _colour(plan: Plan, so, cmap):
+    """A one-drone plan colours each sortie; a fleet plan colours each drone's part, its sorties
+    alternately darker and lighter so the breakpoints still show."""
+    if not plan.fleet:
+        return cmap((so.index - 1) % 10)
+    from matplotlib.colors import to_rgb
+
+    base = np.array(to_rgb(FLEET_COLOURS[(so.drone - 1) % len(FLEET_COLOURS)]))
+    part = next(d for d in plan.fleet if d.number == so.drone)
+    light = part.sorties.index(so.index) % 2 == 1
+    return tuple(base + (1.0 - base) * 0.45) if light else tuple(base)
+
+
 def render_png(plan: Plan, dpi: int = 110) -> bytes:
     import matplotlib
 
@@ -56,21 +73,32 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
     cmap = matplotlib.colormaps["tab10"]
     n = len(plan.sorties)
     for so in plan.sorties:
-        colour = cmap((so.index - 1) % 10)
+        colour = _colour(plan, so, cmap)
         sw = [l.coords - (ox, oy) for l in so.legs if l.kind == "swath"]
         tr = [l.coords - (ox, oy) for l in so.legs if l.kind == "transit"]
         if sw:
             ax.add_collection(LineCollection(sw, colors=[colour], linewidths=1.6))
         if tr:
             ax.add_collection(LineCollection(tr, colors=["#616161"], linewidths=0.7, linestyles="dashed"))
-    bps = np.array([so.end.xy for so in plan.sorties[:-1]]) if n > 1 else np.zeros((0, 2))
+    last = {d.sorties[-1] for d in plan.fleet} if plan.fleet else {plan.sorties[-1].index}  # no breakpoint after
+    ends = [so.end.xy for so in plan.sorties if so.index not in last]
+    bps = np.array(ends) if ends else np.zeros((0, 2))
     if len(bps):
         ax.plot(bps[:, 0] - ox, bps[:, 1] - oy, "kx", ms=7, mew=1.8, zorder=5)
     rx, ry = plan.reload_xy - (ox, oy)
-    ax.plot([rx], [ry], marker="*", color="#ff6f00", ms=16, mec="k", zorder=6)
+    if not plan.fleet:
+        ax.plot([rx], [ry], marker="*", color="#ff6f00", ms=16, mec="k", zorder=6)
+    for d in plan.fleet:  # each drone's reload point, in its colour and named D1, D2, ...
+        dx, dy = d.reload_xy - (ox, oy)
+        ax.plot(
+            [dx], [dy], marker="*", color=FLEET_COLOURS[(d.number - 1) % len(FLEET_COLOURS)], ms=16, mec="k", zorder=6
+        )
+        ax.annotate(
+            f"D{d.number}", (dx, dy), xytext=(6, 6), textcoords="offset points", fontsize=9, weight="bold", zorder=7
+        )
     pad = max(plan.params.swath_m * 2, 5.0)
-    allx = [rx, 0, x1 - ox]
-    ally = [ry, 0, y1 - oy]
+    allx = [rx, 0, x1 - ox, *(d.reload_xy[0] - ox for d in plan.fleet)]
+    ally = [ry, 0, y1 - oy, *(d.reload_xy[1] - oy for d in plan.fleet)]
     ax.set_xlim(min(allx) - pad, max(allx) + pad)
     ax.set_ylim(min(ally) - pad, max(ally) + pad)
     ax.set_aspect("equal")
@@ -85,10 +113,17 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
         Line2D([], [], marker="*", color="#ff6f00", mec="k", ms=12, ls="", label="reload"),
         Line2D([], [], marker="x", color="k", ms=7, ls="", label="breakpoint"),
     ]
-    for so in plan.sorties[:10]:
-        handles.append(Line2D([], [], color=cmap((so.index - 1) % 10), lw=2, label=f"sortie {so.index} swaths"))
-    if n > 10:
-        handles.append(Line2D([], [], color="w", label=f"... {n} sorties"))
+    if plan.fleet:
+        for d in plan.fleet:
+            colour = FLEET_COLOURS[(d.number - 1) % len(FLEET_COLOURS)]
+            k = len(d.sorties)
+            label = f"D{d.number} {d.preset}: {k} sortie{'' if k == 1 else 's'}, {d.job_time_s / 60:.0f} min"
+            handles.append(Line2D([], [], color=colour, lw=2, label=label))
+    else:
+        for so in plan.sorties[:10]:
+            handles.append(Line2D([], [], color=cmap((so.index - 1) % 10), lw=2, label=f"sortie {so.index} swaths"))
+        if n > 10:
+            handles.append(Line2D([], [], color="w", label=f"... {n} sorties"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.93), fontsize=8, frameon=False)
     m = plan.metrics()
     text = "\n".join(
@@ -104,6 +139,8 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
             f"flight {m['flight_time_s'] / 60:.0f} min, turns {m['turns']}",
         ]
     )
+    if plan.fleet:
+        text += f"\n{len(plan.fleet)} drones, job {m['job_time_s'] / 60:.0f} min, reloads {plan.separation_m:g} m apart"
     if plan.sprayer.speed_capped:
         text += "\nspeed lowered: pump too small"
     if plan.ground is not None:

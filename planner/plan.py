@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import TYPE_CHECKING, Any
@@ -15,16 +16,17 @@ from fields import Field
 from fields.terrain import Terrain
 from planner.angle import choose_layout
 from planner.decomposition import cells_of
-from planner.dose import Sprayer, litres, sprayer_for
+from planner.dose import Sprayer, sprayer_for
 from planner.errors import PlanError
 from planner.estimates import leg_speed
+from planner.fleet import DEFAULT_SEPARATION_M, DronePart, check_crew, plan_fleet
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
 from planner.leads import Leads, lead_length
 from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.route import Leg, build_route
-from planner.sorties import Sortie, split_sorties
+from planner.sorties import Sortie, check_tank, split_sorties
 from planner.terrain import TOLERANCE_M, Ground, check_cover, follow_terrain
 from planner.transit import CLEARANCE_M, TransitPlanner
 
@@ -56,13 +58,22 @@ class Plan:
     warnings: list[str] = dc_field(default_factory=list)
     plan_ms: float | None = None  # set by the caller, who owns the clock
     ground: Ground | None = None  # the DEM the legs follow (None: flat ground, as before)
+    # several drones on one job (planner/fleet.py): each drone's part; empty for one drone.
+    # Then params, sprayer, reload_xy and ground are drone 1's.
+    fleet: list[DronePart] = dc_field(default_factory=list)
+    separation_m: float | None = None  # fleet plans: reload points at least this far apart
 
     def dem(self) -> Terrain | None:
         """The part of the DEM the plan flies over, for the plan folder's copy (None when flat)."""
         if self.ground is None:
             return None
-        reload = shapely.Point(*self.reload_xy)
-        return self.ground.terrain.crop(self.field.frame, shapely.union_all([self.field.boundary, reload]), 100.0)
+        reloads = [shapely.Point(*xy) for xy in self.reload_points]
+        return self.ground.terrain.crop(self.field.frame, shapely.union_all([self.field.boundary, *reloads]), 100.0)
+
+    @property
+    def reload_points(self) -> list[np.ndarray]:
+        """Every drone's reload point (the one reload point of a one-drone plan)."""
+        return [d.reload_xy for d in self.fleet] if self.fleet else [self.reload_xy]
 
     @property
     def swath_legs(self) -> list[Leg]:
@@ -109,6 +120,15 @@ def _polygons(geom: BaseGeometry) -> BaseGeometry:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
+def reload_edge(field: Field, forbidden: BaseGeometry) -> BaseGeometry:
+    """Where a chosen reload point may go: the field's outer edge away from keep-out zones."""
+    edge = shapely.union_all([shapely.LinearRing(p.exterior.coords) for p in shapely.get_parts(field.boundary)])
+    if not forbidden.is_empty:
+        free = edge.difference(forbidden.buffer(CLEARANCE_M + 1.0))
+        edge = free if not free.is_empty else edge
+    return edge
+
+
 def _reload_point(field: Field, params: PlanParams, area: BaseGeometry, forbidden: BaseGeometry) -> np.ndarray:
     if params.reload is not None:
         lon, lat = params.reload
@@ -126,19 +146,30 @@ def _reload_point(field: Field, params: PlanParams, area: BaseGeometry, forbidde
             )
         return np.array([float(x), float(y)])
     # The field edge nearest the middle of the work, away from keep-out zones.
-    edge = shapely.union_all([shapely.LinearRing(p.exterior.coords) for p in shapely.get_parts(field.boundary)])
-    if not forbidden.is_empty:
-        free = edge.difference(forbidden.buffer(CLEARANCE_M + 1.0))
-        edge = free if not free.is_empty else edge
+    edge = reload_edge(field, forbidden)
     target = area.centroid if not area.is_empty else field.boundary.centroid
     p = nearest_points(edge, target)[0]
     return np.array([p.x, p.y])
 
 
-def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Plan:
+def plan(
+    field: Field,
+    params: PlanParams,
+    terrain: Terrain | None = None,
+    *,
+    fleet: Sequence[PlanParams] = (),
+    separation_m: float = DEFAULT_SEPARATION_M,
+) -> Plan:
     """Plan the spraying of one field: swaths, route, sorties, dose and metrics (pure). With a
-    DEM (`terrain`), every leg follows the ground at params.height_m (planner/terrain.py)."""
+    DEM (`terrain`), every leg follows the ground at params.height_m (planner/terrain.py).
+
+    With two or more drones in `fleet` (fleet[0] is normally `params`), the one layout is split
+    between them, each in its own strip of the field with its own reload point, at least
+    `separation_m` from the others' (planner/fleet.py); with none or one, the plan is one drone's."""
     params = params.validate()
+    crew = [p.validate() for p in fleet] if len(fleet) >= 2 else []
+    if crew:
+        check_crew(params, crew, separation_m)
     w = params.swath_m
     sprayer = sprayer_for(params)
     area = _polygons(field.sprayable)
@@ -159,7 +190,7 @@ def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Pl
 
     turn_cost = w + params.turn_s * sprayer.speed_m_s
     warnings: list[str] = []
-    if sprayer.note:
+    if sprayer.note and not crew:
         warnings.append(sprayer.note)
     variants = EDGE_PASS_CHOICES if params.edge_passes is None else (int(params.edge_passes),)
     headlands = [edge_passes(area, w, k) for k in variants]
@@ -169,37 +200,25 @@ def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Pl
     swaths, angle, headland = layout.swaths, layout.bearing_deg, layout.headland
     assert headland is not None  # choose_layout's layouts always have their headland
     laps = headland.laps
-    cells = cells_of(swaths)
     transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
-    reload_xy = _reload_point(field, params, area, forbidden)
-    ground = None
-    if terrain is not None:
-        reach = shapely.union_all([field.boundary, shapely.Point(*reload_xy)]).buffer(params.turn_margin_m + 10.0)
-        check_cover(terrain, field.frame, reach, f"field {field.id}")
-        ground = Ground(terrain, field.frame, reload_xy, params.height_m, TOLERANCE_M)
-    leads = Leads(transit, lead_length(sprayer.speed_m_s))
-    route = build_route(swaths, cells, laps, transit, reload_xy, leads)
-    if not any(l.kind == "swath" for l in route):
-        raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")
-    # edge laps are long but may be cut anywhere; a straight swath is what one tank must hold
-    straight = [l.length for l in route if l.kind == "swath" and len(l.coords) == 2]
-    longest = max(straight or [l.length for l in route if l.kind == "swath"])
-    usable = params.tank_l - params.tank_reserve_l
-    need = litres(longest, w, params.dose_l_ha)
-    if need > usable:
-        raise PlanError(
-            f"tank {params.tank_l:g} L (usable {usable:g} L) is smaller than one swath: the longest swath "
-            f"({longest:.0f} m at {params.dose_l_ha:g} L/ha, {w:g} m wide) needs {need:.1f} L; "
-            f"use a bigger tank, a lower dose or another angle"
+    angle_mode = "auto" if params.angle_deg is None else "fixed"  # the layout's, before params is drone 1's
+    edge_mode = "auto" if params.edge_passes is None else "fixed"
+    parts: list[DronePart] = []
+    if crew:
+        given = [_reload_point(field, p, area, forbidden) if p.reload is not None else None for p in crew]
+        if terrain is not None:
+            points = [shapely.Point(*xy) for xy in given if xy is not None]
+            reach = shapely.union_all([field.boundary, *points]).buffer(params.turn_margin_m + 10.0)
+            check_cover(terrain, field.frame, reach, f"field {field.id}")
+        job = plan_fleet(
+            field, crew, swaths, laps, area, reload_edge(field, forbidden), transit, terrain, given, separation_m
         )
-    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads, ground)
-    if ground is not None:
-        follow_terrain(
-            sorties,
-            ground,
-            params.climb_m_s,
-            params.descent_m_s,
-            lambda leg: leg_speed(leg.kind, leg.length, sprayer.speed_m_s, params.transit_speed_m_s),
+        parts, route, sorties, n_cells = job.parts, job.route, job.sorties, job.cells
+        warnings.extend(job.warnings)
+        params, sprayer, reload_xy, ground = crew[0], parts[0].sprayer, parts[0].reload_xy, parts[0].ground
+    else:
+        route, sorties, n_cells, reload_xy, ground = _one_drone(
+            field, params, sprayer, swaths, laps, area, forbidden, transit, terrain
         )
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
@@ -215,15 +234,44 @@ def plan(field: Field, params: PlanParams, terrain: Terrain | None = None) -> Pl
         params=params,
         sprayer=sprayer,
         angle_deg=round(float(angle), 2),
-        angle_mode="auto" if params.angle_deg is None else "fixed",
+        angle_mode=angle_mode,
         edge_passes=headland.passes,
-        edge_mode="auto" if params.edge_passes is None else "fixed",
+        edge_mode=edge_mode,
         reload_xy=reload_xy,
         route=route,
         sorties=sorties,
-        cells=len(cells),
+        cells=n_cells,
         coverage=cov,
         sprayable=area,
         warnings=warnings + list(field.warnings),
         ground=ground,
+        fleet=parts,
+        separation_m=float(separation_m) if parts else None,
     )
+
+
+def _one_drone(field, params, sprayer, swaths, laps, area, forbidden, transit, terrain):
+    """One drone's route and sorties over the whole layout: (route, sorties, cells, reload, ground)."""
+    w = params.swath_m
+    cells = cells_of(swaths)
+    reload_xy = _reload_point(field, params, area, forbidden)
+    ground = None
+    if terrain is not None:
+        reach = shapely.union_all([field.boundary, shapely.Point(*reload_xy)]).buffer(params.turn_margin_m + 10.0)
+        check_cover(terrain, field.frame, reach, f"field {field.id}")
+        ground = Ground(terrain, field.frame, reload_xy, params.height_m, TOLERANCE_M)
+    leads = Leads(transit, lead_length(sprayer.speed_m_s))
+    route = build_route(swaths, cells, laps, transit, reload_xy, leads)
+    if not any(l.kind == "swath" for l in route):
+        raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")
+    check_tank(route, params)
+    sorties = split_sorties(route, reload_xy, transit, params, sprayer.speed_m_s, leads, ground)
+    if ground is not None:
+        follow_terrain(
+            sorties,
+            ground,
+            params.climb_m_s,
+            params.descent_m_s,
+            lambda leg: leg_speed(leg.kind, leg.length, sprayer.speed_m_s, params.transit_speed_m_s),
+        )
+    return route, sorties, len(cells), reload_xy, ground

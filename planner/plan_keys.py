@@ -160,6 +160,12 @@ def _numbers(value: Any, where: str, key: str) -> tuple[float, ...]:
     return tuple(_number(v, f"{where}.{key}", str(j)) for j, v in enumerate(value))
 
 
+def _wholes(value: Any, where: str, key: str) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise bad(_("plan: {where}.{key} is not a list"), where=where, key=key)
+    return tuple(whole(v, f"{where}.{key}", str(j)) for j, v in enumerate(value))
+
+
 _KINDS: dict[str, Callable[[Any, str, str], Any]] = {
     "number": _number,
     "positive": _positive,
@@ -174,6 +180,7 @@ _KINDS: dict[str, Callable[[Any, str, str], Any]] = {
     "texts": _texts,
     "coords": _coords,
     "numbers": _numbers,
+    "wholes": _wholes,
 }
 
 

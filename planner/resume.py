@@ -52,9 +52,17 @@ def resume_plan(
     """A copy of `plan` whose sortie `sortie` resumes on its swath leg `leg` at `at`
     ((lon, lat), projected onto the leg; None = the leg's start): a safe transit from the
     reload point to there, the rest of that swath, then the sortie's remaining legs.
-    A terrain plan needs its DEM (`terrain`) for the new approach's altitudes.
+    A terrain plan needs its DEM (`terrain`) for the new approach's altitudes. In a plan for
+    several drones the sortie resumes from its own drone's reload point (over its own ground).
     Given a plan.json dict, it returns one."""
     doc = as_document(plan)
+    if doc.fleet is not None:  # a fleet's sortie resumes from its own drone's reload point
+        drone = doc.sortie(sortie).drone
+        assert drone is not None  # every sortie of a fleet plan names its drone (document_fleet.py)
+        own = resume_plan(doc.for_drone(drone), sortie, leg, at, terrain)
+        assert isinstance(own, PlanDocument)
+        resumed = doc.with_sortie(replace(own.sortie(sortie), drone=drone))
+        return resumed if isinstance(plan, PlanDocument) else resumed.to_dict()
     if doc.terrain is not None and terrain is None:
         raise PlanError(
             _("resuming a terrain plan needs its DEM ({dem} in the plan folder)").format(dem=doc.terrain.dem)

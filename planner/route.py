@@ -3,8 +3,10 @@
 Within a cell the swaths are flown boustrophedon (back and forth, band after band).
 The cells are visited in the order (and each in the direction) that makes the hops
 between them shortest: exactly for a few cells, nearest-first for many.  Edge laps go
-where they add the least flight.  Every pump-off leg goes through the transit planner, so turns and transits
-keep clear of keep-out zones and holes.
+where they add the least flight; so do the open pieces of laps a fleet plan cuts at the
+boundary between two drones' parts (planner/fleet.py), each flown whichever way is shorter.
+Every pump-off leg goes through the transit planner, so turns and transits keep clear of
+keep-out zones and holes.
 """
 
 from __future__ import annotations
@@ -73,22 +75,34 @@ def build_route(
     transit: TransitPlanner,
     start: np.ndarray,
     leads: Leads | None = None,
+    *,
+    pieces: list[np.ndarray] | None = None,
+    sweep: bool = False,
 ) -> list[Leg]:
     """Pump-on and pump-off legs from the first swath's start to the last swath's end.
 
     The cells are ordered first (each in the best of its four ways through); every
     edge lap is then slipped in where it lengthens the flight least, entered and left
-    at the same point of the lap.
+    at the same point of the lap, and every open piece of a lap (`pieces`) where it
+    lengthens the flight least, in the better of its two directions. With `sweep`, the
+    route sweeps the area upwards (+y of the swath frame): the cells in the order of their
+    middles, each flown band after band upwards, only which end each starts at is chosen;
+    the drones of a fleet all sweep their parts the same way (planner/fleet.py).
     """
     start = np.asarray(start, dtype=float)
     variants = [_cell_variants(swaths, cell) for cell in cells]
-    entries = np.array([[v[0] for v in vs] for vs in variants]).reshape(len(cells), 4, 2)
-    exits = np.array([[v[1] for v in vs] for vs in variants]).reshape(len(cells), 4, 2)
-    if len(cells) <= EXACT_ORDER_MAX:
-        m = len(cells) * 4
+    if sweep:  # the first two ways through a cell fly it bottom band first
+        variants = [vs[:2] for vs in variants]
+    nv = 2 if sweep else 4
+    entries = np.array([[v[0] for v in vs] for vs in variants]).reshape(len(cells), nv, 2)
+    exits = np.array([[v[1] for v in vs] for vs in variants]).reshape(len(cells), nv, 2)
+    if sweep:
+        order = _order_sweep(swaths, cells, entries, exits, transit, start)
+    elif len(cells) <= EXACT_ORDER_MAX:
+        m = len(cells) * nv
         hop = transit.lengths(exits.reshape(m, 2), entries.reshape(m, 2))
         first = transit.lengths(start[None, :], entries.reshape(m, 2))[0]
-        order = _order_exact(hop, first, len(cells))
+        order = _order_exact(hop, first, len(cells), nv)
     else:
         order = _order_greedy(entries, exits, start)
     # the flight as a list of stops: (entry, exit, pump-on polylines)
@@ -100,8 +114,40 @@ def build_route(
         slot, point = _best_lap_slot(laps[k], stops, start, transit)
         lap = start_lap_at(laps[k], point)
         stops.insert(slot, (lap[0], lap[-1], [lap]))
-    pieces = [piece for _, _, ps in stops for piece in ps]
-    return join(pieces, transit, leads)
+    open_pieces = pieces or []
+    for k in sorted(range(len(open_pieces)), key=lambda j: -polyline_length(open_pieces[j])):
+        slot, reverse = _best_piece_slot(open_pieces[k], stops, start, transit)
+        piece = open_pieces[k][::-1] if reverse else open_pieces[k]
+        stops.insert(slot, (piece[0], piece[-1], [piece]))
+    flown = [p for _, _, ps in stops for p in ps]
+    return join(flown, transit, leads)
+
+
+def _order_sweep(
+    swaths: SwathSet,
+    cells: list[list[int]],
+    entries: np.ndarray,
+    exits: np.ndarray,
+    transit: TransitPlanner,
+    start: np.ndarray,
+) -> list[tuple[int, int]]:
+    """The cells bottom to top (by the middle of each), each entered at the end (of its two
+    upward ways) that makes the hops shortest (a shortest path through two states a cell)."""
+    n = len(cells)
+    if n == 0:
+        return []
+    mid = [(swaths.y[c[0]] + swaths.y[c[-1]]) / 2.0 for c in cells]
+    seq = sorted(range(n), key=lambda c: (mid[c], float(swaths.x0[cells[c][0]])))
+    cost = transit.lengths(start[None, :], entries[seq[0]])[0]
+    back = []
+    for a, b in zip(seq, seq[1:]):
+        via = cost[:, None] + transit.lengths(exits[a], entries[b])
+        back.append(np.argmin(via, axis=0))
+        cost = via.min(axis=0)
+    ways = [int(np.argmin(cost))]
+    for row in reversed(back):
+        ways.append(int(row[ways[-1]]))
+    return list(zip(seq, ways[::-1]))
 
 
 def _order_greedy(entries: np.ndarray, exits: np.ndarray, start: np.ndarray) -> list[tuple[int, int]]:
@@ -190,6 +236,29 @@ def _best_lap_slot(ring: np.ndarray, stops, start: np.ndarray, transit: TransitP
     cost[2, last] = 0.0
     k = int(np.argmin(cost[0] + cost[1] - cost[2]))
     return int(slots[k]), p[k]
+
+
+def _best_piece_slot(piece: np.ndarray, stops, start: np.ndarray, transit: TransitPlanner) -> tuple[int, bool]:
+    """Where and which way to fly an open polyline: the slot between two stops and the
+    direction that add the least flight (straight hops rank them, the best few are measured
+    along safe transits, as for a lap)."""
+    before = np.array([start] + [s[1] for s in stops])
+    nxt = np.array([s[0] for s in stops] + [[np.nan, np.nan]])
+    ends = np.array([[piece[0], piece[-1]], [piece[-1], piece[0]]])  # (way, in/out, xy)
+    to_p = np.hypot(*(ends[None, :, 0, :] - before[:, None, :]).transpose(2, 0, 1))  # (slots, ways)
+    from_p = np.hypot(*(ends[None, :, 1, :] - nxt[:, None, :]).transpose(2, 0, 1))
+    direct = np.hypot(*(nxt - before).T)
+    last = np.isnan(direct)  # at the route's end nothing follows the piece
+    extra = to_p + np.where(last[:, None], 0.0, from_p) - np.where(last, 0.0, direct)[:, None]
+    top = np.argsort(extra.ravel())[:LAP_SLOTS_CHECKED]
+    slots, ways = np.divmod(top, 2)
+    a = before[slots]
+    p_in, p_out = ends[ways, 0], ends[ways, 1]
+    b = np.where(last[slots][:, None], p_out, nxt[slots])
+    cost = transit.pair_lengths(np.vstack([a, p_out, a]), np.vstack([p_in, b, b])).reshape(3, -1)
+    cost[1:, last[slots]] = 0.0
+    k = int(np.argmin(cost[0] + cost[1] - cost[2]))
+    return int(slots[k]), bool(ways[k])
 
 
 def join(pieces: list[np.ndarray], transit: TransitPlanner, leads: Leads | None = None) -> list[Leg]:

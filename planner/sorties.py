@@ -56,6 +56,7 @@ class Sortie:
     flight_time_s: float = 0.0
     battery_s: float = 0.0  # battery seconds (planner.energy), at most endurance less the reserve
     battery_mah: float = 0.0  # the charge that draws, an estimate
+    drone: int = 1  # which drone of a fleet flies it (planner/fleet.py); 1 in a single-drone plan
     spray_length_m: float = field(init=False, default=0.0)
     transit_length_m: float = field(init=False, default=0.0)
 
@@ -138,6 +139,21 @@ class _Clock:
         straight = float(trapezoid_times(np.array([distance]), max(p.transit_speed_m_s, self.v), p.accel_m_s2)[0])
         t = straight + p.turn_s + landing_time(p)
         return t * e.rate(mass) + e.climb(mass, rtl_climb_m(p))
+
+
+def check_tank(route: list[Leg], p: PlanParams, who: str = "") -> None:
+    """PlanError when the tank cannot hold the longest straight swath (`who` names the drone of
+    a fleet). Edge laps are long but may be cut anywhere; a straight swath is what one tank must hold."""
+    straight = [l.length for l in route if l.kind == "swath" and len(l.coords) == 2]
+    longest = max(straight or [l.length for l in route if l.kind == "swath"])
+    usable = p.tank_l - p.tank_reserve_l
+    need = litres(longest, p.swath_m, p.dose_l_ha)
+    if need > usable:
+        raise PlanError(
+            f"{who}tank {p.tank_l:g} L (usable {usable:g} L) is smaller than one swath: the longest swath "
+            f"({longest:.0f} m at {p.dose_l_ha:g} L/ha, {p.swath_m:g} m wide) needs {need:.1f} L; "
+            f"use a bigger tank, a lower dose or another angle"
+        )
 
 
 def split_sorties(

@@ -6,7 +6,16 @@ with sim.start_sim(speedup=20, boot_delay_s=2) as s:
     s.truth().sprayed_l                          # what really came out of the tank
 """
 
-from sim.config import DEFAULT_HOME, Faults, SimConfig, make_config, parse_home, parse_wind, plan_settings
+from sim.config import (
+    DEFAULT_HOME,
+    Faults,
+    SimConfig,
+    drone_settings,
+    make_config,
+    parse_home,
+    parse_wind,
+    plan_settings,
+)
 from sim.errors import SimError
 from sim.handle import SimHandle, start_sim
 from sim.mission import Item, MissionRunner
@@ -37,4 +46,5 @@ __all__ = [
     "battery_params_for_plan",
     "sitl_for_plan",
     "plan_settings",
+    "drone_settings",
 ]

@@ -13,6 +13,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import messages
 from sim import modes as M
+from sim.events import SEV_INFO
 from sim.vehicle import FORCE_ARM, FORCE_DISARM
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class CommandHandler:
             c.MAV_CMD_DO_SET_SERVO: self._set_servo,
             c.MAV_CMD_DO_REPOSITION: self._reposition,
             c.MAV_CMD_BATTERY_RESET: self._battery_reset,
+            c.MAV_CMD_DO_PAUSE_CONTINUE: self._pause_continue,
         }
 
     # ------------------------------------------------------------------ entry points
@@ -240,3 +242,18 @@ class CommandHandler:
             return FAILED
         self.sim.copter.reset_battery(float(m.param2))
         return ACCEPTED
+
+    def _pause_continue(self, peer, m) -> int:
+        """MAV_CMD_DO_PAUSE_CONTINUE as ArduCopter's handle_command_pause_continue: param1 0
+        pauses, 1 continues, through the flight mode (only AUTO's waypoint legs can); anything
+        else is denied."""
+        mode = self.sim.copter.flightmode
+        if int(m.param1) == 0:
+            ok = mode.pause()
+        elif int(m.param1) == 1:
+            ok = mode.resume()
+        else:
+            return mavlink.MAV_RESULT_DENIED
+        if not ok:
+            self.sim.copter.say(SEV_INFO, "Failed to pause" if int(m.param1) == 0 else "Failed to resume")
+        return ACCEPTED if ok else FAILED

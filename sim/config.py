@@ -253,3 +253,13 @@ def plan_settings(plan: PlanDocument | dict) -> dict:
             ),
         )
     return settings
+
+
+def drone_settings(plan: PlanDocument | dict, drone: int) -> dict:
+    """Simulator settings for one drone of a plan for several (`plan --drones`): its part's
+    reload point, tank, pump and battery, and its own MAVLink system id (MAV_SYSID = its number)."""
+    from planner.document import as_document
+
+    settings = plan_settings(as_document(plan).for_drone(drone))
+    settings["params"] = {"MAV_SYSID": drone}
+    return settings

@@ -114,7 +114,7 @@ class Peer:
 def _fresh_parser(old: mavlink.MAVLink | None, signing: VehicleSigning, trusted: bool) -> mavlink.MAVLink:
     """A parser (and packer) for a peer: a new one keeps the old one's sequence number and the
     vehicle's signing state, so garbage on a link never switches signing off there."""
-    mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+    mav = mavlink.MAVLink(None, srcSystem=old.srcSystem if old is not None else 1, srcComponent=1)
     mav.robust_parsing = True
     if old is not None:
         mav.seq = old.seq
@@ -213,11 +213,13 @@ class LinkServer:
         *,
         usb: str | None = None,
         signing: VehicleSigning | None = None,
+        sysid: int = 1,
     ) -> None:
         parse_endpoint(listen, kinds=("tcp",))
         outputs = [_resolve_udp(out) for out in udp_out]  # before binding: a bad name leaves nothing open
         self.faults = faults
         self.signing = signing if signing is not None else VehicleSigning()
+        self.sysid = sysid  # MAV_SYSID: the system id every frame is sent from
         self._seed = seed
         self._count = 0
         self._channels = 0  # channels numbered as they come, 1..255; 0 is the usb port's
@@ -243,6 +245,7 @@ class LinkServer:
             s.setblocking(False)
             s.bind(("127.0.0.1" if addr[0].startswith("127.") else "0.0.0.0", 0))
             peer = UdpPeer(s, addr, faults, self._rng(), self.signing, self._channel())
+            peer.mav.srcSystem = sysid
             self.peers.append(peer)
             self.sel.register(s, selectors.EVENT_READ, peer)
 
@@ -295,6 +298,7 @@ class LinkServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             channel = 0 if listener is self.usb_listener else self._channel()
             peer = TcpPeer(sock, addr, self.faults, self._rng(), self.signing, channel)
+            peer.mav.srcSystem = self.sysid
             self.peers.append(peer)
             self.sel.register(sock, selectors.EVENT_READ, peer)
             joined.append(peer)

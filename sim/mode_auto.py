@@ -71,6 +71,14 @@ class ModeAuto(M.Mode):
     def run(self) -> None:
         self.mission.update()
 
+    def pause(self) -> bool:
+        """ModeAuto::pause: a waypoint leg not yet reached brakes along its track and waits."""
+        m = self.copter.motion
+        return m.nav_on and self.copter.sequence is None and m.nav.pause()
+
+    def resume(self) -> bool:
+        return self.copter.motion.nav.resume()
+
     def start_mission(self) -> None:
         """MISSION_START once in AUTO: run the mission unless it already runs."""
         if self.mission.state != self.mission.RUNNING:

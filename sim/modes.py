@@ -66,6 +66,14 @@ class Mode:
         """Checks of the mode's own before it is entered (it says why it refuses)."""
         return True
 
+    def pause(self) -> bool:
+        """Mode::pause (MAV_CMD_DO_PAUSE_CONTINUE 0): only AUTO's waypoint legs can pause."""
+        return False
+
+    def resume(self) -> bool:
+        """Mode::resume (MAV_CMD_DO_PAUSE_CONTINUE 1)."""
+        return False
+
     def enter(self) -> None:
         """Mode::init: set up the targets; the copter has already cleared the previous mode's."""
 

@@ -37,7 +37,7 @@ def default_params(
 ) -> dict[str, tuple[float, int]]:
     """ArduCopter defaults for what a spray ground station touches, plus the simulator's own SIM_*."""
     p: dict[str, tuple[float, int]] = {
-        "SYSID_THISMAV": (1, UINT8),
+        "MAV_SYSID": (1, UINT8),  # SYSID_THISMAV before ArduPilot 4.7; read at boot
         "FRAME_CLASS": (1, INT8),
         "FRAME_TYPE": (1, INT8),
         "ARMING_CHECK": (1, INT32),

@@ -40,7 +40,6 @@ class Simulator:
 
     def __init__(self, cfg: SimConfig) -> None:
         self.cfg = cfg
-        self.sysid = 1
         self.cut_until: float | None = None  # SimHandle.cut_link
         self.params = ParamStore(
             default_params(
@@ -58,6 +57,7 @@ class Simulator:
             if name not in self.params:
                 raise SimError(f"parameter {name}: the simulator has no such parameter")
             self.params.set(name, value, notify=False)
+        self.sysid = int(self.params["MAV_SYSID"])  # as ArduPilot, read once at boot
         self._rates = cfg.stream_rates()
         self.stores = {MISSION: [HOME_PLACEHOLDER], FENCE: [], RALLY: []}
         self.copter = Copter(cfg, self.params, self.stores)
@@ -69,7 +69,9 @@ class Simulator:
         self.unix0 = time.time()
         self.signing = VehicleSigning.at_boot(cfg.signing_key, self.unix0)
         try:
-            self.link = LinkServer(cfg.listen, cfg.udp_out, cfg.faults, cfg.seed, usb=cfg.usb, signing=self.signing)
+            self.link = LinkServer(
+                cfg.listen, cfg.udp_out, cfg.faults, cfg.seed, usb=cfg.usb, signing=self.signing, sysid=self.sysid
+            )
         except BaseException:
             self.truth_recorder.discard()
             raise

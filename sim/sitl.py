@@ -85,14 +85,19 @@ def battery_params_for_plan(plan) -> dict[str, float]:
 TERRAIN_SPACING_M = 5  # SITL's terrain grid for a hill plan: 28 x 32 points a block, 140 x 160 m
 
 
-def sitl_for_plan(plan, altitude_m: float = 30.0) -> dict:
+def sitl_for_plan(plan, altitude_m: float = 30.0, drone: int | None = None) -> dict:
     """`start_sitl` settings that put SITL at a plan's reload point with its drone's battery and,
     for a terrain plan, over its ground: home at the DEM's height there, SIM_TERRAIN on (SITL's
-    ground is then the terrain `fly` serves it) on a grid fine enough for a hill."""
+    ground is then the terrain `fly` serves it) on a grid fine enough for a hill. For one
+    `drone` of a plan for several: its part's reload point and battery, and MAV_SYSID = drone."""
     from planner import as_document
 
     doc = as_document(plan)
+    if drone is not None:
+        doc = doc.for_drone(drone)
     params = battery_params_for_plan(doc)
+    if drone is not None:
+        params["MAV_SYSID"] = drone
     if doc.terrain is not None:
         altitude_m = float(doc.terrain.reload_elev_m)
         params.update({"SIM_TERRAIN": 1, "TERRAIN_SPACING": TERRAIN_SPACING_M})

@@ -312,7 +312,9 @@ class Copter:
         elif name == "WPNAV_SPEED" and self.mode != M.AUTO:
             self.motion.speed_m_s = value / 100.0
         elif name == "SIM_SPR_FILL" and value:
-            self.refill()  # the trigger reads back as written, then rearms at the next step
+            # every write of 1 refills, and it reads back as written: a PARAM_SET resent on a slow
+            # link is confirmed, not answered with a trigger already set back to 0
+            self.refill()
         elif name == "SIM_SPR_TANK":
             self.payload.tank.capacity_l = max(value, 0.0)
         elif name == "SIM_BATT_SWAP" and value:
@@ -326,9 +328,6 @@ class Copter:
     def step(self, dt: float) -> None:
         """One tick, in ArduCopter's order: failsafes, the mode's manoeuvre, physics, the land
         detector, AP_Mission (after it, so a landed RTL item completes at once), sprayer, battery."""
-        for trigger in ("SIM_SPR_FILL", "SIM_BATT_SWAP"):  # one-shot "ground crew" parameters
-            if self.p[trigger]:
-                self.p.set(trigger, 0, notify=False)
         self.t += dt
         self._startup()
         self.failsafes.update()

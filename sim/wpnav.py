@@ -117,6 +117,8 @@ class WPNav:
         self.next: Leg | None = None
         self.dest: Vec3 = (0.0, 0.0, 0.0)
         self.target: tuple[Vec3, Vec3, Vec3] = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        self.paused = False  # set_pause / set_resume (MAV_CMD_DO_PAUSE_CONTINUE in AUTO)
+        self.time_scale = 1.0  # AC_WPNav's _track_scalar_dt: the S-curves' clock, eased to 0 when paused
 
     @property
     def snap(self) -> float:
@@ -151,6 +153,7 @@ class WPNav:
         self.dest = here
         self.target = (here, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         self.reached, self.fast, self.active = True, False, True
+        self.paused, self.time_scale = False, 1.0
 
     def stop(self) -> None:
         self.active = False
@@ -201,11 +204,40 @@ class WPNav:
             new.curve.set_origin_speed(min(v, new.curve.vel))
             setattr(self, name, new)
 
+    def pause(self) -> bool:
+        """set_pause: the target slows to a stop along the track (False when there is nothing to pause)."""
+        if self.paused or not self.active or self.this is None or self.reached:
+            return False
+        self.paused = True
+        return True
+
+    def resume(self) -> bool:
+        """set_resume: the target speeds up again along the same track."""
+        if not self.paused:
+            return False
+        self.paused = False
+        return True
+
+    def _scaled(self, dt: float) -> float:
+        """AC_WPNav eases its track clock towards 0 (paused) or 1 with the time constant
+        WPNAV_ACCEL / WPNAV_JERK, so the target brakes and starts along the track, never off it."""
+        goal = 0.0 if self.paused else 1.0
+        if self.time_scale != goal:
+            tc = max(self.accel / self.jerk, 0.1)
+            self.time_scale += (goal - self.time_scale) * min(1.0, dt / tc)
+            if abs(self.time_scale - goal) < 1e-3:
+                self.time_scale = goal
+        return dt * self.time_scale
+
     def advance(self, dt: float, pos: Vec3) -> tuple[Vec3, Vec3, Vec3]:
         """One controller step: the target position, velocity and acceleration (SCurve::advance_target_along_track)."""
         this = self.this
         if not self.active or this is None:
             return self.target
+        scale = 1.0
+        if self.paused or self.time_scale < 1.0:
+            dt = self._scaled(dt)
+            scale = self.time_scale
         parts = []
         if self.prev is not None:
             parts.append(self.prev.sample(dt, from_dest=True))
@@ -239,6 +271,9 @@ class WPNav:
         pos_t = _add(org, *(q[0] for q in parts))
         vel_t = _add(*(q[1] for q in parts))
         acc_t = _add(*(q[2] for q in parts))
+        if scale < 1.0:  # the track clock runs slow: so do the target's velocity and acceleration
+            vel_t = (vel_t[0] * scale, vel_t[1] * scale, vel_t[2] * scale)
+            acc_t = (acc_t[0] * scale * scale, acc_t[1] * scale * scale, acc_t[2] * scale * scale)
         self.target = (pos_t, vel_t, acc_t)
         if not self.reached and finished:
             if self.fast:

@@ -34,11 +34,16 @@ def start_for(plan_dir: Path, *, speedup: float = SPEEDUP) -> sim.SitlProcess:
 
 
 class Observer:
-    """A second ground station on SITL's port +2, reading in a thread."""
+    """A second ground station on SITL's port +2 (or at `url`: the embedded simulator takes a
+    second client on its own port), reading in a thread."""
 
-    def __init__(self, handle: sim.SitlProcess) -> None:
+    def __init__(self, handle: sim.SitlProcess | None = None, url: str | None = None) -> None:
+        assert handle is not None or url is not None
         self.link = mavutil.mavlink_connection(
-            f"tcp:127.0.0.1:{handle.port + 2}", source_system=250, source_component=191, autoreconnect=False
+            url or f"tcp:127.0.0.1:{handle.port + 2}",  # type: ignore[union-attr]
+            source_system=250,
+            source_component=191,
+            autoreconnect=False,
         )
         hb = self.link.wait_heartbeat(timeout=30)
         assert hb is not None, "no heartbeat on SITL's second port"
@@ -96,6 +101,16 @@ class Observer:
             f"the pump off between swaths past mission item {min_seq}",
         )
         self.wait(lambda: self.pump_pwm > 1050, timeout, "the pump on at the next swath's start")
+
+    def force_battery_failsafe(self, min_seq: int = 20, timeout: float = 300.0) -> None:
+        """At the start of a swath past item `min_seq`: a battery that suddenly counts as low, so
+        ArduPilot's own low-battery failsafe (RTL) cuts the sortie in the middle of a swath;
+        the next battery (after the RTL) is a good one again."""
+        low = self.get_param("BATT_LOW_MAH")
+        self.wait_swath_start(min_seq=min_seq, timeout=timeout)
+        self.set_param("BATT_LOW_MAH", self.get_param("BATT_CAPACITY") + 1000)
+        self.wait(lambda: self.mode == 6, 60, "the failsafe RTL")
+        self.set_param("BATT_LOW_MAH", low)
 
     def set_param(self, name: str, value: float, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

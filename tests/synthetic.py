@@ -82,8 +82,11 @@ def fly_swaths(
     height_m: float = 3.0,
     wind: tuple[float, float] = (90.0, 2.0),
     ground_s: float = 3.0,
+    home: tuple[float, float] | None = None,
 ) -> FlightTruth:
-    """Arm, fly the swaths in order (pump on along each, off between), disarm; returns the truth."""
+    """Arm, fly the swaths in order (pump on along each, off between), disarm; returns the truth.
+    With `home` (lon, lat) the flight takes off there and lands there again, pump off on the way,
+    as from a reload point; else it takes off and lands at the ends of the swaths."""
     lon0, lat0 = swaths_lonlat[0][0]
     frame = LocalFrame.for_lonlat(lon0, lat0)
     # The path: list of (x, y, pump_on) segments.
@@ -95,6 +98,9 @@ def fly_swaths(
         if k:
             legs.append((pts[k - 1][1], a, False))
         legs.append((a, b, True))
+    if home is not None:
+        h = frame.to_local(*home)
+        legs = [(h, pts[0][0], False), *legs, (pts[-1][1], h, False)]
     dt = 1.0 / rate_hz
     truth = FlightTruth()
     first_count = comp.count
@@ -158,6 +164,8 @@ def fly_swaths(
         t += dt
     for a, b, on in legs:
         length = math.dist(a, b)
+        if length < 1e-9:  # e.g. home at the first swath's start
+            continue
         steps = max(1, int(round(length / speed_m_s / dt)))
         ux, uy = (b[0] - a[0]) / length, (b[1] - a[1]) / length
         for s in range(steps):

@@ -58,7 +58,7 @@ def test_versions(tea):
     plan = tea.to_dict()
     assert migrate(plan) is plan
     for version, words in (
-        (3, "newer than this agrodrone"),  # 2 is a terrain plan (tests/test_planner_terrain.py)
+        (4, "newer than this agrodrone"),  # 2 is a terrain plan, 3 a fleet plan (test_planner_fleet.py)
         (0, "not a plan.json version"),
         ("one", "version is not a number"),
     ):

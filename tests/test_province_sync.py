@@ -412,11 +412,11 @@ def test_the_administrator_loads_the_registry_by_syncing_a_registry_file(tmp_pat
 
 
 def test_a_province_of_an_older_schema_is_upgraded_in_place(tmp_path, province) -> None:
-    """Version 3 replaced the chain trigger's function, version 4 added height above ground: a
-    version-2 province gets both at the next sync."""
+    """Version 3 replaced the chain trigger's function, version 4 added height above ground, version 5
+    the fleet jobs' drones: a version-2 province gets them all at the next sync."""
     coop, _before = _synced(tmp_path, province, n=2)
     with psycopg.connect(province) as conn:
         conn.execute("DELETE FROM agrodrone.schema_version WHERE version >= 3")
     append_records(coop, "htx-a", 1)
     assert _sync(coop, province).records["htx-a"] == (3, 3)
-    assert province_rows(province, "SELECT max(version) FROM schema_version") == [(4,)]
+    assert province_rows(province, "SELECT max(version) FROM schema_version") == [(5,)]

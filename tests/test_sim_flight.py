@@ -120,7 +120,7 @@ def test_low_battery_rtl_then_resume_with_set_current_after_reload():
 
             # reload: fresh battery, full tank, failsafe threshold back to normal
             assert gcs.set_param("BATT_LOW_MAH", 0) == 0
-            assert gcs.set_param("SIM_BATT_SWAP", 1) == 1  # a trigger: reads back as written, rearms itself
+            assert gcs.set_param("SIM_BATT_SWAP", 1) == 1  # a trigger: every write of 1 acts, reads back as written
             assert gcs.set_param("SIM_SPR_FILL", 1) == 1
             batt = gcs.recv({"BATTERY_STATUS"}, gcs.wall(3))
             assert batt.battery_remaining >= 99

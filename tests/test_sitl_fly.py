@@ -135,16 +135,7 @@ def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_p
     # the pump went on, must still land inside that swath (it is 8 s long; the lead-in, run-out
     # and turn round it take 5 s more)
     with start_for(plan_dir, speedup=10.0) as sitl, Observer(sitl) as obs:
-        low = obs.get_param("BATT_LOW_MAH")
-
-        def force_failsafe() -> None:
-            # a battery that suddenly counts as low: ArduPilot's own low-battery failsafe (RTL)
-            obs.wait_swath_start(min_seq=30)
-            obs.set_param("BATT_LOW_MAH", obs.get_param("BATT_CAPACITY") + 1000)
-            obs.wait(lambda: obs.mode == RTL, 60, "the failsafe RTL")
-            obs.set_param("BATT_LOW_MAH", low)  # the next battery is a good one
-
-        forcer = threading.Thread(target=force_failsafe, daemon=True)
+        forcer = threading.Thread(target=obs.force_battery_failsafe, args=(30,), daemon=True)
         forcer.start()
         outcome = fly_and_record(plan_dir, sitl.url, db, first_sortie=3)
         forcer.join(5)

@@ -1,6 +1,6 @@
 """The spray_records table's columns, in order, and the migration each group came with:
-version 1's record, the dose map (version 4) and height above ground (version 5). The
-records hash them in this order (telemetry/records/chain.py)."""
+version 1's record, the dose map (version 4), height above ground (version 5) and the drones'
+parts of a fleet job (version 6). The records hash them in this order (telemetry/records/chain.py)."""
 
 from __future__ import annotations
 
@@ -90,4 +90,12 @@ AGL_COLUMNS: dict[str, type] = {
     "agl_swaths_json": str,
     "agl_profile_json": str,
 }
-RECORD_COLUMNS: dict[str, type] = {**RECORD_COLUMNS_V1, **DOSE_COLUMNS, **AGL_COLUMNS}
+# Schema v6: a job flown by several drones at once (a fleet plan, telemetry/records/fleet.py): each
+# drone's part, the area sprayed by two drones or more, and each drone's as-applied area. Empty for
+# a single-drone job and in records made before v6, and then left out of the hash.
+FLEET_COLUMNS: dict[str, type] = {
+    "drones_json": str,
+    "drone_overlap_m2": float,
+    "drones_geojson": str,
+}
+RECORD_COLUMNS: dict[str, type] = {**RECORD_COLUMNS_V1, **DOSE_COLUMNS, **AGL_COLUMNS, **FLEET_COLUMNS}

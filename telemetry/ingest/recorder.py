@@ -46,6 +46,7 @@ class Recorder:
         self.tlog_path = Path(tlog_path) if tlog_path else (default_tlog_path(db_path) if write_tlog else None)
         self._tlog = TlogWriter(self.tlog_path) if self.tlog_path else None
         self.drone = drone
+        self.cooperative = cooperative
         self.messages = 0
         self.stored = 0
         self.bad = 0
@@ -53,6 +54,7 @@ class Recorder:
         self._batch = MessageBatch()
         self._armed: dict[int, bool] = {}
         self._dirty_sysids: set[int] = set()
+        self._names: dict[int, str] = {}  # sysid -> the drone flying as it, when a link named it
         self._closed = False
         with self.db.conn:
             ensure_row(self.db, "cooperatives", cooperative)
@@ -103,6 +105,20 @@ class Recorder:
                     self._armed[sysid] = armed
                     self._dirty_sysids.add(sysid)
 
+    def name_sysid(self, sysid: int, drone: str | None) -> None:
+        """The drone flying as `sysid` (a fleet job: one drone per link, JobRecorder.handle_for);
+        claimed for it at the next flush, so its flights are named after it."""
+        if not drone:
+            return
+        with self._lock:
+            self._names[sysid] = drone
+            self._dirty_sysids.add(sysid)
+
+    def vehicle_sysids(self) -> set[int]:
+        """The system ids of every vehicle (autopilot) heard so far."""
+        with self._lock:
+            return set(self._armed)
+
     def flush(self) -> None:
         """Write and commit everything received so far; flush the tlog to the OS."""
         with self._lock:
@@ -112,7 +128,10 @@ class Recorder:
             with conn:
                 self.stored += self._batch.write(conn)
                 for sysid in self._dirty_sysids:
-                    claim_sysid(self.db, self.drone, sysid)
+                    drone = self._names.get(sysid, self.drone)
+                    if drone != self.drone:
+                        ensure_row(self.db, "drones", drone, cooperative_id=self.cooperative)
+                    claim_sysid(self.db, drone, sysid)
                     rebuild_flights(self.db, sysid)
                 self._dirty_sysids.clear()
                 update_row(

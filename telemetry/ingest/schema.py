@@ -19,9 +19,15 @@ import sqlite_utils
 from telemetry.errors import TelemetryError
 from telemetry.ingest.clock import backfill_clocks
 from telemetry.ingest.messages import COMMON_COLUMNS, SPECS, MessageSpec
-from telemetry.ingest.record_columns import AGL_COLUMNS, DOSE_COLUMNS, RECORD_COLUMNS, RECORD_COLUMNS_V1  # noqa: F401 (the schema's public names)
+from telemetry.ingest.record_columns import (  # noqa: F401 (the schema's public names)
+    AGL_COLUMNS,
+    DOSE_COLUMNS,
+    FLEET_COLUMNS,
+    RECORD_COLUMNS,
+    RECORD_COLUMNS_V1,
+)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -353,4 +359,12 @@ def _v5(db: sqlite_utils.Database) -> None:
             db.table("spray_records").add_column(col, kind)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
+def _v6(db: sqlite_utils.Database) -> None:
+    """Fleet jobs: the records' drones' parts (several drones on one job, telemetry/records/fleet.py)."""
+    have = db.table("spray_records").columns_dict
+    for col, kind in FLEET_COLUMNS.items():
+        if col not in have:
+            db.table("spray_records").add_column(col, kind)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}

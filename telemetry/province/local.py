@@ -127,7 +127,7 @@ def reference_rows(db: sqlite_utils.Database, coop: str, records: list[dict]) ->
     out: dict[str, list[dict]] = {}
     for table, ref in (("operators", "operator_id"), ("drones", "drone_id"), ("fields", "field_id")):
         columns = REFERENCE[table][0]
-        named = sorted({r[ref] for r in records if r[ref]})
+        named = sorted({r[ref] for r in records if r[ref]} | (_fleet_drones(records) if table == "drones" else set()))
         rows = _rows(
             db,
             f"SELECT * FROM {table} WHERE cooperative_id = ? OR id IN (SELECT value FROM json_each(?))",
@@ -137,6 +137,14 @@ def reference_rows(db: sqlite_utils.Database, coop: str, records: list[dict]) ->
             {c: coop if c == "cooperative_id" else typed(r.get(c), t) for c, t in columns.items()} for r in rows
         ]
     return out
+
+
+def _fleet_drones(records: list[dict]) -> set[str]:
+    """The drones a fleet job's records name besides their first (drones_json)."""
+    import json
+
+    parts = [d for r in records if r.get("drones_json") for d in json.loads(r["drones_json"])]
+    return {d["drone_id"] for d in parts if d["drone_id"]}
 
 
 def _json(values: list) -> str:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from gettext import gettext as _
 from typing import Any
 
-from telemetry.ingest.schema import AGL_COLUMNS, DOSE_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
+from telemetry.ingest.schema import AGL_COLUMNS, DOSE_COLUMNS, FLEET_COLUMNS, PERIOD_INDEX_COLUMNS, RECORD_COLUMNS_V1
 from telemetry.province.connect import SCHEMA, ProvinceError, server_message
 from telemetry.province.gate import accept_record, chain_gate, record_canonical
 from telemetry.province.tables import (  # noqa: F401 (the schema's public names)
@@ -39,7 +39,7 @@ from telemetry.province.tables import (  # noqa: F401 (the schema's public names
 )
 from telemetry.records.chain import HASHED_COLUMNS
 
-PROVINCE_SCHEMA_VERSION = 4
+PROVINCE_SCHEMA_VERSION = 5
 COOP_ROLE = "agrodrone_cooperative"  # group roles; each cooperative's or officer's login role is a member
 OFFICER_ROLE = "agrodrone_officer"
 
@@ -318,7 +318,7 @@ def _v4(conn: Any, geometry: str) -> None:
     # every step can run again (a schema whose version row was lost is brought up to date)
     for col, kind in AGL_COLUMNS.items():
         conn.execute(f"ALTER TABLE {s}.spray_records ADD COLUMN IF NOT EXISTS {col} {_PG[kind]}")
-    record_canonical(conn, HASHED_COLUMNS)
+    record_canonical(conn, [c for c in HASHED_COLUMNS if c not in FLEET_COLUMNS])
     mine = f"{s}.member_cooperative(current_user)"
     readable = f"(SELECT {s}.readable_cooperatives(current_user))"
     for table, columns in RAW_TABLES.items():
@@ -334,4 +334,12 @@ def _v4(conn: Any, geometry: str) -> None:
         conn.execute(f"CREATE POLICY add ON {s}.{table} FOR INSERT WITH CHECK (cooperative_id = {mine})")
 
 
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(conn: Any, geometry: str) -> None:
+    """Fleet jobs: the records' drones' parts (SQLite schema v6), hashed once present. Each step can
+    run again; drones_geojson stays GeoJSON text (a FeatureCollection, not one PostGIS geometry)."""
+    for col, kind in FLEET_COLUMNS.items():
+        conn.execute(f"ALTER TABLE {SCHEMA}.spray_records ADD COLUMN IF NOT EXISTS {col} {_PG[kind]}")
+    record_canonical(conn, HASHED_COLUMNS)
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}

@@ -153,3 +153,11 @@ def spray_lines(track: Track, intervals: list[tuple[float, float]], frame: Local
         coords = coords[keep]
         lines.append(shapely.Point(coords[0]) if len(coords) == 1 else shapely.LineString(coords))
     return lines
+
+
+def wgs84_geojson(geom: BaseGeometry | None, frame: LocalFrame) -> str | None:
+    """A local-metre geometry as the records store it: GeoJSON in WGS84, 1e-7 degree steps (about 1 cm)."""
+    if geom is None or geom.is_empty:
+        return None
+    g = shapely.transform(frame.geom_to_wgs84(geom), lambda c: np.round(c, 7))
+    return shapely.to_geojson(g)

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from telemetry.ingest.record_columns import AGL_COLUMNS, DOSE_COLUMNS, RECORD_COLUMNS
+from telemetry.ingest.record_columns import AGL_COLUMNS, DOSE_COLUMNS, FLEET_COLUMNS, RECORD_COLUMNS
 
 UNHASHED = {"id", "hash", "prev_hash"}
 HASHED_COLUMNS = [c for c in RECORD_COLUMNS if c not in UNHASHED]
 # Added after records were first hashed: omitted while empty, so older records keep their hashes.
-LATE_COLUMNS = frozenset(DOSE_COLUMNS) | frozenset(AGL_COLUMNS)
+LATE_COLUMNS = frozenset(DOSE_COLUMNS) | frozenset(AGL_COLUMNS) | frozenset(FLEET_COLUMNS)
 
 
 def canonical(record: dict) -> str:

@@ -1,4 +1,5 @@
-"""Spray records as CSV (one row each), JSON (everything) or GeoJSON (the as-applied geometry)."""
+"""Spray records as CSV (one row each), JSON (everything) or GeoJSON (the as-applied geometry; a fleet
+job's per-drone areas under `drones`)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def export_records(records: list[dict], fmt: str) -> str:
             d = {c: r.get(c) for c in RECORD_COLUMNS if c not in GEOMETRY_COLUMNS}
             d["as_applied"] = _geom(r.get("as_applied_geojson"))
             d["gaps"] = _geom(r.get("gaps_geojson"))
+            if r.get("drones_geojson"):  # a fleet job: each drone's as-applied area
+                d["drones"] = _geom(r["drones_geojson"])
             out.append(d)
         return (
             json.dumps(
@@ -45,6 +48,8 @@ def export_records(records: list[dict], fmt: str) -> str:
         for r in records:
             props = {c: r.get(c) for c in RECORD_COLUMNS if c not in GEOMETRY_COLUMNS}
             props["gaps"] = _geom(r.get("gaps_geojson"))
+            if r.get("drones_geojson"):
+                props["drones"] = _geom(r["drones_geojson"])
             feats.append(
                 {
                     "type": "Feature",

@@ -6,12 +6,14 @@ A record answers an inspector's questions (EU 2023/564 as the checklist): who
 end in UTC and local time), how much (area in ha and sào, volume, achieved vs target
 dose) and how well (coverage of the planned sprayable area, gaps, overlaps, spray
 outside the field or in no-spray buffers, wind). Records are written once and chained
-(telemetry/records/chain.py); nothing here updates a record.
+(telemetry/records/chain.py); nothing here updates a record. A job flown by several drones
+at once (a fleet plan) gets one record as well, with each drone's part (fleet.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,13 +23,12 @@ import shapely
 import sqlite_utils
 from shapely.geometry.base import BaseGeometry
 
-from fields.frame import LocalFrame
 from fields.model import DEFAULT_TZ, HA_M2, SAO_M2
 from planner.document import PlanDocument, as_document
 from planner.errors import PlanError
 from planner.metrics import footprints, overlap_area
 from telemetry.errors import TelemetryError
-from telemetry.ingest.flights import Flight, group_sorties, list_flights, rebuild_flights, utc_iso
+from telemetry.ingest.flights import Flight, utc_iso
 from telemetry.ingest.record_columns import RECORD_COLUMNS
 from telemetry.records.agl import FlightHeights, agl_columns, flight_heights
 from telemetry.records.asapplied import (
@@ -37,18 +38,24 @@ from telemetry.records.asapplied import (
     pump_volume,
     spray_intervals,
     spray_lines,
+    wgs84_geojson,
 )
 from telemetry.records.chain import record_hash
 from telemetry.records.dosemap import Deposits, flight_deposits, plan_dose_map
+from telemetry.records.fleet import FleetJob, FlightSpray, fleet_job, is_fleet
 from telemetry.records.refdata import ensure_product, ensure_row, insert_row
+from telemetry.records.sorties import (  # noqa: F401 (their home before fleet jobs)
+    DEFAULT_PUMP_SERVO,
+    SORTIE_GAP_S,
+    pump_calibration,
+    select_flights,
+)
 
 if TYPE_CHECKING:
     from fields.terrain import Terrain
 
-DEFAULT_PUMP_SERVO = 9
 MIN_GAP_M2 = 1.0  # gap pieces smaller than this are edge slivers, not missed crop
-SORTIE_GAP_S = 3600.0  # flights of one job: at most this long on the ground between sorties
-GEOMETRY_COLUMNS = ("as_applied_geojson", "gaps_geojson")
+GEOMETRY_COLUMNS = ("as_applied_geojson", "gaps_geojson", "drones_geojson")
 
 
 SIMPLIFY_M = 0.1
@@ -74,83 +81,7 @@ def _local(t_s: float | None, tz: ZoneInfo) -> str | None:
     return None if t_s is None else datetime.fromtimestamp(t_s, tz).isoformat(timespec="seconds")
 
 
-def _geojson(geom: BaseGeometry, frame: LocalFrame) -> str | None:
-    if geom is None or geom.is_empty:
-        return None
-    g = shapely.transform(frame.geom_to_wgs84(geom), lambda c: np.round(c, 7))
-    return shapely.to_geojson(g)
-
-
-def _flights_over_field(db: sqlite_utils.Database, flights: list[Flight], plan: PlanDocument) -> list[Flight]:
-    minx, miny, maxx, maxy = plan.field.boundary_local.buffer(20).bounds
-    lon0, lat0 = plan.field.frame.to_wgs84(minx, miny)
-    lon1, lat1 = plan.field.frame.to_wgs84(maxx, maxy)
-    out = []
-    for f in flights:
-        n = db.execute(
-            "SELECT COUNT(*) FROM positions WHERE sysid = ? AND t_us BETWEEN ? AND ? "
-            "AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
-            [f.sysid, f.start_us, f.end_us, min(lon0, lon1), max(lon0, lon1), min(lat0, lat1), max(lat0, lat1)],
-        ).fetchone()[0]
-        if n:
-            out.append(f)
-    return out
-
-
-def select_flights(
-    db: sqlite_utils.Database, plan: PlanDocument, flight_ids: list[int] | None = None, max_gap_s: float = SORTIE_GAP_S
-) -> list[Flight]:
-    """The sorties of one job: given ids, or the earliest run of unassigned flights over the field."""
-    rebuild_flights(db)
-    if flight_ids:
-        by_id = {f.id: f for f in list_flights(db)}
-        missing = [i for i in flight_ids if i not in by_id]
-        if missing:
-            raise TelemetryError(f"no flight with id {', '.join(map(str, missing))}")
-        chosen = [by_id[i] for i in flight_ids]
-        for f in chosen:
-            if f.job_id:
-                raise TelemetryError(f"flight {f.id} already belongs to job {f.job_id}")
-            if not f.closed:
-                raise TelemetryError(f"flight {f.id} has no disarm yet (still flying or log cut short)")
-        return sorted(chosen, key=lambda f: f.start_us)
-    over = _flights_over_field(db, [f for f in list_flights(db, unassigned=True) if f.closed], plan)
-    groups = group_sorties(over, max_gap_s)
-    if not groups:
-        raise TelemetryError(f"no logged flight over field {plan.field.id} that is not already in a job")
-    return groups[0]
-
-
-def _calibration(
-    db: sqlite_utils.Database,
-    plan: PlanDocument,
-    drone_id: str | None,
-    sysid: int,
-    pump_servo: int | None,
-    pump_max_l_min: float | None,
-) -> PumpCalibration:
-    row = (
-        db.execute(
-            "SELECT pump_servo, pump_max_l_min, pwm_off, pwm_full FROM drones WHERE id = ?", [drone_id]
-        ).fetchone()
-        if drone_id
-        else None
-    )
-    d_servo, d_max, d_off, d_full = row if row else (None, None, None, None)
-    servo = pump_servo or d_servo
-    if servo is None:  # the autopilot's own setting, when the parameter went over the link
-        p = db.execute(
-            "SELECT param_id FROM params WHERE sysid = ? AND param_id LIKE 'SERVO%_FUNCTION' "
-            "AND value = 22 ORDER BY t_us DESC LIMIT 1",
-            [sysid],
-        ).fetchone()
-        if p:
-            servo = int(p[0][5:-9])
-    servo = servo or DEFAULT_PUMP_SERVO
-    pump_max = pump_max_l_min or d_max or plan.pump_max_l_min
-    if not pump_max:
-        raise TelemetryError("pump maximum flow unknown: give --pump-max or a plan with drone.pump_max_l_min")
-    return PumpCalibration(int(servo), float(pump_max), int(d_off or 1000), int(d_full or 2000))
+_geojson = wgs84_geojson
 
 
 def compute_record(
@@ -161,6 +92,7 @@ def compute_record(
     calibration: PumpCalibration,
     tz: str = DEFAULT_TZ,
     terrain: Terrain | None = None,
+    fleet: FleetJob | None = None,
 ) -> tuple[dict, BaseGeometry]:
     """Measure what the flights sprayed against the plan; returns the record columns and the map.
 
@@ -168,6 +100,8 @@ def compute_record(
     the pump intervals are kept inside their flight, so start <= spray start <= spray end <= end
     and spray time <= flight time hold whatever the simulator's speed-up. A terrain plan measured
     with its DEM (`terrain`, planner.load_terrain) also gets its height above ground (agl.py).
+    A fleet job (`fleet`) reads each flight with its own drone's pump and swath, and adds each
+    drone's part (telemetry/records/fleet.py); `calibration` is then its first drone's.
     """
     zone = _tz(tz)
     pf = plan.field
@@ -177,29 +111,40 @@ def compute_record(
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     deposits: list[Deposits] = []
     heights: list[FlightHeights] = []
+    sprays: list[FlightSpray] = []
     follow = terrain is not None and plan.terrain is not None
     spray_start = spray_end = None
     for f in flights:
         clock = f.clock  # one clock per flight: its start, end, pump intervals and their UTC
         assert f.end_us is not None  # a job's flights are closed (select_flights)
-        track = load_track(db, f.sysid, f.start_us, f.end_us, calibration.servo, vehicle=clock.vehicle)
-        flow = calibration.flow(track.pwm)
-        volume += pump_volume(track.servo_t, flow)
+        part = fleet.part(f) if fleet else None
+        cal = part.calibration if part else calibration
+        track = load_track(db, f.sysid, f.start_us, f.end_us, cal.servo, vehicle=clock.vehicle)
+        flow = cal.flow(track.pwm)
+        litres = pump_volume(track.servo_t, flow)
+        volume += litres
         deposits.append(flight_deposits(track, flow, frame))
         intervals = clip_intervals(spray_intervals(track.servo_t, flow), clock.start_s, clock.end_s)
         if follow:
             assert terrain is not None and plan.terrain is not None
-            heights.append(flight_heights(db, f, terrain, plan.terrain.reload_elev_m, frame, intervals))
+            own = part.plan.terrain if part and part.plan.terrain else plan.terrain  # its own reload point
+            heights.append(flight_heights(db, f, terrain, own.reload_elev_m, frame, intervals))
+        on: int | None = None  # this flight's first pump on and last pump off, UTC µs
+        off: int | None = None
         if intervals:
             sprayed_flights += 1
             spray_s += sum(b - a for a, b in intervals)
-            a, b = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
-            spray_start = a if spray_start is None else min(spray_start, a)
-            spray_end = b if spray_end is None else max(spray_end, b)
+            on, off = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
+            spray_start = on if spray_start is None else min(spray_start, on)
+            spray_end = off if spray_end is None else max(spray_end, off)
         # positions come in 1e-7 degree steps (about 1 cm): a track simplified within 10 cm keeps its
         # shape, and its footprint does not widen with that jitter (overlap as the plan measures it)
         lines = list(shapely.simplify(np.array(spray_lines(track, intervals, frame), dtype=object), SIMPLIFY_M))
-        polys.extend(footprints(lines, swath_m))
+        feet = footprints(lines, float(part.plan.params.swath_m) if part else swath_m)
+        polys.extend(feet)
+        if fleet:
+            on_s = float(sum(y - x for x, y in intervals))
+            sprays.append(FlightSpray(f, litres, on_s, bool(intervals), on, off, feet))
     polys_arr = np.array(polys, dtype=object)
     applied = shapely.make_valid(shapely.union_all(polys_arr)) if len(polys_arr) else shapely.Polygon()
     area = float(applied.area)
@@ -259,6 +204,7 @@ def compute_record(
         "gaps_geojson": _geojson(gaps, frame),
         **plan_dose_map(plan, Deposits.concat(deposits)).columns(frame),
         **(agl_columns(plan, heights) if follow else {}),
+        **(fleet.columns(sprays, frame) if fleet else {}),
     }
     return rec, applied
 
@@ -286,23 +232,42 @@ def create_record(
     max_gap_s: float = SORTIE_GAP_S,
     notes: str | None = None,
     terrain: Terrain | None = None,
+    drones: Mapping[int, str | None] | None = None,
+    sysids: Mapping[int, int] | None = None,
 ) -> dict:
     """Group the job's flights, measure them against the plan, and append the chained record.
 
     `terrain`: the DEM of a terrain plan (planner.load_terrain); the record then holds the height
-    above ground flown (telemetry/records/agl.py). A flat plan's record has no such section."""
+    above ground flown (telemetry/records/agl.py). A flat plan's record has no such section.
+    A fleet plan's record also holds each drone's part (telemetry/records/fleet.py): `drones`
+    names them by plan drone number, `sysids` says which system id each flew as (JobRecorder);
+    `drone` then names the first drone when `drones` does not."""
     plan = plan_document(plan)
     pf = plan.field
     props = dict(pf.properties or {})
     cooperative = cooperative or props.get("cooperative")
     if not cooperative:
         raise TelemetryError("no cooperative: give --cooperative or a plan whose field names one")
-    flights = select_flights(db, plan, flight_ids, max_gap_s)
-    sysid = flights[0].sysid
-    drone_part = plan.drone
-    drone = drone or flights[0].drone_id or (drone_part.preset if drone_part else None)
-    calibration = _calibration(db, plan, drone, sysid, pump_servo, pump_max_l_min)
-    measured, _ = compute_record(db, plan, flights, calibration=calibration, tz=tz, terrain=terrain)
+    fleet: FleetJob | None = None
+    flights = select_flights(db, plan, flight_ids, max_gap_s, fleet=is_fleet(plan))
+    if is_fleet(plan):
+        fleet = fleet_job(
+            db,
+            plan,
+            flights,
+            sysids=sysids,
+            names=drones,
+            drone=drone,
+            pump_servo=pump_servo,
+            pump_max_l_min=pump_max_l_min,
+        )
+        sysid, drone, calibration = fleet.first.sysid, fleet.first.name, fleet.first.calibration
+    else:
+        sysid = flights[0].sysid
+        drone_part = plan.drone
+        drone = drone or flights[0].drone_id or (drone_part.preset if drone_part else None)
+        calibration = pump_calibration(db, plan, drone, sysid, pump_servo, pump_max_l_min)
+    measured, _ = compute_record(db, plan, flights, calibration=calibration, tz=tz, terrain=terrain, fleet=fleet)
     crop, eppo = crop or props.get("crop"), eppo or props.get("eppo")
     if job_id is None:
         job_id = f"{pf.id}-{(measured['start_local'] or '')[:16].replace('-', '').replace(':', '').replace('T', '-')}"
@@ -327,16 +292,8 @@ def create_record(
             properties_json=json.dumps(props, ensure_ascii=False),
         )
         ensure_row(db, "operators", operator, name=operator_name, cooperative_id=cooperative)
-        ensure_row(
-            db,
-            "drones",
-            drone,
-            cooperative_id=cooperative,
-            name=drone_part.name if drone_part else None,
-            tank_l=drone_part.tank_l if drone_part else None,
-            swath_m=drone_part.swath_m if drone_part else None,
-            pump_max_l_min=plan.pump_max_l_min,
-        )
+        for name, part_plan in [(p.name, p.plan) for p in fleet.parts.values()] if fleet else [(drone, plan)]:
+            _ensure_drone(db, name, cooperative, part_plan)
         product_id = ensure_product(db, product, registration, active_substance)
         insert_row(
             db,
@@ -359,10 +316,16 @@ def create_record(
             },
         )
         for k, f in enumerate(flights, 1):
-            db.conn.execute(
-                "UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(drone_id, ?) WHERE id = ?",
-                [job_id, k, drone, f.id],
-            )
+            if fleet is None:
+                db.conn.execute(
+                    "UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(drone_id, ?) WHERE id = ?",
+                    [job_id, k, drone, f.id],
+                )
+            else:  # each flight is its own drone's; the name the job gives it comes first
+                db.conn.execute(
+                    "UPDATE flights SET job_id = ?, sortie = ?, drone_id = COALESCE(?, drone_id) WHERE id = ?",
+                    [job_id, k, fleet.part(f).name, f.id],
+                )
         head = db.conn.execute(
             "SELECT length, head_hash FROM record_chain WHERE cooperative_id = ?", [cooperative]
         ).fetchone()
@@ -403,3 +366,18 @@ def create_record(
             [cooperative, seq, record["hash"]],
         )
     return record
+
+
+def _ensure_drone(db: sqlite_utils.Database, drone: str | None, cooperative: str, plan: PlanDocument) -> None:
+    """The drone's row, filled from its plan (a fleet job: its part) where it is still empty."""
+    part = plan.drone
+    ensure_row(
+        db,
+        "drones",
+        drone,
+        cooperative_id=cooperative,
+        name=part.name if part else None,
+        tank_l=part.tank_l if part else None,
+        swath_m=part.swath_m if part else None,
+        pump_max_l_min=plan.pump_max_l_min,
+    )

@@ -34,6 +34,8 @@ COLORS = {
     "bar": "#2e7d5b",
     "bar2": "#3b6fb6",
 }
+# a fleet job's map: each drone's area in its own colour (the first is the single drone's green)
+DRONE_COLORS = ("#2e9d4a", "#7b52ab", "#1f9fb4", "#8d6e63")
 
 
 def png_data_uri(fig, dpi: int = 96, *, tight: bool = True) -> str:
@@ -115,6 +117,20 @@ def _geom(text: str | None, frame: LocalFrame) -> BaseGeometry:
     return shapely.make_valid(frame.geom_to_local(g))
 
 
+def _drone_areas(text: str | None, frame: LocalFrame, lang: Lang) -> list[tuple[str, BaseGeometry]]:
+    """A fleet record's drones_geojson as (legend label, local area) per drone; [] for one drone."""
+    if not text:
+        return []
+    out = []
+    for feat in json.loads(text)["features"]:
+        props = feat.get("properties") or {}
+        label = lang["fleet_drone_n"].format(n=props.get("drone"))
+        label = f"{label} ({props['drone_id']})" if props.get("drone_id") else label
+        geom = feat.get("geometry")
+        out.append((label, _geom(json.dumps(geom), frame) if geom else shapely.Polygon()))
+    return out
+
+
 def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | None, lang: Lang) -> str:
     """The field, its no-spray buffers, the planned swaths and what the telemetry says was sprayed.
     Without the plan (a record whose plan is not stored), the field's boundary and the record."""
@@ -173,7 +189,14 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
         handles.append(
             Patch(facecolor="#f5b7b1", edgecolor=COLORS["keepout"], hatch="///", label=lang["legend_keepout"])
         )
-    if not applied.is_empty:
+    drones = _drone_areas(record.get("drones_geojson"), frame, lang)
+    if drones:  # a fleet job: who sprayed where (two drones' colours blend where both sprayed)
+        for k, (label, area) in enumerate(drones):
+            color = DRONE_COLORS[k % len(DRONE_COLORS)]
+            if not area.is_empty:
+                _add_area(ax, shift(area), facecolor=color, edgecolor="none", alpha=0.4, zorder=2)
+            handles.append(Patch(facecolor=color, alpha=0.4, label=label))
+    elif not applied.is_empty:
         _add_area(ax, shift(applied), facecolor=COLORS["applied"], edgecolor="none", alpha=0.45, zorder=2)
         handles.append(Patch(facecolor=COLORS["applied"], alpha=0.45, label=lang["legend_applied"]))
     if not gaps.is_empty:

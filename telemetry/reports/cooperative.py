@@ -2,7 +2,9 @@
 
 Each job gets a map (field, no-spray buffers, planned swaths, as-applied area, gaps,
 spray outside the field), the dose achieved against the target, the wind, and the
-record's hash; the cooperative's hash chain is checked before anything is shown.
+record's hash; the cooperative's hash chain is checked before anything is shown. A job
+flown by several drones at once also shows each drone's part (fleet_section.py), and its
+map colours the area each drone sprayed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from planner.errors import PlanError
 from telemetry.errors import TelemetryError
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
+from telemetry.records.fleet import read_drones
 from telemetry.reports.agl_section import agl_html
 from telemetry.reports.charts import job_map
 from telemetry.reports.dose_chart import dose_map_chart
+from telemetry.reports.fleet_section import drone_name, fleet_html
 from telemetry.reports.html import card, e, page, table
 from telemetry.reports.i18n import Lang
 from telemetry.reports.indicators import (
@@ -78,6 +82,7 @@ JOB_COLUMNS = [
     "agl_transit_min_m",
     "agl_reported_within_pct",
     "agl_reported_max_error_m",
+    "drone_overlap_m2",
     "hash",
     "prev_hash",
 ]
@@ -135,13 +140,14 @@ def _detail(L: Lang, r: dict) -> str:
     dev = r["dose_deviation_pct"]
     off = dev is not None and abs(dev) > DOSE_TOLERANCE_PCT
     dev_txt = L.signed_pct(dev)
+    fleet = read_drones(r)
     items = [
         (L["cooperative"], e(r["cooperative_id"])),
         (L["field"], f"{e(r['field_name'])} ({e(r['field_id'])})"),
         (L["crop"], f"{e(L.crop(r['crop']))}" + (f" · EPPO {e(r['eppo'])}" if r["eppo"] else "")),
         (L["growth_stage"], e(r["growth_stage"] or "—")),
         (L["operator"], e(r["operator_name"] or r["operator_id"] or "—")),
-        (L["drone"], e(r["drone_id"] or "—")),
+        (L["drone"], e(", ".join(drone_name(L, d) for d in fleet) if fleet else r["drone_id"] or "—")),
         (L["product"], e(r["product"] or "—") + (f" ({e(r['active_substance'])})" if r["active_substance"] else "")),
         (L["registration"], e(r["registration"] or "—")),
         (L["tank_mix"], e(r["tank_mix"] or "—")),
@@ -278,7 +284,7 @@ def build_cooperative_report(
         sections.append(
             f'<section class="job" id="job-{e(r["id"])}"><h3>{e(title)}</h3><div class="job-grid">'
             f'<div><img class="map" alt="{e(L["map"])} {e(r["field_name"])}" src="{img}">{dose_html}</div>'
-            f"<div>{_detail(L, r)}</div></div>{agl_html(r, L)}</section>"
+            f"<div>{_detail(L, r)}</div></div>{fleet_html(r, L)}{agl_html(r, L)}</section>"
         )
     body = (
         head
@@ -290,7 +296,7 @@ def build_cooperative_report(
     )
     html = page(lang, f"{L['coop_title']} — {coop['name'] or cooperative_id} — {L.period(period)}", body)
 
-    job_rows = [{k: r[k] for k in JOB_COLUMNS} for r in jobs]
+    job_rows = [{**{k: r[k] for k in JOB_COLUMNS}, "drones": read_drones(r)} for r in jobs]
     doc = {
         "report": "cooperative",
         "lang": lang,

@@ -1,0 +1,114 @@
+"""Several drones on one job (issue #18), flown by `agrodrone fly` with one --connect per drone:
+three embedded simulators. (Two ArduCopter SITL instances are not in CI yet: on SITL the held
+drone hovered until its battery failsafe; issue #18 stays open for it.)
+
+Each test plans the Đại Từ paddies for a fleet, forces ArduPilot's own low-battery failsafe on
+the drone spraying the field's last band, in the middle of a swath (a second ground station
+raises BATT_LOW_MAH, as in test_sitl_fly.py), and checks what a cooperative would: every drone
+finished its part (the one that failed safe resumed at its breakpoint while the others flew
+on), the whole field was
+covered once to the spray-quality targets, one record holds every drone's part, and the
+smallest distance between two flying drones is measured and shown. That distance is not yet
+kept above the plan's minimum in every case (tests/test_fleet_separation.py tests the rules).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from cli_support import AGRODRONE
+from sitl_support import Observer
+from spray_check import check_targets
+
+import sim
+from planner import load_plan
+from telemetry import list_records, open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PADDIES = ROOT / "fields" / "samples" / "dai-tu-paddies.geojson"
+SEPARATION_M = 15.0
+
+
+def _plan(out: Path, drones: int) -> Path:
+    subprocess.run(
+        [
+            *AGRODRONE,
+            "plan",
+            str(PADDIES),
+            "--drones",
+            str(drones),
+            "--separation",
+            f"{SEPARATION_M:g}",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out
+
+
+def _fly_fleet(
+    plan_dir: Path, urls: list[str], db: Path, failing: Observer, min_seq: int
+) -> subprocess.CompletedProcess:
+    """`agrodrone fly` with one --connect per drone, while `failing`'s drone fails safe at the
+    start of a swath past mission item `min_seq`."""
+    forcer = threading.Thread(target=failing.force_battery_failsafe, args=(min_seq,), daemon=True)
+    forcer.start()
+    connects = [a for url in urls for a in ("--connect", url)]
+    done = subprocess.run(
+        [*AGRODRONE, "--lang", "en", "fly", str(plan_dir), *connects, "--db", str(db), "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "COLUMNS": "200"},  # one line each, not wrapped at 80
+    )
+    forcer.join(5)
+    return done
+
+
+def _check_fleet_job(done: subprocess.CompletedProcess, plan_dir: Path, db: Path, failed: int) -> dict:
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    out = done.stdout
+    plan = load_plan(plan_dir)
+    drones = plan.drone_numbers()
+    for d in drones:
+        assert re.search(rf"drone {d}: \d+ sortie\(s\) complete, finished", out), out[-3000:]
+    assert f"drone {failed}: sortie" in out and "resuming where spraying stopped" in out
+    # measured and shown, not yet kept: a drone that falls behind its neighbour (holds, a resume)
+    # can still meet it at their shared boundary (4 m seen here); issue #18 stays open for it
+    assert re.search(r"smallest separation between two flying drones: [\d.]+ m; \d+ hold", out), out[-2000:]
+    rec = list_records(open_db(db))[-1]
+    missed = check_targets(rec, plan_dir)
+    assert not missed, "\n".join(missed)
+    parts = json.loads(rec["drones_json"])
+    assert sorted(p["drone"] for p in parts) == drones
+    assert all(p["sorties"] >= 1 and p["volume_l"] > 0 for p in parts)
+    assert sum(p["volume_l"] for p in parts) == pytest.approx(rec["volume_l"], rel=1e-3)
+    # each drone sprayed its own part: what two drones both sprayed is the seam between parts
+    assert rec["drone_overlap_m2"] < 0.01 * rec["area_m2"]
+    return rec
+
+
+@pytest.mark.slow
+def test_three_drones_on_the_simulator_cover_the_field_once_and_keep_apart(tmp_path: Path) -> None:
+    plan_dir = _plan(tmp_path / "plan", 3)
+    plan = load_plan(plan_dir)
+    with ExitStack() as stack:
+        handles = [
+            stack.enter_context(
+                sim.start_sim(**sim.drone_settings(plan, d), speedup=60.0, boot_delay_s=3.0, max_wall_hz=400.0)
+            )
+            for d in plan.drone_numbers()
+        ]
+        failing = stack.enter_context(Observer(url=handles[2].url))
+        done = _fly_fleet(plan_dir, [h.url for h in handles], tmp_path / "job.db", failing, 12)
+    _check_fleet_job(done, plan_dir, tmp_path / "job.db", failed=3)
