@@ -122,6 +122,10 @@ def print_record(console, rec: dict) -> None:
         f"coverage {rec['coverage_pct']} %, gaps {rec['gaps_m2']:.0f} m², {rec['sorties']} sortie(s)",
         highlight=False,
     )
+    from agrodrone.cmd_records import drone_lines
+
+    for line in drone_lines(rec):  # a job flown by several drones: each one's part
+        console.print(line, highlight=False)
 
 
 class FleetConsoleEvents(ConsoleEvents):
@@ -137,7 +141,7 @@ class FleetConsoleEvents(ConsoleEvents):
         self.console.print(f"drone {self.drone}: {text}", highlight=False)
 
     def sortie_started(self, sortie: int, last: int, resuming: bool) -> None:
-        self.message(f"sortie {sortie} (last {last})" + (" resuming where spraying stopped" if resuming else ""))
+        self.message(f"sortie {sortie} (its last: {last})" + (", resuming where spraying stopped" if resuming else ""))
 
     def checks(self, sortie: int, checks) -> None:
         failed = [c for c in checks if not c.ok]

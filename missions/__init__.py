@@ -16,6 +16,7 @@ from missions.command import COPTER_MODES, mode_name, mode_number
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
 from missions.files import file_stem, load_sortie, mission_files, plan_folder
+from missions.fleet import FleetDrone, FleetOutcome, fly_fleet
 from missions.flight import Check, FlightLimits, SortieResult, Watch
 from missions.items import MissionItem, compare, deg_to_e7, differences, e7_to_deg
 from missions.job import JobEvents, JobOutcome, JobSettings, fly_job, job_sorties
@@ -29,6 +30,9 @@ from missions.upload import UploadStep, upload_sortie
 from missions.waypoints import read_waypoints, write_waypoints
 
 __all__ = [
+    "FleetDrone",
+    "FleetOutcome",
+    "fly_fleet",
     "BuildOptions",
     "MissionSet",
     "SwathRef",

@@ -145,7 +145,7 @@ def fly_fleet(
                 listeners=[*fd.listeners, sep.listener(fd.drone)],
                 events=fd.events,
                 stop=stop,
-                hold=lambda first=None: sep.hold(fd.drone, first),
+                guard=sep.guard(fd.drone),
             )
         except MissionError as exc:  # refused before it flew: only this drone's part stops
             outcome.drones[fd.drone] = JobOutcome(stopped=str(exc))

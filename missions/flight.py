@@ -27,7 +27,7 @@ from missions.connection import LinkKeeper  # the link layer's; fly_sortie watch
 from missions.dialect import mavlink
 from missions.errors import MissionError
 from missions.link import Vehicle
-from missions.separation import Pauser, wait_for_take_off
+from missions.separation import DroneGuard, Pauser, wait_for_take_off
 from missions.terrain import TerrainServer
 from missions.upload import upload_sortie
 from planner.dose import pump_fraction
@@ -301,24 +301,27 @@ def fly_sortie(
     on_tick: Callable[[Watch], None] | None = None,
     limits: FlightLimits = FlightLimits(),
     poll_s: float = 0.1,
-    hold: Callable[..., str | None] | None = None,
+    guard: DroneGuard | None = None,
     say: Callable[[str], None] | None = None,
 ) -> SortieResult:
     """Arm, start the uploaded mission (jumping to `resume_seq` once airborne), and
     watch until the copter has landed and disarmed.
 
     `stop` set by the caller (Ctrl-C) sends the copter home with RTL and keeps watching.
-    `hold` (several drones on one job: missions/separation.py) says why the copter must wait:
+    `guard` (several drones on one job: missions/separation.py) says why the copter must wait:
     before take-off it is not armed, in AUTO its mission is paused (MAV_CMD_DO_PAUSE_CONTINUE)
-    until `hold` says nothing again; `say` tells the operator.
+    until the guard says nothing again, or sent home when it has waited too long; `say` tells
+    the operator.
     """
     stop = stop or threading.Event()
     watch.reset_sortie()
     say = say or (lambda text: None)
-    if hold is not None:
+    if guard is not None:
         first = ms.first_spray_point()
-        wait_for_take_off(lambda: hold(first), stop, say, poll_s)
-    pauser = Pauser(hold, say) if hold is not None else None
+        wait_for_take_off(lambda: guard.hold(first), stop, say, poll_s)
+    pauser = Pauser(guard, say) if guard is not None else None
+    if pauser is not None:  # a hold must act within a few metres of flight
+        poll_s = min(poll_s, 0.05)
     v = link.vehicle
     v.set_mode("GUIDED")
     v.arm()

@@ -23,6 +23,7 @@ from missions.errors import MissionError, SigningError
 from missions.flight import Check, FlightLimits, LinkKeeper, SortieResult, Watch, fly_sortie, preflight
 from missions.link import Vehicle
 from missions.plan_input import plan_document, plan_errors
+from missions.separation import DroneGuard
 from missions.signing import SigningKey
 from missions.terrain import TerrainServer
 from planner.document import PlanDocument, need
@@ -106,15 +107,15 @@ def fly_job(
     listeners: list[Callable[[Any], None]] | None = None,
     events: JobEvents | None = None,
     stop: threading.Event | None = None,
-    hold: Callable[..., str | None] | None = None,
+    guard: DroneGuard | None = None,
 ) -> JobOutcome:
     """Fly the plan's sorties from `settings.first_sortie` over the link `url`.
 
     Each sortie: go/no-go list (uploads it), the operator's go, arm, AUTO, land; then the
     ground crew (refill, battery) before the next. A sortie cut short by a failsafe is
     flown again from its breakpoint (planner.resume_plan). `stop` set (Ctrl-C) sends the
-    copter home and ends the job. `hold`: one drone of a fleet (missions/fleet.py) waits while
-    it says why (another drone too close).
+    copter home and ends the job. `guard`: one drone of a fleet (missions/fleet.py) waits, or
+    goes home, while another drone is too close (missions/separation.py).
     """
     from planner import resume_plan
 
@@ -171,7 +172,7 @@ def fly_job(
                 break
             with events.flying(k, numbers[-1], ms) as tick:
                 result = fly_sortie(
-                    link, watch, ms, stop=stop, limits=settings.limits, on_tick=tick, hold=hold, say=events.message
+                    link, watch, ms, stop=stop, limits=settings.limits, on_tick=tick, guard=guard, say=events.message
                 )
             outcome.sorties.append(result)
             events.sortie_ended(result, watch)

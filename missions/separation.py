@@ -9,8 +9,8 @@ decide to wait for each other.
 Rules, as an operator of a small fleet would expect them:
 - Distances are 3D (AMSL altitudes): a drone flying home high above another spraying is apart.
 - A pair is in conflict when, at their current velocities, they would come closer than the
-  minimum within `lookahead_s`, or already are, with the braking distance of a paused
-  mission added to the minimum (AC_WPNav eases its target to a stop: about speed x 2.5 s).
+  minimum plus what a paused mission still closes while it brakes (AC_WPNav eases its target
+  to a stop in about 2.5 s: the rate they close in x 2.5 s) within `lookahead_s`, or already are.
 - Only a drone in AUTO can be held: MAV_CMD_DO_PAUSE_CONTINUE stops it on its track (AC_WPNav
   brakes along the line and the pump stops below SPRAY_SPEED_MIN). A drone flying a failsafe
   (RTL, LAND) is never held: its own failsafe flies it, the other one waits.
@@ -19,7 +19,12 @@ Rules, as an operator of a small fleet would expect them:
   the one behind, coming up to the shared boundary, and the upper one flies on and away.
 - A held drone is released when, flying on as it was when held, it would stay `release_m`
   beyond the minimum for the look-ahead (so it is not released only to be held again).
-- A drone on the ground does not take off while an airborne drone is within the minimum of it.
+- A drone flying towards one held for it is held too; two drones that wait for each other (or
+  any drone held longer than `max_hold_s` of flight) are parted by sending the one held longer
+  home (RTL): it waits on the ground, not hovering on its battery, and its sortie resumes at
+  the breakpoint.
+- A drone on the ground does not take off while an airborne drone is within the minimum of its
+  take-off point or of where it will spray first.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class DroneState:
     armed: bool = False
     mode: str = ""
     seen: float = 0.0  # monotonic time of the last position
+    t_s: float = 0.0  # the vehicle's own clock (time_boot_ms): holds are timed in flight time
 
     @property
     def airborne(self) -> bool:
@@ -77,7 +83,8 @@ class Separation:
     min_m: float = 15.0
     lookahead_s: float = 4.0
     release_m: float = 5.0
-    brake_s: float = 1.0  # the distance a paused mission still flies, as seconds at its speed
+    brake_s: float = 2.5  # a paused AC_WPNav target eases to a stop over about WPNAV_ACCEL / WPNAV_JERK
+    max_hold_s: float = 30.0  # held longer than this (flight time), a drone goes home to wait on the ground
     on_event: Callable[[HoldEvent], None] | None = None
     smallest_m: float = math.inf  # between two airborne drones, over the whole job
     events: list[HoldEvent] = field(default_factory=list)
@@ -86,6 +93,7 @@ class Separation:
         self.state = {d: DroneState() for d in self.drones}
         self.held: dict[int, int] = {}  # drone -> the drone it waits for
         self.intent: dict[int, tuple[float, float, float]] = {}  # a held drone's velocity when it was held
+        self.since: dict[int, float] = {}  # a held drone's clock when it was held
         self._lock = threading.Lock()
         self._origin: tuple[float, float] | None = None
 
@@ -113,6 +121,7 @@ class Separation:
                     st.alt_m, st.rel_alt_m = m.alt / 1000.0, m.relative_alt / 1000.0
                     st.vel = (m.vx / 100.0, m.vy / 100.0, -m.vz / 100.0)
                     st.seen = time.monotonic()
+                    st.t_s = m.time_boot_ms / 1000.0
                     self._measure()
 
         return hear
@@ -186,7 +195,7 @@ class Separation:
                     )
                 if there is not None:
                     near = self._pair(there, st)[0]
-                    far = self.min_m + self._brake(st.vel) + self.release_m
+                    far = self.min_m + self._brake(math.hypot(*st.vel)) + self.release_m
                     if near < far:
                         return _("drone {other} sprays {distance:.0f} m from where this drone starts").format(
                             other=d, distance=near
@@ -202,18 +211,19 @@ class Separation:
                 continue
             # released once it could fly on as it did when held and stay clear
             intent = self.intent.get(d)
-            dist, closest, _a, _b = self._pair(a, b, intent)
-            clear = self.min_m + self._brake(intent or a.vel, b.vel) + self.release_m
+            dist, closest, close_a, close_b = self._pair(a, b, intent)
+            clear = self.min_m + self._brake(close_a + close_b) + self.release_m
             if dist > clear and closest > clear:
                 self._set(d, other, dist)
         flying = [d for d, s in self.state.items() if s.airborne]
         for i, d1 in enumerate(flying):
             for d2 in flying[i + 1 :]:
                 if self.held.get(d1) == d2 or self.held.get(d2) == d1:
-                    continue  # one waits already; holding both could keep both waiting until their batteries run low
+                    self._approaching_held(d1, d2)
+                    continue
                 a, b = self.state[d1], self.state[d2]
                 dist, closest, close_a, close_b = self._pair(a, b)
-                if min(dist, closest) >= self.min_m + self._brake(a.vel, b.vel):
+                if min(dist, closest) >= self.min_m + self._brake(close_a + close_b):
                     continue
                 can = [d for d in (d1, d2) if self.state[d].mode == "AUTO" and d not in self.held]
                 if not can:
@@ -222,17 +232,49 @@ class Separation:
                     can = [min(can)]
                 self._set(can[0], d2 if can[0] == d1 else d1, dist, hold=True)
 
-    def _brake(self, *vels: tuple[float, float, float]) -> float:
-        """How far the faster of two drones flies while its paused mission brakes."""
-        return max(math.hypot(*v) for v in vels) * self.brake_s
+    def _approaching_held(self, d1: int, d2: int) -> None:
+        """A drone flying towards one held for it is held too, if it can be. Two drones that
+        then wait for each other are parted by `go_home`: the one held longer flies home."""
+        held, free = (d1, d2) if self.held.get(d1) == d2 else (d2, d1)
+        if free in self.held or self.state[free].mode != "AUTO":
+            return
+        f, h = self.state[free], self.state[held]
+        dist, closest, closing, _ = self._pair(f, h)
+        if closing > 0.2 and min(dist, closest) < self.min_m + self._brake(closing):
+            self._set(free, held, dist, hold=True)
+
+    def go_home(self, drone: int) -> str | None:
+        """Why a drone held too long must fly home (RTL) and wait on the ground, or None: it
+        spares its battery, and parts two drones that wait for each other. Its sortie resumes
+        at the breakpoint once the other is clear of where it starts (the take-off wait)."""
+        with self._lock:
+            if drone not in self.held:
+                return None
+            waited = self.state[drone].t_s - self.since.get(drone, self.state[drone].t_s)
+            if waited < self.max_hold_s:
+                return None
+            return _("held {seconds:.0f} s for drone {other}: flying home to wait on the ground").format(
+                seconds=waited, other=self.held[drone]
+            )
+
+    def guard(self, drone: int) -> DroneGuard:
+        """What one drone's flying thread asks (missions.fly_sortie's `guard`)."""
+        return DroneGuard(self, drone)
+
+    def _brake(self, closing_m_s: float) -> float:
+        """How much closer two drones come while a paused mission brakes, at the rate they close in
+        (drones flying side by side at the same speed need no more than the minimum)."""
+        return max(closing_m_s, 0.0) * self.brake_s
 
     def _set(self, drone: int, other: int, dist: float | None, *, hold: bool = False) -> None:
         if hold:
             self.held[drone] = other
             self.intent[drone] = self.state[drone].vel
+            self.since[drone] = self.state[drone].t_s
         else:
             self.held.pop(drone, None)
             self.intent.pop(drone, None)
+            self.since.pop(drone, None)
         event = HoldEvent(drone, other, math.nan if dist is None else dist, hold)
         self.events.append(event)
         if self.on_event is not None:
@@ -242,7 +284,8 @@ class Separation:
 def wait_for_take_off(
     hold: Callable[[], str | None], stop: threading.Event, say: Callable[[str], None], poll_s: float = 0.1
 ) -> None:
-    """Stay on the ground while another drone flies too close to this one's take-off point."""
+    """Stay on the ground while another drone flies too close to this one's take-off point
+    (or to where it will spray first)."""
     told = ""
     while not stop.is_set():
         why = hold()
@@ -254,21 +297,46 @@ def wait_for_take_off(
         time.sleep(poll_s)
 
 
+@dataclass
+class DroneGuard:
+    """One drone's view of the separation monitor: hold now? go home?"""
+
+    sep: Separation
+    drone: int
+
+    def hold(self, first: tuple[float, float] | None = None) -> str | None:
+        return self.sep.hold(self.drone, first)
+
+    def go_home(self) -> str | None:
+        return self.sep.go_home(self.drone)
+
+
 class Pauser:
-    """Pauses the mission while `hold` gives a reason, continues it when it gives none."""
+    """Pauses the mission while the guard gives a reason to hold, continues it when it gives
+    none, and sends the copter home (RTL) when the guard says it has waited too long."""
 
     RETRY_S = 1.0  # a refused pause (between two legs, in the take-off) is tried again
 
-    def __init__(self, hold: Callable[[], str | None], say: Callable[[str], None]) -> None:
-        self.hold, self.say = hold, say
+    def __init__(self, guard: DroneGuard, say: Callable[[str], None]) -> None:
+        self.guard, self.say = guard, say
         self.paused = False
         self.next_try = 0.0
+        self.sent_home = False
 
     def poll(self, v: Any, mode: str) -> None:
         if mode != "AUTO":  # a failsafe or the operator changed mode: nothing of ours is paused
             self.paused = False
             return
-        why = self.hold()
+        home = self.guard.go_home() if self.paused and not self.sent_home else None
+        if home:
+            try:
+                v.set_mode("RTL")
+            except MissionError:
+                return  # tried again at the next poll
+            self.sent_home = True
+            self.say(home)
+            return
+        why = self.guard.hold()
         now = time.monotonic()
         if bool(why) == self.paused or now < self.next_try:
             return

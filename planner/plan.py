@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from gettext import gettext as _
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -215,6 +216,15 @@ def plan(
         )
         parts, route, sorties, n_cells = job.parts, job.route, job.sorties, job.cells
         warnings.extend(job.warnings)
+        narrowest = min(p.lines[1] - p.lines[0] for p in parts) * w
+        if narrowest < 2 * separation_m:  # neighbours at equal progress are then closer than the minimum
+            warnings.append(
+                _(
+                    "the drones' strips are {width:.0f} m wide, less than twice the {sep:g} m separation: "
+                    "the drones will often wait for each other; try --angle {angle:.0f} (strips across the "
+                    "field's other side) or fewer drones"
+                ).format(width=narrowest, sep=separation_m, angle=(angle + 90.0) % 180.0)
+            )
         params, sprayer, reload_xy, ground = crew[0], parts[0].sprayer, parts[0].reload_xy, parts[0].ground
     else:
         route, sorties, n_cells, reload_xy, ground = _one_drone(
