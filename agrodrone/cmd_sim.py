@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import signal
 import time
+from gettext import gettext as _
 
 import click
 
-from sim import SimError, Simulator, make_config, parse_home, parse_wind, plan_settings
+from sim import SimError, Simulator, drone_settings, make_config, parse_home, parse_wind, plan_settings
 
 
 def _pair(text: str, what: str) -> tuple[float, float]:
@@ -48,6 +49,14 @@ def _param(text: str) -> tuple[str, float]:
     metavar="PLAN_DIR",
     help="Take home, tank, pump, battery and mass from a plan folder (home = its reload point), "
     "and the ground from its DEM when it was planned over terrain.",
+)
+@click.option(
+    "--plan-drone",
+    "plan_drone",
+    default=None,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --plan for several drones: be drone N (its reload point, tank, battery, and MAV_SYSID N).",
 )
 @click.option(
     "--dem",
@@ -103,6 +112,7 @@ def sim_command(
     usb,
     udp_out,
     plan_dir,
+    plan_drone,
     dem_path,
     home,
     speedup,
@@ -128,6 +138,8 @@ def sim_command(
     """Run a simulated ArduCopter spray drone (MAVLink 2 over TCP) until Ctrl-C."""
     settings: dict = {}
     terrain = None
+    if plan_drone is not None and plan_dir is None:
+        raise SimError(_("--plan-drone needs --plan (the plan for several drones)"))
     if dem_path is not None:
         from fields.dem_files import load_dem
 
@@ -136,7 +148,8 @@ def sim_command(
         from planner import load_plan, load_terrain
 
         doc = load_plan(plan_dir)
-        settings = plan_settings(doc)  # what the options below give wins
+        # what the options below give wins; drone N of a plan for several: its part, MAV_SYSID N
+        settings = drone_settings(doc, plan_drone) if plan_drone is not None else plan_settings(doc)
         if terrain is None:
             terrain = load_terrain(plan_dir, doc)
     if terrain is not None:
@@ -165,7 +178,7 @@ def sim_command(
         boot_delay_s=boot_delay,
         seed=seed,
         truth_path=truth_path,
-        params=tuple(_param(p) for p in params),
+        params=tuple(settings.pop("params", {}).items()) + tuple(_param(p) for p in params),
         loss=loss,
         duplicate=duplicate,
         reorder=reorder,

@@ -60,6 +60,11 @@ _RETRY_RESULTS = (mavlink.MAV_RESULT_TEMPORARILY_REJECTED, mavlink.MAV_RESULT_FA
 FORCE_MAGIC = 21196  # ARM_DISARM param2: skip the pre-arm / in-flight checks
 
 
+def is_autopilot(m: Any) -> bool:
+    """A HEARTBEAT from a vehicle's autopilot, not from a ground station or a companion."""
+    return m.type != mavlink.MAV_TYPE_GCS and m.autopilot != mavlink.MAV_AUTOPILOT_INVALID
+
+
 def mode_name(custom_mode: int) -> str:
     for name, number in COPTER_MODES.items():
         if number == custom_mode:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from missions.build import MissionSet
-from missions.command import mode_name
+from missions.command import is_autopilot, mode_name
 from missions.connection import LinkKeeper  # the link layer's; fly_sortie watches through it
 from missions.dialect import mavlink
 from missions.errors import MissionError
@@ -122,9 +122,7 @@ class Watch:
     def __call__(self, m: Any) -> None:
         t = m.get_type()
         if t == "HEARTBEAT":
-            if m.type == mavlink.MAV_TYPE_GCS or m.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
-                return
-            if self.sysid and m.get_srcSystem() != self.sysid:
+            if not is_autopilot(m) or (self.sysid and m.get_srcSystem() != self.sysid):
                 return
             self.sysid = m.get_srcSystem()
             self.mode = mode_name(m.custom_mode)

@@ -161,12 +161,9 @@ class Vehicle:
         On a signed link, heartbeats dropped as unsigned or wrongly signed end the wait
         early with the reason (SigningError) rather than as a silent vehicle."""
 
-        def is_autopilot(m: Any) -> bool:
-            return m.type != mavlink.MAV_TYPE_GCS and m.autopilot != mavlink.MAV_AUTOPILOT_INVALID
-
         deadline = time.monotonic() + timeout
         m = self.heartbeat
-        with self.inbox(["HEARTBEAT"], match=is_autopilot, any_system=True) as box:
+        with self.inbox(["HEARTBEAT"], match=_command.is_autopilot, any_system=True) as box:
             while m is None:
                 m = box.get(max(0.0, min(0.25, deadline - time.monotonic())))
                 if m is None and self.signing is not None and self.signing.hopeless():

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from gettext import gettext as _
 from typing import Any
 
-from missions.command import mode_name
+from missions.command import is_autopilot, mode_name
 from missions.dialect import mavlink
 from missions.errors import MissionError
 
@@ -105,9 +105,7 @@ class Separation:
         def hear(m: Any) -> None:
             t = m.get_type()
             if t == "HEARTBEAT":
-                if m.type == mavlink.MAV_TYPE_GCS or m.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
-                    return
-                if st.sysid and m.get_srcSystem() != st.sysid:
+                if not is_autopilot(m) or (st.sysid and m.get_srcSystem() != st.sysid):
                     return
                 with self._lock:
                     st.sysid = m.get_srcSystem()

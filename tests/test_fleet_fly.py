@@ -33,6 +33,7 @@ from sitl_support import Observer
 from spray_check import check_targets
 
 import sim
+from missions import Vehicle
 from planner import load_plan
 from telemetry import list_records, open_db
 
@@ -134,3 +135,39 @@ def test_two_drones_on_sitl_cover_the_paddies_once_and_keep_apart(tmp_path: Path
         failing = stack.enter_context(Observer(handles[1]))
         done = _fly_fleet(plan_dir, [h.url for h in handles], tmp_path / "job.db", failing, 20)
     _check_fleet_job(done, plan_dir, tmp_path / "job.db", failed=2)
+
+
+def test_sim_plays_one_drone_of_a_fleet_plan(tmp_path: Path) -> None:
+    """`agrodrone sim --plan PLAN --plan-drone 2`: at drone 2's reload point, as MAVLink system 2."""
+    plan_dir = _plan(tmp_path / "plan", 2)
+    reload = load_plan(plan_dir).for_drone(2).reload
+    proc = subprocess.Popen(
+        [
+            *AGRODRONE,
+            "sim",
+            "--plan",
+            str(plan_dir),
+            "--plan-drone",
+            "2",
+            "--listen",
+            "tcp:127.0.0.1:0",
+            "--speedup",
+            "10",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        url = re.search(r"listening on (tcp:127\.0\.0\.1:\d+)", proc.stderr.readline())
+        assert url is not None
+        v = Vehicle.connect(url.group(1))
+        try:
+            assert v.target_system == 2
+            lat, lon, _ = v.wait_position(60)
+            assert abs(lat - reload.lat) < 1e-5 and abs(lon - reload.lon) < 1e-5
+        finally:
+            v.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
