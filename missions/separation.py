@@ -42,6 +42,7 @@ from missions.dialect import mavlink
 from missions.errors import MissionError
 
 AIRBORNE_M = 1.0  # above home: flying, not standing at the reload point
+STALE_S = 10.0  # a position older than this (wall time) is a lost link's, not a drone's
 EARTH_M = 6378137.0
 
 
@@ -62,7 +63,10 @@ class DroneState:
 
     @property
     def airborne(self) -> bool:
-        return self.armed and self.rel_alt_m > AIRBORNE_M and self.lat is not None
+        """Flying, and heard lately: a drone whose link went silent is flown by its own failsafe
+        (RTL or land) from where it was last heard, so it no longer holds the others."""
+        heard = time.monotonic() - self.seen < STALE_S
+        return self.armed and self.rel_alt_m > AIRBORNE_M and self.lat is not None and heard
 
 
 @dataclass

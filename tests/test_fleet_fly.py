@@ -33,7 +33,7 @@ from sitl_support import Observer
 from spray_check import check_targets
 
 import sim
-from missions import Vehicle
+from missions import FleetDrone, FlightLimits, JobSettings, Vehicle, fly_fleet
 from planner import load_plan
 from telemetry import list_records, open_db
 
@@ -171,3 +171,29 @@ def test_sim_plays_one_drone_of_a_fleet_plan(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.slow
+def test_one_drones_lost_link_stops_only_its_part(tmp_path: Path) -> None:
+    """Drone 2's radio goes silent for good in the middle of its sortie: its part stops (not
+    re-armed on our own: the vehicle's own failsafe flies it), drone 1 finishes its part."""
+    plan_dir = _plan(tmp_path / "plan", 2)
+    plan = load_plan(plan_dir)
+    settings = JobSettings(rehearsal_crew=True, limits=FlightLimits(link_timeout_s=2.0, link_giveup_s=3.0))
+    with ExitStack() as stack:
+        handles = [
+            stack.enter_context(
+                sim.start_sim(
+                    **sim.drone_settings(plan, d),
+                    speedup=60.0,
+                    boot_delay_s=3.0,
+                    max_wall_hz=400.0,
+                    **({"link_cut_at_s": 120.0, "link_cut_s": 1e6} if d == 2 else {}),
+                )
+            )
+            for d in plan.drone_numbers()
+        ]
+        outcome = fly_fleet(plan, [FleetDrone(d, h.url, settings) for d, h in zip(plan.drone_numbers(), handles)])
+    assert outcome.drones[1].finished, outcome.drones[1].stopped
+    assert not outcome.drones[2].finished and "link was lost" in outcome.drones[2].stopped
+    assert outcome.problems() == [f"drone 2: {outcome.drones[2].stopped}"]
