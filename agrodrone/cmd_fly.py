@@ -106,7 +106,7 @@ def fly_command(
     from rich.console import Console
 
     from missions import BuildOptions, FlightLimits, JobSettings, fly_job, job_sorties
-    from missions.fleet import FleetDrone, drones_to_fly, fly_fleet
+    from missions.fleet import FleetDrone, drones_to_fly, first_sortie_of, fly_fleet
     from missions.keystore import key_for
     from planner import load_plan, load_terrain
     from telemetry import JobRecorder
@@ -132,7 +132,7 @@ def fly_command(
     settings = {
         d: JobSettings(
             terrain=terrain,
-            first_sortie=min(k for k in parts[d].sortie_numbers() if k >= first_sortie) if fleet else first_sortie,
+            first_sortie=first_sortie_of(parts[d], first_sortie) if fleet else first_sortie,
             tank_l=tank_l,
             rehearsal_crew=yes,
             key=key_for(names[d]),

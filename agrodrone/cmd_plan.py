@@ -34,12 +34,9 @@ def _reload(value: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-MAX_DRONES = 8  # planner.fleet.MAX_DRONES; checked here too, before any field is read
-
-
 def _presets(value: str | None, preset: str | None) -> list[str | None]:
     """`--drones N` -> N times the --drone preset; `--drones A,B,...` -> those presets, in order."""
-    from planner import PlanError
+    from planner import MAX_DRONES, PlanError  # checked here too, before any field is read
 
     if value is None:
         return [preset]

@@ -93,11 +93,10 @@ def create(
     """Group logged flights into a job and append its spray record."""
     from planner import load_plan, load_terrain
     from telemetry import DEFAULT_TZ, create_record
-    from telemetry.records.fleet import drone_numbers
 
     plan = load_plan(plan_path)
     terrain = load_terrain(plan_path, plan)  # a terrain plan's DEM: the record measures height above ground
-    numbers = drone_numbers(plan)
+    numbers = plan.drone_numbers()
     if len(drones) > 1 and len(drones) != len(numbers):
         raise UserError(
             _("give one --drone for each of the plan's drones ({have}), in that order").format(

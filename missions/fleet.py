@@ -20,8 +20,7 @@ from missions.link import Vehicle
 from missions.plan_input import plan_document, plan_errors
 from missions.separation import HoldEvent, Separation
 from planner.document import PlanDocument
-
-DEFAULT_SEPARATION_M = 15.0
+from planner.fleet import DEFAULT_SEPARATION_M
 
 
 @dataclass
@@ -70,9 +69,14 @@ def drones_to_fly(plan: PlanDocument | dict, first_sortie: int = 1) -> dict[int,
     return {d: p for d, p in parts.items() if any(k >= first_sortie for k in p.sortie_numbers())}
 
 
+def first_sortie_of(part: PlanDocument, first_sortie: int) -> int:
+    """A drone's first sortie to fly when the job starts from `first_sortie` (drones_to_fly's parts)."""
+    return min(k for k in part.sortie_numbers() if k >= first_sortie)
+
+
 def separation_of(plan: PlanDocument) -> float:
     """The plan's minimum separation between drones (the planner's `--separation`)."""
-    fleet = getattr(plan, "fleet", None)
+    fleet = plan.fleet
     return float(fleet.separation_m) if fleet is not None and fleet.separation_m else DEFAULT_SEPARATION_M
 
 
@@ -125,8 +129,7 @@ def fly_fleet(
         )
     settings = {}
     for fd in drones:
-        numbers = [k for k in parts[fd.drone].sortie_numbers() if k >= fd.settings.first_sortie]
-        settings[fd.drone] = replace(fd.settings, first_sortie=numbers[0])
+        settings[fd.drone] = replace(fd.settings, first_sortie=first_sortie_of(parts[fd.drone], first))
         job_sorties(parts[fd.drone], settings[fd.drone])
     sep = Separation([fd.drone for fd in drones], min_m=separation_m or separation_of(doc))
     outcome = FleetOutcome(drones={})

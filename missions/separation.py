@@ -40,6 +40,7 @@ from typing import Any
 from missions.command import is_autopilot, mode_name
 from missions.dialect import mavlink
 from missions.errors import MissionError
+from planner.fleet import DEFAULT_SEPARATION_M
 
 AIRBORNE_M = 1.0  # above home: flying, not standing at the reload point
 STALE_S = 10.0  # a position older than this (wall time) is a lost link's, not a drone's
@@ -84,7 +85,7 @@ class Separation:
     """The fleet's separation monitor; see the module docstring."""
 
     drones: Sequence[int]
-    min_m: float = 15.0
+    min_m: float = DEFAULT_SEPARATION_M
     lookahead_s: float = 4.0
     release_m: float = 5.0
     brake_s: float = 2.5  # a paused AC_WPNav target eases to a stop over about WPNAV_ACCEL / WPNAV_JERK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -187,15 +188,8 @@ def _fleet(plan: Plan) -> DocFleet | None:
                 flight_time_s=_r(d.flight_time_s, 0),
                 job_time_s=_r(d.job_time_s, 0),
                 spec=_drone(p, named=False),
-                params=DocDroneParams(
-                    tank_l=p.tank_l,
-                    speed_m_s=p.speed_m_s,
-                    transit_speed_m_s=p.transit_speed_m_s,
-                    tank_reserve_l=p.tank_reserve_l,
-                    battery_reserve_s=p.battery_reserve_s,
-                    turn_s=p.turn_s,
-                    reload_s=p.reload_s,
-                ),
+                # the per-drone parameters, named as in PlanParams
+                params=DocDroneParams(**{k.name: getattr(p, k.name) for k in fields(DocDroneParams)}),
                 sprayer=DocSprayer(**d.sprayer.to_dict()),
             )
         )

@@ -44,14 +44,9 @@ if TYPE_CHECKING:
 AMBIGUOUS_M = 5.0  # a take-off less than this nearer one reload point than another names no drone
 
 
-def drone_numbers(plan: PlanDocument) -> list[int]:
-    """The plan's drone numbers: [1] for a single-drone plan."""
-    return plan.drone_numbers()
-
-
 def is_fleet(plan: PlanDocument) -> bool:
     """A plan flown by two drones or more: its record carries each drone's part."""
-    return len(drone_numbers(plan)) > 1
+    return len(plan.drone_numbers()) > 1
 
 
 def drone_plan(plan: PlanDocument, drone: int) -> PlanDocument:
@@ -72,7 +67,7 @@ def check_names(plan: PlanDocument, names: Mapping[int, str | None]) -> dict[int
     """Every plan drone's name (None: unnamed) from the names given by plan drone number; a number
     the plan does not have is refused. One name may be given to two drones (one key signing both
     links): their flights are still told apart by system id, and the drones_json entries by number."""
-    numbers = drone_numbers(plan)
+    numbers = plan.drone_numbers()
     stray = sorted(d for d in names if d not in numbers)
     if stray:
         raise TelemetryError(
@@ -97,7 +92,7 @@ def attribute_sysids(
 ) -> dict[int, int]:
     """Each system id of the job's flights -> the plan drone that flew it: as the links said
     (`known`), else by the reload point nearest its first take-off (see the module doc)."""
-    numbers = drone_numbers(plan)
+    numbers = plan.drone_numbers()
     frame = plan.field.frame
     reloads = {}
     for d in numbers:

@@ -10,7 +10,8 @@ A fleet job (several drones at once, one link each) gives each link its own list
 `handle_for(drone)`: all of them log into the one database and tlog, and each learns its
 vehicle's system id from the first autopilot heartbeat on its link, so the record knows which
 drone flew each flight (telemetry/records/fleet.py). Two links whose vehicles share a system id
-cannot be told apart: `sysid_conflict()` says so, for the flight runner to refuse to fly.
+cannot be told apart: `sysid_conflict()` says so and `record()` refuses (the flight runner
+checks system ids itself before anything takes off: missions.fleet.check_system_ids).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from telemetry.ingest.flights import list_flights, rebuild_flights
 from telemetry.ingest.messages import MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
 from telemetry.ingest.recorder import Recorder
 from telemetry.ingest.schema import open_db
-from telemetry.records.fleet import check_names, drone_label, drone_numbers, is_fleet
+from telemetry.records.fleet import check_names, drone_label, is_fleet
 from telemetry.records.record import create_record, plan_document
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class JobRecorder:
         self.drones = check_names(self.plan, drones or {})  # every plan drone, named or not
         if not self.fleet:
             drone = drone or self.drones.get(1)
-        elif drone is not None and self.drones[drone_numbers(self.plan)[0]] is None:
-            self.drones[drone_numbers(self.plan)[0]] = drone  # --drone names the first drone
+        elif drone is not None and self.drones[self.plan.drone_numbers()[0]] is None:
+            self.drones[self.plan.drone_numbers()[0]] = drone  # --drone names the first drone
         self._lock = threading.Lock()
         self._sysid_drone: dict[int, int] = {}  # learnt per link: vehicle system id -> plan drone number
         self._conflict: str | None = None
@@ -132,7 +133,7 @@ class JobRecorder:
                 if self._conflict is None:
                     self._conflict = _(
                         "{a} and {b} both fly as MAVLink system id {sysid}: their flights cannot be told "
-                        "apart; give each drone its own SYSID_THISMAV"
+                        "apart; give each drone its own MAV_SYSID (SYSID_THISMAV before ArduPilot 4.7)"
                     ).format(
                         a=drone_label(other, self.drones.get(other)),
                         b=drone_label(drone, self.drones.get(drone)),

@@ -81,9 +81,6 @@ def _local(t_s: float | None, tz: ZoneInfo) -> str | None:
     return None if t_s is None else datetime.fromtimestamp(t_s, tz).isoformat(timespec="seconds")
 
 
-_geojson = wgs84_geojson
-
-
 def compute_record(
     db: sqlite_utils.Database,
     plan: PlanDocument,
@@ -200,8 +197,8 @@ def compute_record(
         "pump_max_l_min": calibration.pump_max_l_min,
         "plan_sha256": plan.digest(),
         "plan_field_id": plan.field.id,
-        "as_applied_geojson": _geojson(applied, frame),
-        "gaps_geojson": _geojson(gaps, frame),
+        "as_applied_geojson": wgs84_geojson(applied, frame),
+        "gaps_geojson": wgs84_geojson(gaps, frame),
         **plan_dose_map(plan, Deposits.concat(deposits)).columns(frame),
         **(agl_columns(plan, heights) if follow else {}),
         **(fleet.columns(sprays, frame) if fleet else {}),
