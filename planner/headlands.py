@@ -21,6 +21,7 @@ from planner.geometry import polyline_length
 MITRE_LIMIT = 3.0
 SHARP_CORNER_DEG = 30.0
 CORNER_CLEARANCE_M = 0.5
+LAP_TOLERANCE_M = 0.3  # how far a lap may stray from the exact offset to fly with fewer legs
 MIN_MISSED_FRACTION = 0.25  # parts the laps leave out bigger than this share of w² get swaths
 
 
@@ -58,8 +59,27 @@ def _erode(area: BaseGeometry, d: float) -> BaseGeometry:
     return shapely.make_valid(g) if not g.is_valid else g
 
 
-def edge_passes(area: BaseGeometry, width: float, passes: int) -> Headland:
-    """Closed lap polylines (outermost first) and the area left for the swaths.
+def _flyable(ring: BaseGeometry, width: float, keepout: BaseGeometry | None) -> np.ndarray:
+    """The lap's ring with fewer, longer legs: within LAP_TOLERANCE_M of the exact offset, unless
+    that would bring its footprint into a keep-out zone.
+
+    An offset of a round island or a curved edge has a vertex every metre or so; AC_WPNav
+    slows for every one of them (to under 1 m/s round a small island, where AC_Sprayer's
+    SPRAY_SPEED_MIN stops the pump), so the exact lap is sprayed worse than a close one."""
+    exact = np.asarray(ring.coords)
+    fewer = shapely.simplify(ring, LAP_TOLERANCE_M)
+    if len(fewer.coords) >= len(exact) or len(fewer.coords) < 4:
+        return exact
+    if keepout is not None and not keepout.is_empty:
+        foot = shapely.buffer(shapely.LineString(fewer.coords), width / 2.0, cap_style="flat")
+        if shapely.intersection(foot, keepout).area > 1e-6:
+            return exact
+    return np.asarray(fewer.coords)
+
+
+def edge_passes(area: BaseGeometry, width: float, passes: int, keepout: BaseGeometry | None = None) -> Headland:
+    """Closed lap polylines (outermost first) and the area left for the swaths (the laps' footprints
+    never reach into `keepout`, the no-spray zones).
 
     Parts of the field too narrow to hold a lap (a strip under one swath wide, a ring
     shorter than two swaths) are handed back to the swaths, so nothing is left out.
@@ -71,7 +91,7 @@ def edge_passes(area: BaseGeometry, width: float, passes: int) -> Headland:
             if not isinstance(poly, shapely.Polygon) or poly.is_empty:
                 continue
             for ring in [poly.exterior, *poly.interiors]:
-                c = np.asarray(ring.coords)
+                c = _flyable(ring, width, keepout)
                 if len(c) >= 4 and shapely.LineString(c).length >= 2 * width:
                     laps.append(c)
     if not passes:

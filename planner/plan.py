@@ -194,7 +194,7 @@ def plan(
     if sprayer.note and not crew:
         warnings.append(sprayer.note)
     variants = EDGE_PASS_CHOICES if params.edge_passes is None else (int(params.edge_passes),)
-    headlands = [edge_passes(area, w, k) for k in variants]
+    headlands = [edge_passes(area, w, k, keepout) for k in variants]
     for h in headlands:
         h.rest = _polygons(h.rest)
     layout = choose_layout(area, keepout, holes, w, turn_cost, params.angle_deg, headlands)

@@ -39,7 +39,7 @@ __all__ = ["independent_plan_coverage"]
 # What the flights meet today (bench/spray_quality.py prints each field's figures). The issue's
 # targets are 99 % coverage, +-3 % dose, 0 m² in buffers, <= 0.5 % outside and no cell off by
 # more than 15 %; where a field misses one, the closing note of #12 says why.
-COVERAGE_MIN_PCT = 97.5  # ee_field_130: 97.7 (a lap round an island, cut between two sorties)
+COVERAGE_MIN_PCT = 98.0  # flown: 98.7 at the least (the paddies by two SITL drones, ee_field_130 on SITL)
 DOSE_TOLERANCE_PCT = 3.0
 BUFFER_MAX_M2 = 5.0
 OUTSIDE_ADDED_PCT = 3.0

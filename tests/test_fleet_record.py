@@ -61,8 +61,11 @@ def fleet() -> PlanDocument:
 
 
 def part_swaths(part: PlanDocument) -> list[list[tuple[tuple[float, float], tuple[float, float]]]]:
-    """Each sortie's swaths as flown: (start, end) lon/lat pairs."""
-    return [[(tuple(leg.coords[0]), tuple(leg.coords[-1])) for leg in sortie.swath_legs] for sortie in part.sorties]
+    """Each sortie's swaths as flown: (start, end) lon/lat pairs, an edge lap one pair per stretch."""
+    return [
+        [(tuple(a), tuple(b)) for leg in sortie.swath_legs for a, b in zip(leg.coords, leg.coords[1:])]
+        for sortie in part.sorties
+    ]
 
 
 def pump_pwm(part: PlanDocument) -> int:

@@ -146,3 +146,32 @@ def test_filled_field_with_round_buffer_has_no_wedges():
     assert lapped["no_spray_m2"] == 0 and plain["no_spray_m2"] == 0
     assert lapped["coverage_pct"] > plain["coverage_pct"]
     assert lapped["coverage_pct"] >= 99.5
+
+
+def test_lap_round_a_small_island_has_few_long_legs_and_stays_close():
+    # AC_WPNav slows for every vertex: the exact offset of a round island (a vertex every metre or
+    # so) is flown under SPRAY_SPEED_MIN, where AC_Sprayer stops the pump (ee_field_130's islands)
+    island = Point(60, 40).buffer(5.0, quad_segs=32)
+    area = box(0, 0, 120, 80).difference(island)
+    (lap,) = [c for c in edge_passes(area, W, 1).laps if shapely.Polygon(c).within(box(40, 20, 80, 60))]
+    exact = np.asarray(area.buffer(-W / 2, join_style="mitre", mitre_limit=3.0).interiors[0].coords)
+    legs = np.hypot(*np.diff(lap, axis=0).T)
+    assert len(lap) < len(exact) / 2 and legs.min() > 2.0
+    # every point of the lap within the tolerance of the exact offset, and the other way round
+    assert shapely.LineString(lap).hausdorff_distance(shapely.LineString(exact)) <= 0.3 + 1e-6
+    sprayed = feet([type("Leg", (), {"coords": lap})()])
+    ring = island.buffer(W).difference(island)
+    assert sprayed.intersection(ring).area >= 0.97 * ring.area
+
+
+def test_lap_beside_a_buffer_keeps_its_exact_offset():
+    # a round pond's buffer: cutting its corners would spray into the buffer, so the lap stays exact
+    pond = Zone(
+        id="pond", kind="no_spray", geometry=shapely.affinity.translate(Point(60, 40).buffer(4.0), X0, Y0), buffer_m=3.0
+    )
+    f = field_of(box(0, 0, 120, 80), zones=[pond])
+    p = planner.plan(f, planner.params_for(None, swath_m=W, edge_passes=1))
+    keep = f.keepout
+    for lap in laps_of(p):
+        assert feet([lap]).intersection(keep).area < 1e-6
+    assert p.metrics()["no_spray_m2"] == 0
