@@ -15,6 +15,7 @@ from reports_support import CHROMIUM, Tables, cached_sample_db, chromium, vi_num
 
 from agrodrone.cli import main
 from telemetry import open_db
+from telemetry.records.dosemap import off_cells_by_reason
 from telemetry.reports.indicators import Indicators, parse_period
 
 needs_chromium = pytest.mark.skipif(
@@ -158,6 +159,16 @@ def test_cooperative_report_shows_each_job_with_its_map_dose_wind_and_hash(repor
         assert legend in dom
     ((gaps,),) = _sql(province, "SELECT gaps_m2 FROM spray_records WHERE id = ?", [rid])
     assert gaps > 300
+    # the cells off the dose, by the reason the record gives: the skipped swath's have none
+    ((cells, off, text),) = _sql(
+        province,
+        "SELECT dose_cells, dose_cells_low + dose_cells_high, dose_map_geojson FROM spray_records WHERE id = ?",
+        [rid],
+    )
+    why = off_cells_by_reason(text, target)
+    assert sum(why.values()) == off and why["none"] >= 1
+    assert f"{off} / {cells} ô: {why['overlap']} ô do kế hoạch phun chồng, {why['switch']} ô nơi bơm tắt" in dom
+    assert f"{why['none']} ô chưa rõ lý do" in dom
 
 
 @needs_chromium

@@ -13,7 +13,7 @@ was half missed. Every swath of the plan gets its own mean dose too.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from fields.frame import LocalFrame
 from fields.model import HA_M2
 from telemetry.records.asapplied import hold_windows
+from telemetry.records.dose_reasons import REASONS, explain
 
 if TYPE_CHECKING:
     from planner.document import PlanDocument
@@ -158,6 +159,14 @@ class DoseMap:
     origin: tuple[float, float] = (0.0, 0.0)
     width_m: float = 0.0
     cell_m: float = CELL_LENGTH_M
+    why: dict[tuple[int, int], str] = field(default_factory=dict)  # off cells' reasons (dose_reasons.py)
+
+    def ring(self, cell: Cell) -> np.ndarray:
+        """The cell's corners (local metres), closed."""
+        a0, a1 = cell.index * self.cell_m, (cell.index + 1) * self.cell_m
+        b0, b1 = cell.band * self.width_m, (cell.band + 1) * self.width_m
+        corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
+        return np.array([self.point(a, b) for a, b in corners])
 
     def deviations_pct(self) -> np.ndarray:
         d = np.array([c.dose_l_ha for c in self.cells])
@@ -177,7 +186,9 @@ class DoseMap:
 
         The map is GeoJSON, one feature per band of cells: the band's centre line from its first
         cell to its last (WGS84) and the cells' doses in order along it (null where a cell has
-        too little sprayable ground). A few bytes a cell, where a polygon each took 300."""
+        too little sprayable ground), and for a band with a cell off the target for a known reason,
+        the cells' reasons in the same order (`why`: dose_reasons.py). A few bytes a cell, where a
+        polygon each took 300."""
         low, high = self.off_band()
         bands: dict[int, dict[int, float]] = {}
         for cell in self.cells:
@@ -189,6 +200,14 @@ class DoseMap:
             mid = (band + 0.5) * self.width_m
             x, y = zip(self.point(first * self.cell_m, mid), self.point((last + 1) * self.cell_m, mid))
             lon, lat = frame.to_wgs84(np.array(x), np.array(y))
+            props: dict[str, Any] = {
+                "width_m": round(self.width_m, 3),
+                "cell_m": self.cell_m,
+                "dose_l_ha": [round(doses[j], 2) if j in doses else None for j in range(first, last + 1)],
+            }
+            why = [self.why.get((band, j)) for j in range(first, last + 1)]
+            if any(why):
+                props["why"] = why
             features.append(
                 {
                     "type": "Feature",
@@ -196,11 +215,7 @@ class DoseMap:
                         "type": "LineString",
                         "coordinates": [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat)],
                     },
-                    "properties": {
-                        "width_m": round(self.width_m, 3),
-                        "cell_m": self.cell_m,
-                        "dose_l_ha": [round(doses[j], 2) if j in doses else None for j in range(first, last + 1)],
-                    },
+                    "properties": props,
                 }
             )
         doses_json = [{"swath": n, "dose_l_ha": round(d, 2)} for n, d in self.swaths]
@@ -238,6 +253,37 @@ def read_dose_map(text: str, frame: LocalFrame) -> tuple[list[np.ndarray], np.nd
             rings.append(np.array([a - half, b - half, b + half, a + half, a - half]))
             doses.append(float(dose))
     return rings, np.array(doses, float)
+
+
+def _cells_why(text: str) -> list[tuple[float, str | None]]:
+    """(dose, reason) of every cell of a record's dose map, in `read_dose_map`'s order."""
+    out: list[tuple[float, str | None]] = []
+    for f in json.loads(text)["features"]:
+        props = f["properties"]
+        if f["geometry"]["type"] == "Polygon":  # a map made before reasons: one polygon a cell
+            out.append((float(props["dose_l_ha"]), None))
+            continue
+        why = props.get("why") or [None] * len(props["dose_l_ha"])
+        out.extend((float(dose), r) for dose, r in zip(props["dose_l_ha"], why) if dose is not None)
+    return out
+
+
+def read_dose_reasons(text: str) -> list[str | None]:
+    """The reason each cell of `read_dose_map` is off the target, in the same order (None: on the
+    target, or off for no reason the record knows; every cell of a map made before reasons)."""
+    return [why for _, why in _cells_why(text)]
+
+
+def off_cells_by_reason(text: str, target_l_ha: float, band_pct: float = DOSE_BAND_PCT) -> dict[str, int]:
+    """How many cells of a record's dose map are more than `band_pct` off the target, by reason
+    (dose_reasons.REASONS), and "none" for those the record gives no reason for."""
+    out = dict.fromkeys((*REASONS, "none"), 0)
+    if target_l_ha <= 0:
+        return out
+    for dose, why in _cells_why(text):
+        if abs(dose / target_l_ha - 1) * 100 > band_pct:
+            out[why or "none"] += 1
+    return out
 
 
 def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -299,10 +345,9 @@ def dose_map(
         sel[sel] = shapely.contains_xy(strip, px[box][sel], py[box][sel])
         if sel.any():
             swaths.append((int(number), float(dose[box][sel].mean())))
-    axes = {"u": (float(u[0]), float(u[1])), "n": (float(n[0]), float(n[1]))}
     return DoseMap(
-        cells, swaths, float(target_l_ha), **axes, origin=(float(origin[0]), float(origin[1])), width_m=swath_m,
-        cell_m=cell_length_m,
+        cells, swaths, float(target_l_ha), u=(float(u[0]), float(u[1])), n=(float(n[0]), float(n[1])),
+        origin=(float(origin[0]), float(origin[1])), width_m=swath_m, cell_m=cell_length_m,
     )  # fmt: skip
 
 
@@ -319,13 +364,19 @@ def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:
     return lines, numbers
 
 
-def plan_dose_map(plan: PlanDocument, dep: Deposits) -> DoseMap:
-    """The dose map of deposits over the plan's sprayable area, cells laid along its swaths."""
+def plan_dose_map(plan: PlanDocument, dep: Deposits, switches: np.ndarray | None = None) -> DoseMap:
+    """The dose map of deposits over the plan's sprayable area, cells laid along its swaths, with
+    the reason of each cell off the target that has one (`switches`: where the pump switched on
+    or off, local metres; dose_reasons.py)."""
     sprayable = plan.field.sprayable_local
     w = float(plan.params.swath_m)
     grid = rasterise(dep, w, sprayable.bounds)
     lines, numbers = plan_swaths(plan)
-    return dose_map(grid, sprayable, lines, numbers, w, float(plan.params.dose_l_ha))
+    dmap = dose_map(grid, sprayable, lines, numbers, w, float(plan.params.dose_l_ha))
+    if not dmap.cells:
+        return dmap
+    at = np.zeros((0, 2)) if switches is None else switches
+    return replace(dmap, why=explain(dmap, lines, numbers, at, DOSE_BAND_PCT))
 
 
 def flight_deposits(track: Track, flow_l_min: np.ndarray, frame: LocalFrame) -> Deposits:

@@ -58,7 +58,10 @@ MIN_GAP_M2 = 1.0  # gap pieces smaller than this are edge slivers, not missed cr
 GEOMETRY_COLUMNS = ("as_applied_geojson", "gaps_geojson", "drones_geojson")
 
 
-SIMPLIFY_M = 0.1
+# Positions come in 1e-7 degree steps (about 1 cm): a track simplified within 2 cm keeps its shape and
+# its footprint does not widen with that jitter (overlap as the plan measures it). At 10 cm a lap
+# hugging a no-spray buffer was measured up to 10 cm inside it, which the copter never flew.
+SIMPLIFY_M = 0.02
 
 
 def plan_document(plan: PlanDocument | dict) -> PlanDocument:
@@ -107,6 +110,7 @@ def compute_record(
     polys: list[BaseGeometry]
     volume, spray_s, polys, sprayed_flights = 0.0, 0.0, [], 0
     deposits: list[Deposits] = []
+    switches: list[np.ndarray] = []  # where the pump switched on or off (dose_reasons.py)
     heights: list[FlightHeights] = []
     sprays: list[FlightSpray] = []
     follow = terrain is not None and plan.terrain is not None
@@ -134,11 +138,10 @@ def compute_record(
             on, off = clock.utc_us(intervals[0][0]), clock.utc_us(intervals[-1][1])
             spray_start = on if spray_start is None else min(spray_start, on)
             spray_end = off if spray_end is None else max(spray_end, off)
-        # positions come in 1e-7 degree steps (about 1 cm): a track simplified within 10 cm keeps its
-        # shape, and its footprint does not widen with that jitter (overlap as the plan measures it)
         lines = list(shapely.simplify(np.array(spray_lines(track, intervals, frame), dtype=object), SIMPLIFY_M))
         feet = footprints(lines, float(part.plan.params.swath_m) if part else swath_m)
         polys.extend(feet)
+        switches.extend(c for g in lines for c in (shapely.get_coordinates(g)[[0, -1]] if not g.is_empty else []))
         if fleet:
             on_s = float(sum(y - x for x, y in intervals))
             sprays.append(FlightSpray(f, litres, on_s, bool(intervals), on, off, feet))
@@ -199,7 +202,7 @@ def compute_record(
         "plan_field_id": plan.field.id,
         "as_applied_geojson": wgs84_geojson(applied, frame),
         "gaps_geojson": wgs84_geojson(gaps, frame),
-        **plan_dose_map(plan, Deposits.concat(deposits)).columns(frame),
+        **plan_dose_map(plan, Deposits.concat(deposits), np.array(switches).reshape(-1, 2)).columns(frame),
         **(agl_columns(plan, heights) if follow else {}),
         **(fleet.columns(sprays, frame) if fleet else {}),
     }

@@ -20,6 +20,7 @@ from planner.errors import PlanError
 from telemetry.errors import TelemetryError
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
+from telemetry.records.dosemap import off_cells_by_reason
 from telemetry.records.fleet import read_drones
 from telemetry.reports.agl_section import agl_html
 from telemetry.reports.charts import job_map
@@ -136,6 +137,12 @@ def _jobs(db: sqlite_utils.Database, cooperative_id: str, t0: str, t1: str) -> l
     return out
 
 
+def _off_cells(L: Lang, r: dict) -> str:
+    """The dose map's cells off the target, by the reason the record gives (dose_reasons.py)."""
+    why = off_cells_by_reason(r["dose_map_geojson"], float(r["target_dose_l_ha"] or 0.0))
+    return L["dose_cells_val"].format(off=sum(why.values()), n=r["dose_cells"], **why)
+
+
 def _detail(L: Lang, r: dict) -> str:
     dev = r["dose_deviation_pct"]
     off = dev is not None and abs(dev) > DOSE_TOLERANCE_PCT
@@ -167,6 +174,7 @@ def _detail(L: Lang, r: dict) -> str:
         (L["overlap"], f"{L.num(r['overlap_m2'], 0)} m²"),
         (L["outside"], f"{L.num(r['outside_field_m2'], 0)} m²"),
         (L["no_spray"], f"{L.num(r['no_spray_m2'], 0)} m²"),
+        *([(L["dose_cells"], e(_off_cells(L, r)))] if r.get("dose_cells") else []),
         (L["wind"], e(L["wind_val"].format(max=L.num(r["wind_max_m_s"], 1), mean=L.num(r["wind_mean_m_s"], 1)))),
         (L["sorties"], f"{r['sorties']} / {r['planned_sorties'] if r['planned_sorties'] is not None else '—'}"),
         (L["hash"], f'<span class="hash">{e(r["hash"])}</span>'),
