@@ -3,9 +3,10 @@
 An agronomist reading a dose map wants to tell the misses of the flight from the ones the job
 had to make, and the record knows two of the latter from the plan and the flown track alone:
 
-- "overlap": the plan itself sprays at least OVERLAP_SHARE of the cell twice (an edge lap meeting
-  a slanted swath, a last band folded back), measured with the footprint geometry the plan and
-  the record share (planner/metrics.py); only a cell over the dose is explained by it;
+- "overlap": the plan itself sprays part of the cell twice (an edge lap meeting a slanted swath,
+  a last band folded back), measured with the footprint geometry the plan and the record share
+  (planner/metrics.py), and the cell is over the dose by no more than that share plus the 15 %
+  band: what the plan sprays twice explains the excess, not a flight that sprayed more again;
 - "switch": the pump stopped and started again inside the cell in the middle of a swath, away
   from the ends the plan gives it: a sortie that ended at its breakpoint and the next one that
   resumed there, a failsafe resume, a hold for another drone. The copter brakes to a stop and
@@ -26,7 +27,6 @@ from planner.metrics import footprints, overlap_area
 if TYPE_CHECKING:
     from telemetry.records.dosemap import DoseMap
 
-OVERLAP_SHARE = 0.1  # of a cell's sprayable area sprayed twice by the plan
 SAME_POINT_M = 0.01  # two legs of one swath meeting here: a planned breakpoint, not an end
 REASONS = ("overlap", "switch")
 
@@ -72,7 +72,8 @@ def explain(
         if abs(d) <= band_pct:
             continue
         ring = shapely.Polygon(dmap.ring(cell))
-        if d > 0 and shapely.intersection(ring, planned_twice).area >= OVERLAP_SHARE * cell.sprayable_m2:
+        twice_pct = 100.0 * shapely.intersection(ring, planned_twice).area / max(cell.sprayable_m2, 1e-9)
+        if d > 0 and twice_pct > 0 and d - twice_pct <= band_pct:
             out[(cell.band, cell.index)] = "overlap"
         elif points is not None and shapely.intersects(ring.buffer(w / 2), points).any():
             out[(cell.band, cell.index)] = "switch"
