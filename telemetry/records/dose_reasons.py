@@ -31,6 +31,11 @@ SAME_POINT_M = 0.01  # two legs of one swath meeting here: a planned breakpoint,
 REASONS = ("overlap", "switch")
 
 
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every point of `a` against every point of `b` (metres), a (len(a), len(b)) matrix."""
+    return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+
+
 def swath_ends(lines: list[np.ndarray], numbers: list[int]) -> np.ndarray:
     """Where the plan's swaths begin and end (an edge lap where it starts): every end of a swath
     leg but those where two legs of the same swath meet (the breakpoint between two sorties)."""
@@ -39,7 +44,7 @@ def swath_ends(lines: list[np.ndarray], numbers: list[int]) -> np.ndarray:
     pts = np.array([line[k] for line in lines for k in (0, -1)], float)
     swath = np.repeat(np.asarray(numbers), 2)
     leg = np.repeat(np.arange(len(lines)), 2)
-    near = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1]) < SAME_POINT_M
+    near = _distances(pts, pts) < SAME_POINT_M
     shared = (near & (swath[:, None] == swath[None, :]) & (leg[:, None] != leg[None, :])).any(axis=1)
     return pts[~shared]
 
@@ -49,8 +54,7 @@ def mid_swath_switches(switches: np.ndarray, ends: np.ndarray, swath_m: float) -
     switches = np.asarray(switches, float).reshape(-1, 2)
     if len(switches) == 0 or len(ends) == 0:
         return switches
-    d = np.hypot(switches[:, None, 0] - ends[None, :, 0], switches[:, None, 1] - ends[None, :, 1]).min(axis=1)
-    return switches[d > swath_m]
+    return switches[_distances(switches, ends).min(axis=1) > swath_m]
 
 
 def explain(
