@@ -37,7 +37,7 @@ from telemetry.records.asapplied import PumpCalibration, load_track, spray_inter
 ROOT = Path(__file__).resolve().parent.parent
 SITL_SPEEDUP = 20.0
 SIM_SPEEDUP = 20.0  # as SITL: the ground station's wall-clock latencies cost the same vehicle time
-SIM_WALL_HZ = 200.0  # let the simulator stream at the rates `fly` asks for, as SITL does
+SIM_WALL_HZ = 400.0  # let the simulator stream at the rates `fly` asks for (20 Hz at 20x), as SITL does
 TOLERANCE_PCT = 5.0
 XTRACK_TOLERANCE_M = 0.3
 

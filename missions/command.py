@@ -17,6 +17,8 @@ from missions.dialect import enum_name, mavlink
 from missions.errors import MissionError
 from missions.retry import Exchange, answers
 
+UNASKED_S = 3.0  # wait_position: how long a position may take to come unasked
+
 if TYPE_CHECKING:
     from missions.link import Vehicle
 
@@ -245,22 +247,40 @@ def set_message_interval(v: Vehicle, message: str | int, hz: float) -> None:
 
 def wait_position(v: Vehicle, timeout: float = 120.0) -> tuple[float, float, float]:
     """Wait for a position estimate (GLOBAL_POSITION_INT with non-zero lat/lon):
-    right after boot an autopilot ignores or cancels requests and refuses to arm."""
-    ask = mavlink.MAVLink_request_data_stream_message(  # as MAVProxy does; harmless if already on
-        v.target_system, v.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1
-    )
+    right after boot an autopilot ignores or cancels requests and refuses to arm.
+
+    The streams are asked for (REQUEST_DATA_STREAM, as MAVProxy does) only when no position
+    comes unasked within UNASKED_S (or half the timeout), and then STREAM_RATES again: on ArduPilot that request
+    sets every message of its streams back to one rate, undoing `Vehicle.request_streams`
+    (measured on ArduCopter 4.7 SITL: SERVO_OUTPUT_RAW at 4 Hz, not the 5 Hz asked)."""
     with v.inbox(["GLOBAL_POSITION_INT"]) as box:
+        unasked = min(UNASKED_S, timeout / 2)
+        end = time.monotonic() + unasked
+        while (left := end - time.monotonic()) > 0:
+            m = box.get(left)
+            if m is not None and _has_fix(m):
+                return _position(m)
+        ask = mavlink.MAVLink_request_data_stream_message(
+            v.target_system, v.target_component, mavlink.MAV_DATA_STREAM_ALL, 4, 1
+        )
         ex = Exchange(
             v,
             box,
-            timeout_s=timeout,
+            timeout_s=timeout - unasked,
             silence=lambda _e: (
                 f"no position estimate from the vehicle within {timeout:.0f} s "
                 "(GLOBAL_POSITION_INT stayed at 0,0 or was not sent)"
             ),
         )
         ex.send("streams", ask, every=2.0)
-        for m in ex:
-            if m.lat != 0 or m.lon != 0:
-                return m.lat / 1e7, m.lon / 1e7, m.relative_alt / 1000.0
-    raise AssertionError("unreachable")  # the exchange raises when it gives up
+        m = next(m for m in ex if _has_fix(m))  # the exchange raises when it gives up
+    v.request_streams()
+    return _position(m)
+
+
+def _has_fix(m: Any) -> bool:
+    return bool(m.lat != 0 or m.lon != 0)
+
+
+def _position(m: Any) -> tuple[float, float, float]:
+    return m.lat / 1e7, m.lon / 1e7, m.relative_alt / 1000.0

@@ -44,7 +44,7 @@ from missions.signing import enable as enable_signing
 # station in agrodrone asks for (fly, log).
 STREAM_RATES: dict[str, float] = {
     "GLOBAL_POSITION_INT": 5,
-    "SERVO_OUTPUT_RAW": 5,
+    "SERVO_OUTPUT_RAW": 20,  # the pump's switch points: 5 cm at 1 m/s, 25 cm at 5 m/s
     "GPS_RAW_INT": 2,
     "SYS_STATUS": 1,
     "BATTERY_STATUS": 1,

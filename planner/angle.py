@@ -34,6 +34,9 @@ RETRIM_LAYOUTS = 3
 FINALIST_SPREAD_DEG = 6.0
 RETRIM_WEIGHT = 1.5  # first harder trim tried when a waste target is missed (END_WEIGHT is 2)
 RETRIM_STEPS = 2
+COVERAGE_TARGET_PCT = 99.0
+OUTSIDE_TARGET_PCT = 1.5
+OVERLAP_TARGET_PCT = 3.0
 
 
 @dataclass
@@ -117,8 +120,8 @@ def score_of(path_ratio: float, cov_pct: float, out_pct: float, ov_pct: float) -
         + (100.0 - cov_pct)
         + out_pct
         + 0.3 * ov_pct
-        + 60.0 * max(0.0, 99.0 - cov_pct)
-        + 30.0 * (max(0.0, out_pct - 1.5) + max(0.0, ov_pct - 3.0))
+        + 60.0 * max(0.0, COVERAGE_TARGET_PCT - cov_pct)
+        + 30.0 * (max(0.0, out_pct - OUTSIDE_TARGET_PCT) + max(0.0, ov_pct - OVERLAP_TARGET_PCT))
     )
 
 
@@ -185,7 +188,7 @@ def choose_layout(
             measured.append((_measure(area, keepout, width, turn_cost_m, head, s, b), anchorings[k], rot))
     measured.sort(key=lambda m: m[0].score)
     best = measured[0][0]
-    if best.outside_pct > 1.5 or best.overlap_pct > 3.0:
+    if _wasteful(best):
         # Over a waste target: trim the swath ends harder on the best few, trading a
         # little coverage (weighed by the score) for less spray twice or outside.
         for layout, anchor, rot in measured[:RETRIM_LAYOUTS]:
@@ -199,13 +202,17 @@ def choose_layout(
                 if again.score < best.score:
                     best = again
                 # still over the waste targets: trim harder; short of coverage: ease off
-                if again.outside_pct > 1.5 or again.overlap_pct > 3.0:
+                if _wasteful(again):
                     weight -= 0.5
-                elif again.coverage_pct < 99.0:
+                elif again.coverage_pct < COVERAGE_TARGET_PCT:
                     weight += 0.25
                 else:
                     break
     return best
+
+
+def _wasteful(layout: Layout) -> bool:
+    return layout.outside_pct > OUTSIDE_TARGET_PCT or layout.overlap_pct > OVERLAP_TARGET_PCT
 
 
 def _diverse(quick: list[tuple[float, float, int]], count: int) -> list[tuple[float, float, int]]:

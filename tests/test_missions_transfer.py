@@ -15,6 +15,7 @@ from missions_plans import make_plan
 import missions
 from missions.dialect import mavlink
 from missions.items import NAV_WAYPOINT, MissionItem
+from missions.link import STREAM_RATES
 
 FAST = missions.RetryPolicy(rto_min_s=0.01, rto_initial_s=0.2, step_timeout_s=6.0)  # loopback: resend early
 
@@ -236,6 +237,29 @@ def test_against_the_simulator_when_present():
         for kind in ("fence", "rally", "mission"):
             assert v.upload_verified(ms.items(kind), kind).verified
         assert missions.compare(ms.mission, v.download()) == []
+
+
+def test_wait_position_keeps_the_stream_rates_asked():
+    """ArduPilot's REQUEST_DATA_STREAM sets every message of a stream back to one rate. Sent
+    before every sortie while the position already flowed, it undid `request_streams`
+    (SERVO_OUTPUT_RAW at 4 Hz, not the 5 asked, on ArduCopter 4.7 SITL) and the record lost
+    the pump's switch points; the simulator answers it as ArduPilot does."""
+    import sim
+
+    with sim.start_sim(speedup=1, boot_delay_s=0.5) as s, missions.Vehicle.connect(s.url, timeout=20) as v:
+        v.wait_position(60)
+        v.request_streams()
+        v.wait_position(60)  # as each sortie's pre-flight check asks
+        stamps = []
+        with v.inbox(["SERVO_OUTPUT_RAW"]) as box:
+            end = time.monotonic() + 3.0
+            while time.monotonic() < end:
+                m = box.get(0.5)
+                if m is not None:
+                    stamps.append(m.time_usec / 1e6)
+    assert len(stamps) > 10
+    period = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+    assert period == pytest.approx(1 / STREAM_RATES["SERVO_OUTPUT_RAW"], rel=0.3)
 
 
 def test_lossy_simulator_when_present():

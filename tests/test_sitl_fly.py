@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_support import AGRODRONE, db_rows, run_agrodrone
 from fly_support import fly_and_record
@@ -24,6 +25,7 @@ from sim_groundstation import GroundStation
 from sitl_support import Observer, Relay, load_plan, mavlink, start_for
 
 from missions.keystore import KeyStore
+from missions.link import STREAM_RATES
 
 pytestmark = [pytest.mark.sitl, pytest.mark.slow]
 
@@ -127,6 +129,10 @@ def test_fly_three_sorties_signed_with_reloads_and_the_record(
     assert 0 < spray_s <= flight_s
     assert db_rows(db, "SELECT COUNT(*) FROM flights WHERE job_id IS NOT NULL AND end_us IS NOT NULL")[0][0] == 3
     assert run_agrodrone("records", "verify", "--db", str(db), cwd=tmp_path).returncode == 0
+    # the pump's output logged at the rate asked in every sortie: no pre-flight check set it back
+    stamps = np.array([r[0] for r in db_rows(db, "SELECT time_usec FROM servo ORDER BY t_us")], dtype=float)
+    gaps = np.diff(stamps) / 1e6
+    assert np.median(gaps[(gaps > 0) & (gaps < 1)]) <= 1.5 / STREAM_RATES["SERVO_OUTPUT_RAW"]
 
 
 def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_path: Path) -> None:

@@ -218,14 +218,16 @@ def test_every_sample_field_flown_on_the_simulator_meets_the_targets(tmp_path):
 
 @pytest.mark.sitl
 @pytest.mark.slow
-@pytest.mark.parametrize("name, sorties", [("co-lung-rice-block.geojson", 2)])
+@pytest.mark.parametrize("name, sorties", [("co-lung-rice-block.geojson", (1, 4))])
 def test_a_buffered_field_flown_on_sitl_meets_the_targets(name, sorties, tmp_path):
     """The paddies are flown whole on SITL, by two drones at once, against the same targets in
-    tests/test_fleet_fly.py."""
+    tests/test_fleet_fly.py. Cổ Lũng's sortie 4 is its lap along the canal buffer, with the
+    sharp corner ArduCopter overshot into the buffer (2.8 m²) before the lap's corners beside
+    a buffer were pulled back (planner/headlands.py)."""
     plan_dir = _plan(SAMPLES / name, tmp_path / "plan")
-    if sorties:  # the first sorties only, along the pond and the canal buffer: CI time
+    if sorties:  # some sorties only: CI time
         plan = load_plan(plan_dir)
-        replace(plan, sorties=plan.sorties[:sorties]).write(plan_dir)
+        replace(plan, sorties=[s for s in plan.sorties if s.index in sorties]).write(plan_dir)
     rec = _fly(plan_dir, "sitl", tmp_path / "sitl.db")
     missed = check_targets(rec, plan_dir, whole=sorties is None)
     assert not missed, "\n".join(missed)
