@@ -250,9 +250,10 @@ def wait_position(v: Vehicle, timeout: float = 120.0) -> tuple[float, float, flo
     right after boot an autopilot ignores or cancels requests and refuses to arm.
 
     The streams are asked for (REQUEST_DATA_STREAM, as MAVProxy does) only when no position
-    comes unasked within UNASKED_S (or half the timeout), and then STREAM_RATES again: on ArduPilot that request
-    sets every message of its streams back to one rate, undoing `Vehicle.request_streams`
-    (measured on ArduCopter 4.7 SITL: SERVO_OUTPUT_RAW at 4 Hz, not the 5 Hz asked)."""
+    comes unasked within UNASKED_S (or half the timeout), and then STREAM_RATES again: on
+    ArduPilot that request sets every message of its streams back to one rate, undoing
+    `Vehicle.request_streams` (measured on ArduCopter 4.7 SITL: SERVO_OUTPUT_RAW at 4 Hz,
+    not the 5 Hz asked)."""
     with v.inbox(["GLOBAL_POSITION_INT"]) as box:
         unasked = min(UNASKED_S, timeout / 2)
         end = time.monotonic() + unasked

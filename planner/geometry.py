@@ -74,6 +74,12 @@ def subtract_intervals(iv: np.ndarray, cut: np.ndarray) -> list[tuple[float, flo
     return out
 
 
+def unit_vector(v: np.ndarray) -> np.ndarray | None:
+    """v scaled to length 1; None for a zero vector (two points in the same place)."""
+    n = float(np.hypot(*v))
+    return v / n if n > 1e-6 else None
+
+
 def polyline_length(coords: np.ndarray) -> float:
     if len(coords) < 2:
         return 0.0

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.geometry import polyline_length
+from planner.geometry import polyline_length, unit_vector
 
 MITRE_LIMIT = 3.0
 SHARP_CORNER_DEG = 30.0
@@ -87,10 +87,6 @@ def _side(u: np.ndarray, v: np.ndarray) -> float:
     return float(u[0] * v[1] - u[1] * v[0])
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.hypot(*v)), 1e-12)
-
-
 def pull_back_corners(ring: np.ndarray, width: float, keepout: BaseGeometry | None) -> np.ndarray:
     """The closed lap with every sharp corner whose next leg runs beside a keep-out zone, on the
     outside of the turn, pulled back OVERSHOOT_M along the leg before it; the next leg rejoins
@@ -103,7 +99,10 @@ def pull_back_corners(ring: np.ndarray, width: float, keepout: BaseGeometry | No
     out: list[np.ndarray] = []
     for k in range(n):
         prev, here, nxt = pts[k - 1], pts[k], pts[(k + 1) % n]
-        u_in, u_out = _unit(here - prev), _unit(nxt - here)
+        u_in, u_out = unit_vector(here - prev), unit_vector(nxt - here)
+        if u_in is None or u_out is None:
+            out.append(here)
+            continue
         turn = _side(u_in, u_out)
         leg = float(np.hypot(*(nxt - here)))
         if abs(np.degrees(np.arctan2(turn, float(u_in @ u_out)))) < OVERSHOOT_TURN_DEG:

@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.dose import PUMP_ON_LAG_S
+from planner.geometry import unit_vector
 from planner.transit import TransitPlanner
 
 ACCEL_M_S2 = 2.5  # ArduCopter's WPNAV_ACCEL default (250 cm/s²)
@@ -30,11 +31,6 @@ def lead_length(speed_m_s: float) -> float:
     """Metres to reach spray speed from a turn, plus the pump's switch-on lag, capped."""
     need = 1.2 * speed_m_s**2 / (2 * ACCEL_M_S2) + speed_m_s * PUMP_ON_LAG_S
     return round(min(LEAD_MAX_M, need), 1)
-
-
-def _unit(v: np.ndarray) -> np.ndarray | None:
-    n = float(np.hypot(*v))
-    return v / n if n > 1e-6 else None
 
 
 class Leads:
@@ -63,11 +59,11 @@ class Leads:
 
     def lead_in(self, swath: np.ndarray) -> np.ndarray | None:
         """The point the copter starts its straight run from, before the swath's first point."""
-        return self._along(swath[0], _unit(swath[0] - swath[1]))
+        return self._along(swath[0], unit_vector(swath[0] - swath[1]))
 
     def run_out(self, swath: np.ndarray) -> np.ndarray | None:
         """The point the copter runs on to, after the swath's last point."""
-        return self._along(swath[-1], _unit(swath[-1] - swath[-2]))
+        return self._along(swath[-1], unit_vector(swath[-1] - swath[-2]))
 
     def _clear_path(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         path = self.transit.path(a, b)
