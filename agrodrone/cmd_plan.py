@@ -143,7 +143,14 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
             "speed / flow",
             f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
         ),
-        ("angle", f"{m['angle_deg']:g}° ({plan.angle_mode})"),
+        (
+            "angle",
+            f"{m['angle_deg']:g}° ({plan.angle_mode})"
+            if not plan.part_angles_deg
+            else _("{angles} ({mode}): each part of the field at its own heading").format(
+                angles=", ".join(f"{a:g}°" for a in plan.part_angles_deg), mode=plan.angle_mode
+            ),
+        ),
         ("edge passes", f"{plan.edge_passes} ({plan.edge_mode})"),
         (
             "coverage",

@@ -56,11 +56,6 @@ def lines_of(swaths: SwathSet) -> Lines:
     return Lines(y=ys[new], of_swath=of_swath)
 
 
-def subset(swaths: SwathSet, keep: np.ndarray) -> SwathSet:
-    """The swaths where `keep` is true, as their own set (numbered from 0 again)."""
-    return SwathSet(swaths.rotation, swaths.width, swaths.band[keep], swaths.y[keep], swaths.x0[keep], swaths.x1[keep])
-
-
 def strip(rotation: Rotation, y0: float, y1: float) -> BaseGeometry:
     """The strip y0 <= y <= y1 of the swath frame, in the field's frame."""
     c = np.array([[-FAR_M, y0], [FAR_M, y0], [FAR_M, y1], [-FAR_M, y1]])

@@ -133,6 +133,7 @@ class DocParams(Part):
     battery_reserve_s: float | None = opt("not_negative")
     angle_deg: float | None = opt("number")
     angle_mode: str | None = opt("text")
+    part_angles_deg: tuple[float, ...] | None = opt("numbers")
     edge_passes: int | None = opt("count")
     edge_mode: str | None = opt("text")
     turn_margin_m: float | None = opt("not_negative")

@@ -252,6 +252,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
             battery_reserve_s=p.battery_reserve_s,
             angle_deg=plan.angle_deg,
             angle_mode=plan.angle_mode,
+            part_angles_deg=tuple(plan.part_angles_deg) or None,
             edge_passes=int(plan.edge_passes),
             edge_mode=plan.edge_mode,
             turn_margin_m=p.turn_margin_m,

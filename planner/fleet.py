@@ -33,7 +33,7 @@ from shapely.ops import nearest_points
 from fields import HA_M2, Field
 from fields.terrain import Terrain
 from planner.balance import Balancer, Flight, estimates
-from planner.bands import Lines, cut_laps, lines_of, strip, subset
+from planner.bands import Lines, cut_laps, lines_of, strip
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, sprayer_for
 from planner.errors import PlanError
@@ -199,7 +199,7 @@ class _Parts:
         if found is not None:
             return found
         p, sprayer = self.crew[i], self.sprayers[i]
-        sub = subset(self.swaths, (self.lines.of_swath >= lo) & (self.lines.of_swath < hi))
+        sub = self.swaths.subset((self.lines.of_swath >= lo) & (self.lines.of_swath < hi))
         y0, y1 = self.lines.cut_y(lo), self.lines.cut_y(hi)
         rings, pieces = cut_laps(self.laps, self.swaths.rotation, np.array([y0, y1]))[1]
         sky = strip(self.swaths.rotation, y0 - 0.01, y1 + 0.01)
@@ -283,6 +283,7 @@ def plan_fleet(
 ) -> FleetJob:
     """Split one layout between the drones of `crew` (pure): parts, routes, sorties and times.
     `given`: each drone's reload point when the operator chose it; `edge`: where reload points may go."""
+    assert swaths.one_heading  # the drones' strips run across one heading (planner/bands.py)
     lines = lines_of(swaths)
     if not len(lines):
         raise PlanError(

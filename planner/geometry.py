@@ -41,8 +41,8 @@ class Rotation:
 
 def merge_intervals(iv: np.ndarray) -> np.ndarray:
     """Union of [a, b] rows (touching intervals are joined)."""
-    if len(iv) == 0:
-        return iv.reshape(0, 2)
+    if len(iv) < 2:
+        return iv.reshape(-1, 2).astype(float)
     iv = iv[np.argsort(iv[:, 0])]
     out = [list(iv[0])]
     for a, b in iv[1:]:

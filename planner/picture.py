@@ -129,7 +129,8 @@ def render_png(plan: Plan, dpi: int = 110) -> bytes:
     text = "\n".join(
         [
             f"area {m['area_ha']:.2f} ha, sprayable {m['sprayable_ha']:.2f} ha ({m['sprayable_sao']:.0f} sào)",
-            f"dose {plan.params.dose_l_ha:g} L/ha, swath {plan.params.swath_m:g} m, angle {m['angle_deg']:g}°",
+            f"dose {plan.params.dose_l_ha:g} L/ha, swath {plan.params.swath_m:g} m, "
+            + f"angle {'/'.join(f'{a:g}' for a in plan.part_angles_deg or [m['angle_deg']])}°",
             f"speed {m['speed_m_s']:g} m/s, flow {m['flow_l_min']:.2f} L/min",
             f"SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
             f"coverage {m['coverage_pct']:.2f} %, overlap {m['overlap_pct']:.2f} %",

@@ -15,7 +15,7 @@ from shapely.ops import nearest_points
 
 from fields import Field
 from fields.terrain import Terrain
-from planner.angle import choose_layout
+from planner.angle import Site, choose_layout
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, sprayer_for
 from planner.errors import PlanError
@@ -26,6 +26,7 @@ from planner.headlands import edge_passes
 from planner.leads import Leads, lead_length
 from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
+from planner.part_headings import headings_per_part
 from planner.route import Leg, build_route
 from planner.sorties import Sortie, check_tank, split_sorties
 from planner.terrain import TOLERANCE_M, Ground, check_cover, follow_terrain
@@ -49,7 +50,7 @@ class Plan:
     field: Field
     params: PlanParams
     sprayer: Sprayer
-    angle_deg: float
+    angle_deg: float  # the heading of the largest part when parts have their own (part_angles_deg)
     angle_mode: str
     edge_passes: int  # edge laps flown (chosen when params.edge_passes is None)
     edge_mode: str
@@ -66,6 +67,7 @@ class Plan:
     # Then params, sprayer, reload_xy and ground are drone 1's.
     fleet: list[DronePart] = dc_field(default_factory=list)
     separation_m: float | None = None  # fleet plans: reload points at least this far apart
+    part_angles_deg: list[float] = dc_field(default_factory=list)  # each separate part's heading, when they differ
 
     def dem(self) -> Terrain | None:
         """The part of the DEM the plan flies over, for the plan folder's copy (None when flat)."""
@@ -206,7 +208,10 @@ def plan(
     headlands = [edge_passes(layout_area, w, k, guard) for k in variants]
     for h in headlands:
         h.rest = _polygons(h.rest)
-    layout = choose_layout(layout_area, guard, holes, w, turn_cost, params.angle_deg, headlands)
+    site = Site(layout_area, guard, holes, w, turn_cost)
+    layout = choose_layout(site, params.angle_deg, headlands)
+    if params.angle_deg is None and not crew:  # a fleet shares one heading out in strips (planner/bands.py)
+        layout = headings_per_part(site, layout)
     swaths, angle, headland = layout.swaths, layout.bearing_deg, layout.headland
     assert headland is not None  # choose_layout's layouts always have their headland
     laps = headland.laps
@@ -266,6 +271,7 @@ def plan(
         ground=ground,
         fleet=parts,
         separation_m=float(separation_m) if parts else None,
+        part_angles_deg=[round(float(b), 2) for b in layout.part_bearings],
     )
 
 

@@ -14,7 +14,7 @@ pump on) never crosses a hole of the field or a gap between fields.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -33,7 +33,12 @@ _AREA_EPS = 1e-6
 
 @dataclass
 class SwathSet:
-    """All swaths for one direction, in the rotated frame (swaths run along +x)."""
+    """All swaths of a layout, each in its swath frame (swaths run along +x).
+
+    Most layouts lie at one heading (`rotation`). A layout whose separate parts each lie at
+    their own heading (planner/part_headings.py) keeps every part's rotation in `rotations` and the
+    part of each swath in `part`; y, x0 and x1 are then in the swath's own part's frame.
+    """
 
     rotation: Rotation
     width: float
@@ -41,6 +46,8 @@ class SwathSet:
     y: np.ndarray  # swath line ordinate
     x0: np.ndarray  # start (smaller x)
     x1: np.ndarray  # end
+    rotations: tuple[Rotation, ...] = ()  # one per part laid at its own heading (empty: one heading)
+    part: np.ndarray | None = None  # index into `rotations` of each swath
 
     def __len__(self) -> int:
         return len(self.band)
@@ -49,27 +56,42 @@ class SwathSet:
     def lengths(self) -> np.ndarray:
         return self.x1 - self.x0
 
+    @property
+    def one_heading(self) -> bool:
+        return not self.rotations
+
     def world(self, i: int, reverse: bool = False) -> np.ndarray:
         """Swath i as a 2-point polyline in the field's frame."""
         pts = np.array([[self.x0[i], self.y[i]], [self.x1[i], self.y[i]]])
         if reverse:
             pts = pts[::-1]
-        return self.rotation.to_world(pts)
+        rotation = self.rotation if self.part is None else self.rotations[int(self.part[i])]
+        return rotation.to_world(pts)
+
+    def subset(self, keep: np.ndarray) -> SwathSet:
+        """The swaths where `keep` is true, as their own set (numbered from 0 again)."""
+        part = None if self.part is None else self.part[keep]
+        return replace(self, band=self.band[keep], y=self.y[keep], x0=self.x0[keep], x1=self.x1[keep], part=part)
 
     @staticmethod
     def concat(sets: list[SwathSet]) -> SwathSet:
-        """Join swath sets of the same rotation; band numbers stay distinct per set."""
+        """Join swath sets of one heading each; band numbers stay distinct per set, so no cell
+        runs from one set into the next. Sets at different headings keep their own."""
         band, off = [], 0
         for s in sets:
             band.append(s.band + off)
             off += int(s.band.max()) + 2 if len(s) else 0
+        rots = [s.rotation for s in sets]
+        mixed = any((r.theta, r.ox, r.oy) != (rots[0].theta, rots[0].ox, rots[0].oy) for r in rots)
         return SwathSet(
-            rotation=sets[0].rotation,
+            rotation=rots[0],
             width=sets[0].width,
             band=np.concatenate(band) if band else np.zeros(0, int),
             y=np.concatenate([s.y for s in sets]),
             x0=np.concatenate([s.x0 for s in sets]),
             x1=np.concatenate([s.x1 for s in sets]),
+            rotations=tuple(rots) if mixed else (),
+            part=np.repeat(np.arange(len(sets)), [len(s) for s in sets]) if mixed else None,
         )
 
 
@@ -118,8 +140,12 @@ def make_swaths(
     if not keepout.is_empty:
         k = rotation.geom_to_swath(keepout)
         # The footprint may touch a keep-out zone's edge but never reach into it.
-        feet = shapely.box(xmin - pad, line - width / 2 + 1e-7, xmax + pad, line + width / 2 - 1e-7)
-        for i, iv in enumerate(_projection(shapely.intersection(feet, k), n)):
+        lo, hi = line - width / 2 + 1e-7, line + width / 2 - 1e-7
+        _, k_lo, _, k_hi = k.bounds
+        near = (hi > k_lo) & (lo < k_hi)
+        hits = np.full(n, None, dtype=object)
+        hits[near] = [shapely.clip_by_rect(k, xmin - pad, y0, xmax + pad, y1) for y0, y1 in zip(lo[near], hi[near])]
+        for i, iv in enumerate(_projection(hits, n)):
             blocked[i].extend((a - KEEPOUT_END_CLEARANCE_M, b + KEEPOUT_END_CLEARANCE_M) for a, b in iv)
     if not holes.is_empty:
         h = rotation.geom_to_swath(holes)

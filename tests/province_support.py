@@ -21,7 +21,7 @@ from fields import LocalFrame
 from telemetry import open_db
 from telemetry.ingest.schema import RECORD_COLUMNS
 from telemetry.records.chain import record_hash
-from telemetry.records.dosemap import Cell, DoseMap
+from telemetry.records.dosemap import Axes, Cell, DoseMap
 
 _SESSION: dict[str, Cluster] = {}
 REGISTRY_UNITS = [
@@ -83,7 +83,7 @@ def dose_map_columns(rng: random.Random, ha: float, swath_m: float = 7.0) -> dic
     dose_cells = [Cell(b, j, dose(), swath_m * 10.0) for b in range(bands) for j in range(cells)]
     swaths = [(b, round(15 * (0.95 + 0.1 * rng.random()), 2)) for b in range(bands)]
     origin = (rng.uniform(-10_000, 10_000), rng.uniform(-10_000, 10_000))
-    return DoseMap(dose_cells, swaths, 15.0, origin=origin, width_m=swath_m).columns(_frame())
+    return DoseMap(dose_cells, swaths, 15.0, (Axes(origin=origin),), width_m=swath_m).columns(_frame())
 
 
 def _records(

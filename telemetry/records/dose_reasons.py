@@ -63,14 +63,14 @@ def explain(
     numbers: list[int],
     switches: np.ndarray,
     band_pct: float,
-) -> dict[tuple[int, int], str]:
-    """(band, index) -> reason, for the cells more than `band_pct` off the target that have one."""
+) -> dict[tuple[int, int, int], str]:
+    """(grid, band, index) -> reason, for the cells more than `band_pct` off the target that have one."""
     w = dmap.width_m
     planned_twice = overlap_area(footprints(lines, w))
     shapely.prepare(planned_twice)
     at = mid_swath_switches(switches, swath_ends(lines, numbers), w)
     points = shapely.points(at) if len(at) else None
-    out: dict[tuple[int, int], str] = {}
+    out: dict[tuple[int, int, int], str] = {}
     dev = dmap.deviations_pct()
     for cell, d in zip(dmap.cells, dev):
         if abs(d) <= band_pct:
@@ -78,7 +78,7 @@ def explain(
         ring = shapely.Polygon(dmap.ring(cell))
         twice_pct = 100.0 * shapely.intersection(ring, planned_twice).area / max(cell.sprayable_m2, 1e-9)
         if d > 0 and twice_pct > 0 and d - twice_pct <= band_pct:
-            out[(cell.band, cell.index)] = "overlap"
+            out[(cell.grid, cell.band, cell.index)] = "overlap"
         elif points is not None and shapely.intersects(ring.buffer(w / 2), points).any():
-            out[(cell.band, cell.index)] = "switch"
+            out[(cell.grid, cell.band, cell.index)] = "switch"
     return out

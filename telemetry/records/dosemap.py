@@ -1,13 +1,11 @@
-"""The dose as flown, cell by cell: where each litre the pump let out came down.
+"""The dose as flown, cell by cell: how much landed where, against the target.
 
-The as-applied map (asapplied.py) says *where* the pump ran; this says *how much* landed
-there. Each stretch between two logged positions carries the litres the pump delivered
-in that time (the flow step function of the servo output, integrated), spread evenly over
-the ground its footprint covers (the stretch buffered by half the swath, flat ends; a
-disc where the drone hovered). Summed on a fine grid this gives litres per pixel, and
-over cells of about one swath by 10 m laid along the swaths the dose in L/ha that an
-agronomist compares with the target: a cell at +30 % was sprayed twice, one at -40 %
-was half missed. Every swath of the plan gets its own mean dose too.
+The as-applied map (asapplied.py) says *where* the pump ran; deposits.py spreads the litres
+it let out over a fine grid. Over cells of about one swath by 10 m laid along the swaths
+this gives the dose in L/ha that an agronomist compares with the target: a cell at +30 %
+was sprayed twice, one at -40 % was half missed. Where parts of the field are flown at
+headings of their own (planner/part_headings.py), each part gets its own grid of cells
+along its swaths. Every swath of the plan gets its own mean dose too.
 """
 
 from __future__ import annotations
@@ -21,120 +19,16 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
-from fields.model import HA_M2
-from telemetry.records.asapplied import hold_windows
+from telemetry.records.deposits import Deposits, Grid, rasterise
 from telemetry.records.dose_reasons import REASONS, explain
 
 if TYPE_CHECKING:
     from planner.document import PlanDocument
-    from telemetry.records.asapplied import Track
 
-PIXEL_M = 0.5  # grid resolution of the deposit
 CELL_LENGTH_M = 10.0  # along the swath
-CHUNK_M = 2.0  # the track is rasterised in stretches of about this length
 MIN_CELL_SHARE = 0.5  # a cell counts when at least this share of it is sprayable
 DOSE_BAND_PCT = 15.0  # cells further off the target than this are flagged
-
-
-@dataclass(frozen=True)
-class Deposits:
-    """Straight stretches of the flown track (local metres) and the litres let out on each."""
-
-    x0: np.ndarray
-    y0: np.ndarray
-    x1: np.ndarray
-    y1: np.ndarray
-    litres: np.ndarray
-
-    @staticmethod
-    def concat(parts: list[Deposits]) -> Deposits:
-        if not parts:
-            z = np.zeros(0)
-            return Deposits(z, z, z, z, z)
-        return Deposits(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("x0", "y0", "x1", "y1", "litres")))
-
-
-def cumulative_litres(servo_t: np.ndarray, flow_l_min: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-    """Breakpoints (t, litres so far) of the pumped volume: flow is constant over each servo
-    sample's hold window [lo, hi] and zero between windows, so the volume is piecewise linear."""
-    order = np.argsort(servo_t, kind="stable")
-    lo, hi, flow = lo[order], hi[order], flow_l_min[order]
-    per = flow * np.maximum(hi - lo, 0.0) / 60.0
-    t = np.column_stack([lo, hi]).ravel()
-    v = np.column_stack([np.concatenate([[0.0], np.cumsum(per)[:-1]]), np.cumsum(per)]).ravel()
-    return t, v
-
-
-def deposits(pos_t: np.ndarray, x: np.ndarray, y: np.ndarray, vol_t: np.ndarray, vol: np.ndarray) -> Deposits:
-    """The litres let out between positions (the volume curve read at each position), in stretches
-    of about CHUNK_M: consecutive positions are merged while the pump stays on, so a long job
-    rasterises in a second or two without changing what a 10 m cell receives."""
-    if len(pos_t) < 2 or len(vol_t) == 0:
-        z = np.zeros(0)
-        return Deposits(z, z, z, z, z)
-    litres = np.diff(np.interp(pos_t, vol_t, vol))
-    on = litres > 1e-9
-    length = np.hypot(np.diff(x), np.diff(y))
-    # a new stretch where the pump switches, and every CHUNK_M of track
-    key = np.cumsum(np.concatenate([[0], on[1:] != on[:-1]])) * 1_000_000 + np.floor(
-        (np.cumsum(length) - length) / CHUNK_M
-    ).astype(np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    ends = np.concatenate([starts[1:], [len(key)]]) - 1
-    total = np.add.reduceat(litres, starts)
-    keep = on[starts] & (total > 1e-9)
-    s, e = starts[keep], ends[keep]
-    return Deposits(x[s], y[s], x[e + 1], y[e + 1], total[keep])
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Litres per pixel over the field's bounds."""
-
-    x: np.ndarray  # pixel centres, 1-D
-    y: np.ndarray
-    litres: np.ndarray  # (len(y), len(x))
-    pixel_m: float
-
-    def dose_l_ha(self) -> np.ndarray:
-        return self.litres / (self.pixel_m**2) * HA_M2
-
-
-def rasterise(
-    dep: Deposits, swath_m: float, bounds: tuple[float, float, float, float], pixel_m: float = PIXEL_M
-) -> Grid:
-    """Spread each stretch's litres evenly over the pixel centres its footprint covers."""
-    pad = swath_m
-    xmin, ymin, xmax, ymax = bounds
-    xs = np.arange(xmin - pad, xmax + pad, pixel_m) + pixel_m / 2
-    ys = np.arange(ymin - pad, ymax + pad, pixel_m) + pixel_m / 2
-    grid = np.zeros((len(ys), len(xs)))
-    half = swath_m / 2
-    for x0, y0, x1, y1, litres in zip(dep.x0, dep.y0, dep.x1, dep.y1, dep.litres):
-        i0 = max(int(np.searchsorted(xs, min(x0, x1) - half - pixel_m)), 0)
-        i1 = min(int(np.searchsorted(xs, max(x0, x1) + half + pixel_m)), len(xs))
-        j0 = max(int(np.searchsorted(ys, min(y0, y1) - half - pixel_m)), 0)
-        j1 = min(int(np.searchsorted(ys, max(y0, y1) + half + pixel_m)), len(ys))
-        if i1 <= i0 or j1 <= j0:
-            continue
-        px, py = np.meshgrid(xs[i0:i1] - x0, ys[j0:j1] - y0)
-        dx, dy = x1 - x0, y1 - y0
-        length = float(np.hypot(dx, dy))
-        if length < pixel_m:  # hovering or creeping: a disc round the middle
-            mx, my = dx / 2, dy / 2
-            hit = (px - mx) ** 2 + (py - my) ** 2 <= half**2
-        else:
-            ux, uy = dx / length, dy / length
-            along = px * ux + py * uy
-            hit = (along >= 0) & (along < length) & (np.abs(py * ux - px * uy) <= half)
-        n = int(hit.sum())
-        if n == 0:  # thinner than a pixel: the nearest pixel takes it
-            jj = min(max(int(np.searchsorted(ys, (y0 + y1) / 2)), 0), len(ys) - 1)
-            ii = min(max(int(np.searchsorted(xs, (x0 + x1) / 2)), 0), len(xs) - 1)
-            grid[jj, ii] += litres
-            continue
-        grid[j0:j1, i0:i1][hit] += litres / n
-    return Grid(xs, ys, grid, pixel_m)
+SAME_HEADING_DEG = 0.01  # swaths this close in heading share a grid of cells
 
 
 @dataclass(frozen=True)
@@ -143,30 +37,43 @@ class Cell:
     index: int  # along the swaths
     dose_l_ha: float
     sprayable_m2: float
+    grid: int = 0  # which of the map's grids (one per heading the swaths are flown at)
+
+
+@dataclass(frozen=True)
+class Axes:
+    """A grid of cells along one heading's swaths: `u` along them, `n` across, from `origin`."""
+
+    u: tuple[float, float] = (1.0, 0.0)
+    n: tuple[float, float] = (0.0, 1.0)
+    origin: tuple[float, float] = (0.0, 0.0)
+
+    def point(self, along: float, across: float) -> tuple[float, float]:
+        (ux, uy), (nx, ny), (ox, oy) = self.u, self.n, self.origin
+        return ox + along * ux + across * nx, oy + along * uy + across * ny
 
 
 @dataclass(frozen=True)
 class DoseMap:
-    """Cells of a grid laid along the swaths: cell (band, index) is the rectangle from
-    index * cell_m to (index + 1) * cell_m along `u` and band * width_m to (band + 1) *
-    width_m across it (along `n`), counted from `origin` (local metres)."""
+    """Cells of grids laid along the swaths: cell (band, index) of grid g is the rectangle from
+    index * cell_m to (index + 1) * cell_m along the grid's `u` and band * width_m to
+    (band + 1) * width_m across it (along `n`), counted from its `origin` (local metres)."""
 
     cells: list[Cell]
     swaths: list[tuple[int, float]]  # (swath number, mean dose L/ha over its strip)
     target_l_ha: float
-    u: tuple[float, float] = (1.0, 0.0)
-    n: tuple[float, float] = (0.0, 1.0)
-    origin: tuple[float, float] = (0.0, 0.0)
+    grids: tuple[Axes, ...] = (Axes(),)
     width_m: float = 0.0
     cell_m: float = CELL_LENGTH_M
-    why: dict[tuple[int, int], str] = field(default_factory=dict)  # off cells' reasons (dose_reasons.py)
+    why: dict[tuple[int, int, int], str] = field(default_factory=dict)  # (grid, band, index): dose_reasons.py
 
     def ring(self, cell: Cell) -> np.ndarray:
         """The cell's corners (local metres), closed."""
         a0, a1 = cell.index * self.cell_m, (cell.index + 1) * self.cell_m
         b0, b1 = cell.band * self.width_m, (cell.band + 1) * self.width_m
         corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
-        return np.array([self.point(a, b) for a, b in corners])
+        axes = self.grids[cell.grid]
+        return np.array([axes.point(a, b) for a, b in corners])
 
     def deviations_pct(self) -> np.ndarray:
         d = np.array([c.dose_l_ha for c in self.cells])
@@ -177,10 +84,6 @@ class DoseMap:
         dev = self.deviations_pct()
         return int((dev < -band_pct).sum()), int((dev > band_pct).sum())
 
-    def point(self, along: float, across: float) -> tuple[float, float]:
-        (ux, uy), (nx, ny), (ox, oy) = self.u, self.n, self.origin
-        return ox + along * ux + across * nx, oy + along * uy + across * ny
-
     def columns(self, frame: LocalFrame) -> dict[str, Any]:
         """The spray record's dose-map columns (telemetry/ingest/schema.py DOSE_COLUMNS).
 
@@ -190,22 +93,23 @@ class DoseMap:
         the cells' reasons in the same order (`why`: dose_reasons.py). A few bytes a cell, where a
         polygon each took 300."""
         low, high = self.off_band()
-        bands: dict[int, dict[int, float]] = {}
+        bands: dict[tuple[int, int], dict[int, float]] = {}
         for cell in self.cells:
-            bands.setdefault(cell.band, {})[cell.index] = cell.dose_l_ha
+            bands.setdefault((cell.grid, cell.band), {})[cell.index] = cell.dose_l_ha
         features = []
-        for band in sorted(bands):
-            doses = bands[band]
+        for grid, band in sorted(bands):
+            doses = bands[(grid, band)]
             first, last = min(doses), max(doses)
             mid = (band + 0.5) * self.width_m
-            x, y = zip(self.point(first * self.cell_m, mid), self.point((last + 1) * self.cell_m, mid))
+            axes = self.grids[grid]
+            x, y = zip(axes.point(first * self.cell_m, mid), axes.point((last + 1) * self.cell_m, mid))
             lon, lat = frame.to_wgs84(np.array(x), np.array(y))
             props: dict[str, Any] = {
                 "width_m": round(self.width_m, 3),
                 "cell_m": self.cell_m,
                 "dose_l_ha": [round(doses[j], 2) if j in doses else None for j in range(first, last + 1)],
             }
-            why = [self.why.get((band, j)) for j in range(first, last + 1)]
+            why = [self.why.get((grid, band, j)) for j in range(first, last + 1)]
             if any(why):
                 props["why"] = why
             features.append(
@@ -296,6 +200,49 @@ def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
     return u, float(best[0] @ n)
 
 
+def heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """The straight swaths by heading, most metres first: one group for a plan flown at one
+    heading, one per part for a plan whose parts have their own (planner/part_headings.py)."""
+    straight = [c for c in swath_lines if len(c) == 2]
+    if not straight:  # laps only
+        return [swath_lines]
+    groups: list[tuple[float, list[np.ndarray]]] = []
+    for c in straight:
+        d = c[1] - c[0]
+        h = float(np.degrees(np.arctan2(d[0], d[1])) % 180.0)
+        for g, members in groups:
+            if min(abs(h - g), 180.0 - abs(h - g)) <= SAME_HEADING_DEG:
+                members.append(c)
+                break
+        else:
+            groups.append((h, [c]))
+    return sorted((m for _, m in groups), key=lambda m: -sum(float(np.hypot(*(c[1] - c[0]))) for c in m))
+
+
+def _grid_cells(
+    px: np.ndarray, py: np.ndarray, dose: np.ndarray, lines: list[np.ndarray], swath_m: float, cell_m: float,
+    pix_area: float, grid: int,
+) -> tuple[list[Cell], Axes]:  # fmt: skip
+    """The cells the pixels (centres px, py; their doses) fall in, on a grid along `lines`."""
+    u, v_line = _direction(lines)
+    n = np.array([-u[1], u[0]])
+    ci = np.floor((px * n[0] + py * n[1] - (v_line - swath_m / 2)) / swath_m).astype(int)
+    cj = np.floor((px * u[0] + py * u[1]) / cell_m).astype(int)
+    origin = (v_line - swath_m / 2) * n
+    axes = Axes((float(u[0]), float(u[1])), (float(n[0]), float(n[1])), (float(origin[0]), float(origin[1])))
+    cells: list[Cell] = []
+    if len(px) == 0:
+        return cells, axes
+    uniq, inv = np.unique(np.stack([ci, cj], axis=1), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    count = np.bincount(inv, minlength=len(uniq))
+    total = np.bincount(inv, weights=dose, minlength=len(uniq))
+    for (i, j), k, s in zip(uniq, count, total):
+        if k * pix_area >= MIN_CELL_SHARE * swath_m * cell_m:
+            cells.append(Cell(int(i), int(j), float(s / k), float(k * pix_area), grid))
+    return cells, axes
+
+
 def dose_map(
     grid: Grid,
     sprayable: BaseGeometry,
@@ -306,32 +253,29 @@ def dose_map(
     cell_length_m: float = CELL_LENGTH_M,
 ) -> DoseMap:
     """Cells of one swath by `cell_length_m` laid along the plan's swaths (a band edge on a band
-    edge), each with the mean dose over its sprayable part; and each swath's mean dose."""
+    edge), each with the mean dose over its sprayable part; and each swath's mean dose. Where
+    parts are flown at headings of their own, each part's ground (the pixels nearest its swaths)
+    gets its own grid."""
     if not swath_lines:  # a plan without swaths has no cells to lay out
         return DoseMap([], [], float(target_l_ha))
     px, py = np.meshgrid(grid.x, grid.y)
     inside = shapely.contains_xy(sprayable, px, py)
     dose = grid.dose_l_ha()
-    u, v_line = _direction(swath_lines)
-    n = np.array([-u[1], u[0]])
-    a = px * u[0] + py * u[1]
-    b = px * n[0] + py * n[1] - (v_line - swath_m / 2)
-    ci = np.floor(b / swath_m).astype(int)
-    cj = np.floor(a / cell_length_m).astype(int)
+    groups = heading_groups(swath_lines)
+    ix, iy, idose = px[inside], py[inside], dose[inside]
+    owner = np.zeros(len(ix), int)
+    if len(groups) > 1 and len(ix):
+        lines = [shapely.LineString(c) for g in groups for c in g]
+        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        _, nearest = shapely.STRtree(lines).query_nearest(shapely.points(ix, iy), all_matches=False)
+        owner = group_of[nearest]
     cells: list[Cell] = []
-    origin = (v_line - swath_m / 2) * n
-    pix_area = grid.pixel_m**2
-    if inside.any():
-        keys = np.stack([ci[inside], cj[inside]], axis=1)
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-        inv = inv.ravel()
-        count = np.bincount(inv, minlength=len(uniq))
-        total = np.bincount(inv, weights=dose[inside], minlength=len(uniq))
-        full = swath_m * cell_length_m
-        for (i, j), k, s in zip(uniq, count, total):
-            if k * pix_area < MIN_CELL_SHARE * full:
-                continue
-            cells.append(Cell(int(i), int(j), float(s / k), float(k * pix_area)))
+    grids: list[Axes] = []
+    for g, lines_g in enumerate(groups):
+        mine = owner == g
+        c, axes = _grid_cells(ix[mine], iy[mine], idose[mine], lines_g, swath_m, cell_length_m, grid.pixel_m**2, g)
+        cells.extend(c)
+        grids.append(axes)
     swaths: list[tuple[int, float]] = []
     for number, coords in zip(swath_numbers, swath_lines):
         strip = shapely.buffer(shapely.LineString(coords), swath_m / 2, cap_style="flat")
@@ -345,10 +289,7 @@ def dose_map(
         sel[sel] = shapely.contains_xy(strip, px[box][sel], py[box][sel])
         if sel.any():
             swaths.append((int(number), float(dose[box][sel].mean())))
-    return DoseMap(
-        cells, swaths, float(target_l_ha), u=(float(u[0]), float(u[1])), n=(float(n[0]), float(n[1])),
-        origin=(float(origin[0]), float(origin[1])), width_m=swath_m, cell_m=cell_length_m,
-    )  # fmt: skip
+    return DoseMap(cells, swaths, float(target_l_ha), tuple(grids), width_m=swath_m, cell_m=cell_length_m)
 
 
 def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:
@@ -377,13 +318,3 @@ def plan_dose_map(plan: PlanDocument, dep: Deposits, switches: np.ndarray | None
         return dmap
     at = np.zeros((0, 2)) if switches is None else switches
     return replace(dmap, why=explain(dmap, lines, numbers, at, DOSE_BAND_PCT))
-
-
-def flight_deposits(track: Track, flow_l_min: np.ndarray, frame: LocalFrame) -> Deposits:
-    """Deposits of one flight's track (asapplied.Track) with the pump flow of each servo sample."""
-    if len(track.pos_t) < 2 or len(track.servo_t) == 0:
-        return Deposits.concat([])
-    lo, hi = hold_windows(track.servo_t)
-    vol_t, vol = cumulative_litres(track.servo_t, flow_l_min, lo, hi)
-    x, y = frame.to_local(track.lon, track.lat)
-    return deposits(track.pos_t, np.asarray(x, float), np.asarray(y, float), vol_t, vol)

@@ -41,7 +41,8 @@ from telemetry.records.asapplied import (
     wgs84_geojson,
 )
 from telemetry.records.chain import record_hash
-from telemetry.records.dosemap import Deposits, flight_deposits, plan_dose_map
+from telemetry.records.deposits import Deposits, flight_deposits
+from telemetry.records.dosemap import plan_dose_map
 from telemetry.records.fleet import FleetJob, FlightSpray, fleet_job, is_fleet
 from telemetry.records.refdata import ensure_product, ensure_row, insert_row
 from telemetry.records.sorties import (  # noqa: F401 (their home before fleet jobs)
