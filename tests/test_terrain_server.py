@@ -154,13 +154,18 @@ def _report(lat: float, lon: float, height: float, pending: int = 0, spacing: in
     )
 
 
-def _report_later(server: TerrainServer, msgs: list[Any], delay: float = 0.1) -> None:
+def _report_later(server: TerrainServer, msgs: list[Any], delay: float = 0.1) -> threading.Thread:
+    """Hand `msgs` to the server one every `delay` s from another thread (join it before the next
+    batch: a report of this one arriving late would answer the next check)."""
+
     def run() -> None:
         for m in msgs:
             time.sleep(delay)
             server(m)
 
-    threading.Thread(target=run, daemon=True).start()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
 
 
 def test_the_terrain_go_no_go(hill: Terrain, field: fields.Field) -> None:
@@ -172,17 +177,19 @@ def test_the_terrain_go_no_go(hill: Terrain, field: fields.Field) -> None:
         ok, detail = server.check(timeout_s=0.3)
         assert not ok and "no TERRAIN_REPORT from the vehicle" in detail and "TERRAIN_ENABLE" in detail
         server(_report(lat, lon, dem, pending=0))  # before the check: an old report does not count
-        _report_later(server, [_report(0, 0, 0.0), _report(lat, lon, dem, pending=112)])
+        reports = _report_later(server, [_report(0, 0, 0.0), _report(lat, lon, dem, pending=112)])
         ok, detail = server.check((lat, lon), timeout_s=0.5)
         assert not ok and "still waits for 112 terrain grids" in detail
         assert any(m.get_type() == "TERRAIN_CHECK" for m in v.sent)  # it asked for the vehicle's position
         server(mavlink.MAVLink_terrain_request_message(*CORNER, SPACING, 1))  # still asking
         t0 = time.monotonic()
-        _report_later(server, [_report(lat, lon, dem + 0.4)] * 8)
+        reports.join()
+        reports = _report_later(server, [_report(lat, lon, dem + 0.4)] * 8)
         ok, detail = server.check(timeout_s=2.0)
         assert ok, detail
         assert time.monotonic() - t0 >= 0.3  # nothing pending is not enough: nothing asked for settle_s
         assert f"DEM {dem:.1f} m" in detail
+        reports.join()
         _report_later(server, [_report(lat, lon, dem + 6.0, spacing=100)] * 8)
         ok, detail = server.check(timeout_s=2.0)
         assert not ok and "TERRAIN_SPACING is 100 m" in detail and f"says {dem:.1f} m" in detail
