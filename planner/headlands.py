@@ -22,7 +22,6 @@ MITRE_LIMIT = 3.0
 SHARP_CORNER_DEG = 30.0
 CORNER_CLEARANCE_M = 0.5
 LAP_TOLERANCE_M = 0.3  # how far a lap may stray from the exact offset to fly with fewer legs
-BEND_LEG_M = 3.0  # legs shorter than this round a bend (a curved zone edge offset)
 # After a sharp corner ArduCopter carries on along the old heading before it turns: measured on
 # ArduCopter 4.7 SITL at 5 m/s, 0.46 m past a 96° corner of Cổ Lũng's lap, which swung the
 # spray 0.45 m into the canal's buffer and took about 20 m to settle back on the line.
@@ -67,9 +66,8 @@ def _erode(area: BaseGeometry, d: float) -> BaseGeometry:
 
 
 def _flyable(ring: BaseGeometry, width: float, keepout: BaseGeometry | None) -> np.ndarray:
-    """The lap's ring with fewer, longer legs: within LAP_TOLERANCE_M of the exact offset. Where
-    that would bring its footprint into a keep-out zone, the exact offset with its bends flown as
-    corners outside them (`_bends_cornered`).
+    """The lap's ring with fewer, longer legs: within LAP_TOLERANCE_M of the exact offset, unless
+    that would bring its footprint into a keep-out zone.
 
     An offset of a round island or a curved edge has a vertex every metre or so; AC_WPNav
     slows for every one of them (to under 1 m/s round a small island, where AC_Sprayer's
@@ -81,95 +79,8 @@ def _flyable(ring: BaseGeometry, width: float, keepout: BaseGeometry | None) -> 
     if keepout is not None and not keepout.is_empty:
         foot = shapely.buffer(shapely.LineString(fewer.coords), width / 2.0, cap_style="flat")
         if shapely.intersection(foot, keepout).area > 1e-6:
-            shapely.prepare(keepout)
-            return _bends_cornered(exact, width / 2.0, keepout)
+            return exact
     return np.asarray(fewer.coords)
-
-
-def _bends_cornered(ring: np.ndarray, reach: float, keepout: BaseGeometry) -> np.ndarray:
-    """The closed lap with each bend of short legs between two long ones (where it rounds a zone's
-    curved edge) flown as a few corners: where the lines of some of its legs, extended, meet.
-    Those corners lie outside the bend, so the footprint comes no nearer the zone, each within
-    LAP_TOLERANCE_M of the bend. ArduCopter crawls through legs a metre long (0.6 m/s on the
-    embedded simulator, where AC_Sprayer stops the pump) but keeps its speed through a corner
-    of a few degrees."""
-    pts = ring[:-1]
-    n = len(pts)
-    long = np.hypot(*np.diff(np.vstack([pts, pts[:1]]), axis=0).T) >= BEND_LEG_M  # leg k: pts[k] to pts[k + 1]
-    if long.all():
-        return ring
-    if not long.any():  # all bend (round a round zone): from the first leg's line round to it again
-        xs = _tangent_corners(pts[list(range(n)) + [0, 1]])
-        if xs is None or len(xs) < 3 or not _clear(np.vstack([*xs, xs[0]]), reach, keepout):
-            return ring
-        return np.vstack([*xs, xs[0]])
-    start = int(np.argmax(long))  # walk the ring from a long leg
-    drop = np.zeros(n, bool)
-    corners: dict[int, list[np.ndarray]] = {}
-    k = 0
-    while k < n:
-        a = (start + k) % n  # a long leg a..a+1, short legs, then the next long leg m on
-        m = 1
-        while m < n and not long[(a + m) % n]:
-            m += 1
-        if m > 2:
-            idx = [(a + j) % n for j in range(m + 2)]  # the bend's points, from pts[a] to the far end of leg a+m
-            xs = _tangent_corners(pts[idx])
-            if xs is not None and _clear(np.vstack([pts[a], *xs, pts[idx[-1]]]), reach, keepout):
-                drop[idx[1:-1]] = True
-                corners[idx[1]] = xs
-        k += m
-    if not drop.any():
-        return ring
-    out: list[np.ndarray] = []
-    for i in range(n):
-        if i in corners:
-            out.extend(corners[i])
-        elif not drop[i]:
-            out.append(pts[i])
-    out.append(out[0])
-    return np.asarray(out)
-
-
-def _tangent_corners(bend: np.ndarray) -> list[np.ndarray] | None:
-    """Corners for a bend (points; its first and last legs long, the rest short): from the first
-    leg's line, each corner is where it meets the line of the farthest leg it can reach within
-    LAP_TOLERANCE_M of the bend, until the last leg's line. None when a leg cannot be reached."""
-    last = len(bend) - 2  # legs are 0..last; leg j runs bend[j] to bend[j + 1]
-    cur, out = 0, []
-    while cur < last:
-        found = None
-        for j in range(cur + 1, last + 1):
-            x = _meet(bend[cur], bend[cur + 1], bend[j], bend[j + 1])
-            if x is not None and _close(x, bend[cur + 1 : j + 1]):
-                found = (j, x)
-        if found is None:
-            return None
-        cur = found[0]
-        out.append(found[1])
-    return out
-
-
-def _meet(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> np.ndarray | None:
-    """Where the line through p0, p1 meets the line through q0, q1 ahead of p1 and behind q0."""
-    d, e = p1 - p0, q1 - q0
-    den = _side(d, e)
-    if abs(den) < 1e-9:
-        return None
-    t = _side(q0 - p0, e) / den
-    s = _side(q0 - p0, d) / den
-    return p0 + t * d if t >= 1.0 and s <= 0.0 else None
-
-
-def _close(x: np.ndarray, bend: np.ndarray) -> bool:
-    """Whether the corner lies within LAP_TOLERANCE_M of the bend it replaces (its points)."""
-    if len(bend) < 2:
-        return float(np.hypot(*(x - bend[0]))) <= LAP_TOLERANCE_M
-    return float(shapely.distance(shapely.Point(x), shapely.LineString(bend))) <= LAP_TOLERANCE_M
-
-
-def _clear(line: np.ndarray, reach: float, keepout: BaseGeometry) -> bool:
-    return float(shapely.distance(shapely.LineString(line), keepout)) >= reach - 1e-6
 
 
 def _side(u: np.ndarray, v: np.ndarray) -> float:
