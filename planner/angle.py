@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.geometry import Rotation, bearing_to_math
+from planner.geometry import Rotation, apart, bearing_to_math, heading_deg
 from planner.headlands import Headland
 from planner.swath_cover import LapCover, lap_cover, swath_coverage
 from planner.swaths import SwathSet, make_swaths, quick_estimate, ring_edges
@@ -117,12 +117,6 @@ class Site:
         return Layout(bearing, s, score, cov_pct, out_pct, ov_pct, head)
 
 
-def apart(a: float, b: float) -> float:
-    """Degrees between two swath headings, which repeat every 180°."""
-    d = abs(a - b) % 180.0
-    return min(d, 180.0 - d)
-
-
 def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[float]:
     """Headings (mod 180) of the area's longest edge directions, longest total first."""
     totals: dict[int, float] = {}
@@ -133,7 +127,7 @@ def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[floa
             c = np.asarray(ring.coords)
             d = np.diff(c, axis=0)
             length = np.hypot(d[:, 0], d[:, 1])
-            bearing = np.degrees(np.arctan2(d[:, 0], d[:, 1])) % 180.0
+            bearing = heading_deg(d)
             for b, l in zip(bearing, length):
                 key = int(round(b * 2)) % 360  # half-degree bins
                 totals[key] = totals.get(key, 0.0) + float(l)
@@ -149,7 +143,7 @@ def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[floa
     if isinstance(rect, shapely.Polygon):
         c = np.asarray(rect.exterior.coords)
         for d in np.diff(c, axis=0)[:2]:
-            b = float(np.degrees(np.arctan2(d[0], d[1])) % 180.0)
+            b = float(heading_deg(d))
             if all(apart(b, o) >= 1.0 for o in out):
                 out.append(b)
     return out
@@ -220,14 +214,14 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
         if not ranked:
             ranked = list(dict.fromkeys(b for _, b, _ in quick))
         for _, b, k in diverse(quick, finalists):
-            measured.append((site.measure(head, site.lay(anchorings[k], b, END_WEIGHT), b), anchorings[k]))
+            measured.append((site.measure(head, site.lay(anchorings[k], b), b), anchorings[k]))
     measured.sort(key=lambda m: m[0].score)
     layout, anchor = measured[0]
     if bearing is None and anchor:  # a fraction of a degree either side of the best heading
         for d in REFINE_DEG:
             for b in ((layout.bearing_deg - d) % 180.0, (layout.bearing_deg + d) % 180.0):
                 assert layout.headland is not None  # Site.measure always sets it
-                measured.append((site.measure(layout.headland, site.lay(anchor, b, END_WEIGHT), b), anchor))
+                measured.append((site.measure(layout.headland, site.lay(anchor, b), b), anchor))
         measured.sort(key=lambda m: m[0].score)
     best = measured[0][0]
     if _wasteful(best):

@@ -19,6 +19,19 @@ def math_to_bearing(theta: float) -> float:
     return (90.0 - math.degrees(theta)) % 180.0
 
 
+def heading_deg(d: np.ndarray) -> np.ndarray:
+    """Heading in [0, 180) clockwise from grid north of a vector (x east, y north), or of each
+    row of an (n, 2) array: a swath flown either way has one heading."""
+    d = np.asarray(d, dtype=float)
+    return np.degrees(np.arctan2(d[..., 0], d[..., 1])) % 180.0
+
+
+def apart(a: float, b: float) -> float:
+    """Degrees between two swath headings, which repeat every 180°."""
+    d = abs(a - b) % 180.0
+    return min(d, 180.0 - d)
+
+
 class Rotation:
     """Turns the plane so that the swath direction is the x axis (and back)."""
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import shapely
 
-from planner.angle import Layout, Site, apart, candidate_bearings, diverse
+from planner.angle import Layout, Site, candidate_bearings, diverse
+from planner.geometry import apart
 from planner.headlands import Headland
 from planner.swaths import SwathSet
 

@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
+from planner.geometry import apart, heading_deg
 from telemetry.records.deposits import Deposits, Grid, rasterise
 from telemetry.records.dose_reasons import REASONS, explain
 
@@ -200,7 +201,7 @@ def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
     return u, float(best[0] @ n)
 
 
-def heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
+def _heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
     """The straight swaths by heading, most metres first: one group for a plan flown at one
     heading, one per part for a plan whose parts have their own (planner/part_headings.py)."""
     straight = [c for c in swath_lines if len(c) == 2]
@@ -208,10 +209,9 @@ def heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
         return [swath_lines]
     groups: list[tuple[float, list[np.ndarray]]] = []
     for c in straight:
-        d = c[1] - c[0]
-        h = float(np.degrees(np.arctan2(d[0], d[1])) % 180.0)
+        h = float(heading_deg(c[1] - c[0]))
         for g, members in groups:
-            if min(abs(h - g), 180.0 - abs(h - g)) <= SAME_HEADING_DEG:
+            if apart(h, g) <= SAME_HEADING_DEG:
                 members.append(c)
                 break
         else:
@@ -261,7 +261,7 @@ def dose_map(
     px, py = np.meshgrid(grid.x, grid.y)
     inside = shapely.contains_xy(sprayable, px, py)
     dose = grid.dose_l_ha()
-    groups = heading_groups(swath_lines)
+    groups = _heading_groups(swath_lines)
     ix, iy, idose = px[inside], py[inside], dose[inside]
     owner = np.zeros(len(ix), int)
     if len(groups) > 1 and len(ix):
