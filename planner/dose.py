@@ -69,6 +69,24 @@ class Sprayer:
         return asdict(self)
 
 
+# AC_Sprayer drives the pump at SPRAY_PUMP_RATE % per m/s of ground speed, so the dose holds at any
+# speed while the pump follows it. Below about this share of its range a spray drone's pump no
+# longer turns steadily; SPRAY_SPEED_MIN is set where the demand falls to it (or to SPRAY_PUMP_MIN,
+# below which the floor would over-dose). ArduPilot's default, 1 m/s, stopped the pump wherever the
+# copter slowed under it with the pump meant to run: the tea hill's lap round the stream buffer's
+# bend crawls at 0.6 m/s for 6 s and was left dry (27 m², bench/spray_quality.py).
+PUMP_STEADY_PCT = 5.0
+SPEED_MIN_CAP_CM_S = 100.0  # never above ArduPilot's default
+MIN_SPRAY_SPEED_CM_S = 100.0  # the slowest a plan sprays at; the pump may follow a slowing copter further
+
+
+def speed_min_cm_s(rate_pct: float, pump_min_pct: float) -> float:
+    """SPRAY_SPEED_MIN from the pump: the ground speed (cm/s, whole) at which the pump's demand
+    falls to PUMP_STEADY_PCT or SPRAY_PUMP_MIN, at most ArduPilot's default."""
+    floor = max(PUMP_STEADY_PCT, pump_min_pct)
+    return float(min(SPEED_MIN_CAP_CM_S, math.ceil(100.0 * floor / max(rate_pct, 1e-9))))
+
+
 def sprayer_for(p: PlanParams) -> Sprayer:
     """Flow at the asked speed; if the pump cannot give it, the speed is lowered, never the dose."""
     speed = min(p.speed_m_s, p.max_speed_m_s)
@@ -87,24 +105,25 @@ def sprayer_for(p: PlanParams) -> Sprayer:
         )
         speed, capped = v, True
         q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
-    if speed * 100 < p.speed_min_cm_s:
-        # below SPRAY_SPEED_MIN the pump stops: nothing would be sprayed
+    rate = pump_rate_pct(p.dose_l_ha, p.swath_m, p.pump_max_l_min)
+    slowest = speed_min_cm_s(rate, p.pump_min_pct) if p.speed_min_cm_s is None else p.speed_min_cm_s
+    least = max(slowest, MIN_SPRAY_SPEED_CM_S)
+    if speed * 100 < least:
+        # below SPRAY_SPEED_MIN the pump stops; below 1 m/s no spray drone sprays a field
         if pump_limited:
             raise PlanError(
                 f"pump too small: {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath needs a speed of {speed:.2f} m/s, "
-                f"below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s; lower the dose or the swath"
+                f"below the sprayer's minimum {least / 100:g} m/s; lower the dose or the swath"
             )
-        raise PlanError(
-            f"speed {speed:g} m/s is below the sprayer's minimum {p.speed_min_cm_s / 100:g} m/s "
-            f"(SPRAY_SPEED_MIN), where the pump stops"
-        )
+        why = "(SPRAY_SPEED_MIN), where the pump stops" if slowest >= least else "(spray drones spray at 1 m/s or more)"
+        raise PlanError(f"speed {speed:g} m/s is below the sprayer's minimum {least / 100:g} m/s {why}")
     return Sprayer(
         flow_l_min=q,
         speed_m_s=speed,
         speed_capped=capped,
         note=note,
-        pump_rate_pct=pump_rate_pct(p.dose_l_ha, p.swath_m, p.pump_max_l_min),
+        pump_rate_pct=rate,
         pump_max_l_min=p.pump_max_l_min,
-        speed_min_cm_s=p.speed_min_cm_s,
+        speed_min_cm_s=slowest,
         pump_min_pct=p.pump_min_pct,
     )

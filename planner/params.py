@@ -60,7 +60,7 @@ class PlanParams:
     turn_s: float = 2.0
     reload_s: float = 120.0
     turn_margin_m: float = 3.0
-    speed_min_cm_s: float = 100.0
+    speed_min_cm_s: float | None = None  # SPRAY_SPEED_MIN; None: from the pump (planner/dose.py)
     pump_min_pct: float = 0.0
     preset: str = "generic-10l-hex"
     drone_name: str = ""
@@ -102,7 +102,7 @@ class PlanParams:
             "pump_min_pct",
         ):
             v = getattr(self, key)
-            if not math.isfinite(v) or v < 0:
+            if v is not None and (not math.isfinite(v) or v < 0):  # speed_min_cm_s None: from the pump
                 raise PlanError(f"{key} must not be negative (got {v:g})")
         # Bounds on the swath also bound the work: the planner lays out area / swath bands.
         if not MIN_SWATH_M <= self.swath_m <= MAX_SWATH_M:

@@ -55,6 +55,21 @@ def test_asked_speed_below_spray_speed_min_is_refused_as_such():
     assert "pump" not in str(exc.value).split("(")[0]
 
 
+def test_the_pump_follows_the_copter_down_to_its_lowest_steady_output():
+    """SPRAY_SPEED_MIN sits where AC_Sprayer's demand (SPRAY_PUMP_RATE % per m/s) falls to 5 % of
+    the pump's range, or to SPRAY_PUMP_MIN (under it the floor would over-dose), at most 1 m/s."""
+    s = planner.sprayer_for(planner.params_for("generic-10l-hex"))
+    assert s.pump_rate_pct == pytest.approx(15.0) and s.speed_min_cm_s == 34  # 34 cm/s x 15 %/(m/s) = 5.1 %
+    floored = planner.sprayer_for(planner.params_for("generic-10l-hex", pump_min_pct=10))
+    assert floored.speed_min_cm_s == 67  # 0.67 m/s x 15 % = 10 %, SPRAY_PUMP_MIN
+    big_pump = planner.sprayer_for(planner.params_for("generic-10l-hex", pump_max_l_min=40))
+    assert big_pump.pump_rate_pct < 1 and big_pump.speed_min_cm_s == 100  # never above ArduPilot's default
+    assert planner.sprayer_for(planner.params_for("generic-10l-hex", speed_min_cm_s=80)).speed_min_cm_s == 80
+    # the plan still sprays at 1 m/s or more, whatever the pump may follow
+    with pytest.raises(PlanError, match=r"speed 0.8 m/s is below the sprayer's minimum 1 m/s \(spray drones"):
+        planner.sprayer_for(planner.params_for("generic-10l-hex", speed_m_s=0.8))
+
+
 def test_presets_come_from_the_data_file():
     table = planner.presets()
     assert {"generic-10l-hex", "spray-20l", "spray-30l", "spray-40l"} <= set(table)

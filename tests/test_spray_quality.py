@@ -240,6 +240,47 @@ def test_every_sample_field_flown_on_the_simulator_meets_the_targets(tmp_path):
     assert not missed, "\n".join(missed)
 
 
+def test_the_lap_round_a_pond_is_sprayed_where_the_copter_crawls(tmp_path):
+    """The lap round a round no-spray buffer follows its exact offset (a chord would come closer
+    to the zone), a leg a metre long; AC_WPNav crawls along it under 1 m/s, where ArduPilot's
+    default SPRAY_SPEED_MIN stopped the pump and left most of the ring dry (93 % coverage).
+    The plan's SPRAY_SPEED_MIN lets the pump follow the copter's speed down instead."""
+    frame = fields.LocalFrame.for_lonlat(105.80, 21.60)
+    x0, y0 = frame.to_local(105.80, 21.60)
+
+    def wgs84(geom) -> dict:
+        return json.loads(shapely.to_geojson(frame.geom_to_wgs84(geom)))
+
+    pond = shapely.Point(x0 + 35, y0 + 25)
+    field_file = tmp_path / "pond.geojson"
+    field_file.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"kind": "field", "id": "pond-plot", "crop": "rice", "cooperative": "htx-t"},
+                        "geometry": wgs84(shapely.box(x0, y0, x0 + 70, y0 + 50)),
+                    },
+                    {"type": "Feature", "properties": {"kind": "no_spray", "buffer_m": 8}, "geometry": wgs84(pond)},
+                ],
+            }
+        )
+    )
+    plan_dir = _plan(field_file, tmp_path / "plan")
+    plan = load_plan(plan_dir)
+    legs = [
+        np.hypot(*np.diff(frame.to_local(*np.array(leg.coords, float).T), axis=1))
+        for s in plan.sorties
+        for leg in s.swath_legs
+    ]
+    assert max(len(d) for d in legs) > 30 and min(float(d.min()) for d in legs if len(d) > 30) < 1.5  # the exact ring
+    rec = _fly(plan_dir, "sim", tmp_path / "sim.db")
+    assert rec["coverage_pct"] >= 98.5 and rec["no_spray_m2"] == 0
+    assert not check_targets(rec, plan_dir)
+
+
 def _buffer_lap_sortie(plan) -> int:
     """The sortie that flies the most lap within 3 m of a no-spray buffer."""
     frame, zones = plan.field.frame, plan.field.keepout_local.buffer(3.0)
