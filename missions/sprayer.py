@@ -18,7 +18,7 @@ from gettext import gettext as _
 from missions.errors import MissionError
 from missions.plan_input import plan_document, plan_errors
 from planner.document import DocSprayer, PlanDocument, need
-from planner.dose import pump_rate_pct
+from planner.dose import DEFAULT_SPEED_MIN_CM_S, pump_rate_pct
 
 PUMP_FUNCTION = 22  # SERVOn_FUNCTION: sprayer pump (23 is the spinner)
 
@@ -60,10 +60,11 @@ def vehicle_params(
         rate = pump_rate_pct(doc.params.dose_l_ha, doc.params.swath_m, q_max)
     if not 0 < rate <= 100:
         raise MissionError(f"plan: SPRAY_PUMP_RATE {rate:.1f} % is outside 0..100 (pump too small for the dose)")
+    speed_min = sprayer.speed_min_cm_s
     out: dict[str, float] = {
         "SPRAY_ENABLE": 1,
         "SPRAY_PUMP_RATE": round(rate, 3),
-        "SPRAY_SPEED_MIN": int(round(100 if sprayer.speed_min_cm_s is None else sprayer.speed_min_cm_s)),
+        "SPRAY_SPEED_MIN": int(round(DEFAULT_SPEED_MIN_CM_S if speed_min is None else speed_min)),
         "SPRAY_PUMP_MIN": int(round(sprayer.pump_min_pct or 0)),
         servo_function_param(pump_servo): PUMP_FUNCTION,
         "WPNAV_SPEED": round(float(doc.spray_speed_m_s) * 100.0, 1),

@@ -77,15 +77,16 @@ class Sprayer:
 # copter slowed under it with the pump meant to run: the tea hill's lap round the stream buffer's
 # bend crawls at 0.6 m/s for 6 s and was left dry (27 m², bench/spray_quality.py).
 PUMP_STEADY_PCT = 5.0
-SPEED_MIN_CAP_CM_S = 100.0  # never above ArduPilot's default
-MIN_SPRAY_SPEED_CM_S = 100.0  # the slowest a plan sprays at; the pump may follow a slowing copter further
+# ArduPilot's default SPRAY_SPEED_MIN: the value from the pump never exceeds it, and no plan sprays
+# slower than it (1 m/s), whatever speed the pump may follow a slowing copter down to
+DEFAULT_SPEED_MIN_CM_S = 100.0
 
 
 def speed_min_cm_s(rate_pct: float, pump_min_pct: float) -> float:
     """SPRAY_SPEED_MIN from the pump: the ground speed (cm/s, whole) at which the pump's demand
     falls to PUMP_STEADY_PCT or SPRAY_PUMP_MIN, at most ArduPilot's default."""
     floor = max(PUMP_STEADY_PCT, pump_min_pct)
-    return float(min(SPEED_MIN_CAP_CM_S, math.ceil(100.0 * floor / max(rate_pct, 1e-9))))
+    return float(min(DEFAULT_SPEED_MIN_CM_S, math.ceil(100.0 * floor / max(rate_pct, 1e-9))))
 
 
 def sprayer_for(p: PlanParams) -> Sprayer:
@@ -108,7 +109,7 @@ def sprayer_for(p: PlanParams) -> Sprayer:
         q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
     rate = pump_rate_pct(p.dose_l_ha, p.swath_m, p.pump_max_l_min)
     slowest = speed_min_cm_s(rate, p.pump_min_pct) if p.speed_min_cm_s is None else p.speed_min_cm_s
-    least = max(slowest, MIN_SPRAY_SPEED_CM_S)
+    least = max(slowest, DEFAULT_SPEED_MIN_CM_S)
     if speed * 100 < least:
         # below SPRAY_SPEED_MIN the pump stops; below 1 m/s no spray drone sprays a field
         if pump_limited:
