@@ -15,7 +15,9 @@ Layout of a sortie's mission (seq numbers):
     .. transit: NAV_WAYPOINT per coordinate
     .. swath:   WP(start), DO_CHANGE_SPEED spray, DO_SPRAYER 1, WP(...), WP(end), DO_SPRAYER 0
                (AP_Mission runs the DO items that follow a NAV item once it is reached,
-               so the pump runs from start to end). After a straight lead-in (the plan's
+               so the pump runs from start to end). WP(end) is `pump_off_early_m` short of
+               the swath's end: the copter, braking, is that far ahead of the target AC_WPNav
+               declares the waypoint reached with, so the pump stops at the end. After a straight lead-in (the plan's
                transit ends in line with the swath, planner/leads.py) the swath starts
                DO_CHANGE_SPEED spray, WP(start - speed x PUMP_ON_LAG_S), DO_SPRAYER 1:
                AC_Sprayer starts the pump about that late, so it starts at the start.
@@ -55,7 +57,7 @@ from missions.items import (
 from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
-from planner.dose import PUMP_ON_LAG_S
+from planner.dose import PUMP_ON_LAG_S, pump_off_early_m
 
 if TYPE_CHECKING:
     from fields.terrain import Terrain
@@ -173,6 +175,18 @@ def _pump_on_point(
     return (x0 - (x0 - here[0]) * f, y0 - (y0 - here[1]) * f)
 
 
+def _pump_off_point(coords: Sequence[tuple[float, float]], speed_m_s: float) -> tuple[float, float]:
+    """Where DO_SPRAYER 0 must run for the pump to stop at the swath's last point: back along the
+    last stretch by the copter's overrun (planner/dose.py pump_off_early_m)."""
+    (x0, y0), (x1, y1) = coords[-2], coords[-1]
+    length = _distance_m(coords[-2], coords[-1])
+    early = pump_off_early_m(speed_m_s, length)
+    if early <= 0 or length <= 0:
+        return coords[-1]
+    f = early / length
+    return (x1 - (x1 - x0) * f, y1 - (y1 - y0) * f)
+
+
 def mission_items(
     plan: PlanDocument | dict, sortie: int, options: BuildOptions = BuildOptions()
 ) -> tuple[list[MissionItem], list[SwathRef]]:
@@ -233,7 +247,8 @@ def mission_items(
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
             speed = swath_speed
             items.append(_do(DO_SPRAYER, 1))
-            for c, z in zip(coords[1:], zs[1:]):
+            points = list(coords[1:-1]) + [_pump_off_point(coords, swath_speed)]
+            for c, z in zip(points, zs[1:]):
                 if not _same_e7(c, here):
                     items.append(_wp(c, z))
                     here, here_alt = c, z

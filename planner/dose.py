@@ -23,6 +23,26 @@ FLOW_FACTOR = 0.006  # L/min per (L/ha * m * m/s)
 # Flown so, the pump starts (median of Cổ Lũng's swaths, at about 2 m/s) 0.13 m before the swath
 # start on SITL and 0.04 m after it on the embedded simulator, each within 1/3 s of AC_Sprayer's beat.
 PUMP_ON_LAG_S = 0.2
+# How far past the waypoint whose DO_SPRAYER 0 switches it off the copter still runs when the pump
+# stops. ArduCopter's position controller holds the lean that drag needs at spray speed in its
+# velocity integral (PSC_VELXY_I; drag is not in its feed-forward) and lets it go only slowly, so a
+# copter braking into a swath end runs ahead of AC_WPNav's target, and the target is what reaches
+# the waypoint. Measured on ArduCopter 4.7 SITL (bench/spray_quality.py, the pump's last on-sample
+# against the swath end, 230 swath ends): 0.32 m at 5 m/s after 30 m or more of straight swath,
+# 0.20 m after 20-25 m, 0.06 m after 10-15 m. The simulator's drag (sim/motion.py) gives the same,
+# and 0.16 m at 3 m/s and 0.60 m at 7 m/s: about this many metres per (m/s)^2 of spray speed.
+PUMP_OFF_OVERRUN_M_PER_M2_S2 = 0.0128
+
+
+def pump_off_early_m(speed_m_s: float, straight_m: float) -> float:
+    """How far before a swath's end the mission switches the pump off so that it stops at the
+    end: the copter's overrun at `speed_m_s`, which grows with the drag it carried (the square of
+    the speed) once it has flown straight for long enough (from 2 to 6 s of the `straight_m` at
+    that speed) for the velocity integral to hold that drag."""
+    if speed_m_s <= 0:
+        return 0.0
+    held = min(1.0, max(0.0, (straight_m / speed_m_s - 2.0) / 4.0))
+    return PUMP_OFF_OVERRUN_M_PER_M2_S2 * speed_m_s**2 * held
 
 
 def flow_l_min(dose_l_ha: float, swath_m: float, speed_m_s: float) -> float:
