@@ -17,9 +17,10 @@ Layout of a sortie's mission (seq numbers):
                (AP_Mission runs the DO items that follow a NAV item once it is reached,
                so the pump runs from start to end). WP(end) is `pump_off_early_m` short of
                the swath's end: the copter, braking, is that far ahead of the target AC_WPNav
-               declares the waypoint reached with, so the pump stops at the end. After a straight lead-in (the plan's
-               transit ends in line with the swath, planner/leads.py) the swath starts
-               DO_CHANGE_SPEED spray, WP(start - speed x PUMP_ON_LAG_S), DO_SPRAYER 1:
+               declares the waypoint reached with, so the pump stops at the end. After a
+               straight lead-in (the plan's transit ends in line with the swath,
+               planner/leads.py) the swath starts DO_CHANGE_SPEED spray,
+               WP(start - speed x PUMP_ON_LAG_S), DO_SPRAYER 1:
                AC_Sprayer starts the pump about that late, so it starts at the start.
     .. DO_CHANGE_SPEED transit before a transit leg longer than `turn_max_m`
        (short turns between neighbouring swaths are flown at spray speed)
@@ -156,6 +157,12 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, dy)
 
 
+def _toward(a: tuple[float, float], b: tuple[float, float], d_m: float) -> tuple[float, float]:
+    """The point `d_m` metres from lon/lat `a` on the straight way to `b`."""
+    f = d_m / max(_distance_m(a, b), 1e-9)
+    return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
+
+
 def _pump_on_point(
     here: tuple[float, float], coords: Sequence[tuple[float, float]], lag_m: float
 ) -> tuple[float, float] | None:
@@ -171,20 +178,14 @@ def _pump_on_point(
         return None
     if (ax * bx + ay * by) / (lead * first) < math.cos(math.radians(5.0)):
         return None
-    f = lag_m / lead
-    return (x0 - (x0 - here[0]) * f, y0 - (y0 - here[1]) * f)
+    return _toward(coords[0], here, lag_m)
 
 
 def _pump_off_point(coords: Sequence[tuple[float, float]], speed_m_s: float) -> tuple[float, float]:
     """Where DO_SPRAYER 0 must run for the pump to stop at the swath's last point: back along the
     last stretch by the copter's overrun (planner/dose.py pump_off_early_m)."""
-    (x0, y0), (x1, y1) = coords[-2], coords[-1]
-    length = _distance_m(coords[-2], coords[-1])
-    early = pump_off_early_m(speed_m_s, length)
-    if early <= 0 or length <= 0:
-        return coords[-1]
-    f = early / length
-    return (x1 - (x1 - x0) * f, y1 - (y1 - y0) * f)
+    early = pump_off_early_m(speed_m_s, _distance_m(coords[-2], coords[-1]))
+    return _toward(coords[-1], coords[-2], early) if early > 0 else coords[-1]
 
 
 def mission_items(

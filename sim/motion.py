@@ -87,10 +87,9 @@ class Motion:
         """The air's drag on the copter (north, east m/s/s) at its speed through the mean wind."""
         spd = self.p["SIM_WIND_SPD"]
         frm = math.radians(self.p["SIM_WIND_DIR"])
-        an, ae = self.vn + spd * math.cos(frm), self.ve + spd * math.sin(frm)
-        air = math.hypot(an, ae)
-        k = DRAG_LINEAR + DRAG_SQUARE * air
-        return -k * an, -k * ae
+        un, ue = self.vn + spd * math.cos(frm), self.ve + spd * math.sin(frm)  # through the air
+        k = DRAG_LINEAR + DRAG_SQUARE * math.hypot(un, ue)
+        return -k * un, -k * ue
 
     def attitude(self) -> tuple[float, float, float]:
         """(roll, pitch, yaw) in radians from the thrust's lean (acceleration plus drag)."""
