@@ -4,6 +4,7 @@
 would: the swath lines of plan.geojson buffered by half the swath with flat ends, against
 the field's sprayable area as `fields.load` gives it. `check_targets` holds a flown record
 to the spray-quality targets (issue #12), for every test that flies a whole job.
+`pump_off_overruns_m` reads where the pump stopped from the flight's own telemetry.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+import sqlite_utils
 
 import fields
 from planner import load_plan
 from planner.metrics import footprints
+from telemetry.records.asapplied import load_track
 from telemetry.records.dosemap import off_cells_by_reason
+
+LONG_SWATH_M = 30.0  # from here on, the copter brakes into the swath's end from full spray speed
 
 
 def independent_plan_coverage(plan_dir: Path, field_file: Path) -> tuple[float, float]:
@@ -109,4 +114,31 @@ def planned_twice_pct(plan) -> dict[int, float]:
         near = [j for j in tree.query(mine) if numbers[j] != k]
         others = shapely.union_all([feet[j] for j in near]) if near else shapely.Polygon()
         out[k] = 100.0 * shapely.intersection(mine, others).area / max(mine.area, 1e-9)
+    return out
+
+
+def pump_off_overruns_m(db_path: Path, plan_dir: Path, servo: int = 9) -> list[float]:
+    """How far past the end of each straight swath of LONG_SWATH_M or more the pump stopped, along
+    the swath (m; negative: short of it), from the positions and pump PWM the flight logged: the
+    moment between the last on-sample and the first off-sample, the position interpolated there."""
+    plan = load_plan(plan_dir)
+    frame = plan.field.frame
+    ends = []
+    for s in plan.sorties:
+        for leg in s.swath_legs:
+            c = np.column_stack(frame.to_local(*np.array(leg.coords, float).T))
+            if len(c) == 2 and np.hypot(*(c[1] - c[0])) >= LONG_SWATH_M:
+                ends.append((c[1], (c[1] - c[0]) / np.hypot(*(c[1] - c[0]))))
+    db = sqlite_utils.Database(db_path)
+    out = []
+    for (sysid,) in db.execute("SELECT DISTINCT sysid FROM positions").fetchall():
+        tr = load_track(db, sysid, 0, 2**62, servo)
+        x, y = frame.to_local(tr.lon, tr.lat)
+        on = tr.pwm > 1000
+        for i in np.nonzero(on[:-1] & ~on[1:])[0]:
+            t = (tr.servo_t[i] + tr.servo_t[i + 1]) / 2
+            here = np.array([np.interp(t, tr.pos_t, x), np.interp(t, tr.pos_t, y)])
+            end, u = min(ends, key=lambda e: float(np.hypot(*(here - e[0]))), default=(None, None))
+            if end is not None and np.hypot(*(here - end)) <= 3.0:
+                out.append(float((here - end) @ u))
     return out
