@@ -18,6 +18,8 @@ import sqlite_utils
 
 import fields
 from planner import load_plan
+from planner.dose import PWM_OFF
+from planner.geometry import unit_vector
 from planner.metrics import footprints
 from telemetry.records.asapplied import load_track
 from telemetry.records.dosemap import off_cells_by_reason
@@ -128,13 +130,13 @@ def pump_off_overruns_m(db_path: Path, plan_dir: Path, servo: int = 9) -> list[f
         for leg in s.swath_legs:
             c = np.column_stack(frame.to_local(*np.array(leg.coords, float).T))
             if len(c) == 2 and np.hypot(*(c[1] - c[0])) >= LONG_SWATH_M:
-                ends.append((c[1], (c[1] - c[0]) / np.hypot(*(c[1] - c[0]))))
+                ends.append((c[1], unit_vector(c[1] - c[0])))
     db = sqlite_utils.Database(db_path)
     out = []
     for (sysid,) in db.execute("SELECT DISTINCT sysid FROM positions").fetchall():
         tr = load_track(db, sysid, 0, 2**62, servo)
         x, y = frame.to_local(tr.lon, tr.lat)
-        on = tr.pwm > 1000
+        on = tr.pwm > PWM_OFF
         for i in np.nonzero(on[:-1] & ~on[1:])[0]:
             t = (tr.servo_t[i] + tr.servo_t[i + 1]) / 2
             here = np.array([np.interp(t, tr.pos_t, x), np.interp(t, tr.pos_t, y)])

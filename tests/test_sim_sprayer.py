@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.sprayer import Sprayer
 
-TICK_S = 0.0025  # the simulator's 400 Hz step
+TICK_S = 0.0025  # finer than the simulator's 25 Hz tick, so the delays show the beat alone
 
 
 def _start_delay(command_at: float) -> float:
