@@ -42,7 +42,14 @@ def independent_plan_coverage(plan_dir: Path, field_file: Path) -> tuple[float, 
     return float(plan["metrics"]["coverage_pct"]), 100.0 * covered / field.sprayable.area
 
 
-__all__ = ["check_targets", "independent_plan_coverage", "planned_twice_pct", "unexplained_cells"]
+__all__ = [
+    "COVERAGE_MIN_PCT",
+    "check_targets",
+    "independent_plan_coverage",
+    "planned_twice_pct",
+    "pump_off_overruns_m",
+    "unexplained_cells",
+]
 
 
 # What the flights meet today (bench/spray_quality.py prints each field's figures). The issue's
@@ -53,7 +60,11 @@ COVERAGE_MIN_PCT = 98.0  # flown: 98.7 at the least (the paddies by two SITL dro
 DOSE_TOLERANCE_PCT = 3.0
 BUFFER_MAX_M2 = 0.5  # flown: 0.01 m² at the most (the tea hill on SITL)
 OUTSIDE_ADDED_PCT = 3.0
-UNEXPLAINED_CELLS_PCT = 3.0  # flown: 2.2 % at the most (ee_field_130 on SITL)
+# flown: none on any sample field since the record also says where the plan leaves a gap (0.85 %
+# of the tea hill's cells before); one cell, the simulator's pond plot's at times (one of its 82, at
+# the field's edge 15.3 % under), is what a gust or a swing out of a corner makes on a small field
+UNEXPLAINED_CELLS_PCT = 1.0
+UNEXPLAINED_CELLS_ANY = 1
 
 
 def unexplained_cells(rec: dict) -> int:
@@ -84,7 +95,7 @@ def check_targets(rec: dict, plan_dir: Path, *, whole: bool = True) -> list[str]
     if whole and rec["dose_cells"]:
         # a cell off by more than 15 % is allowed where the record says why (dose_reasons.py)
         unexplained = unexplained_cells(rec)
-        if unexplained > UNEXPLAINED_CELLS_PCT / 100 * rec["dose_cells"]:
+        if unexplained > max(UNEXPLAINED_CELLS_ANY, UNEXPLAINED_CELLS_PCT / 100 * rec["dose_cells"]):
             missed.append(f"{unexplained} of {rec['dose_cells']} cells more than 15 % off the dose for no known reason")
     # each swath against the share of it the plan sprays twice: a swath beside an edge lap is over
     # by that share, one in the open by nothing (the field's average overlap says neither)

@@ -167,7 +167,8 @@ def test_cooperative_report_shows_each_job_with_its_map_dose_wind_and_hash(repor
     )
     why = off_cells_by_reason(text, target)
     assert sum(why.values()) == off and why["none"] >= 1
-    assert f"{off} / {cells} ô: {why['overlap']} ô do kế hoạch phun chồng, {why['switch']} ô nơi bơm tắt" in dom
+    assert f"{off} / {cells} ô: {why['overlap']} ô do kế hoạch phun chồng, {why['gap']} ô do kế hoạch bỏ sót" in dom
+    assert f"{why['switch']} ô nơi bơm tắt" in dom
     assert f"{why['none']} ô chưa rõ lý do" in dom
 
 

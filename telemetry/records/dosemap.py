@@ -317,4 +317,4 @@ def plan_dose_map(plan: PlanDocument, dep: Deposits, switches: np.ndarray | None
     if not dmap.cells:
         return dmap
     at = np.zeros((0, 2)) if switches is None else switches
-    return replace(dmap, why=explain(dmap, lines, numbers, at, DOSE_BAND_PCT))
+    return replace(dmap, why=explain(dmap, lines, numbers, at, DOSE_BAND_PCT, sprayable))

@@ -95,8 +95,8 @@ TEXT: dict[str, dict[str, str]] = {
         "dose_map_scale": "Liều so với liều mục tiêu (%)",
         "dose_map_title": "Liều phun theo ô (1 vệt × 10 m): {n} ô, {low} ô thiếu quá 15 %, {high} ô thừa quá 15 %",
         "dose_cells": "Ô lệch liều quá 15 %",
-        "dose_cells_val": "{off} / {n} ô: {overlap} ô do kế hoạch phun chồng, {switch} ô nơi bơm tắt rồi bật lại "
-        "giữa vệt, {none} ô chưa rõ lý do",
+        "dose_cells_val": "{off} / {n} ô: {overlap} ô do kế hoạch phun chồng, {gap} ô do kế hoạch bỏ sót một phần ô, "
+        "{switch} ô nơi bơm tắt rồi bật lại giữa vệt, {none} ô chưa rõ lý do",
         "legend_gaps": "Khoảng sót",
         "legend_outside": "Phun ra ngoài ruộng",
         "legend_keepout": "Vùng cấm phun (kể cả vùng đệm)",
@@ -223,8 +223,8 @@ TEXT: dict[str, dict[str, str]] = {
         "dose_map_title": "Dose per cell (1 swath × 10 m): {n} cells, {low} more than 15 % under, "
         "{high} more than 15 % over",
         "dose_cells": "Cells more than 15 % off the dose",
-        "dose_cells_val": "{off} of {n} cells: {overlap} where the plan sprays twice, {switch} where the pump "
-        "stopped and started mid-swath, {none} for no known reason",
+        "dose_cells_val": "{off} of {n} cells: {overlap} where the plan sprays twice, {gap} where the plan leaves part "
+        "unsprayed, {switch} where the pump stopped and started mid-swath, {none} for no known reason",
         "legend_gaps": "Gaps",
         "legend_outside": "Spray outside the field",
         "legend_keepout": "No-spray zones (with buffers)",
