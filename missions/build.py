@@ -20,8 +20,9 @@ Layout of a sortie's mission (seq numbers):
                declares the waypoint reached with, so the pump stops at the end. After a
                straight lead-in (the plan's transit ends in line with the swath,
                planner/leads.py) the swath starts DO_CHANGE_SPEED spray,
-               WP(start - speed x PUMP_ON_LAG_S), DO_SPRAYER 1:
-               AC_Sprayer starts the pump about that late, so it starts at the start.
+               WP(start - pump_on_early_m), DO_SPRAYER 1: AC_Sprayer starts the
+               pump that much late at the speed the copter crosses the start,
+               so it starts at the start.
     .. DO_CHANGE_SPEED transit before a transit leg longer than `turn_max_m`
        (short turns between neighbouring swaths are flown at spray speed)
     n  NAV_RETURN_TO_LAUNCH when the reload point is home, else NAV_LAND at the reload point
@@ -58,7 +59,8 @@ from missions.items import (
 from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
-from planner.dose import PUMP_ON_LAG_S, pump_off_early_m
+from planner.dose import pump_off_early_m
+from planner.leads import pump_on_early_m
 
 if TYPE_CHECKING:
     from fields.terrain import Terrain
@@ -164,16 +166,18 @@ def _toward(a: tuple[float, float], b: tuple[float, float], d_m: float) -> tuple
 
 
 def _pump_on_point(
-    here: tuple[float, float], coords: Sequence[tuple[float, float]], lag_m: float
+    here: tuple[float, float], coords: Sequence[tuple[float, float]], speed_m_s: float
 ) -> tuple[float, float] | None:
-    """Where DO_SPRAYER 1 must run for the pump to start at the swath's first point: `lag_m`
-    before it, when the copter comes in on a straight lead-in (planner/leads.py) at least that
-    long, in line with the swath; None otherwise (the pump then starts at the first point)."""
+    """Where DO_SPRAYER 1 must run for the pump to start at the swath's first point: the pump's lag
+    at the copter's edge speed before it (planner/leads.py pump_on_early_m), when the copter comes in
+    on a straight lead-in in line with the swath and longer than that; None otherwise (the pump then
+    starts at the first point)."""
     (x0, y0), (x1, y1) = coords[0], coords[1]
     k = 111_320.0 * math.cos(math.radians(y0))
     ax, ay = (x0 - here[0]) * k, (y0 - here[1]) * 110_574.0  # the lead-in, metres east/north
     bx, by = (x1 - x0) * k, (y1 - y0) * 110_574.0  # the swath's first stretch
     lead, first = math.hypot(ax, ay), math.hypot(bx, by)
+    lag_m = pump_on_early_m(lead, speed_m_s)
     if lag_m <= 0 or lead < lag_m + 0.5 or first < 1e-6:
         return None
     if (ax * bx + ay * by) / (lead * first) < math.cos(math.radians(5.0)):
@@ -232,8 +236,8 @@ def mission_items(
                     items.append(_wp(c, z))
                     here, here_alt = c, z
         else:  # a swath (the document knows no other kind)
-            early = _pump_on_point(here, coords, spray_speed * PUMP_ON_LAG_S)
             swath_speed = leg.speed_m_s or spray_speed
+            early = _pump_on_point(here, coords, swath_speed)
             if early is not None:  # on a straight lead-in: spray speed from its start, the pump a little early
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
                 f = _distance_m(here, early) / max(_distance_m(here, coords[0]), 1e-9)

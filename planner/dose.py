@@ -15,14 +15,13 @@ from planner.errors import PlanError
 from planner.params import PlanParams
 
 FLOW_FACTOR = 0.006  # L/min per (L/ha * m * m/s)
-# How late the pump starts after the waypoint whose DO_SPRAYER 1 switches it on, at spray
-# speed on a straight line. AC_Sprayer runs at 3 Hz and waits 0.1 s above SPRAY_SPEED_MIN
-# (1/3 to 2/3 s), but AC_WPNav declares a pass-through waypoint reached before the copter is
-# there; measured on ArduCopter 4.7 SITL (bench/spray_quality.py, the pump's first on-sample
-# against the swath start) the net lag is 0.2 s. The mission switches the pump on this much early.
-# Flown so, the pump starts (median of Cổ Lũng's swaths, at about 2 m/s) 0.13 m before the swath
-# start on SITL and 0.04 m after it on the embedded simulator, each within 1/3 s of AC_Sprayer's beat.
-PUMP_ON_LAG_S = 0.2
+# How late the pump starts after the waypoint whose DO_SPRAYER 1 switches it on, for a copter
+# coming in on a straight lead-in. AC_Sprayer runs at 3 Hz and waits 0.1 s above SPRAY_SPEED_MIN
+# (1/3 to 2/3 s), but AC_WPNav declares a pass-through waypoint reached before the copter is there;
+# measured on ArduCopter 4.7 SITL (bench/spray_quality.py, the pump's first on-sample against the
+# swath start, at the speed the copter crosses it: planner/leads.py) the net lag is 0.43 s. The
+# mission switches the pump on that much early (planner/leads.py pump_on_early_m).
+PUMP_ON_LAG_S = 0.43
 # How far past the waypoint whose DO_SPRAYER 0 switches it off the copter still runs when the pump
 # stops. ArduCopter's position controller holds the lean that drag needs at spray speed in its
 # velocity integral (PSC_VELXY_I; drag is not in its feed-forward) and lets it go only slowly, so a
@@ -31,7 +30,9 @@ PUMP_ON_LAG_S = 0.2
 # against the swath end, 230 swath ends): 0.32 m at 5 m/s after 30 m or more of straight swath,
 # 0.20 m after 20-25 m, 0.06 m after 10-15 m. The simulator's drag (sim/motion.py) gives the same,
 # and 0.16 m at 3 m/s and 0.60 m at 7 m/s: about this many metres per (m/s)^2 of spray speed.
-PUMP_OFF_OVERRUN_M_PER_M2_S2 = 0.0128
+# That was with 7 m run-outs; with the 3 m ones of planner/leads.py the target brakes harder for
+# the turn 3 m on and the copter runs 0.06 m further (SITL, 298 long swaths' ends): 0.385 m at 5 m/s.
+PUMP_OFF_OVERRUN_M_PER_M2_S2 = 0.0154
 
 
 def pump_off_early_m(speed_m_s: float, straight_m: float) -> float:

@@ -38,7 +38,7 @@ from planner.decomposition import cells_of
 from planner.dose import Sprayer, sprayer_for
 from planner.errors import PlanError
 from planner.estimates import leg_speed
-from planner.leads import Leads, lead_length
+from planner.leads import LEAD_M, Leads
 from planner.metrics import footprints
 from planner.params import PlanParams
 from planner.route import Leg, build_route
@@ -203,7 +203,7 @@ class _Parts:
         y0, y1 = self.lines.cut_y(lo), self.lines.cut_y(hi)
         rings, pieces = cut_laps(self.laps, self.swaths.rotation, np.array([y0, y1]))[1]
         sky = strip(self.swaths.rotation, y0 - 0.01, y1 + 0.01)
-        leads = Leads(self.transit, lead_length(sprayer.speed_m_s), keep_in=sky)
+        leads = Leads(self.transit, LEAD_M, keep_in=sky)
         cells = cells_of(sub)
         route = build_route(sub, cells, rings, self.transit, reload_xy, leads, pieces=pieces, sweep=True)
         check_tank(route, p, f"drone {i + 1} ({p.preset}): ")

@@ -23,7 +23,7 @@ from planner.estimates import leg_speed
 from planner.fleet import DEFAULT_SEPARATION_M, DronePart, check_crew, plan_fleet
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
-from planner.leads import Leads, lead_length
+from planner.leads import LEAD_M, Leads
 from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.part_headings import headings_per_part
@@ -285,7 +285,7 @@ def _one_drone(field, params, sprayer, swaths, laps, area, forbidden, transit, t
         reach = shapely.union_all([field.boundary, shapely.Point(*reload_xy)]).buffer(params.turn_margin_m + 10.0)
         check_cover(terrain, field.frame, reach, f"field {field.id}")
         ground = Ground(terrain, field.frame, reload_xy, params.height_m, TOLERANCE_M)
-    leads = Leads(transit, lead_length(sprayer.speed_m_s))
+    leads = Leads(transit, LEAD_M)
     route = build_route(swaths, cells, laps, transit, reload_xy, leads)
     if not any(l.kind == "swath" for l in route):
         raise PlanError(f"field {field.id} is too narrow for a {w:g} m swath: no swath fits")

@@ -4,7 +4,7 @@
 would: the swath lines of plan.geojson buffered by half the swath with flat ends, against
 the field's sprayable area as `fields.load` gives it. `check_targets` holds a flown record
 to the spray-quality targets (issue #12), for every test that flies a whole job.
-`pump_off_overruns_m` reads where the pump stopped from the flight's own telemetry.
+`pump_switches_m` reads where the pump started and stopped from the flight's own telemetry.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
     "check_targets",
     "independent_plan_coverage",
     "planned_twice_pct",
-    "pump_off_overruns_m",
+    "pump_switches_m",
     "unexplained_cells",
 ]
 
@@ -130,28 +130,30 @@ def planned_twice_pct(plan) -> dict[int, float]:
     return out
 
 
-def pump_off_overruns_m(db_path: Path, plan_dir: Path, servo: int = 9) -> list[float]:
-    """How far past the end of each straight swath of LONG_SWATH_M or more the pump stopped, along
-    the swath (m; negative: short of it), from the positions and pump PWM the flight logged: the
-    moment between the last on-sample and the first off-sample, the position interpolated there."""
+def pump_switches_m(db_path: Path, plan_dir: Path, switch: str, servo: int = 9) -> list[float]:
+    """Where the pump started (`switch` "on") against the start of each straight swath, or stopped
+    ("off") against the end of each straight swath of LONG_SWATH_M or more, along the swath (m;
+    positive: further along it, late), from the positions and pump PWM the flight logged: the moment
+    between the last sample before the switch and the first after it, the position interpolated there."""
     plan = load_plan(plan_dir)
     frame = plan.field.frame
-    ends = []
+    points = []
     for s in plan.sorties:
         for leg in s.swath_legs:
             c = np.column_stack(frame.to_local(*np.array(leg.coords, float).T))
-            if len(c) == 2 and np.hypot(*(c[1] - c[0])) >= LONG_SWATH_M:
-                ends.append((c[1], unit_vector(c[1] - c[0])))
+            if len(c) == 2 and (switch == "on" or np.hypot(*(c[1] - c[0])) >= LONG_SWATH_M):
+                points.append((c[0] if switch == "on" else c[1], unit_vector(c[1] - c[0])))
     db = sqlite_utils.Database(db_path)
     out = []
     for (sysid,) in db.execute("SELECT DISTINCT sysid FROM positions").fetchall():
         tr = load_track(db, sysid, 0, 2**62, servo)
         x, y = frame.to_local(tr.lon, tr.lat)
         on = tr.pwm > PWM_OFF
-        for i in np.nonzero(on[:-1] & ~on[1:])[0]:
+        before, after = (~on, on) if switch == "on" else (on, ~on)
+        for i in np.nonzero(before[:-1] & after[1:])[0]:
             t = (tr.servo_t[i] + tr.servo_t[i + 1]) / 2
             here = np.array([np.interp(t, tr.pos_t, x), np.interp(t, tr.pos_t, y)])
-            end, u = min(ends, key=lambda e: float(np.hypot(*(here - e[0]))), default=(None, None))
-            if end is not None and np.hypot(*(here - end)) <= 3.0:
-                out.append(float((here - end) @ u))
+            at, u = min(points, key=lambda e: float(np.hypot(*(here - e[0]))), default=(None, None))
+            if at is not None and np.hypot(*(here - at)) <= 3.0:
+                out.append(float((here - at) @ u))
     return out

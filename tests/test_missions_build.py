@@ -247,3 +247,32 @@ def test_real_planned_sample_field(samples):
         assert inc.contains(pts)
     assert total_swaths > 0
     assert "mission.plan" in missions.mission_files(plan)
+
+
+def test_the_pump_is_switched_on_early_on_the_lead_in_by_the_lag_at_the_edge_speed(samples):
+    """Out of a turn the copter runs a short straight lead-in (planner/leads.py) and crosses the
+    swath's start at the speed it reaches there, not at spray speed: DO_SPRAYER 1 runs the pump's
+    lag at that speed before the start (0.52 m after a whole lead-in, against 1 m for the full
+    5 m/s), on the lead-in, in line with the swath."""
+    import fields
+    import planner
+    from planner.leads import LEAD_M, pump_on_early_m
+
+    field = fields.load(samples / "phu-binh-maize.geojson")[0]
+    plan = planner.plan(field, planner.params_for("generic-10l-hex", dose_l_ha=15)).to_dict()
+    ms = missions.build_mission(plan, 1)
+    legs = next(s for s in plan["sorties"] if s["index"] == 1)["legs"]
+    checked = 0
+    for ref in ms.swaths:
+        start = legs[ref.leg]["coords"][0]
+        on, lead = ms.mission[ref.start_seq], ms.mission[ref.start_seq - 2]
+        assert ms.mission[ref.start_seq - 1].command == DO_CHANGE_SPEED and lead.command == NAV_WAYPOINT
+        az_lead, _, lead_m = GEOD.inv(lead.lon, lead.lat, *start)
+        az_on, _, early_m = GEOD.inv(on.lon, on.lat, *start)
+        if lead_m < LEAD_M - 0.05:  # the first swath, come to from the reload point
+            continue
+        assert lead_m == pytest.approx(LEAD_M, abs=0.05)
+        assert early_m == pytest.approx(pump_on_early_m(lead_m, 5.0), abs=0.02)
+        assert 0.45 < early_m < 0.6 and abs((az_on - az_lead + 180) % 360 - 180) < 2.0
+        checked += 1
+    assert checked >= len(ms.swaths) - 1 >= 5

@@ -138,8 +138,7 @@ def test_fly_three_sorties_signed_with_reloads_and_the_record(
 def test_failsafe_rtl_mid_sortie_resumes_at_the_breakpoint(plan_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "job.db"
     # at half the usual speed-up: the failsafe set from here, a few tenths of a wall second after
-    # the pump went on, must still land inside that swath (it is 8 s long; the lead-in, run-out
-    # and turn round it take 5 s more)
+    # the pump went on, must still land inside that swath (it is 8 s long)
     with start_for(plan_dir, speedup=10.0) as sitl, Observer(sitl) as obs:
         forcer = threading.Thread(target=obs.force_battery_failsafe, args=(30,), daemon=True)
         forcer.start()
