@@ -60,9 +60,10 @@ COVERAGE_MIN_PCT = 98.0  # flown: 98.7 at the least (the paddies by two SITL dro
 DOSE_TOLERANCE_PCT = 3.0
 BUFFER_MAX_M2 = 0.5  # flown: 0.01 m² at the most (the tea hill on SITL)
 OUTSIDE_ADDED_PCT = 3.0
-# flown: none on any sample field since the record also says where the plan leaves a gap (0.85 %
-# of the tea hill's cells before); one cell, the simulator's pond plot's at times (one of its 82, at
-# the field's edge 15.3 % under), is what a gust or a swing out of a corner makes on a small field
+# flown: none or one cell on every sample field since the record also says where the plan leaves a
+# gap (0.85 % of the tea hill's cells before): a partial cell a few tenths of a point past the band,
+# which is what a gust or a swing out of a corner makes, and on a small field (the pond plot's 82
+# cells) one is more than 1 %
 UNEXPLAINED_CELLS_PCT = 1.0
 UNEXPLAINED_CELLS_ANY = 1
 
