@@ -73,11 +73,16 @@ class Motion:
     def height_above_ground(self) -> float:
         return self.alt - self.ground
 
-    def wind(self) -> Vec:
-        """Wind velocity (towards), north/east m/s, gusts included."""
+    def mean_wind(self) -> Vec:
+        """The mean wind's velocity (towards), north/east m/s: SIM_WIND_SPD from SIM_WIND_DIR."""
         spd = self.p["SIM_WIND_SPD"]
         frm = math.radians(self.p["SIM_WIND_DIR"])
-        return -spd * math.cos(frm) + self.gust_n, -spd * math.sin(frm) + self.gust_e
+        return -spd * math.cos(frm), -spd * math.sin(frm)
+
+    def wind(self) -> Vec:
+        """Wind velocity (towards), north/east m/s, gusts included."""
+        wn, we = self.mean_wind()
+        return wn + self.gust_n, we + self.gust_e
 
     def airspeed(self) -> float:
         wn, we = self.wind()
@@ -85,9 +90,8 @@ class Motion:
 
     def drag(self) -> Vec:
         """The air's drag on the copter (north, east m/s/s) at its speed through the mean wind."""
-        spd = self.p["SIM_WIND_SPD"]
-        frm = math.radians(self.p["SIM_WIND_DIR"])
-        un, ue = self.vn + spd * math.cos(frm), self.ve + spd * math.sin(frm)  # through the air
+        wn, we = self.mean_wind()
+        un, ue = self.vn - wn, self.ve - we  # through the air
         k = DRAG_LINEAR + DRAG_SQUARE * math.hypot(un, ue)
         return -k * un, -k * ue
 

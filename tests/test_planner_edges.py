@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 import fields
 import planner
@@ -197,20 +198,25 @@ def test_sharp_corner_before_a_leg_beside_a_buffer_is_pulled_back():
     assert pull_back_corners(lap, W, box(0, 70, 200, 80)).tolist() == lap.tolist()
 
 
+def _bend_beside_a_buffer(deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, BaseGeometry]:
+    """A clockwise lap that bends `deg` to the right at (100, 0) into a 60 m leg with a buffer
+    0.1 m beyond its spray on the left (the outside of the bend): the lap, the bend, the leg's end
+    and the buffer."""
+    bend = np.radians(deg)
+    here = np.array([100.0, 0.0])
+    nxt = here + 60 * np.array([np.cos(-bend), np.sin(-bend)])
+    lap = np.array([[0, 0], here, nxt, [nxt[0], -40], [0, -40], [0, 0]], dtype=float)
+    left = shapely.LineString([here, nxt]).offset_curve(W / 2 + 0.1).buffer(3.0, single_sided=True)
+    return lap, here, nxt, left
+
+
 def test_a_gentle_bend_before_a_leg_beside_a_buffer_is_pulled_back_too():
     # the tea hill's lap bends 17° to the right beside the stream's buffer; braking out of that
     # bend the copter swung 0.1 m towards the buffer on SITL (all of the lap's clearance there)
-    bend = np.radians(17.0)
-    here = np.array([100.0, 0.0])
-    nxt = here + 60 * np.array([np.cos(-bend), np.sin(-bend)])
-    lap = np.array([[0, 0], here, nxt, [nxt[0], -40], [0, -40], [0, 0]], dtype=float)  # clockwise
-    left = shapely.LineString([here, nxt]).offset_curve(W / 2 + 0.1).buffer(3.0, single_sided=True)
+    lap, here, nxt, left = _bend_beside_a_buffer(17.0)
     pulled = pull_back_corners(lap, W, left)
     assert pulled[1] == pytest.approx(here - [OVERSHOOT_M, 0.0])
     assert pulled[2] == pytest.approx(here + SETTLE_M * (nxt - here) / 60)
     # a 10° bend there is left alone
-    bend = np.radians(10.0)
-    nxt = here + 60 * np.array([np.cos(-bend), np.sin(-bend)])
-    lap = np.array([[0, 0], here, nxt, [nxt[0], -40], [0, -40], [0, 0]], dtype=float)
-    left = shapely.LineString([here, nxt]).offset_curve(W / 2 + 0.1).buffer(3.0, single_sided=True)
+    lap, here, _, left = _bend_beside_a_buffer(10.0)
     assert pull_back_corners(lap, W, left)[1].tolist() == here.tolist()
