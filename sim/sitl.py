@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -137,15 +138,21 @@ def _port_free(port: int) -> bool:
 
 def _free_instances(first: int = 1):
     """SITL instance I serves MAVLink on 5760+10*I (also +2, +3) and its physics on UDP
-    5501+10*I; yield the instances whose ports look free (a race with another starter is
-    caught when SITL fails to bind, and the next instance is tried)."""
+    5501+10*I; yield the instances whose ports look free and that no SITL of ours holds (a
+    race with another program's starter is caught when SITL fails to bind, and the next
+    instance is tried)."""
+    ours = {h.instance for h in _RUNNING}
     for instance in range(first, 60):
         base = BASE_PORT + 10 * instance
-        if all(_port_free(base + k) for k in (0, 2, 3)):
+        if instance not in ours and all(_port_free(base + k) for k in (0, 2, 3)):
             yield instance
 
 
 _RUNNING: set[SitlProcess] = set()
+# Held from choosing an instance until its SITL listens: two threads starting SITL at once
+# would otherwise both pick the first free instance, and the one whose SITL cannot bind
+# would find the other's port listening and take it for its own.
+_LAUNCHING = threading.Lock()
 
 
 @atexit.register
@@ -213,7 +220,7 @@ class SitlProcess:
                     else:
                         ready = bool(msg.onboard_control_sensors_health & mavutil.mavlink.MAV_SYS_STATUS_PREARM_CHECK)
                 if positioned and ready:
-                    return True
+                    return self.proc.poll() is None  # not another SITL that answered on our port
             except OSError:
                 time.sleep(0.5)
             finally:
@@ -294,15 +301,16 @@ def start_sitl(
     defaults.write_text(defaults_text(params), encoding="utf-8")
     handle = None
     try:
-        for instance in _free_instances():
-            handle = _launch(binary, workdir, instance, speedup, home, defaults)
-            deadline = time.monotonic() + 20.0
-            while handle.proc.poll() is None and not handle._listening() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if handle.proc.poll() is None and handle._listening():
-                break
-            handle.stop(keep_workdir=True)
-            handle = None
+        with _LAUNCHING:
+            for instance in _free_instances():
+                handle = _launch(binary, workdir, instance, speedup, home, defaults)
+                deadline = time.monotonic() + 20.0
+                while handle.proc.poll() is None and not handle._listening() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if handle.proc.poll() is None and handle._listening():
+                    break
+                handle.stop(keep_workdir=True)
+                handle = None
         if handle is None:
             raise SimError("no free SITL instance: ports 5770-6350 are taken")
         if wait and not handle.wait_ready(timeout):
