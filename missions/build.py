@@ -22,7 +22,9 @@ Layout of a sortie's mission (seq numbers):
                planner/leads.py) the swath starts DO_CHANGE_SPEED spray,
                WP(start - pump_on_early_m), DO_SPRAYER 1: AC_Sprayer starts the
                pump that much late at the speed the copter crosses the start,
-               so it starts at the start.
+               so it starts at the start. An edge lap's sharp corners are moved back along
+               the leg before them, with a waypoint where the next leg is back on its line
+               (missions/corners.py): the copter's swing out of the turn lands it on the lap.
     .. DO_CHANGE_SPEED transit before a transit leg longer than `turn_max_m`
        (short turns between neighbouring swaths are flown at spray speed)
     n  NAV_RETURN_TO_LAUNCH when the reload point is home, else NAV_LAND at the reload point
@@ -42,6 +44,9 @@ from dataclasses import dataclass, field
 from gettext import gettext as _
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from missions.corners import swing_compensated
 from missions.errors import MissionError
 from missions.fence import fence_items, rally_items
 from missions.items import (
@@ -192,6 +197,19 @@ def _pump_off_point(coords: Sequence[tuple[float, float]], speed_m_s: float) -> 
     return _toward(coords[-1], coords[-2], early) if early > 0 else coords[-1]
 
 
+def _lap_waypoints(
+    doc: PlanDocument, coords: Sequence[tuple[float, float]], zs: Sequence[float]
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """An edge lap's waypoints and altitudes: its sharp corners told early, so that ArduCopter's
+    swing out of the turn lands it on the lap (missions/corners.py); the others as planned."""
+    frame = doc.field.frame
+    x, y = frame.to_local(*np.array(coords, dtype=float).T)
+    pts, at = swing_compensated(np.column_stack([x, y]), float(doc.params.swath_m), doc.field.keepout_local)
+    lon, lat = frame.to_wgs84(pts[:, 0], pts[:, 1])
+    out = [coords[int(a)] if a == int(a) else (float(lo), float(la)) for a, lo, la in zip(at, lon, lat)]
+    return out, [float(z) for z in np.interp(at, np.arange(len(zs)), zs)]
+
+
 def mission_items(
     plan: PlanDocument | dict, sortie: int, options: BuildOptions = BuildOptions()
 ) -> tuple[list[MissionItem], list[SwathRef]]:
@@ -252,8 +270,9 @@ def mission_items(
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
             speed = swath_speed
             items.append(_do(DO_SPRAYER, 1))
-            points = list(coords[1:-1]) + [_pump_off_point(coords, swath_speed)]
-            for c, z in zip(points, zs[1:]):
+            flown, flown_zs = _lap_waypoints(doc, coords, zs) if len(coords) > 2 else (list(coords), list(zs))
+            points = flown[1:-1] + [_pump_off_point(coords, swath_speed)]
+            for c, z in zip(points, flown_zs[1:]):
                 if not _same_e7(c, here):
                     items.append(_wp(c, z))
                     here, here_alt = c, z

@@ -16,22 +16,12 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.geometry import polyline_length, unit_vector
+from planner.geometry import polyline_length
 
 MITRE_LIMIT = 3.0
 SHARP_CORNER_DEG = 30.0
 CORNER_CLEARANCE_M = 0.5
 LAP_TOLERANCE_M = 0.3  # how far a lap may stray from the exact offset to fly with fewer legs
-# After a sharp corner ArduCopter carries on along the old heading before it turns: measured on
-# ArduCopter 4.7 SITL at 5 m/s, 0.46 m past a 96° corner of Cổ Lũng's lap, which swung the
-# spray 0.45 m into the canal's buffer and took about 20 m to settle back on the line.
-OVERSHOOT_M = 0.5
-SETTLE_M = 20.0
-# A gentler bend swings it out less, but still most of the lap's clearance: on the tea hill a 17°
-# bend of the lap beside the stream's buffer brought the spray within 2 mm of the buffer on SITL,
-# and 3 cm into it on the simulator (whose copter, like ArduCopter's, still pushes along the old
-# heading with the velocity integral that held the drag there: sim/motion.py).
-OVERSHOOT_TURN_DEG = 15.0
 MIN_MISSED_FRACTION = 0.25  # parts the laps leave out bigger than this share of w² get swaths
 
 
@@ -87,43 +77,6 @@ def _flyable(ring: BaseGeometry, width: float, keepout: BaseGeometry | None) -> 
     return np.asarray(fewer.coords)
 
 
-def _side(u: np.ndarray, v: np.ndarray) -> float:
-    return float(u[0] * v[1] - u[1] * v[0])
-
-
-def pull_back_corners(ring: np.ndarray, width: float, keepout: BaseGeometry | None) -> np.ndarray:
-    """The closed lap with every sharp corner whose next leg runs beside a keep-out zone, on the
-    outside of the turn, pulled back OVERSHOOT_M along the leg before it; the next leg rejoins
-    its line SETTLE_M on. The copter's overshoot then carries it onto the line, not over the zone."""
-    if keepout is None or keepout.is_empty or len(ring) < 4:
-        return ring
-    pts = ring[:-1]
-    n = len(pts)
-    reach = width / 2.0 + OVERSHOOT_M + 0.2
-    out: list[np.ndarray] = []
-    for k in range(n):
-        prev, here, nxt = pts[k - 1], pts[k], pts[(k + 1) % n]
-        u_in, u_out = unit_vector(here - prev), unit_vector(nxt - here)
-        if u_in is None or u_out is None:
-            out.append(here)
-            continue
-        turn = _side(u_in, u_out)
-        leg = float(np.hypot(*(nxt - here)))
-        if abs(np.degrees(np.arctan2(turn, float(u_in @ u_out)))) < OVERSHOOT_TURN_DEG:
-            out.append(here)
-            continue
-        probe = here + u_out * min(2.0, leg / 2.0)
-        to_zone = np.asarray(shapely.shortest_line(shapely.Point(probe), keepout).coords)[-1] - probe
-        if float(np.hypot(*to_zone)) > reach or _side(u_out, to_zone) * turn >= 0:
-            out.append(here)  # no zone beside the next leg, or it lies on the inside of the turn
-            continue
-        out.append(here - u_in * min(OVERSHOOT_M, float(np.hypot(*(here - prev))) / 2.0))
-        if leg > 1.5 * SETTLE_M:
-            out.append(here + u_out * SETTLE_M)
-    out.append(out[0])
-    return np.asarray(out)
-
-
 def edge_passes(area: BaseGeometry, width: float, passes: int, keepout: BaseGeometry | None = None) -> Headland:
     """Closed lap polylines (outermost first) and the area left for the swaths (the laps' footprints
     never reach into `keepout`, the no-spray zones).
@@ -138,7 +91,7 @@ def edge_passes(area: BaseGeometry, width: float, passes: int, keepout: BaseGeom
             if not isinstance(poly, shapely.Polygon) or poly.is_empty:
                 continue
             for ring in [poly.exterior, *poly.interiors]:
-                c = pull_back_corners(_flyable(ring, width, keepout), width, keepout)
+                c = _flyable(ring, width, keepout)
                 if len(c) >= 4 and shapely.LineString(c).length >= 2 * width:
                     laps.append(c)
     if not passes:

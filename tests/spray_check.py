@@ -4,7 +4,8 @@
 would: the swath lines of plan.geojson buffered by half the swath with flat ends, against
 the field's sprayable area as `fields.load` gives it. `check_targets` holds a flown record
 to the spray-quality targets (issue #12), for every test that flies a whole job.
-`pump_switches_m` reads where the pump started and stopped from the flight's own telemetry.
+`pump_switches_m` reads where the pump started and stopped from the flight's own telemetry,
+`swing_past_corners_m` how far outside an edge lap the copter flew past its sharp corners.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from telemetry.records.asapplied import load_track
 from telemetry.records.dosemap import off_cells_by_reason
 
 LONG_SWATH_M = 30.0  # from here on, the copter brakes into the swath's end from full spray speed
+SWING_BEND_DEG = 45.0  # corners past which ArduCopter swung 0.3-0.44 m out when flown as planned
+SWING_LEG_M = 20.0  # ... coming in from a leg this long (at speed)
+SWING_SPAN_M = (2.0, 12.0)  # where past the corner the swing is measured
 
 
 def independent_plan_coverage(plan_dir: Path, field_file: Path) -> tuple[float, float]:
@@ -48,6 +52,7 @@ __all__ = [
     "independent_plan_coverage",
     "planned_twice_pct",
     "pump_switches_m",
+    "swing_past_corners_m",
     "unexplained_cells",
 ]
 
@@ -157,4 +162,47 @@ def pump_switches_m(db_path: Path, plan_dir: Path, switch: str, servo: int = 9) 
             at, u = min(points, key=lambda e: float(np.hypot(*(here - e[0]))), default=(None, None))
             if at is not None and np.hypot(*(here - at)) <= 3.0:
                 out.append(float((here - at) @ u))
+    return out
+
+
+def swing_past_corners_m(db_path: Path, plan_dir: Path) -> list[float]:
+    """For each edge-lap corner of SWING_BEND_DEG or more after a leg of SWING_LEG_M or more: how
+    far outside the turn the copter flew, on average over SWING_SPAN_M along the next leg (m;
+    negative: inside), from the positions the flight logged on its way through the corner."""
+    plan = load_plan(plan_dir)
+    frame = plan.field.frame
+    db = sqlite_utils.Database(db_path)
+    lon, lat = (
+        np.array(
+            db.execute(
+                "SELECT lon, lat FROM positions WHERE NOT (lat = 0 AND lon = 0) ORDER BY sysid, t_us"
+            ).fetchall(),
+            dtype=float,
+        )
+        .reshape(-1, 2)
+        .T
+    )
+    track = np.column_stack(frame.to_local(lon, lat))
+    out = []
+    for leg in (leg for s in plan.sorties for leg in s.swath_legs if len(leg.coords) > 2):
+        c = np.column_stack(frame.to_local(*np.array(leg.coords, float).T))
+        for prev, here, nxt in zip(c, c[1:], c[2:]):
+            u_in, u_out = unit_vector(here - prev), unit_vector(nxt - here)
+            if u_in is None or u_out is None or np.hypot(*(here - prev)) < SWING_LEG_M:
+                continue
+            turn = float(u_in[0] * u_out[1] - u_in[1] * u_out[0])
+            if np.degrees(np.arccos(np.clip(u_in @ u_out, -1, 1))) < SWING_BEND_DEG:
+                continue
+            if np.hypot(*(nxt - here)) < SWING_SPAN_M[1] + 3.0:
+                continue
+            outward = np.array([u_out[1], -u_out[0]]) * np.sign(turn)  # away from the turn's centre
+            near = np.nonzero(np.hypot(*(track - here).T) < 1.0)[0]
+            if len(near) == 0:
+                continue
+            rel = track[near[0] :] - here  # the first pass through the corner, on along the next leg
+            along, off = rel @ u_out, rel @ outward
+            stay = np.cumsum((along > SWING_SPAN_M[1]) | (np.abs(off) > 2.0)) == 0
+            span = stay & (along >= SWING_SPAN_M[0])
+            if span.sum() >= 3:
+                out.append(float(off[span].mean()))
     return out

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
-from shapely.geometry.base import BaseGeometry
 
 import fields
 import planner
 from fields import Field, LocalFrame, Zone
 from planner.geometry import holes_of
-from planner.headlands import OVERSHOOT_M, SETTLE_M, edge_passes, pull_back_corners, start_lap_at
+from planner.headlands import edge_passes, start_lap_at
 
 X0, Y0 = 576_000.0, 2_400_000.0
 W = 5.0
@@ -176,47 +175,3 @@ def test_lap_beside_a_buffer_keeps_its_exact_offset():
     for lap in laps_of(p):
         assert feet([lap]).intersection(keep).area < 1e-6
     assert p.metrics()["no_spray_m2"] == 0
-
-
-def test_sharp_corner_before_a_leg_beside_a_buffer_is_pulled_back():
-    # ArduCopter 4.7 SITL carried on 0.46 m past a 96° corner of Cổ Lũng's lap and swung its spray
-    # into the canal buffer the next leg runs beside: that corner starts its turn OVERSHOOT_M early
-    canal = box(0, 60 + W / 2 + 0.1, 200, 80)  # beside the lap's top leg (y = 60), 0.1 m clear
-    lap = np.array([[0, 0], [100, 0], [100, 60], [0, 60], [0, 0]], dtype=float)  # counter-clockwise
-    pulled = pull_back_corners(lap, W, canal)
-    # the corner before the top leg (a left turn; the canal on its right, outside) comes back along
-    # the leg before it; the top leg rejoins its line SETTLE_M on; nothing else moves
-    assert pulled[:2].tolist() == lap[:2].tolist()
-    assert pulled[2] == pytest.approx([100, 60 - OVERSHOOT_M])
-    assert pulled[3] == pytest.approx([100 - SETTLE_M, 60])
-    assert pulled[4:].tolist() == lap[3:].tolist()
-    # the pulled leg's spray stays out of the canal; the turn away from it at (0, 60) is left alone
-    assert feet([type("Leg", (), {"coords": pulled})()]).intersection(canal).area < 1e-6
-    # a zone on the inside of the turn, or far from the next leg, leaves the corner where it was
-    pond = box(40, 20, 60, 40)
-    assert pull_back_corners(lap, W, pond).tolist() == lap.tolist()
-    assert pull_back_corners(lap, W, box(0, 70, 200, 80)).tolist() == lap.tolist()
-
-
-def _bend_beside_a_buffer(deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, BaseGeometry]:
-    """A clockwise lap that bends `deg` to the right at (100, 0) into a 60 m leg with a buffer
-    0.1 m beyond its spray on the left (the outside of the bend): the lap, the bend, the leg's end
-    and the buffer."""
-    bend = np.radians(deg)
-    here = np.array([100.0, 0.0])
-    nxt = here + 60 * np.array([np.cos(-bend), np.sin(-bend)])
-    lap = np.array([[0, 0], here, nxt, [nxt[0], -40], [0, -40], [0, 0]], dtype=float)
-    left = shapely.LineString([here, nxt]).offset_curve(W / 2 + 0.1).buffer(3.0, single_sided=True)
-    return lap, here, nxt, left
-
-
-def test_a_gentle_bend_before_a_leg_beside_a_buffer_is_pulled_back_too():
-    # the tea hill's lap bends 17° to the right beside the stream's buffer; braking out of that
-    # bend the copter swung 0.1 m towards the buffer on SITL (all of the lap's clearance there)
-    lap, here, nxt, left = _bend_beside_a_buffer(17.0)
-    pulled = pull_back_corners(lap, W, left)
-    assert pulled[1] == pytest.approx(here - [OVERSHOOT_M, 0.0])
-    assert pulled[2] == pytest.approx(here + SETTLE_M * (nxt - here) / 60)
-    # a 10° bend there is left alone
-    lap, here, _, left = _bend_beside_a_buffer(10.0)
-    assert pull_back_corners(lap, W, left)[1].tolist() == here.tolist()

@@ -22,7 +22,13 @@ import numpy as np
 import pytest
 import shapely
 from cli_support import AGRODRONE
-from spray_check import COVERAGE_MIN_PCT, check_targets, independent_plan_coverage, pump_switches_m
+from spray_check import (
+    COVERAGE_MIN_PCT,
+    check_targets,
+    independent_plan_coverage,
+    pump_switches_m,
+    swing_past_corners_m,
+)
 from synthetic import write_flights
 from telemetry_support import pwm_for
 
@@ -40,6 +46,7 @@ SAMPLES = ROOT / "fields" / "samples"
 PUMP_AT_SWITCH_M = 0.12
 PUMP_ON_SPREAD_M = 0.3  # the IQR of where it starts (0.30-0.49 m after the 7 m lead-ins of before)
 PUMP_ON_WITHIN_M = 0.2  # the median distance of where it starts from the start
+SWING_WITHIN_M = 0.12  # the median swing outside a lap past its sharp corners (0.27-0.32 m uncorrected)
 FIELDS = [
     "dai-tu-paddies.geojson",
     "co-lung-rice-block.geojson",
@@ -253,6 +260,10 @@ def test_every_sample_field_flown_on_the_simulator_meets_the_targets(tmp_path):
     ons = [x for name in plans for x in pump_switches_m(plans[name] / "sim.db", plans[name], "on")]
     assert len(ons) > 200 and abs(float(np.median(ons))) <= PUMP_AT_SWITCH_M
     assert float(np.subtract(*np.percentile(ons, [75, 25]))) <= PUMP_ON_SPREAD_M
+    # past an edge lap's sharp corners the copter flies on the lap, not 0.3 m outside it as it
+    # swung when the mission had the corners where the plan has them (missions/corners.py)
+    swings = [x for name in plans for x in swing_past_corners_m(plans[name] / "sim.db", plans[name])]
+    assert len(swings) >= 8 and abs(float(np.median(swings))) <= SWING_WITHIN_M
 
 
 def test_the_lap_round_a_pond_is_sprayed_where_the_copter_crawls(tmp_path):
@@ -315,7 +326,7 @@ def test_a_buffered_field_flown_on_sitl_meets_the_targets(tmp_path):
     """The paddies are flown whole on SITL, by two drones at once, against the same targets in
     tests/test_fleet_fly.py. Here Cổ Lũng's first sortie, and the one with its lap along the canal
     buffer, with the sharp corner ArduCopter overshot into the buffer (2.8 m²) before the lap's
-    corners beside a buffer were pulled back (planner/headlands.py); only those two: CI time."""
+    corners beside a buffer were told early (missions/corners.py); only those two: CI time."""
     plan_dir = _plan(SAMPLES / "co-lung-rice-block.geojson", tmp_path / "plan")
     plan = load_plan(plan_dir)
     sorties = {1, _buffer_lap_sortie(plan)}
