@@ -32,17 +32,24 @@ PUMP_ON_LAG_S = 0.43
 # and 0.16 m at 3 m/s and 0.60 m at 7 m/s: about this many metres per (m/s)^2 of spray speed.
 # That was with 7 m run-outs; with the 3 m ones of planner/leads.py the target brakes harder for
 # the turn 3 m on and the copter runs 0.06 m further (SITL, 298 long swaths' ends): 0.385 m at 5 m/s.
+# On shorter swaths, flown straight for T = length / speed, it is less: from the swath's end as
+# flown on SITL with these 3 m lead-ins and run-outs (bench/spray_quality.py, 7 fields, 400 ends),
+# 0.15 m after 14-18 m, 0.22 m after 18-22 m, 0.26 m after 22-26 m, 0.35 m after 26-30 m; 0.10 m
+# after the Hà Châu strip's 13-14 m swaths (a pump-off waypoint earlier on a short swath is
+# reached slower, so the overrun shrinks with it): a share of the full overrun growing from 1.5 s
+# to 6 s of T.
 PUMP_OFF_OVERRUN_M_PER_M2_S2 = 0.0154
+OVERRUN_FROM_S, OVERRUN_FULL_S = 1.5, 6.0
 
 
 def pump_off_early_m(speed_m_s: float, straight_m: float) -> float:
     """How far before a swath's end the mission switches the pump off so that it stops at the
     end: the copter's overrun at `speed_m_s`, which grows with the drag it carried (the square of
-    the speed) once it has flown straight for long enough (from 2 to 6 s of the `straight_m` at
-    that speed) for the velocity integral to hold that drag."""
+    the speed) once it has flown straight for long enough (from OVERRUN_FROM_S to OVERRUN_FULL_S of
+    the `straight_m` at that speed) for the velocity integral to hold that drag."""
     if speed_m_s <= 0:
         return 0.0
-    held = min(1.0, max(0.0, (straight_m / speed_m_s - 2.0) / 4.0))
+    held = min(1.0, max(0.0, (straight_m / speed_m_s - OVERRUN_FROM_S) / (OVERRUN_FULL_S - OVERRUN_FROM_S)))
     return PUMP_OFF_OVERRUN_M_PER_M2_S2 * speed_m_s**2 * held
 
 
