@@ -344,6 +344,10 @@ def test_a_buffered_field_flown_on_sitl_meets_the_targets(tmp_path):
     # after the 7 m lead-ins of before; among 9 of them, above 0.2 m one time in 170)
     ons = pump_switches_m(tmp_path / "sitl.db", plan_dir, "on")
     assert len(ons) >= 5 and float(np.median(np.abs(ons))) <= PUMP_ON_WITHIN_M
+    # past the lap's six sharp corners the copter flies on the lap (0.02-0.07 m off it on SITL),
+    # not 0.3 m outside it as it did before the mission told them early (missions/corners.py)
+    swings = swing_past_corners_m(tmp_path / "sitl.db", plan_dir)
+    assert len(swings) >= 4 and abs(float(np.median(swings))) <= SWING_WITHIN_M
 
 
 if __name__ == "__main__":
