@@ -14,6 +14,10 @@ issue #12:
 - overlap: the plan's and the record's (the same footprint geometry);
 - the plan's coverage and an independent recomputation from plan.geojson — within 0.2 point.
 
+A second table says where the pump started and stopped against each swath's start and end
+(median and IQR, m; positive: late), and how far outside an edge lap the copter flew past
+its sharp corners (median, m): the causes behind the figures above.
+
     python bench/spray_quality.py [--vehicle sim|sitl] [--field NAME] [--out DIR]
 """
 
@@ -26,11 +30,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sim_vs_sitl import agrodrone, fly  # noqa: E402
-from spray_check import independent_plan_coverage, unexplained_cells  # noqa: E402
+from spray_check import (  # noqa: E402
+    independent_plan_coverage,
+    pump_switches_m,
+    swing_past_corners_m,
+    unexplained_cells,
+)
 
 import sim  # noqa: E402
 from planner import load_plan  # noqa: E402
@@ -67,6 +78,19 @@ def measure(plan_dir: Path, db_path: Path, field_file: Path) -> dict[str, float]
         "plan cov %": planned,
         "indep cov %": independent,
     }
+
+
+def switches(plan_dir: Path, db_path: Path) -> str:
+    """The pump's start and stop against the swaths, and the swing past lap corners, as cells."""
+
+    def stat(xs: list[float], spread: bool = True) -> str:
+        if not xs:
+            return "—"
+        iqr = float(np.subtract(*np.percentile(xs, [75, 25])))
+        return f"{np.median(xs):+.2f}" + (f" ({iqr:.2f})" if spread else "") + f" n {len(xs)}"
+
+    on, off = (pump_switches_m(db_path, plan_dir, k) for k in ("on", "off"))
+    return " | ".join([stat(on), stat(off), stat(swing_past_corners_m(db_path, plan_dir), spread=False)])
 
 
 TARGETS = {
@@ -106,15 +130,19 @@ def main() -> int:
             db = out / f"{name}-{vehicle}.db"
             if not db.exists():
                 fly(plan_dir, vehicle, db, "--cooperative", "htx-t")  # the public fields name none
-            rows.append((name, vehicle, measure(plan_dir, db, field_file)))
+            rows.append((name, vehicle, measure(plan_dir, db, field_file), switches(plan_dir, db)))
             print(f"{name} {vehicle}: {json.dumps(rows[-1][2])}", file=sys.stderr, flush=True)
     keys = list(TARGETS)
     print("| field | vehicle | " + " | ".join(keys) + " |")
     print("| --- | --- | " + " | ".join("---:" for _ in keys) + " |")
     print("| target | | " + " | ".join(TARGETS[k] for k in keys) + " |")
-    for name, vehicle, m in rows:
+    for name, vehicle, m, _ in rows:
         print(f"| {name} | {vehicle} | " + " | ".join(f"{m[k]:.2f}" for k in keys) + " |")
     print("\n*cells: share of the field's one-swath-by-10-m cells; the target allows cells the record explains")
+    print("\n| field | vehicle | pump on vs swath start, m (IQR) | pump off vs long swath end, m (IQR) | lap swing m |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for name, vehicle, _, sw in rows:
+        print(f"| {name} | {vehicle} | {sw} |")
     return 0
 
 
