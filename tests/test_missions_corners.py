@@ -99,7 +99,7 @@ def test_the_tea_hills_laps_are_flown_with_their_corners_told_early(samples):
                 assert lap.hausdorff_distance(hole.exterior) == pytest.approx(w / 2 * 2**0.5, abs=0.05)
             want, _ = swing_compensated(local, w, keepout)
             wps = [it for it in ms.mission[ref.start_seq : ref.end_seq + 1] if it.command == NAV_WAYPOINT]
-            got = np.column_stack(frame.to_local([w.lon for w in wps], [w.lat for w in wps]))
+            got = np.column_stack(frame.to_local([it.lon for it in wps], [it.lat for it in wps]))
             # WP(start) may be the early pump-on point and WP(end) is the pump-off one; between
             # them, the corners told early, to the centimetre (1e-7 degrees)
             assert len(got) == len(want) and np.abs(got[1:-1] - want[1:-1]).max() < 0.02
