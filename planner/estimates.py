@@ -15,6 +15,8 @@ RTL_LOIT_TIME, descend, the last LAND_ALT_LOW metres at LAND_SPEED.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from planner.params import PlanParams
@@ -90,6 +92,28 @@ def corners(coords: np.ndarray) -> np.ndarray:
     turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
     keep = np.concatenate([[True], turn > np.radians(STRAIGHT_ON_DEG), [True]])
     return coords[keep]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the copter flies a layout's swaths, laps and turns, for comparing layouts by time:
+    a field of short swaths is flown mostly slow (each one a whole S-curve), a lap mostly at
+    spray speed, so metres of path alone favour the wrong one (the Hà Châu strip: 65 swaths
+    across it take 30 s longer than a lap round it and 63 shorter swaths inside)."""
+
+    speed_m_s: float
+    accel_m_s2: float
+    turn_s: float
+    lead_m: float  # the lead-in and run-out of each turn (planner/leads.py)
+
+    def seconds(self, swath_lengths: np.ndarray, lap_seconds: float, laps: int, width: float) -> float:
+        """Swaths, laps (flown in `lap_seconds`) and a turn to each of them."""
+        v, a = self.speed_m_s, self.accel_m_s2
+        turn = float(segment_times(np.array([self.lead_m, width, self.lead_m]), v, a).sum()) + self.turn_s
+        return float(segment_times(swath_lengths, v, a).sum()) + lap_seconds + (len(swath_lengths) + laps) * turn
+
+    def lap_seconds(self, laps: list[np.ndarray]) -> float:
+        return sum(polyline_time(corners(c), self.speed_m_s, self.accel_m_s2) for c in laps)
 
 
 def straight_time(length: float, speed: float, accel: float) -> float:

@@ -19,7 +19,7 @@ from planner.angle import Site, choose_layout
 from planner.decomposition import cells_of
 from planner.dose import Sprayer, sprayer_for
 from planner.errors import PlanError
-from planner.estimates import leg_speed
+from planner.estimates import Pace, leg_speed
 from planner.fleet import DEFAULT_SEPARATION_M, DronePart, check_crew, plan_fleet
 from planner.geometry import holes_of
 from planner.headlands import edge_passes
@@ -208,7 +208,8 @@ def plan(
     headlands = [edge_passes(layout_area, w, k, guard) for k in variants]
     for h in headlands:
         h.rest = _polygons(h.rest)
-    site = Site(layout_area, guard, holes, w, turn_cost)
+    pace = Pace(sprayer.speed_m_s, params.accel_m_s2, params.turn_s, LEAD_M)
+    site = Site(layout_area, guard, holes, w, turn_cost, pace)
     layout = choose_layout(site, params.angle_deg, headlands)
     if params.angle_deg is None and not crew:  # a fleet shares one heading out in strips (planner/bands.py)
         layout = headings_per_part(site, layout)

@@ -18,6 +18,7 @@ import fields
 import planner
 from fields import Field, LocalFrame
 from planner.angle import Site
+from planner.estimates import Pace
 from planner.headlands import edge_passes
 from planner.metrics import coverage
 from planner.swath_cover import lap_cover, swath_coverage
@@ -101,7 +102,8 @@ def _sites(root):
         for passes in (0, 1):
             head = edge_passes(area, 4.0, passes, keepout)
             head.rest = plan_module._polygons(head.rest)
-            out.append((Site(area, keepout, plan_module.holes_of(field.boundary), 4.0, 10.0), head))
+            site = Site(area, keepout, plan_module.holes_of(field.boundary), 4.0, 10.0, Pace(5.0, 2.5, 2.0, 3.0))
+            out.append((site, head))
     return out
 
 
