@@ -45,6 +45,7 @@ from gettext import gettext as _
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 
 from missions.corners import swing_compensated
 from missions.errors import MissionError
@@ -65,7 +66,8 @@ from missions.plan_input import plan_document, plan_errors
 from missions.sprayer import vehicle_params
 from planner.document import PlanDocument
 from planner.dose import pump_off_early_m
-from planner.leads import pump_on_early_m
+from planner.geometry import unit_vector
+from planner.leads import pump_on_early_m, pump_on_spread_m
 
 if TYPE_CHECKING:
     from fields.terrain import Terrain
@@ -171,23 +173,36 @@ def _toward(a: tuple[float, float], b: tuple[float, float], d_m: float) -> tuple
 
 
 def _pump_on_point(
-    here: tuple[float, float], coords: Sequence[tuple[float, float]], speed_m_s: float
+    doc: PlanDocument, here: tuple[float, float], coords: Sequence[tuple[float, float]], speed_m_s: float
 ) -> tuple[float, float] | None:
     """Where DO_SPRAYER 1 must run for the pump to start at the swath's first point: the pump's lag
-    at the copter's edge speed before it (planner/leads.py pump_on_early_m), when the copter comes in
-    on a straight lead-in in line with the swath and longer than that; None otherwise (the pump then
-    starts at the first point)."""
+    at the copter's edge speed before it (planner/leads.py pump_on_early_m; a little more where the
+    ground before the start is crop), when the copter comes in on a straight lead-in in line with
+    the swath and longer than that; None otherwise (the pump then starts at the first point)."""
     (x0, y0), (x1, y1) = coords[0], coords[1]
     k = 111_320.0 * math.cos(math.radians(y0))
     ax, ay = (x0 - here[0]) * k, (y0 - here[1]) * 110_574.0  # the lead-in, metres east/north
     bx, by = (x1 - x0) * k, (y1 - y0) * 110_574.0  # the swath's first stretch
     lead, first = math.hypot(ax, ay), math.hypot(bx, by)
-    lag_m = pump_on_early_m(lead, speed_m_s)
+    # crop twice as deep as the pump's start is spread (it starts at most two thirds of that early)
+    lag_m = pump_on_early_m(lead, speed_m_s, _crop_before(doc, coords, 2.0 * pump_on_spread_m(lead, speed_m_s)))
     if lag_m <= 0 or lead < lag_m + 0.5 or first < 1e-6:
         return None
     if (ax * bx + ay * by) / (lead * first) < math.cos(math.radians(5.0)):
         return None
     return _toward(coords[0], here, lag_m)
+
+
+def _crop_before(doc: PlanDocument, coords: Sequence[tuple[float, float]], depth_m: float) -> bool:
+    """Whether the ground `depth_m` before a swath's start, a swath wide, is all crop (a lap's, as a
+    rule): a pump starting early there sprays crop twice, not outside the field or into a buffer."""
+    x, y = doc.field.frame.to_local(*np.array(coords[:2], dtype=float).T)
+    start, u = np.array([x[0], y[0]]), unit_vector(np.array([x[1] - x[0], y[1] - y[0]]))
+    if u is None:
+        return False
+    back = start - u * max(depth_m, 0.05)
+    ground = shapely.LineString([back, start]).buffer(float(doc.params.swath_m) / 2.0, cap_style="flat")
+    return bool(ground.difference(doc.field.sprayable_local).area <= 1e-3 * ground.area)
 
 
 def _pump_off_point(coords: Sequence[tuple[float, float]], speed_m_s: float) -> tuple[float, float]:
@@ -255,7 +270,7 @@ def mission_items(
                     here, here_alt = c, z
         else:  # a swath (the document knows no other kind)
             swath_speed = leg.speed_m_s or spray_speed
-            early = _pump_on_point(here, coords, swath_speed)
+            early = _pump_on_point(doc, here, coords, swath_speed)
             if early is not None:  # on a straight lead-in: spray speed from its start, the pump a little early
                 items.append(_do(DO_CHANGE_SPEED, SPEED_TYPE_GROUND, swath_speed, -1))
                 f = _distance_m(here, early) / max(_distance_m(here, coords[0]), 1e-9)

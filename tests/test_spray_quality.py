@@ -46,7 +46,8 @@ SAMPLES = ROOT / "fields" / "samples"
 PUMP_AT_SWITCH_M = 0.12
 PUMP_ON_SPREAD_M = 0.3  # the IQR of where it starts (0.30-0.49 m after the 7 m lead-ins of before)
 PUMP_ON_WITHIN_M = 0.2  # the median distance of where it starts from the start
-SWING_WITHIN_M = 0.12  # the median swing outside a lap past its sharp corners (0.27-0.32 m uncorrected)
+SWING_WITHIN_M = 0.12
+OUTSIDE_MAX_PCT = 0.5  # the median swing outside a lap past its sharp corners (0.27-0.32 m uncorrected)
 FIELDS = [
     "dai-tu-paddies.geojson",
     "co-lung-rice-block.geojson",
@@ -252,6 +253,12 @@ def test_every_sample_field_flown_on_the_simulator_meets_the_targets(tmp_path):
         records = dict(zip(plans, pool.map(lambda n: _fly(plans[n], "sim", plans[n] / "sim.db"), plans)))
     missed = [f"{name}: {line}" for name, rec in records.items() for line in check_targets(rec, plans[name])]
     assert not missed, "\n".join(missed)
+    # the 0.5 % outside the field wherever the plan keeps inside it (all but the paddies, whose
+    # plan sprays the bunds between its plots): swaths start against an edge lap, not the field's
+    # edge, where AC_Sprayer's 1/3 s beat sprayed the Hà Châu strip's road (0.71 % before, now 0.13 %)
+    for name, rec in records.items():
+        if (load_plan(plans[name]).metrics.outside_pct or 0.0) <= OUTSIDE_MAX_PCT:
+            assert 100.0 * rec["outside_field_m2"] / rec["area_m2"] <= OUTSIDE_MAX_PCT, name
     # the pump stops at the end of a long swath, not the copter's overrun past it (0.4 m from 5 m/s)
     offs = [x for name in plans for x in pump_switches_m(plans[name] / "sim.db", plans[name], "off")]
     assert len(offs) > 100 and abs(float(np.median(offs))) <= PUMP_AT_SWITCH_M
