@@ -109,11 +109,15 @@ class Site:
         quick.sort()
         return quick
 
-    def measure(self, head: Headland, s: SwathSet, bearing: float) -> Layout:
-        """The layout scored: its path, and what its laps and swaths cover (planner/swath_cover.py)."""
+    def _lap(self, head: Headland) -> tuple[Headland, LapCover, float]:
+        """The headland's laps: what they cover and how long they take, worked out once."""
         if id(head) not in self._laps:  # the headland is kept with it, so its id stays its own
             self._laps[id(head)] = (head, lap_cover(head.laps, self.width, self.area), self.pace.lap_seconds(head.laps))
-        laps = self._laps[id(head)][1]
+        return self._laps[id(head)]
+
+    def measure(self, head: Headland, s: SwathSet, bearing: float) -> Layout:
+        """The layout scored: its path, and what its laps and swaths cover (planner/swath_cover.py)."""
+        laps = self._lap(head)[1]
         a_m2 = self.area.area
         covered, outside, overlap = swath_coverage(laps, s, self.width, self.area)
         cov_pct, out_pct, ov_pct = (100.0 * v / a_m2 for v in (covered, outside, overlap))
@@ -129,8 +133,7 @@ class Site:
         flown 30 s faster than 65 swaths across it, against 42 m more path)."""
         head = layout.headland
         assert head is not None  # Site.measure always sets it
-        self.measure(head, layout.swaths, layout.bearing_deg)  # the lap's time, once per headland
-        lap_s = self._laps[id(head)][2]
+        lap_s = self._lap(head)[2]
         seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.width)
         ratio = seconds * self.pace.speed_m_s / (self.area.area / self.width)
         return score_of(ratio, layout.coverage_pct, layout.outside_pct, layout.overlap_pct)

@@ -13,6 +13,7 @@ from shapely.geometry import Point, Polygon, box
 import fields
 import planner
 from fields import Field, LocalFrame, Zone
+from planner.estimates import Pace
 from planner.geometry import holes_of
 from planner.headlands import edge_passes, start_lap_at
 
@@ -197,3 +198,13 @@ def test_the_narrow_strip_gets_the_lap_it_is_flown_faster_with(samples):
     m, p = auto.metrics(), plain.metrics()
     assert m["flight_time_s"] < p["flight_time_s"] and m["outside_pct"] == 0 < p["outside_pct"]
     assert m["coverage_pct"] >= 99.5 and m["overlap_pct"] <= 0.5
+
+
+def test_a_laps_corner_costs_a_fraction_of_a_u_turn():
+    # what the auto edge lap is weighed by (planner/estimates.py Pace), at 5 m/s: a lap's corner
+    # brakes and speeds up again; a U-turn between swaths also runs out, crosses and leads in
+    pace = Pace(5.0, 2.5, 2.0, 3.0)
+    square = np.array([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)], dtype=float)
+    corner_s = (pace.lap_seconds([square]) - 400.0 / 5.0) / 4
+    u_turn_s = pace.seconds(np.array([100.0, 100.0]), 0.0, 0, W) - pace.seconds(np.array([200.0]), 0.0, 0, W)
+    assert 1.0 < corner_s < u_turn_s / 4
