@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.estimates import Pace
 from planner.geometry import Rotation, apart, bearing_to_math, heading_deg
-from planner.headlands import Headland
+from planner.headlands import Headland, corner_cut_m2
 from planner.swath_cover import LapCover, lap_cover, swath_coverage
 from planner.swaths import SwathSet, make_swaths, quick_estimate, ring_edges
 
@@ -69,7 +69,7 @@ class Site:
     width: float
     turn_cost_m: float  # the quick ranking's price of a turn, in metres of path
     pace: Pace  # the measured layouts' time
-    _laps: dict[int, tuple[Headland, LapCover, float]] = field(default_factory=dict, repr=False)
+    _laps: dict[int, tuple[Headland, LapCover, float, float]] = field(default_factory=dict, repr=False)
 
     @property
     def origin(self) -> tuple[float, float]:
@@ -109,10 +109,12 @@ class Site:
         quick.sort()
         return quick
 
-    def _lap(self, head: Headland) -> tuple[Headland, LapCover, float]:
-        """The headland's laps: what they cover and how long they take, worked out once."""
+    def _lap(self, head: Headland) -> tuple[Headland, LapCover, float, float]:
+        """The headland's laps: what they cover, how long they take and what their corners leave
+        dry as flown, worked out once."""
         if id(head) not in self._laps:  # the headland is kept with it, so its id stays its own
-            self._laps[id(head)] = (head, lap_cover(head.laps, self.width, self.area), self.pace.lap_seconds(head.laps))
+            cover = lap_cover(head.laps, self.width, self.area)
+            self._laps[id(head)] = (head, cover, self.pace.lap_seconds(head.laps), corner_cut_m2(head.laps, self.width))
         return self._laps[id(head)]
 
     def measure(self, head: Headland, s: SwathSet, bearing: float) -> Layout:
@@ -126,17 +128,20 @@ class Site:
         return Layout(bearing, s, score, cov_pct, out_pct, ov_pct, head)
 
     def timed_score(self, layout: Layout) -> float:
-        """`layout`'s score with its flight time (planner/estimates.py Pace, as metres at spray
-        speed) for its path: what an edge lap is weighed by. Metres of path price a lap's corner
-        as a turn; flown, a U-turn between swaths costs five times a corner's braking, and short
-        swaths are flown slow (the Hà Châu strip: a lap round it and 63 swaths inside it are
-        flown 30 s faster than 65 swaths across it, against 42 m more path)."""
+        """`layout`'s score as flown: its flight time (planner/estimates.py Pace, as metres at
+        spray speed) for its path, and its laps' corners flown round (headlands.corner_cut_m2):
+        what an edge lap is weighed by. Metres of path price a lap's corner as a turn; flown, a
+        U-turn between swaths costs five times a corner's braking, and short swaths are flown
+        slow (the Hà Châu strip: a lap round it and 63 swaths inside it are flown 30 s faster
+        than 65 swaths across it, against 42 m more path). But a corner flown round leaves crop
+        dry: a lap round each of the Đại Từ paddies' six plots loses 0.9 point of coverage flown."""
         head = layout.headland
         assert head is not None  # Site.measure always sets it
-        lap_s = self._lap(head)[2]
+        _, _, lap_s, cut_m2 = self._lap(head)
         seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.width)
         ratio = seconds * self.pace.speed_m_s / (self.area.area / self.width)
-        return score_of(ratio, layout.coverage_pct, layout.outside_pct, layout.overlap_pct)
+        flown_pct = layout.coverage_pct - 100.0 * cut_m2 / self.area.area
+        return score_of(ratio, flown_pct, layout.outside_pct, layout.overlap_pct)
 
 
 def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[float]:

@@ -23,6 +23,12 @@ SHARP_CORNER_DEG = 30.0
 CORNER_CLEARANCE_M = 0.5
 LAP_TOLERANCE_M = 0.3  # how far a lap may stray from the exact offset to fly with fewer legs
 MIN_MISSED_FRACTION = 0.25  # parts the laps leave out bigger than this share of w² get swaths
+# The radius ArduCopter flies a lap's sharp corner on at spray speed: its track passed 0.45-0.6 m
+# inside 90° corners (an arc of 1.1-1.5 m; ArduCopter 4.7 SITL and the simulator at 5 m/s, with the
+# corners told early as missions/corners.py does). Flown, each 90° corner of a lap left 1.3-1.5 m²
+# more crop dry than its planned footprint (the Đại Từ paddies with a lap round each plot).
+CORNER_RADIUS_M = 1.2
+CORNER_CUT_MAX_DEG = 120.0  # sharper turns are flown slower and tighter than the arc says
 
 
 @dataclass
@@ -43,15 +49,33 @@ class Headland:
         return int(sum(sharp_corners(c) for c in self.laps))
 
 
-def sharp_corners(ring: np.ndarray, min_deg: float = SHARP_CORNER_DEG) -> int:
-    """Vertices of a closed ring where the heading changes by more than `min_deg`."""
+def _turns(ring: np.ndarray) -> np.ndarray:
+    """How much the heading changes at each vertex of a closed ring (radians)."""
     d = np.diff(ring, axis=0)
     d = d[np.hypot(*d.T) > 1e-9]
     if len(d) < 2:
-        return 0
+        return np.zeros(0)
     h = np.arctan2(d[:, 1], d[:, 0])
-    turn = np.abs((np.diff(np.append(h, h[0])) + np.pi) % (2 * np.pi) - np.pi)
-    return int((np.degrees(turn) > min_deg).sum())
+    return np.abs((np.diff(np.append(h, h[0])) + np.pi) % (2 * np.pi) - np.pi)
+
+
+def sharp_corners(ring: np.ndarray, min_deg: float = SHARP_CORNER_DEG) -> int:
+    """Vertices of a closed ring where the heading changes by more than `min_deg`."""
+    return int((np.degrees(_turns(ring)) > min_deg).sum())
+
+
+def corner_cut_m2(laps: list[np.ndarray], width: float) -> float:
+    """The crop the laps' sharp corners leave dry as flown, past what their footprint as planned
+    leaves: ArduCopter flies the corner on an arc of CORNER_RADIUS_M, so the footprint's outer
+    edge there is an arc of that plus half a swath, not of half a swath round the corner; the
+    area between an arc of radius r and the two lines it meets at a turn t is r² (tan t/2 - t/2)."""
+    half = width / 2.0
+    total = 0.0
+    for ring in laps:
+        t = _turns(ring)
+        t = np.minimum(t[np.degrees(t) > SHARP_CORNER_DEG], np.radians(CORNER_CUT_MAX_DEG))
+        total += ((CORNER_RADIUS_M + half) ** 2 - half**2) * float((np.tan(t / 2) - t / 2).sum())
+    return total
 
 
 def _erode(area: BaseGeometry, d: float) -> BaseGeometry:

@@ -23,7 +23,7 @@ from planner.dose import PWM_OFF
 from planner.geometry import unit_vector
 from planner.metrics import footprints
 from telemetry.records.asapplied import load_track
-from telemetry.records.dosemap import off_cells_by_reason
+from telemetry.records.dosemap import CELL_LENGTH_M, off_cells_by_reason
 
 LONG_SWATH_M = 30.0  # from here on, the copter brakes into the swath's end from full spray speed
 SWING_BEND_DEG = 45.0  # corners past which ArduCopter swung 0.3-0.44 m out when flown as planned
@@ -104,13 +104,18 @@ def check_targets(rec: dict, plan_dir: Path, *, whole: bool = True) -> list[str]
         if unexplained > max(UNEXPLAINED_CELLS_ANY, UNEXPLAINED_CELLS_PCT / 100 * rec["dose_cells"]):
             missed.append(f"{unexplained} of {rec['dose_cells']} cells more than 15 % off the dose for no known reason")
     # each swath against the share of it the plan sprays twice: a swath beside an edge lap is over
-    # by that share, one in the open by nothing (the field's average overlap says neither)
+    # by that share, one in the open by nothing (the field's average overlap says neither). A swath
+    # shorter than a dose cell is judged by its cells: over 5-8 m (the Hà Châu strip's inside its
+    # lap) the copter speeds up the whole way while AC_Sprayer sets the pump from the speed 3 times
+    # a second, and such a swath comes out 2-3 % under the target on the simulator and on SITL
     twice = planned_twice_pct(plan)
+    length = {leg.swath: leg.length_m or 0.0 for s in plan.sorties for leg in s.swath_legs}
     dev = [
         100 * (d["dose_l_ha"] / rec["target_dose_l_ha"] - 1) - twice.get(d["swath"], 0.0)
         for d in json.loads(rec["swath_doses_json"])
+        if length.get(d["swath"], CELL_LENGTH_M) >= CELL_LENGTH_M
     ]
-    if np.median(np.abs(dev)) > DOSE_TOLERANCE_PCT:
+    if dev and np.median(np.abs(dev)) > DOSE_TOLERANCE_PCT:
         missed.append("the median swath is further off the dose than the tolerance, past what the plan sprays twice")
     return missed
 
