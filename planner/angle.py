@@ -246,7 +246,7 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
             measured.append((site.measure(head, site.lay(anchorings[k], b), b), anchorings[k]))
         measured.sort(key=lambda m: m[0].score)
     # each variant's best heading by its path; between the variants, by the time they are flown in
-    measured = min(variants, key=lambda v: site.timed_score(v[0][0]))
+    measured = min((v for v in variants if v), key=lambda v: site.timed_score(v[0][0]))
     layout, anchor = measured[0]
     if bearing is None and anchor:  # a fraction of a degree either side of the best heading
         for d in REFINE_DEG:
