@@ -24,14 +24,13 @@ from planner.estimates import Pace
 from planner.geometry import Rotation, apart, bearing_to_math, heading_deg
 from planner.headlands import Headland, corner_cut_m2
 from planner.swath_cover import LapCover, lap_cover, swath_coverage
-from planner.swaths import SwathSet, make_swaths, quick_estimate, ring_edges
+from planner.swaths import END_WEIGHT, SwathSet, make_swaths, quick_estimate, ring_edges
 
 SWEEP_STEP_DEG = 10.0
 EDGE_CANDIDATES = 8
 FINALISTS = 2  # per edge-pass variant
 FINALISTS_SMALL = 3  # fields of fewer than SMALL_BANDS bands can afford more full layouts
 SMALL_BANDS = 120
-END_WEIGHT = 2.0  # an unsprayed m² weighs as much as 2 m² sprayed to waste
 QUICK_BANDS = 100
 SHARED_CANDIDATES = 10  # headings the edge-lap variants are ranked on (the first variant's best)
 RETRIM_LAYOUTS = 3

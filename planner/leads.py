@@ -23,9 +23,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planner.angle import END_WEIGHT
 from planner.dose import PUMP_ON_LAG_S
 from planner.geometry import unit_vector
+from planner.swaths import END_WEIGHT
 from planner.transit import TransitPlanner
 
 LEAD_M = 3.0  # the lead-in and run-out (above): stays well inside the geofence 10 m outside the field
@@ -56,7 +56,7 @@ def pump_on_early_m(lead_m: float, spray_speed_m_s: float, onto_crop: bool = Fal
 
     Where the ground before the start is crop (`onto_crop`: a lap's, inside the field) a pump that
     starts early sprays it twice, and one that starts late leaves crop dry, which weighs END_WEIGHT
-    times as much (as where the planner trims swath ends: planner/angle.py). There it runs earlier,
+    times as much (as where the planner trims swath ends: planner/swaths.py). There it runs earlier,
     so that 1 / (1 + END_WEIGHT) of the starts are late instead of half: a sixth of a beat."""
     lag = PUMP_ON_LAG_S + (PUMP_ON_BEAT_S * (0.5 - 1.0 / (1.0 + END_WEIGHT)) if onto_crop else 0.0)
     return edge_speed_m_s(lead_m, spray_speed_m_s) * lag

@@ -28,6 +28,7 @@ MIN_SWATH_M = 0.5  # shorter pieces are not worth switching the pump for
 # that ends at a buffer has no run-out to stop it in.
 KEEPOUT_END_CLEARANCE_M = 0.6
 END_SAMPLES = 24  # candidate positions tried for each swath end
+END_WEIGHT = 2.0  # an unsprayed m² weighs as much as 2 m² sprayed to waste
 _AREA_EPS = 1e-6
 
 
@@ -121,7 +122,7 @@ def make_swaths(
     width: float,
     *,
     top_overlap: float = 1.0,
-    end_weight: float | None = 2.0,
+    end_weight: float | None = END_WEIGHT,
 ) -> SwathSet:
     """Swaths covering `area` along the rotation's direction (pure geometry, vectorised).
 
