@@ -7,7 +7,7 @@ issue #12:
 
 - coverage of the planned sprayable area (record) — target >= 99 %;
 - achieved dose against the target (record) — within +-3 %;
-- dose-map cells (one swath by 10 m) off the target by more than 15 % (low / high), and those
+- dose-map cells (one swath by about 10 m) off the target by more than 15 % (low / high), and those
   the record gives no reason for (telemetry/records/dose_reasons.py) — target 0;
 - spray inside no-spray buffers (record, the pump-on track buffered by half the swath) — 0 m²;
 - spray outside the field, in % of the sprayed area — <= 0.5 %;
@@ -138,7 +138,7 @@ def main() -> int:
     print("| target | | " + " | ".join(TARGETS[k] for k in keys) + " |")
     for name, vehicle, m, _ in rows:
         print(f"| {name} | {vehicle} | " + " | ".join(f"{m[k]:.2f}" for k in keys) + " |")
-    print("\n*cells: share of the field's one-swath-by-10-m cells; the target allows cells the record explains")
+    print("\n*cells: share of the field's cells (one swath by about 10 m); the target allows cells the record explains")
     print("\n| field | vehicle | pump on vs swath start, m (IQR) | pump off vs long swath end, m (IQR) | lap swing m |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, vehicle, _, sw in rows:

@@ -132,7 +132,7 @@ def test_unit_report_in_english(reports, tmp_path):
 def test_cooperative_report_shows_each_job_with_its_map_dose_wind_and_hash(reports, province, tmp_path):
     dom = chromium(reports["coop-vi"] / "report.html", tmp_path)
     images = json.loads(re.search(r'<pre id="image-probe">(.*?)</pre>', dom, re.S)[1])
-    # the job's map, then its dose map (cells of one swath by 10 m coloured by dose against the target)
+    # the job's map, then its dose map (cells of one swath by about 10 m coloured by dose against the target)
     assert len(images) == 2 and all(i["complete"] and i["w"] > 300 for i in images), images
     assert images[0]["alt"].startswith("Bản đồ Đồi chè Tân Cương")
     assert images[1]["alt"] == "Bản đồ liều phun"

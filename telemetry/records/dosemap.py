@@ -6,6 +6,15 @@ this gives the dose in L/ha that an agronomist compares with the target: a cell 
 was sprayed twice, one at -40 % was half missed. Where parts of the field are flown at
 headings of their own (planner/part_headings.py), each part gets its own grid of cells
 along its swaths. Every swath of the plan gets its own mean dose too.
+
+Each band's sprayable run (from the field's edge, a hole or a bund to the next) is cut into
+cells of equal length, as near 10 m as a whole number of them allows (7.5-12.5 m; a run
+shorter than 15 m is one cell). A fixed 10 m lattice would cut the runs wherever it happens to fall:
+its last cell before an edge could hold 5 m of a swath or 10, and the first and last metres of
+a swath are where the dose moves most (AC_Sprayer sets the pump from the speed three times a
+second, and the copter speeds up out of a turn and slows into the next: measured, the first
+5 m of a swath 5-20 % under the dose and the last 6 m 5-13 % over, on SITL and the simulator
+alike), so whether a cell there was off by more than 15 % depended on where the lattice fell.
 """
 
 from __future__ import annotations
@@ -28,8 +37,15 @@ if TYPE_CHECKING:
 
 CELL_LENGTH_M = 10.0  # along the swath
 MIN_CELL_SHARE = 0.5  # a cell counts when at least this share of it is sprayable
+RUN_GAP_PIXELS = 1.5  # a band's sprayable ground broken for more than this many pixels is two runs
 DOSE_BAND_PCT = 15.0  # cells further off the target than this are flagged
 SAME_HEADING_DEG = 0.01  # swaths this close in heading share a grid of cells
+
+
+def deviation_pct(dose_l_ha: Any, target_l_ha: float) -> Any:
+    """How far a dose is off the target, in % (to a millionth of a point: a cell stored at 12.75
+    L/ha against 15 is 15 % under, not a float's 15.000000000000002, which would put it off the band)."""
+    return np.round((np.asarray(dose_l_ha, float) - target_l_ha) / target_l_ha * 100.0, 6)
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class Cell:
     dose_l_ha: float
     sprayable_m2: float
     grid: int = 0  # which of the map's grids (one per heading the swaths are flown at)
+    along: tuple[float, float] | None = None  # from, to along the grid's `u`; None: index * cell_m on
+    run: int = 0  # which of its band's runs of sprayable ground the cell is on
 
 
 @dataclass(frozen=True)
@@ -57,8 +75,8 @@ class Axes:
 @dataclass(frozen=True)
 class DoseMap:
     """Cells of grids laid along the swaths: cell (band, index) of grid g is the rectangle from
-    index * cell_m to (index + 1) * cell_m along the grid's `u` and band * width_m to
-    (band + 1) * width_m across it (along `n`), counted from its `origin` (local metres)."""
+    `along` (or index * cell_m to (index + 1) * cell_m) along the grid's `u` and band * width_m
+    to (band + 1) * width_m across it (along `n`), counted from its `origin` (local metres)."""
 
     cells: list[Cell]
     swaths: list[tuple[int, float]]  # (swath number, mean dose L/ha over its strip)
@@ -70,15 +88,18 @@ class DoseMap:
 
     def ring(self, cell: Cell) -> np.ndarray:
         """The cell's corners (local metres), closed."""
-        a0, a1 = cell.index * self.cell_m, (cell.index + 1) * self.cell_m
+        a0, a1 = self.span(cell)
         b0, b1 = cell.band * self.width_m, (cell.band + 1) * self.width_m
         corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
         axes = self.grids[cell.grid]
         return np.array([axes.point(a, b) for a, b in corners])
 
+    def span(self, cell: Cell) -> tuple[float, float]:
+        """Where the cell begins and ends along its grid's `u`."""
+        return cell.along if cell.along is not None else (cell.index * self.cell_m, (cell.index + 1) * self.cell_m)
+
     def deviations_pct(self) -> np.ndarray:
-        d = np.array([c.dose_l_ha for c in self.cells])
-        return (d - self.target_l_ha) / self.target_l_ha * 100.0 if len(d) else d
+        return deviation_pct(np.array([c.dose_l_ha for c in self.cells]), self.target_l_ha)
 
     def off_band(self, band_pct: float = DOSE_BAND_PCT) -> tuple[int, int]:
         """Cells below -band and above +band."""
@@ -88,27 +109,28 @@ class DoseMap:
     def columns(self, frame: LocalFrame) -> dict[str, Any]:
         """The spray record's dose-map columns (telemetry/ingest/schema.py DOSE_COLUMNS).
 
-        The map is GeoJSON, one feature per band of cells: the band's centre line from its first
-        cell to its last (WGS84) and the cells' doses in order along it (null where a cell has
-        too little sprayable ground), and for a band with a cell off the target for a known reason,
-        the cells' reasons in the same order (`why`: dose_reasons.py). A few bytes a cell, where a
-        polygon each took 300."""
+        The map is GeoJSON, one feature per run of cells along a band: the band's centre line from
+        the run's first cell to its last (WGS84), the length of its cells, and their doses in order
+        (null where a cell has too little sprayable ground), and for a run with a cell off the
+        target for a known reason, the cells' reasons in the same order (`why`: dose_reasons.py).
+        A few bytes a cell, where a polygon each took 300."""
         low, high = self.off_band()
-        bands: dict[tuple[int, int], dict[int, float]] = {}
+        runs: dict[tuple[int, int, int], dict[int, Cell]] = {}
         for cell in self.cells:
-            bands.setdefault((cell.grid, cell.band), {})[cell.index] = cell.dose_l_ha
+            runs.setdefault((cell.grid, cell.band, cell.run), {})[cell.index] = cell
         features = []
-        for grid, band in sorted(bands):
-            doses = bands[(grid, band)]
-            first, last = min(doses), max(doses)
+        for grid, band, run in sorted(runs):
+            cells = runs[(grid, band, run)]
+            first, last = min(cells), max(cells)
+            (start, first_end), end = self.span(cells[first]), self.span(cells[last])[1]
             mid = (band + 0.5) * self.width_m
             axes = self.grids[grid]
-            x, y = zip(axes.point(first * self.cell_m, mid), axes.point((last + 1) * self.cell_m, mid))
+            x, y = zip(axes.point(start, mid), axes.point(end, mid))
             lon, lat = frame.to_wgs84(np.array(x), np.array(y))
             props: dict[str, Any] = {
                 "width_m": round(self.width_m, 3),
-                "cell_m": self.cell_m,
-                "dose_l_ha": [round(doses[j], 2) if j in doses else None for j in range(first, last + 1)],
+                "cell_m": round(first_end - start, 4),
+                "dose_l_ha": [round(cells[j].dose_l_ha, 2) if j in cells else None for j in range(first, last + 1)],
             }
             why = [self.why.get((grid, band, j)) for j in range(first, last + 1)]
             if any(why):
@@ -186,7 +208,7 @@ def off_cells_by_reason(text: str, target_l_ha: float, band_pct: float = DOSE_BA
     if target_l_ha <= 0:
         return out
     for dose, why in _cells_why(text):
-        if abs(dose / target_l_ha - 1) * 100 > band_pct:
+        if abs(deviation_pct(dose, target_l_ha)) > band_pct:
             out[why or "none"] += 1
     return out
 
@@ -219,27 +241,73 @@ def _heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
     return sorted((m for _, m in groups), key=lambda m: -sum(float(np.hypot(*(c[1] - c[0]))) for c in m))
 
 
+def _runs(along: np.ndarray, gap_m: float, min_m: float) -> list[tuple[float, float]]:
+    """The stretches (from, to) of a band's pixel centres `along` it, broken where none lies for
+    more than `gap_m` (a hole, a bund, a buffer across the band); a stretch shorter than `min_m`
+    (a corner's few pixels past a gap) joins the nearer of its neighbours."""
+    u = np.unique(along)
+    breaks = np.flatnonzero(np.diff(u) > gap_m)
+    runs = [list(r) for r in zip(np.r_[u[0], u[breaks + 1]].tolist(), np.r_[u[breaks], u[-1]].tolist())]
+    while len(runs) > 1:
+        k = min(range(len(runs)), key=lambda i: runs[i][1] - runs[i][0])
+        if runs[k][1] - runs[k][0] >= min_m:
+            break
+        before = runs[k][0] - runs[k - 1][1] if k > 0 else np.inf
+        after = runs[k + 1][0] - runs[k][1] if k + 1 < len(runs) else np.inf
+        j = k - 1 if before <= after else k + 1
+        lo, hi = min(k, j), max(k, j)
+        runs[lo : hi + 1] = [[runs[lo][0], runs[hi][1]]]
+    return [(a, b) for a, b in runs]
+
+
+def _band_cells(
+    along: np.ndarray, across: np.ndarray, swath_m: float, cell_m: float, pixel_m: float
+) -> list[tuple[int, int, float, float, np.ndarray]]:
+    """One band's cells: (run, index, from, to, which of its pixels) for each, the runs' cells of
+    equal length, as near `cell_m` as a whole number of them allows. A run is measured along the
+    band's middle half, so a slanted edge starts it halfway across its wedge: the wedge's tip
+    before it, a quarter of the band wide, is in no cell (as the ground of a cell under half
+    sprayable is in none)."""
+    middle = np.abs(across - swath_m / 2) <= swath_m / 4
+    runs = _runs(along[middle] if middle.any() else along, RUN_GAP_PIXELS * pixel_m, cell_m / 2)
+    out = []
+    base = 0
+    for r, (a, b) in enumerate(runs):
+        a, b = a - pixel_m / 2, b + pixel_m / 2
+        n = max(1, int(round((b - a) / cell_m)))
+        step = (b - a) / n
+        j = np.floor((along - a) / step).astype(int)
+        for c in range(n):
+            sel = j == c
+            if sel.any():
+                out.append((r, base + c, a + c * step, a + (c + 1) * step, sel))
+        base += n
+    return out
+
+
 def _grid_cells(
     px: np.ndarray, py: np.ndarray, dose: np.ndarray, lines: list[np.ndarray], swath_m: float, cell_m: float,
-    pix_area: float, grid: int,
+    pixel_m: float, grid: int,
 ) -> tuple[list[Cell], Axes]:  # fmt: skip
     """The cells the pixels (centres px, py; their doses) fall in, on a grid along `lines`."""
     u, v_line = _direction(lines)
     n = np.array([-u[1], u[0]])
-    ci = np.floor((px * n[0] + py * n[1] - (v_line - swath_m / 2)) / swath_m).astype(int)
-    cj = np.floor((px * u[0] + py * u[1]) / cell_m).astype(int)
+    across = px * n[0] + py * n[1] - (v_line - swath_m / 2)
+    ci = np.floor(across / swath_m).astype(int)
+    along = px * u[0] + py * u[1]
     origin = (v_line - swath_m / 2) * n
     axes = Axes((float(u[0]), float(u[1])), (float(n[0]), float(n[1])), (float(origin[0]), float(origin[1])))
     cells: list[Cell] = []
-    if len(px) == 0:
-        return cells, axes
-    uniq, inv = np.unique(np.stack([ci, cj], axis=1), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    count = np.bincount(inv, minlength=len(uniq))
-    total = np.bincount(inv, weights=dose, minlength=len(uniq))
-    for (i, j), k, s in zip(uniq, count, total):
-        if k * pix_area >= MIN_CELL_SHARE * swath_m * cell_m:
-            cells.append(Cell(int(i), int(j), float(s / k), float(k * pix_area), grid))
+    for band in np.unique(ci):
+        mine = ci == band
+        b_along, b_dose = along[mine], dose[mine]
+        for run, index, a0, a1, sel in _band_cells(b_along, across[mine] - band * swath_m, swath_m, cell_m, pixel_m):
+            sprayable = float(sel.sum()) * pixel_m**2
+            # at least half sprayable, and never less ground than half a swath by half a cell
+            if sprayable >= MIN_CELL_SHARE * swath_m * max(a1 - a0, cell_m / 2):
+                # the dose as the record stores it: its count of cells off the target and their reasons agree
+                dose_l_ha = round(float(b_dose[sel].mean()), 2)
+                cells.append(Cell(int(band), index, dose_l_ha, sprayable, grid, (a0, a1), run))
     return cells, axes
 
 
@@ -252,10 +320,10 @@ def dose_map(
     target_l_ha: float,
     cell_length_m: float = CELL_LENGTH_M,
 ) -> DoseMap:
-    """Cells of one swath by `cell_length_m` laid along the plan's swaths (a band edge on a band
-    edge), each with the mean dose over its sprayable part; and each swath's mean dose. Where
-    parts are flown at headings of their own, each part's ground (the pixels nearest its swaths)
-    gets its own grid."""
+    """Cells of one swath by about `cell_length_m` laid along the plan's swaths (a band edge on a
+    band edge; along a band, each run of sprayable ground cut evenly), each with the mean dose over
+    its sprayable part; and each swath's mean dose. Where parts are flown at headings of their own,
+    each part's ground (the pixels nearest its swaths) gets its own grid."""
     if not swath_lines:  # a plan without swaths has no cells to lay out
         return DoseMap([], [], float(target_l_ha))
     px, py = np.meshgrid(grid.x, grid.y)
@@ -273,7 +341,7 @@ def dose_map(
     grids: list[Axes] = []
     for g, lines_g in enumerate(groups):
         mine = owner == g
-        c, axes = _grid_cells(ix[mine], iy[mine], idose[mine], lines_g, swath_m, cell_length_m, grid.pixel_m**2, g)
+        c, axes = _grid_cells(ix[mine], iy[mine], idose[mine], lines_g, swath_m, cell_length_m, grid.pixel_m, g)
         cells.extend(c)
         grids.append(axes)
     swaths: list[tuple[int, float]] = []

@@ -1,4 +1,4 @@
-"""The dose map of one spray record as a picture: each cell (one swath by 10 m) coloured by how
+"""The dose map of one spray record as a picture: each cell (one swath by about 10 m) coloured by how
 far its dose is from the target, so an agronomist sees at a glance where a field got too much
 or too little, and by how much."""
 
