@@ -93,7 +93,8 @@ TEXT: dict[str, dict[str, str]] = {
         "legend_applied": "Diện tích đã phun",
         "dose_map": "Bản đồ liều phun",
         "dose_map_scale": "Liều so với liều mục tiêu (%)",
-        "dose_map_title": "Liều phun theo ô (1 vệt × khoảng 10 m): {n} ô, {low} ô thiếu quá 15 %, {high} ô thừa quá 15 %",
+        "dose_map_title": "Liều phun theo ô (1 vệt × khoảng 10 m): {n} ô, {low} ô thiếu quá 15 %, "
+        "{high} ô thừa quá 15 %",
         "dose_cells": "Ô lệch liều quá 15 %",
         "dose_cells_val": "{off} / {n} ô: {overlap} ô do kế hoạch phun chồng, {gap} ô do kế hoạch bỏ sót một phần ô, "
         "{switch} ô nơi bơm tắt rồi bật lại giữa vệt, {none} ô chưa rõ lý do",
