@@ -45,7 +45,7 @@ SAMPLES = ROOT / "fields" / "samples"
 # against swaths' starts
 PUMP_AT_SWITCH_M = 0.12
 PUMP_ON_SPREAD_M = 0.3  # the IQR of where it starts (0.30-0.49 m after the 7 m lead-ins of before)
-PUMP_ON_WITHIN_M = 0.2  # the median distance of where it starts from the start
+PUMP_ON_WITHIN_M = 0.3  # the median distance of where it starts from the start, among some ten starts
 SWING_WITHIN_M = 0.12
 OUTSIDE_MAX_PCT = 0.5  # the median swing outside a lap past its sharp corners (0.27-0.32 m uncorrected)
 FIELDS = [
@@ -354,8 +354,11 @@ def test_a_buffered_field_flown_on_sitl_meets_the_targets(tmp_path):
     offs = pump_switches_m(tmp_path / "sitl.db", plan_dir, "off")
     assert len(offs) >= 5 and abs(float(np.median(offs))) <= PUMP_AT_SWITCH_M
     # ... and starts close to a swath's start: here a sortie has only some ten swath starts, so
-    # the check is how far from the start half of them are (0.11 m on all 92 of Cổ Lũng's, 0.19 m
-    # after the 7 m lead-ins of before; among 9 of them, above 0.2 m one time in 170)
+    # the check is how far from the start half of them are. On all 92 of Cổ Lũng's on SITL 0.11 m;
+    # a pump switched on at the start, not its lag early, starts 0.5 m late. Since the pump starts
+    # a sixth of a beat early where a lap precedes the swath (planner/leads.py), among 10 of the 92
+    # half are further than 0.2 m one time in 8 (this check failed so in CI), than 0.3 m one time
+    # in 10,000 or fewer (bootstrap of the bench's flights on SITL and the simulator)
     ons = pump_switches_m(tmp_path / "sitl.db", plan_dir, "on")
     assert len(ons) >= 5 and float(np.median(np.abs(ons))) <= PUMP_ON_WITHIN_M
     # past the lap's six sharp corners the copter flies on the lap (0.02-0.07 m off it on SITL),
