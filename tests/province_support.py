@@ -80,7 +80,9 @@ def dose_map_columns(rng: random.Random, ha: float, swath_m: float = 7.0) -> dic
     side_m = math.sqrt(ha * 1e4)
     bands, cells = max(1, int(side_m / swath_m)), max(1, int(side_m / 10.0))
     dose = lambda: round(15 * (0.85 + 0.3 * rng.random()), 2)  # noqa: E731
-    dose_cells = [Cell(b, j, dose(), swath_m * 10.0) for b in range(bands) for j in range(cells)]
+    dose_cells = [
+        Cell(b, j, dose(), swath_m * 10.0, (j * 10.0, (j + 1) * 10.0)) for b in range(bands) for j in range(cells)
+    ]
     swaths = [(b, round(15 * (0.95 + 0.1 * rng.random()), 2)) for b in range(bands)]
     origin = (rng.uniform(-10_000, 10_000), rng.uniform(-10_000, 10_000))
     return DoseMap(dose_cells, swaths, 15.0, (Axes(origin=origin),), width_m=swath_m).columns(_frame())

@@ -37,7 +37,7 @@ import planner
 import sim
 from planner import load_plan
 from telemetry import create_record, import_tlog, list_records, open_db
-from telemetry.records.dosemap import read_dose_map, read_dose_reasons
+from telemetry.records.dosemap import deviation_pct, read_dose_map, read_dose_reasons
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "fields" / "samples"
@@ -108,7 +108,7 @@ def _flown_exactly(tmp_path: Path, sorties=None, name: str = "dai-tu-paddies.geo
 def _off_cells(rec: dict, frame) -> tuple[list[np.ndarray], np.ndarray, list[str | None]]:
     """The record's cells, their deviation from the target in %, and their reasons."""
     rings, cell_doses = read_dose_map(rec["dose_map_geojson"], frame)
-    dev = (cell_doses / rec["target_dose_l_ha"] - 1) * 100
+    dev = deviation_pct(cell_doses, rec["target_dose_l_ha"])
     return rings, dev, read_dose_reasons(rec["dose_map_geojson"])
 
 

@@ -54,8 +54,8 @@ class Cell:
     index: int  # along the swaths
     dose_l_ha: float
     sprayable_m2: float
+    along: tuple[float, float]  # from, to along its grid's `u`
     grid: int = 0  # which of the map's grids (one per heading the swaths are flown at)
-    along: tuple[float, float] | None = None  # from, to along the grid's `u`; None: index * cell_m on
     run: int = 0  # which of its band's runs of sprayable ground the cell is on
 
 
@@ -74,29 +74,24 @@ class Axes:
 
 @dataclass(frozen=True)
 class DoseMap:
-    """Cells of grids laid along the swaths: cell (band, index) of grid g is the rectangle from
-    `along` (or index * cell_m to (index + 1) * cell_m) along the grid's `u` and band * width_m
-    to (band + 1) * width_m across it (along `n`), counted from its `origin` (local metres)."""
+    """Cells of grids laid along the swaths: cell (band, index) of grid g is the rectangle over its
+    `along` along the grid's `u` and from band * width_m to (band + 1) * width_m across it (along
+    `n`), counted from its `origin` (local metres)."""
 
     cells: list[Cell]
     swaths: list[tuple[int, float]]  # (swath number, mean dose L/ha over its strip)
     target_l_ha: float
     grids: tuple[Axes, ...] = (Axes(),)
     width_m: float = 0.0
-    cell_m: float = CELL_LENGTH_M
     why: dict[tuple[int, int, int], str] = field(default_factory=dict)  # (grid, band, index): dose_reasons.py
 
     def ring(self, cell: Cell) -> np.ndarray:
         """The cell's corners (local metres), closed."""
-        a0, a1 = self.span(cell)
+        a0, a1 = cell.along
         b0, b1 = cell.band * self.width_m, (cell.band + 1) * self.width_m
         corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
         axes = self.grids[cell.grid]
         return np.array([axes.point(a, b) for a, b in corners])
-
-    def span(self, cell: Cell) -> tuple[float, float]:
-        """Where the cell begins and ends along its grid's `u`."""
-        return cell.along if cell.along is not None else (cell.index * self.cell_m, (cell.index + 1) * self.cell_m)
 
     def deviations_pct(self) -> np.ndarray:
         return deviation_pct(np.array([c.dose_l_ha for c in self.cells]), self.target_l_ha)
@@ -122,7 +117,7 @@ class DoseMap:
         for grid, band, run in sorted(runs):
             cells = runs[(grid, band, run)]
             first, last = min(cells), max(cells)
-            (start, first_end), end = self.span(cells[first]), self.span(cells[last])[1]
+            (start, first_end), end = cells[first].along, cells[last].along[1]
             mid = (band + 0.5) * self.width_m
             axes = self.grids[grid]
             x, y = zip(axes.point(start, mid), axes.point(end, mid))
@@ -307,7 +302,7 @@ def _grid_cells(
             if sprayable >= MIN_CELL_SHARE * swath_m * max(a1 - a0, cell_m / 2):
                 # the dose as the record stores it: its count of cells off the target and their reasons agree
                 dose_l_ha = round(float(b_dose[sel].mean()), 2)
-                cells.append(Cell(int(band), index, dose_l_ha, sprayable, grid, (a0, a1), run))
+                cells.append(Cell(int(band), index, dose_l_ha, sprayable, (a0, a1), grid, run))
     return cells, axes
 
 
@@ -357,7 +352,7 @@ def dose_map(
         sel[sel] = shapely.contains_xy(strip, px[box][sel], py[box][sel])
         if sel.any():
             swaths.append((int(number), float(dose[box][sel].mean())))
-    return DoseMap(cells, swaths, float(target_l_ha), tuple(grids), width_m=swath_m, cell_m=cell_length_m)
+    return DoseMap(cells, swaths, float(target_l_ha), tuple(grids), width_m=swath_m)
 
 
 def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:

@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from fields.frame import LocalFrame, utm_epsg_for
-from telemetry.records.dosemap import read_dose_map
+from telemetry.records.dosemap import deviation_pct, read_dose_map
 from telemetry.reports.charts import COLORS, png_data_uri
 from telemetry.reports.i18n import Lang
 
@@ -33,7 +33,7 @@ def dose_map_chart(record: dict, boundary_local=None, frame: LocalFrame | None =
         frame = LocalFrame(utm_epsg_for(lon, lat))
     local, doses = read_dose_map(text, frame)
     target = float(record.get("target_dose_l_ha") or 0.0)
-    devs = (doses - target) / target * 100.0 if target > 0 else np.zeros(len(doses))
+    devs = deviation_pct(doses, target) if target > 0 else np.zeros(len(doses))
     allpts = np.vstack(local)
     ox, oy = allpts.min(axis=0)
     w, h = np.ptp(allpts, axis=0)
