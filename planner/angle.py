@@ -20,6 +20,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from planner.anchoring import Anchoring
+from planner.anchoring import anchorings as anchorings_of
 from planner.estimates import Pace
 from planner.geometry import Rotation, apart, bearing_to_math, heading_deg
 from planner.headlands import Headland, corner_cut_m2
@@ -75,14 +77,21 @@ class Site:
         c = self.area.centroid
         return (c.x, c.y)
 
+    def rotation(self, bearing: float) -> Rotation:
+        return Rotation(bearing_to_math(bearing), self.origin)
+
     def lay(self, parts: list[BaseGeometry], bearing: float, end_weight: float = END_WEIGHT) -> SwathSet:
         """Swaths over `parts` at one heading, each part banded on its own."""
-        rot = Rotation(bearing_to_math(bearing), self.origin)
+        rot = self.rotation(bearing)
         sets = [make_swaths(p, self.keepout, self.holes, rot, self.width, end_weight=end_weight) for p in parts]
         return SwathSet.concat(sets) if len(sets) > 1 else sets[0]
 
+    def lay_anchored(self, anchor: Anchoring, bearing: float, end_weight: float = END_WEIGHT) -> SwathSet:
+        """Swaths over the anchoring's parts at one heading, banded as it says."""
+        return self.lay(anchor.pieces(self.rotation(bearing)), bearing, end_weight)
+
     def quick_ranking(
-        self, head: Headland, anchorings: list[list[BaseGeometry]], candidates: list[float]
+        self, head: Headland, anchorings: list[Anchoring], candidates: list[float]
     ) -> list[tuple[float, float, int]]:
         """(estimated cost, heading, anchoring) of every candidate heading and anchoring,
         cheapest first: the path it needs (swath length, a cost per turn) and the spray it
@@ -94,13 +103,15 @@ class Site:
         k_edges = ring_edges(self.keepout)
         anchor_edges = []
         for anchor in anchorings:
-            rings = [ring_edges(p) for p in anchor]
+            rings = [ring_edges(p) for p in anchor.parts]
             anchor_edges.append((np.vstack(rings), np.repeat(np.arange(len(rings)), [len(r) for r in rings])))
         quick = []
         for b in candidates:
-            rot = Rotation(bearing_to_math(b), self.origin)
+            rot = self.rotation(b)
             for k, (edges, part) in enumerate(anchor_edges):
-                s_len, s_n, lost_m2 = quick_estimate(edges, k_edges, rot, coarse, part)
+                if not anchorings[k].distinct(rot):  # by stack the same as one of the others here
+                    continue
+                s_len, s_n, lost_m2 = quick_estimate(edges, k_edges, rot, coarse, anchorings[k].owners(rot)[part])
                 spray = head.length + s_len * scale
                 count = head.corners + s_n * scale
                 waste = max(0.0, spray * width - a_m2) / width
@@ -175,17 +186,6 @@ def edge_bearings(area: BaseGeometry, limit: int = EDGE_CANDIDATES) -> list[floa
     return out
 
 
-def _anchorings(area: BaseGeometry) -> list[list[BaseGeometry]]:
-    """The whole area banded as one, and (for several parts) each part banded on its own."""
-    parts = [p for p in shapely.get_parts(area) if p.area > 0]
-    if not parts:
-        return []
-    out = [[area]]
-    if len(parts) > 1:
-        out.append(parts)  # each part gets its own first band
-    return out
-
-
 def candidate_bearings(area: BaseGeometry) -> list[float]:
     out = edge_bearings(area)
     for b in np.arange(0.0, 180.0, SWEEP_STEP_DEG):
@@ -221,16 +221,16 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
     a_m2 = area.area
     bands = math.sqrt(a_m2) / width
     finalists = FINALISTS_SMALL if bands < SMALL_BANDS else FINALISTS
-    variants: list[list[tuple[Layout, list[BaseGeometry]]]] = []
+    variants: list[list[tuple[Layout, Anchoring | None]]] = []
     ranked: list[float] = []  # headings of the first variant, best first
     for head in headlands:
-        measured: list[tuple[Layout, list[BaseGeometry]]] = []
+        measured: list[tuple[Layout, Anchoring | None]] = []
         variants.append(measured)
-        anchorings = _anchorings(head.rest)
+        anchorings = anchorings_of(head.rest)
         if not anchorings:  # the laps cover everything
             s = SwathSet(Rotation(0.0, origin), width, np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0))
             b = bearing % 180.0 if bearing is not None else 0.0
-            measured.append((site.measure(head, s, b), []))
+            measured.append((site.measure(head, s, b), None))
             continue
         if bearing is not None:
             candidates = [bearing % 180.0]
@@ -242,28 +242,29 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
         if not ranked:
             ranked = list(dict.fromkeys(b for _, b, _ in quick))
         for _, b, k in diverse(quick, finalists):
-            measured.append((site.measure(head, site.lay(anchorings[k], b), b), anchorings[k]))
+            measured.append((site.measure(head, site.lay_anchored(anchorings[k], b), b), anchorings[k]))
         measured.sort(key=lambda m: m[0].score)
     # each variant's best heading by its path; between the variants, by the time they are flown in
     measured = min((v for v in variants if v), key=lambda v: site.timed_score(v[0][0]))
     layout, anchor = measured[0]
-    if bearing is None and anchor:  # a fraction of a degree either side of the best heading
+    if bearing is None and anchor is not None:  # a fraction of a degree either side of the best heading
         for d in REFINE_DEG:
             for b in ((layout.bearing_deg - d) % 180.0, (layout.bearing_deg + d) % 180.0):
                 assert layout.headland is not None  # Site.measure always sets it
-                measured.append((site.measure(layout.headland, site.lay(anchor, b), b), anchor))
+                measured.append((site.measure(layout.headland, site.lay_anchored(anchor, b), b), anchor))
         measured.sort(key=lambda m: m[0].score)
     best = measured[0][0]
     if _wasteful(best):
         # Over a waste target: trim the swath ends harder on the best few, trading a
         # little coverage (weighed by the score) for less spray twice or outside.
         for layout, anchor in measured[:RETRIM_LAYOUTS]:
-            if not anchor:
+            if anchor is None:
                 continue
             weight = RETRIM_WEIGHT
             assert layout.headland is not None  # Site.measure always sets it
             for _ in range(RETRIM_STEPS):
-                again = site.measure(layout.headland, site.lay(anchor, layout.bearing_deg, weight), layout.bearing_deg)
+                swaths = site.lay_anchored(anchor, layout.bearing_deg, weight)
+                again = site.measure(layout.headland, swaths, layout.bearing_deg)
                 if again.score < best.score:
                     best = again
                 # still over the waste targets: trim harder; short of coverage: ease off

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shapely
 
+from planner.anchoring import Anchoring
 from planner.angle import Layout, Site, candidate_bearings, diverse
 from planner.geometry import apart
 from planner.headlands import Headland
@@ -41,7 +42,7 @@ def headings_per_part(site: Site, best: Layout) -> Layout:
         if part.area < MIN_PART_SHARE * site.area.area:
             break
         own = Site(part, site.keepout, site.holes, site.width, site.turn_cost_m, site.pace)
-        quick = own.quick_ranking(Headland([], part, 0), [[part]], candidate_bearings(part))
+        quick = own.quick_ranking(Headland([], part, 0), [Anchoring((part,))], candidate_bearings(part))
         for _, b, _ in diverse(quick, TRIED_PER_PART):
             if apart(b, best.bearing_deg) < 1e-9:
                 continue
