@@ -5,7 +5,8 @@ it let out over a fine grid. Over cells of about one swath by 10 m laid along th
 this gives the dose in L/ha that an agronomist compares with the target: a cell at +30 %
 was sprayed twice, one at -40 % was half missed. Where parts of the field are flown at
 headings of their own (planner/part_headings.py), each part gets its own grid of cells
-along its swaths. Every swath of the plan gets its own mean dose too.
+along its swaths, and so does each stack of plots whose swath lines start at its own edge
+(planner/anchoring.py). Every swath of the plan gets its own mean dose too.
 
 Each band's sprayable run (from the field's edge, a hole or a bund to the next) is cut into
 cells of equal length, as near 10 m as a whole number of them allows (7.5-12.5 m; a run
@@ -28,8 +29,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame
-from planner.geometry import apart, heading_deg
 from telemetry.records.deposits import Deposits, Grid, rasterise
+from telemetry.records.dose_grids import direction, swath_groups
 from telemetry.records.dose_reasons import REASONS, explain
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ CELL_LENGTH_M = 10.0  # along the swath
 MIN_CELL_SHARE = 0.5  # a cell counts when at least this share of it is sprayable
 RUN_GAP_PIXELS = 1.5  # a band's sprayable ground broken for more than this many pixels is two runs
 DOSE_BAND_PCT = 15.0  # cells further off the target than this are flagged
-SAME_HEADING_DEG = 0.01  # swaths this close in heading share a grid of cells
 
 
 def deviation_pct(dose_l_ha: Any, target_l_ha: float) -> Any:
@@ -208,34 +208,6 @@ def off_cells_by_reason(text: str, target_l_ha: float, band_pct: float = DOSE_BA
     return out
 
 
-def _direction(swath_lines: list[np.ndarray]) -> tuple[np.ndarray, float]:
-    """Unit vector along the longest straight swath and the offset of a band edge across it."""
-    straight = [c for c in swath_lines if len(c) == 2] or swath_lines
-    best = max(straight, key=lambda c: float(np.hypot(*(c[-1] - c[0]))))
-    d = best[-1] - best[0]
-    u = d / max(float(np.hypot(*d)), 1e-9)
-    n = np.array([-u[1], u[0]])
-    return u, float(best[0] @ n)
-
-
-def _heading_groups(swath_lines: list[np.ndarray]) -> list[list[np.ndarray]]:
-    """The straight swaths by heading, most metres first: one group for a plan flown at one
-    heading, one per part for a plan whose parts have their own (planner/part_headings.py)."""
-    straight = [c for c in swath_lines if len(c) == 2]
-    if not straight:  # laps only
-        return [swath_lines]
-    groups: list[tuple[float, list[np.ndarray]]] = []
-    for c in straight:
-        h = float(heading_deg(c[1] - c[0]))
-        for g, members in groups:
-            if apart(h, g) <= SAME_HEADING_DEG:
-                members.append(c)
-                break
-        else:
-            groups.append((h, [c]))
-    return sorted((m for _, m in groups), key=lambda m: -sum(float(np.hypot(*(c[1] - c[0]))) for c in m))
-
-
 def _runs(along: np.ndarray, gap_m: float, min_m: float) -> list[tuple[float, float]]:
     """The stretches (from, to) of a band's pixel centres `along` it, broken where none lies for
     more than `gap_m` (a hole, a bund, a buffer across the band); a stretch shorter than `min_m`
@@ -285,7 +257,7 @@ def _grid_cells(
     pixel_m: float, grid: int,
 ) -> tuple[list[Cell], Axes]:  # fmt: skip
     """The cells the pixels (centres px, py; their doses) fall in, on a grid along `lines`."""
-    u, v_line = _direction(lines)
+    u, v_line = direction(lines)
     n = np.array([-u[1], u[0]])
     across = px * n[0] + py * n[1] - (v_line - swath_m / 2)
     ci = np.floor(across / swath_m).astype(int)
@@ -317,14 +289,14 @@ def dose_map(
 ) -> DoseMap:
     """Cells of one swath by about `cell_length_m` laid along the plan's swaths (a band edge on a
     band edge; along a band, each run of sprayable ground cut evenly), each with the mean dose over
-    its sprayable part; and each swath's mean dose. Where parts are flown at headings of their own,
-    each part's ground (the pixels nearest its swaths) gets its own grid."""
+    its sprayable part; and each swath's mean dose. Where parts are flown at headings of their own or
+    on lines of their own, each part's ground (the pixels nearest its swaths) gets its own grid."""
     if not swath_lines:  # a plan without swaths has no cells to lay out
         return DoseMap([], [], float(target_l_ha))
     px, py = np.meshgrid(grid.x, grid.y)
     inside = shapely.contains_xy(sprayable, px, py)
     dose = grid.dose_l_ha()
-    groups = _heading_groups(swath_lines)
+    groups = swath_groups(swath_lines, swath_m)
     ix, iy, idose = px[inside], py[inside], dose[inside]
     owner = np.zeros(len(ix), int)
     if len(groups) > 1 and len(ix):
