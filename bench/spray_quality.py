@@ -10,7 +10,8 @@ issue #12:
 - dose-map cells (one swath by about 10 m) off the target by more than 15 % (low / high), and those
   the record gives no reason for (telemetry/records/dose_reasons.py) — target 0;
 - spray inside no-spray buffers (record, the pump-on track buffered by half the swath) — 0 m²;
-- spray outside the field, in % of the sprayed area — <= 0.5 %;
+- spray outside the field, in % of the sprayed area — <= 0.5 %; and of that, what lands past the
+  job's outer edge rather than on the bunds and paths between its plots (fields/plots.py);
 - overlap: the plan's and the record's (the same footprint geometry);
 - the plan's coverage and an independent recomputation from plan.geojson — within 0.2 point.
 
@@ -46,6 +47,7 @@ from spray_check import (  # noqa: E402
 import sim  # noqa: E402
 from planner import load_plan  # noqa: E402
 from telemetry import list_records, open_db  # noqa: E402
+from telemetry.reports.charts import job_geometry  # noqa: E402
 
 FIELDS = {
     "dai-tu": "fields/samples/dai-tu-paddies.geojson",
@@ -65,6 +67,7 @@ def measure(plan_dir: Path, db_path: Path, field_file: Path) -> dict[str, float]
     cells = max(rec["dose_cells"] or 0, 1)
     low, high = rec["dose_cells_low"] or 0, rec["dose_cells_high"] or 0
     planned, independent = independent_plan_coverage(plan_dir, field_file)
+    geo = job_geometry(rec, plan, None)
     return {
         "coverage %": rec["coverage_pct"],
         "dose dev %": rec["dose_deviation_pct"],
@@ -73,6 +76,7 @@ def measure(plan_dir: Path, db_path: Path, field_file: Path) -> dict[str, float]
         "cells unexplained %": 100.0 * unexplained_cells(rec) / cells,
         "buffers m²": rec["no_spray_m2"],
         "outside %": 100.0 * rec["outside_field_m2"] / max(rec["area_m2"], 1e-9),
+        "past edge %": 100.0 * (geo.outside.area - geo.between.area) / max(rec["area_m2"], 1e-9),
         "overlap plan %": plan.metrics.overlap_pct,
         "overlap flown %": 100.0 * rec["overlap_m2"] / (plan.field.sprayable_local.area or 1.0),
         "plan cov %": planned,
@@ -101,6 +105,7 @@ TARGETS = {
     "cells unexplained %": "0",
     "buffers m²": "0",
     "outside %": "<= 0.5",
+    "past edge %": "",
     "overlap plan %": "= flown",
     "overlap flown %": "",
     "plan cov %": "±0.2",

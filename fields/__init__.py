@@ -10,10 +10,13 @@ from fields.export import summary, to_geojson
 from fields.frame import WGS84, LocalFrame, crs_label, transform_coords, transform_geometry, utm_epsg_for
 from fields.loader import load
 from fields.model import HA_M2, LOCAL_UNITS, SAO_M2, Field, Zone, local_unit
+from fields.plots import BETWEEN_PLOTS_MAX_M, between_plots
 from fields.repair import MAX_AREA_HA, MIN_AREA_M2, RepairError, repair_boundary
 from fields.sources import FORMATS, SourceFeature, read_features
 
 __all__ = [
+    "BETWEEN_PLOTS_MAX_M",
+    "between_plots",
     "load",
     "FieldError",
     "Field",

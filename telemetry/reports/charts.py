@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +18,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from fields.frame import LocalFrame, utm_epsg_for
+from fields.plots import between_plots
 from telemetry.reports.i18n import Lang
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ COLORS = {
     "applied": "#2e9d4a",
     "gaps": "#f39c12",
     "outside": "#d6336c",
+    "between": "#e8a0bd",
     "keepout": "#c0392b",
     "bar": "#2e7d5b",
     "bar2": "#3b6fb6",
@@ -131,13 +134,22 @@ def _drone_areas(text: str | None, frame: LocalFrame, lang: Lang) -> list[tuple[
     return out
 
 
-def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | None, lang: Lang) -> str:
-    """The field, its no-spray buffers, the planned swaths and what the telemetry says was sprayed.
-    Without the plan (a record whose plan is not stored), the field's boundary and the record."""
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+@dataclass(frozen=True)
+class JobGeometry:
+    """A record's ground in one local frame: the field, its buffers, what was sprayed, and where
+    the spray went outside the field: on the ground between the job's plots, or past its edge."""
 
+    frame: LocalFrame
+    boundary: BaseGeometry
+    keepout: BaseGeometry
+    applied: BaseGeometry
+    gaps: BaseGeometry
+    outside: BaseGeometry
+    between: BaseGeometry  # the part of `outside` on bunds and paths between plots (fields/plots.py)
+
+
+def job_geometry(record: dict, plan: PlanDocument | None, boundary_geojson: str | None) -> JobGeometry:
+    """The record's geometry in the plan's frame (or, without a plan, the UTM zone of the field)."""
     applied_src = record.get("as_applied_geojson")
     if plan is not None:
         frame, boundary, keepout = plan.field.frame, plan.field.boundary_local, plan.field.keepout_local
@@ -155,8 +167,21 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
         frame = LocalFrame(utm_epsg_for(c.x, c.y))
         boundary, keepout = _geom(boundary_geojson, frame), shapely.Polygon()
     applied = _geom(applied_src, frame)
-    gaps = _geom(record.get("gaps_geojson"), frame)
     outside = shapely.difference(applied, boundary) if not boundary.is_empty else shapely.Polygon()
+    between = shapely.intersection(outside, between_plots(boundary)) if not outside.is_empty else shapely.Polygon()
+    gaps = _geom(record.get("gaps_geojson"), frame)
+    return JobGeometry(frame, boundary, keepout, applied, gaps, outside, between)
+
+
+def job_map(record: dict, plan: PlanDocument | None, geo: JobGeometry, lang: Lang) -> str:
+    """The field, its no-spray buffers, the planned swaths and what the telemetry says was sprayed.
+    Without the plan (a record whose plan is not stored), the field's boundary and the record."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    frame, boundary, keepout, applied, gaps = geo.frame, geo.boundary, geo.keepout, geo.applied, geo.gaps
+    outside, between = shapely.difference(geo.outside, geo.between), geo.between
     in_keepout = shapely.intersection(applied, keepout) if not keepout.is_empty else shapely.Polygon()
     swaths = [
         np.array([frame.to_local(lon, lat) for lon, lat in leg.coords], dtype=float)
@@ -205,6 +230,9 @@ def job_map(record: dict, plan: PlanDocument | None, boundary_geojson: str | Non
     if outside.area >= 1.0:
         _add_area(ax, shift(outside), facecolor=COLORS["outside"], edgecolor="none", alpha=0.85, zorder=3)
         handles.append(Patch(facecolor=COLORS["outside"], label=lang["legend_outside"]))
+    if between.area >= 1.0:  # still outside the field, but on the job's own bunds, not the neighbours'
+        _add_area(ax, shift(between), facecolor=COLORS["between"], edgecolor="none", alpha=0.85, zorder=3)
+        handles.append(Patch(facecolor=COLORS["between"], label=lang["legend_between"]))
     if in_keepout.area >= 1.0:
         _add_area(ax, shift(in_keepout), facecolor="none", edgecolor="#7b241c", lw=1.2, zorder=4)
         handles.append(Patch(facecolor="none", edgecolor="#7b241c", lw=1.2, label=lang["legend_in_keepout"]))

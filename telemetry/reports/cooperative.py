@@ -23,7 +23,7 @@ from telemetry.records.chain import record_hash
 from telemetry.records.dosemap import off_cells_by_reason
 from telemetry.records.fleet import read_drones
 from telemetry.reports.agl_section import agl_html
-from telemetry.reports.charts import job_map
+from telemetry.reports.charts import JobGeometry, job_geometry, job_map
 from telemetry.reports.dose_chart import dose_map_chart
 from telemetry.reports.fleet_section import drone_name, fleet_html
 from telemetry.reports.html import card, e, page, table
@@ -143,7 +143,15 @@ def _off_cells(L: Lang, r: dict) -> str:
     return L["dose_cells_val"].format(off=sum(why.values()), n=r["dose_cells"], **why)
 
 
-def _detail(L: Lang, r: dict) -> str:
+def _outside(L: Lang, r: dict, geo: JobGeometry) -> str:
+    """Spray outside the field, and how much of it is on the bunds and paths between the job's plots."""
+    text = f"{L.num(r['outside_field_m2'], 0)} m²"
+    if geo.between.area >= 1.0:
+        text += " " + L["outside_between_val"].format(m2=L.num(geo.between.area, 0))
+    return text
+
+
+def _detail(L: Lang, r: dict, geo: JobGeometry) -> str:
     dev = r["dose_deviation_pct"]
     off = dev is not None and abs(dev) > DOSE_TOLERANCE_PCT
     dev_txt = L.signed_pct(dev)
@@ -172,7 +180,7 @@ def _detail(L: Lang, r: dict) -> str:
         ),
         (L["gaps"], f"{L.num(r['gaps_m2'], 0)} m²"),
         (L["overlap"], f"{L.num(r['overlap_m2'], 0)} m²"),
-        (L["outside"], f"{L.num(r['outside_field_m2'], 0)} m²"),
+        (L["outside"], e(_outside(L, r, geo))),
         (L["no_spray"], f"{L.num(r['no_spray_m2'], 0)} m²"),
         *([(L["dose_cells"], e(_off_cells(L, r)))] if r.get("dose_cells") else []),
         (L["wind"], e(L["wind_val"].format(max=L.num(r["wind_max_m_s"], 1), mean=L.num(r["wind_mean_m_s"], 1)))),
@@ -283,7 +291,8 @@ def build_cooperative_report(
     sections = []
     for r in jobs:
         title = f"{L['record']} #{r['chain_seq']} — {r['field_name']} — {L.date(r['start_local'])}"
-        img = job_map(r, r["_plan"], r["_boundary"], L)
+        geo = job_geometry(r, r["_plan"], r["_boundary"])
+        img = job_map(r, r["_plan"], geo, L)
         plan = r["_plan"]
         dose_img = dose_map_chart(
             r, plan.field.boundary_local if plan else None, plan.field.frame if plan else None, lang=L
@@ -292,7 +301,7 @@ def build_cooperative_report(
         sections.append(
             f'<section class="job" id="job-{e(r["id"])}"><h3>{e(title)}</h3><div class="job-grid">'
             f'<div><img class="map" alt="{e(L["map"])} {e(r["field_name"])}" src="{img}">{dose_html}</div>'
-            f"<div>{_detail(L, r)}</div></div>{fleet_html(r, L)}{agl_html(r, L)}</section>"
+            f"<div>{_detail(L, r, geo)}</div></div>{fleet_html(r, L)}{agl_html(r, L)}</section>"
         )
     body = (
         head
