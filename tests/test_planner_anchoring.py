@@ -4,8 +4,6 @@ get lines from their own edge."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 import shapely
 from shapely.geometry import box
@@ -62,8 +60,7 @@ def test_the_paddies_columns_get_lines_of_their_own_and_spray_less_past_the_jobs
     w = p.params.swath_m
     flown = [leg.coords for leg in p.route if leg.kind == "swath"]
     # the same heading, every plot banded with the others as one (the layout before)
-    area = importlib.import_module("planner.plan")._polygons(field.sprayable)
-    site = Site(area, shapely.Polygon(), shapely.Polygon(), w, 10.0, Pace(5.0, 2.0, 10.0, 3.0))
+    site = Site(field.sprayable, shapely.Polygon(), shapely.Polygon(), w, 10.0, Pace(5.0, 2.0, 10.0, 3.0))
     shared = site.lay_anchored(Anchoring((site.area,)), p.angle_deg)
     shared_lines = [shared.world(i) for i in range(len(shared))]
     assert len(flown) == len(shared_lines)  # as many swaths: no flight added
