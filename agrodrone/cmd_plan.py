@@ -138,7 +138,12 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
                 n=len(plan.fleet), sep=plan.separation_m
             ),
         ),
-        ("dose", f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, {m['volume_l']:.1f} L in all"),
+        (
+            "dose",
+            f"{plan.params.dose_l_ha:g} L/ha on a {plan.params.swath_m:g} m swath, lines "
+            f"{plan.params.line_spacing_m:g} m apart, {m['volume_l']:.1f} L in all "
+            f"({m['dose_dev_pct']:+.1f} % over what the plan sprays)",
+        ),
         (
             "speed / flow",
             f"{m['speed_m_s']:g} m/s, {m['flow_l_min']:.2f} L/min, SPRAY_PUMP_RATE {m['pump_rate_pct']:.1f} %",
@@ -217,6 +222,13 @@ def _summary(plan: Any, out_dir: Path, sao: str) -> None:
 @click.option("--drone", "preset", metavar="PRESET", help="Drone preset (see planner/drones.json).")
 @click.option("--dose", type=NUMBER, metavar="L_HA", help="Application rate of tank mix, L/ha.")
 @click.option("--swath", type=NUMBER, metavar="M", help="Effective spray width, m.")
+@click.option(
+    "--spacing",
+    type=NUMBER,
+    metavar="M",
+    help="Distance between swath lines, m; the flow is set for it (default: the swath less 0.05 m, "
+    "so that the drone's tracking leaves no unsprayed seams).",
+)
 @click.option("--speed", type=NUMBER, metavar="M_S", help="Spray ground speed, m/s.")
 @click.option("--height", type=NUMBER, metavar="M", help="Spray height above the crop, m (above home without --dem).")
 @click.option(
@@ -278,6 +290,7 @@ def plan_command(
     preset,
     dose,
     swath,
+    spacing,
     speed,
     height,
     tank,
@@ -311,6 +324,7 @@ def plan_command(
             name,
             dose_l_ha=dose,
             swath_m=swath,
+            spacing_m=spacing,
             speed_m_s=speed,
             height_m=height,
             tank_l=tank,

@@ -74,13 +74,13 @@ class Watch:
         *,
         pump_servo: int = 9,
         pump_max_l_min: float = 0.0,
-        swath_m: float = 0.0,
+        spacing_m: float = 0.0,
         pwm_off: int = 1000,
         pwm_full: int = 2000,
     ) -> None:
         self.pump_servo = pump_servo
         self.pump_max_l_min = pump_max_l_min
-        self.swath_m = swath_m
+        self.spacing_m = spacing_m  # between swath lines: each metre sprayed covers this much
         self.pwm_off, self.pwm_full = pwm_off, pwm_full
         self.sysid = 0
         self.mode = ""
@@ -112,7 +112,7 @@ class Watch:
 
     @property
     def sprayed_ha(self) -> float:
-        return self.sprayed_m * self.swath_m / 10_000.0
+        return self.sprayed_m * self.spacing_m / 10_000.0
 
     def reset_sortie(self) -> None:
         self.last_reached = -1

@@ -126,7 +126,9 @@ def fly_job(
     tank_l = settings.tank_l if settings.tank_l is not None else plan.params.tank_l
     with plan_errors():
         pump_max_l_min = need(plan.pump_max_l_min, "sprayer", "pump_max_l_min")
-    watch = Watch(pump_servo=settings.build.pump_servo, pump_max_l_min=pump_max_l_min, swath_m=plan.params.swath_m)
+    watch = Watch(
+        pump_servo=settings.build.pump_servo, pump_max_l_min=pump_max_l_min, spacing_m=plan.params.line_spacing_m
+    )
     outcome = JobOutcome()
     server = TerrainServer(settings.terrain) if settings.terrain is not None else None
     try:

@@ -57,7 +57,7 @@ def vehicle_params(
     if rate is None:
         with plan_errors():
             q_max = need(doc.pump_max_l_min, "drone", "pump_max_l_min")
-        rate = pump_rate_pct(doc.params.dose_l_ha, doc.params.swath_m, q_max)
+        rate = pump_rate_pct(doc.params.dose_l_ha, doc.params.line_spacing_m, q_max)
     if not 0 < rate <= 100:
         raise MissionError(f"plan: SPRAY_PUMP_RATE {rate:.1f} % is outside 0..100 (pump too small for the dose)")
     speed_min = sprayer.speed_min_cm_s

@@ -70,7 +70,15 @@ class Site:
     width: float
     turn_cost_m: float  # the quick ranking's price of a turn, in metres of path
     pace: Pace  # the measured layouts' time
+    spacing: float | None = None  # between the swath lines (planner/swaths.py band_layout); None: width
     _laps: dict[int, tuple[Headland, LapCover, float, float]] = field(default_factory=dict, repr=False)
+
+    def margin_m2(self, path_m: float) -> float:
+        """The thin margins neighbouring lines share by design along `path_m` of pump-on path (the
+        lines laid closer than the swath, planner/params.py TRACK_MARGIN_M): sprayed twice at a
+        flow set for the spacing, so not waste. Scored as overlap they would tip the search into
+        trimming the swath ends harder, leaving crop dry."""
+        return (self.width - self.spacing) * path_m if self.spacing is not None else 0.0
 
     @property
     def origin(self) -> tuple[float, float]:
@@ -80,15 +88,29 @@ class Site:
     def rotation(self, bearing: float) -> Rotation:
         return Rotation(bearing_to_math(bearing), self.origin)
 
-    def lay(self, parts: list[BaseGeometry], bearing: float, end_weight: float = END_WEIGHT) -> SwathSet:
+    def slack(self, head: Headland) -> float:
+        """How far the swaths may draw back from the edge laps' inner side (band_layout): the
+        margin a lap and its swath share, where laps are flown."""
+        return self.width - self.spacing if self.spacing is not None and head.passes else 0.0
+
+    def lay(
+        self, parts: list[BaseGeometry], bearing: float, end_weight: float = END_WEIGHT, slack: float = 0.0
+    ) -> SwathSet:
         """Swaths over `parts` at one heading, each part banded on its own."""
         rot = self.rotation(bearing)
-        sets = [make_swaths(p, self.keepout, self.holes, rot, self.width, end_weight=end_weight) for p in parts]
+        sets = [
+            make_swaths(
+                p, self.keepout, self.holes, rot, self.width, end_weight=end_weight, spacing=self.spacing, slack=slack
+            )
+            for p in parts
+        ]
         return SwathSet.concat(sets) if len(sets) > 1 else sets[0]
 
-    def lay_anchored(self, anchor: Anchoring, bearing: float, end_weight: float = END_WEIGHT) -> SwathSet:
+    def lay_anchored(
+        self, anchor: Anchoring, bearing: float, end_weight: float = END_WEIGHT, slack: float = 0.0
+    ) -> SwathSet:
         """Swaths over the anchoring's parts at one heading, banded as it says."""
-        return self.lay(anchor.pieces(self.rotation(bearing)), bearing, end_weight)
+        return self.lay(anchor.pieces(self.rotation(bearing)), bearing, end_weight, slack)
 
     def quick_ranking(
         self, head: Headland, anchorings: list[Anchoring], candidates: list[float]
@@ -132,6 +154,7 @@ class Site:
         laps = self._lap(head)[1]
         a_m2 = self.area.area
         covered, outside, overlap = swath_coverage(laps, s, self.width, self.area)
+        overlap = max(0.0, overlap - self.margin_m2(float(s.lengths.sum()) + head.length))
         cov_pct, out_pct, ov_pct = (100.0 * v / a_m2 for v in (covered, outside, overlap))
         path = float(s.lengths.sum()) + head.length + (len(s) + len(head.laps) + head.corners) * self.turn_cost_m
         score = score_of(path / (a_m2 / self.width), cov_pct, out_pct, ov_pct)
@@ -148,7 +171,7 @@ class Site:
         head = layout.headland
         assert head is not None  # Site.measure always sets it
         _, _, lap_s, cut_m2 = self._lap(head)
-        seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.width)
+        seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.spacing or self.width)
         ratio = seconds * self.pace.speed_m_s / (self.area.area / self.width)
         flown_pct = layout.coverage_pct - 100.0 * cut_m2 / self.area.area
         return score_of(ratio, flown_pct, layout.outside_pct, layout.overlap_pct)
@@ -242,7 +265,8 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
         if not ranked:
             ranked = list(dict.fromkeys(b for _, b, _ in quick))
         for _, b, k in diverse(quick, finalists):
-            measured.append((site.measure(head, site.lay_anchored(anchorings[k], b), b), anchorings[k]))
+            laid = site.lay_anchored(anchorings[k], b, slack=site.slack(head))
+            measured.append((site.measure(head, laid, b), anchorings[k]))
         measured.sort(key=lambda m: m[0].score)
     # each variant's best heading by its path; between the variants, by the time they are flown in
     measured = min((v for v in variants if v), key=lambda v: site.timed_score(v[0][0]))
@@ -251,7 +275,8 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
         for d in REFINE_DEG:
             for b in ((layout.bearing_deg - d) % 180.0, (layout.bearing_deg + d) % 180.0):
                 assert layout.headland is not None  # Site.measure always sets it
-                measured.append((site.measure(layout.headland, site.lay_anchored(anchor, b), b), anchor))
+                laid = site.lay_anchored(anchor, b, slack=site.slack(layout.headland))
+                measured.append((site.measure(layout.headland, laid, b), anchor))
         measured.sort(key=lambda m: m[0].score)
     best = measured[0][0]
     if _wasteful(best):
@@ -263,7 +288,7 @@ def choose_layout(site: Site, bearing: float | None = None, headlands: list[Head
             weight = RETRIM_WEIGHT
             assert layout.headland is not None  # Site.measure always sets it
             for _ in range(RETRIM_STEPS):
-                swaths = site.lay_anchored(anchor, layout.bearing_deg, weight)
+                swaths = site.lay_anchored(anchor, layout.bearing_deg, weight, site.slack(layout.headland))
                 again = site.measure(layout.headland, swaths, layout.bearing_deg)
                 if again.score < best.score:
                     best = again

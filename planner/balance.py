@@ -114,9 +114,9 @@ def estimates(
     out = []
     for p, s in zip(crew, sprayers):
         work = np.where(allowed, spray / s.speed_m_s + n * (p.turn_s + TURN_EXTRA_S), np.inf)
-        trip_m = np.sqrt(spray * p.swath_m) / 2.0  # out and back, to the part's middle
+        trip_m = np.sqrt(spray * p.line_spacing_m) / 2.0  # out and back, to the part's middle
         trip = 2.0 * trip_m / p.transit_speed_m_s + takeoff_time(p) + landing_time(p) + 2.0 * p.turn_s
-        volume = spray * p.swath_m * p.dose_l_ha / 10_000.0  # planner.dose.litres, for every run at once
+        volume = spray * p.line_spacing_m * p.dose_l_ha / 10_000.0  # planner.dose.litres, for every run at once
         out.append(Estimate(work, trip, volume, p.reload_s, p.tank_l - p.tank_reserve_l))
     return out
 

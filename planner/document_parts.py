@@ -125,6 +125,7 @@ class DocParams(Part):
 
     dose_l_ha: float = req("positive")
     swath_m: float = req("positive")
+    spacing_m: float | None = opt("positive")  # missing in plans written before lines were laid closer
     speed_m_s: float = req("positive")
     transit_speed_m_s: float | None = opt("positive")
     height_m: float = req("positive")
@@ -139,6 +140,11 @@ class DocParams(Part):
     turn_margin_m: float | None = opt("not_negative")
     turn_s: float | None = opt("not_negative")
     reload_s: float | None = opt("not_negative")
+
+    @property
+    def line_spacing_m(self) -> float:
+        """Between the swath lines, which the flow is set for (older plans: the swath)."""
+        return self.spacing_m if self.spacing_m is not None else self.swath_m
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +290,7 @@ class DocMetrics(Part):
     sprayable_sao: float | None = opt("number")
     coverage_pct: float | None = opt("number")
     overlap_pct: float | None = opt("number")
+    dose_dev_pct: float | None = opt("number")  # missing in plans written before lines were laid closer
     outside_pct: float | None = opt("number")
     outside_m2: float | None = opt("number")
     no_spray_m2: float | None = opt("number")

@@ -53,14 +53,15 @@ def pump_off_early_m(speed_m_s: float, straight_m: float) -> float:
     return PUMP_OFF_OVERRUN_M_PER_M2_S2 * speed_m_s**2 * held
 
 
-def flow_l_min(dose_l_ha: float, swath_m: float, speed_m_s: float) -> float:
-    """Q = D * w * v * 0.006 (L/min)."""
-    return dose_l_ha * swath_m * speed_m_s * FLOW_FACTOR
+def flow_l_min(dose_l_ha: float, spacing_m: float, speed_m_s: float) -> float:
+    """Q = D * w * v * 0.006 (L/min), with w the spacing of the swath lines: each line sprays the
+    strip between its neighbours (the swath a little wider, PlanParams.line_spacing_m)."""
+    return dose_l_ha * spacing_m * speed_m_s * FLOW_FACTOR
 
 
-def pump_rate_pct(dose_l_ha: float, swath_m: float, pump_max_l_min: float) -> float:
+def pump_rate_pct(dose_l_ha: float, spacing_m: float, pump_max_l_min: float) -> float:
     """SPRAY_PUMP_RATE: pump output in % at 1 m/s that gives the dose at any ground speed."""
-    return 100.0 * dose_l_ha * swath_m * FLOW_FACTOR / pump_max_l_min
+    return 100.0 * dose_l_ha * spacing_m * FLOW_FACTOR / pump_max_l_min
 
 
 PWM_OFF, PWM_FULL = 1000, 2000  # the pump ESC's range (SERVOn_MIN/MAX as SIM_Sprayer reads it)
@@ -76,9 +77,9 @@ def pump_fraction(pwm, pwm_off: float = PWM_OFF, pwm_full: float = PWM_FULL):
     return min(1.0, max(0.0, frac)) if isinstance(frac, (int, float)) else frac.clip(0.0, 1.0)
 
 
-def litres(length_m: float, swath_m: float, dose_l_ha: float) -> float:
-    """Tank mix sprayed along `length_m` of swath."""
-    return length_m * swath_m * dose_l_ha / 10_000.0
+def litres(length_m: float, spacing_m: float, dose_l_ha: float) -> float:
+    """Tank mix sprayed along `length_m` of swath whose lines are `spacing_m` apart."""
+    return length_m * spacing_m * dose_l_ha / 10_000.0
 
 
 @dataclass(frozen=True)
@@ -123,19 +124,20 @@ def sprayer_for(p: PlanParams) -> Sprayer:
     note = ""
     if speed < p.speed_m_s:
         note = f"speed lowered from {p.speed_m_s:g} to the drone's maximum {speed:g} m/s"
-    q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
+    spacing = p.line_spacing_m
+    q = flow_l_min(p.dose_l_ha, spacing, speed)
     capped = speed < p.speed_m_s
     pump_limited = q > p.pump_max_l_min
     if pump_limited:
-        v = p.pump_max_l_min / (p.dose_l_ha * p.swath_m * FLOW_FACTOR)
+        v = p.pump_max_l_min / (p.dose_l_ha * spacing * FLOW_FACTOR)
         v = math.floor(v * 100.0) / 100.0  # a round speed that stays within the pump
         note = (note + "; " if note else "") + (
             f"pump gives at most {p.pump_max_l_min:g} L/min; {p.dose_l_ha:g} L/ha on a {p.swath_m:g} m swath "
             f"needs {q:.2f} L/min at {speed:g} m/s, so the speed is lowered to {v:.2f} m/s"
         )
         speed, capped = v, True
-        q = flow_l_min(p.dose_l_ha, p.swath_m, speed)
-    rate = pump_rate_pct(p.dose_l_ha, p.swath_m, p.pump_max_l_min)
+        q = flow_l_min(p.dose_l_ha, spacing, speed)
+    rate = pump_rate_pct(p.dose_l_ha, spacing, p.pump_max_l_min)
     slowest = speed_min_cm_s(rate, p.pump_min_pct) if p.speed_min_cm_s is None else p.speed_min_cm_s
     least = max(slowest, DEFAULT_SPEED_MIN_CM_S)
     if speed * 100 < least:

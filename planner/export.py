@@ -63,7 +63,7 @@ def metrics_of(plan: Plan) -> dict[str, Any]:
     job = flight + max(0, len(plan.sorties) - 1) * p.reload_s
     if plan.fleet:  # the drones fly at once: the job lasts as long as the slowest drone's part
         job = max(d.job_time_s for d in plan.fleet)
-    ideal = a / p.swath_m
+    ideal = a / p.line_spacing_m
     return {
         "field_id": plan.field.id,
         "area_ha": _r(plan.field.area_ha, 4),
@@ -71,6 +71,9 @@ def metrics_of(plan: Plan) -> dict[str, Any]:
         "sprayable_sao": _r(a / SAO_M2, 1),
         "coverage_pct": _r(100.0 * cov.covered_m2 / a),
         "overlap_pct": _r(100.0 * cov.overlap_m2 / a),
+        # the dose over the sprayed area of a flight as planned, against the target: what the record's
+        # achieved dose is measured as (each line lays its spacing's litres over a swath's footprint)
+        "dose_dev_pct": _r(100.0 * (p.line_spacing_m * spray / cov.sprayed_m2 - 1.0)) if cov.sprayed_m2 > 0 else None,
         "outside_pct": _r(100.0 * cov.outside_m2 / a),
         "outside_m2": _r(cov.outside_m2, 1),
         "no_spray_m2": _r(cov.no_spray_m2, 2),
@@ -84,7 +87,7 @@ def metrics_of(plan: Plan) -> dict[str, Any]:
         "edge_passes": int(plan.edge_passes),
         "edge_laps": sum(1 for l in plan.route if l.kind == "swath" and len(l.coords) > 2),
         "sorties": len(plan.sorties),
-        "volume_l": _r(litres(spray, p.swath_m, p.dose_l_ha), 2),
+        "volume_l": _r(litres(spray, p.line_spacing_m, p.dose_l_ha), 2),
         "dose_l_ha": p.dose_l_ha,
         "swath_m": p.swath_m,
         "flow_l_min": _r(plan.sprayer.flow_l_min, 3),
@@ -113,7 +116,7 @@ def _leg(plan: Plan, leg) -> DocLeg:
         offset_m=_r(leg.offset, 2) if swath else None,
         coords=tuple((lon, lat) for lon, lat in _lonlat(plan, leg.coords)),
         length_m=_r(leg.length, 2),
-        volume_l=_r(litres(leg.length, p.swath_m, p.dose_l_ha), 3) if swath else None,
+        volume_l=_r(litres(leg.length, p.line_spacing_m, p.dose_l_ha), 3) if swath else None,
         alts_m=None if leg.alts is None else tuple(_r(a, 2) for a in leg.alts),
         speed_m_s=leg.speed,
     )
@@ -244,6 +247,7 @@ def plan_document(plan: Plan, created_by: str) -> PlanDocument:
         params=DocParams(
             dose_l_ha=p.dose_l_ha,
             swath_m=p.swath_m,
+            spacing_m=p.line_spacing_m,
             speed_m_s=p.speed_m_s,
             transit_speed_m_s=p.transit_speed_m_s,
             height_m=p.height_m,
@@ -297,7 +301,7 @@ def plan_geojson(plan: Plan) -> dict[str, Any]:
             if leg.kind == "swath":
                 assert leg.swath is not None  # every swath leg has its number
                 props["swath"] = int(leg.swath)
-                props["volume_l"] = _r(litres(leg.length, p.swath_m, p.dose_l_ha), 3)
+                props["volume_l"] = _r(litres(leg.length, p.line_spacing_m, p.dose_l_ha), 3)
             feats.append(
                 {
                     "type": "Feature",

@@ -101,16 +101,20 @@ def _flyable(ring: BaseGeometry, width: float, keepout: BaseGeometry | None) -> 
     return np.asarray(fewer.coords)
 
 
-def edge_passes(area: BaseGeometry, width: float, passes: int, keepout: BaseGeometry | None = None) -> Headland:
+def edge_passes(
+    area: BaseGeometry, width: float, passes: int, keepout: BaseGeometry | None = None, spacing: float | None = None
+) -> Headland:
     """Closed lap polylines (outermost first) and the area left for the swaths (the laps' footprints
-    never reach into `keepout`, the no-spray zones).
+    never reach into `keepout`, the no-spray zones). The outermost lap's footprint ends at the edge;
+    each next lap, and the swaths' first line, lies `spacing` further in (the width when None).
 
     Parts of the field too narrow to hold a lap (a strip under one swath wide, a ring
     shorter than two swaths) are handed back to the swaths, so nothing is left out.
     """
+    s = width if spacing is None else spacing
     laps: list[np.ndarray] = []
     for k in range(1, passes + 1):
-        inner = _erode(area, (k - 0.5) * width)
+        inner = _erode(area, width / 2.0 + (k - 1) * s)
         for poly in shapely.get_parts(inner):
             if not isinstance(poly, shapely.Polygon) or poly.is_empty:
                 continue
@@ -120,7 +124,7 @@ def edge_passes(area: BaseGeometry, width: float, passes: int, keepout: BaseGeom
                     laps.append(c)
     if not passes:
         return Headland([], area, 0)
-    rest = _erode(area, passes * width)
+    rest = _erode(area, passes * s)
     if laps:
         lines = np.array([shapely.LineString(c) for c in laps], dtype=object)
         feet = shapely.buffer(lines, width / 2.0, cap_style="flat", join_style="mitre", mitre_limit=MITRE_LIMIT)

@@ -35,18 +35,19 @@ def headings_per_part(site: Site, best: Layout) -> Layout:
     parts = sorted((p for p in shapely.get_parts(head.rest) if p.area > 0), key=lambda p: -p.area)
     if len(parts) < 2:
         return best
-    sets = [site.lay([p], best.bearing_deg) for p in parts]
+    slack = site.slack(head)
+    sets = [site.lay([p], best.bearing_deg, slack=slack) for p in parts]
     bearings = [best.bearing_deg] * len(parts)
     current = site.measure(head, SwathSet.concat(sets), bearings[0])
     for k, part in enumerate(parts):
         if part.area < MIN_PART_SHARE * site.area.area:
             break
-        own = Site(part, site.keepout, site.holes, site.width, site.turn_cost_m, site.pace)
+        own = Site(part, site.keepout, site.holes, site.width, site.turn_cost_m, site.pace, site.spacing)
         quick = own.quick_ranking(Headland([], part, 0), [Anchoring((part,))], candidate_bearings(part))
         for _, b, _ in diverse(quick, TRIED_PER_PART):
             if apart(b, best.bearing_deg) < 1e-9:
                 continue
-            trial_sets = sets[:k] + [site.lay([part], b)] + sets[k + 1 :]
+            trial_sets = sets[:k] + [site.lay([part], b, slack=slack)] + sets[k + 1 :]
             trial = site.measure(head, SwathSet.concat(trial_sets), bearings[0])
             if trial.score < current.score:
                 sets, current, bearings[k] = trial_sets, trial, b

@@ -205,11 +205,12 @@ def plan(
     if not keepout.is_empty:
         guard = keepout.buffer(KEEPOUT_CLEARANCE_M, join_style="mitre")
         layout_area = _polygons(area.difference(guard))
-    headlands = [edge_passes(layout_area, w, k, guard) for k in variants]
+    spacing = params.line_spacing_m
+    headlands = [edge_passes(layout_area, w, k, guard, spacing) for k in variants]
     for h in headlands:
         h.rest = _polygons(h.rest)
     pace = Pace(sprayer.speed_m_s, params.accel_m_s2, params.turn_s, LEAD_M)
-    site = Site(layout_area, guard, holes, w, turn_cost, pace)
+    site = Site(layout_area, guard, holes, w, turn_cost, pace, spacing)
     layout = choose_layout(site, params.angle_deg, headlands)
     if params.angle_deg is None and not crew:  # a fleet shares one heading out in strips (planner/bands.py)
         layout = headings_per_part(site, layout)
@@ -231,7 +232,7 @@ def plan(
         )
         parts, route, sorties, n_cells = job.parts, job.route, job.sorties, job.cells
         warnings.extend(job.warnings)
-        narrowest = min(p.lines[1] - p.lines[0] for p in parts) * w
+        narrowest = min(p.lines[1] - p.lines[0] for p in parts) * spacing
         if narrowest < 2 * separation_m:  # neighbours at equal progress are then closer than the minimum
             warnings.append(
                 _(
@@ -247,10 +248,13 @@ def plan(
         )
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
-    doubled = cov.overlap_m2 / max(float(area.area), 1e-9) * 100.0
+    # less the thin margins the neighbouring lines share by design (about one per metre of swath)
+    margin_m2 = (w - spacing) * sum(float(shapely.LineString(c).length) for c in lines)
+    doubled_m2 = max(0.0, cov.overlap_m2 - margin_m2)
+    doubled = doubled_m2 / max(float(area.area), 1e-9) * 100.0
     if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
         warnings.append(
-            f"{doubled:.1f} % of the field is sprayed twice ({cov.overlap_m2:.0f} m² where swaths "
+            f"{doubled:.1f} % of the field is sprayed twice ({doubled_m2:.0f} m² where swaths "
             f"and edge laps overlap): that part gets a double dose; on a narrow field try "
             f"--edge-passes 0, another --angle or a narrower --swath"
         )

@@ -147,7 +147,7 @@ def check_tank(route: list[Leg], p: PlanParams, who: str = "") -> None:
     straight = [l.length for l in route if l.kind == "swath" and len(l.coords) == 2]
     longest = max(straight or [l.length for l in route if l.kind == "swath"])
     usable = p.tank_l - p.tank_reserve_l
-    need = litres(longest, p.swath_m, p.dose_l_ha)
+    need = litres(longest, p.line_spacing_m, p.dose_l_ha)
     if need > usable:
         raise PlanError(
             f"{who}tank {p.tank_l:g} L (usable {usable:g} L) is smaller than one swath: the longest swath "
@@ -171,7 +171,7 @@ def split_sorties(
     energy = clock.energy
     usable = p.tank_l - p.tank_reserve_l
     budget = energy.budget_s
-    per_m = litres(1.0, p.swath_m, p.dose_l_ha)
+    per_m = litres(1.0, p.line_spacing_m, p.dose_l_ha)
     home_cache: dict[tuple[float, float], np.ndarray] = {}
 
     def key(pt: np.ndarray) -> tuple[float, float]:

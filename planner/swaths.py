@@ -96,19 +96,48 @@ class SwathSet:
         )
 
 
-def band_layout(ymin: float, ymax: float, width: float, top_overlap: float) -> tuple[np.ndarray, np.ndarray]:
+def band_layout(
+    ymin: float,
+    ymax: float,
+    width: float,
+    top_overlap: float,
+    spacing: float | None = None,
+    slack: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Band tiles [lo, hi] to cover and the swath line of each band.
 
-    Bands start at the lowest point; the last band would stick out past the top by the
-    excess e = n*w - height.  A share `top_overlap` of it is folded back onto the band
-    below (sprayed twice) instead of outside the field.
+    The first line lies half a swath above the lowest point, the others `spacing` apart (the
+    swath width when None), each band the stretch its line sprays nearer than its neighbours.
+    Where lines that close need one line more than lines spread a little wider would, the fewer
+    lines are kept: drawn in by up to `slack` at either end (the margin they share with an edge
+    lap there) and, if that is not enough, spread evenly up to a swath apart, where the line more
+    would be sprayed three quarters twice or more (a field that fits a whole number of swaths; such
+    a line would also tip the heading search into trimming swath ends harder), or where half of
+    every margin is kept. Spread all the way whenever it saved a line, the tea hill's upper part
+    (33 lines, the line more 62 % twice) lost its margins and flew 98.99 % on the simulator,
+    against 99.09 % with them and the line more. Otherwise the last footprint
+    would stick out past the top by the excess e; a share `top_overlap` of it is folded back onto
+    the band below (sprayed twice) instead of outside the field.
     """
     height = ymax - ymin
-    n = max(1, math.ceil(height / width - 1e-6))
-    lo = ymin + width * np.arange(n)
-    hi = np.minimum(lo + width, ymax)
-    line = lo + width / 2.0
-    excess = n * width - height
+    s = width if spacing is None else spacing
+    n = 1 + max(0, math.ceil((height - width) / s - 1e-6))
+    inset = 0.0
+    reach = height - 2.0 * slack  # what one line fewer must cover at least
+    short = reach - (width + (n - 2) * s)  # what one line fewer at the spacing leaves out
+    # spread when the line more would be sprayed three quarters twice, or spreading keeps at least
+    # half of each margin; else fly it, folded back
+    spread = short <= width / 4.0 or short <= (n - 2) * (width - s) / 2.0
+    if n >= 2 and (width >= reach - 1e-9 if n == 2 else spread and (reach - width) / (n - 2) <= width + 1e-9):
+        n -= 1
+        if short <= 0:
+            inset = (height - width - (n - 1) * s) / 2.0
+        else:
+            inset, s = slack, (reach - width) / (n - 1)
+    line = ymin + inset + width / 2.0 + s * np.arange(n)
+    lo = np.concatenate([[ymin], line[1:] - s / 2.0])
+    hi = np.minimum(np.concatenate([line[:-1] + s / 2.0, [ymax]]), ymax)
+    excess = line[-1] + width / 2.0 - ymax
     if n > 1 and excess > 0:
         line[-1] -= excess * top_overlap
     return np.column_stack([lo, hi]), line
@@ -123,14 +152,17 @@ def make_swaths(
     *,
     top_overlap: float = 1.0,
     end_weight: float | None = END_WEIGHT,
+    spacing: float | None = None,
+    slack: float = 0.0,
 ) -> SwathSet:
-    """Swaths covering `area` along the rotation's direction (pure geometry, vectorised).
+    """Swaths covering `area` along the rotation's direction (pure geometry, vectorised), their
+    lines `spacing` apart (the swath `width` when None; band_layout, with `slack`).
 
     `end_weight` None keeps every swath at full length (used to score angles quickly).
     """
     a = rotation.geom_to_swath(area)
     xmin, ymin, xmax, ymax = a.bounds
-    tiles, line = band_layout(ymin, ymax, width, top_overlap)
+    tiles, line = band_layout(ymin, ymax, width, top_overlap, spacing, slack)
     n = len(line)
     pad = width
     # rectangle clipping: several times faster than a general intersection
@@ -173,7 +205,8 @@ def make_swaths(
     x0 = np.asarray(x0s, dtype=float)
     x1 = np.asarray(x1s, dtype=float)
     if end_weight is not None and len(band):
-        x0, x1 = _trim_ends(strips[band], x0, x1, width, end_weight)
+        # a line's own strip is `spacing` wide: what cutting an end saves or leaves out
+        x0, x1 = _trim_ends(strips[band], x0, x1, width if spacing is None else spacing, end_weight)
         keep = x1 - x0 >= MIN_SWATH_M
         band, x0, x1 = band[keep], x0[keep], x1[keep]
     return SwathSet(rotation=rotation, width=width, band=band, y=line[band], x0=x0, x1=x1)

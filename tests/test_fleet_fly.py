@@ -54,6 +54,10 @@ def _plan(out: Path, drones: int) -> Path:
             f"{SEPARATION_M:g}",
             "--angle",
             "0",
+            # swaths only, in strips swept one way (planner/fleet.py): at --angle 0 the planner now
+            # flies a lap round each plot, whose first transits bring drones 1 and 2 head on
+            "--edge-passes",
+            "0",
             "--out",
             str(out),
         ],

@@ -16,6 +16,7 @@ SUMMARY_KEYS = {
     "sprayable_ha",
     "coverage_pct",
     "overlap_pct",
+    "dose_dev_pct",
     "outside_pct",
     "no_spray_m2",
     "spray_length_m",
@@ -67,7 +68,9 @@ def test_plan_json_structure_and_leg_rules(rice_plan):
     assert d["field"]["id"] == "co-lung-rice-block"
     assert d["field"]["keepout"][0]["id"] == "co-lung-canal"
     assert d["params"]["swath_m"] == 5 and d["params"]["angle_mode"] == "auto"
-    assert d["sprayer"]["pump_rate_pct"] == pytest.approx(100 * 15 * 5 * 0.006 / 2.4)
+    # the flow is for the lines' spacing, 5 cm less than the swath (planner/params.py TRACK_MARGIN_M)
+    assert d["params"]["spacing_m"] == pytest.approx(4.95)
+    assert d["sprayer"]["pump_rate_pct"] == pytest.approx(100 * 15 * 4.95 * 0.006 / 2.4)
     assert SUMMARY_KEYS <= set(d["metrics"])
     reload = [d["reload"]["lon"], d["reload"]["lat"]]
     total_volume = 0.0
@@ -155,9 +158,9 @@ def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
     )
     assert code == 0, err
     m = json.loads(out)
-    # 40 L/ha * 5 m * 0.006 = 1.2 L/min per m/s; a 2.4 L/min pump allows 2 m/s
-    assert m["speed_m_s"] == pytest.approx(2.0) and m["speed_capped"] is True
-    assert m["flow_l_min"] == pytest.approx(2.4)
+    # 40 L/ha * 4.95 m (the line spacing) * 0.006 = 1.188 L/min per m/s; a 2.4 L/min pump allows 2.02 m/s
+    assert m["speed_m_s"] == pytest.approx(2.02) and m["speed_capped"] is True
+    assert m["flow_l_min"] == pytest.approx(40 * 4.95 * 2.02 * 0.006, abs=1e-3) and m["flow_l_min"] <= 2.4
     d = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert "lowered" in d["sprayer"]["note"] and d["sprayer"]["note"] in d["warnings"]
 
@@ -178,6 +181,7 @@ def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
         (["--angle", "north"], "neither degrees nor 'auto'"),
         (["--edge-passes", "two"], "neither a whole number nor 'auto'"),
         (["--edge-passes", "-1"], "edge passes must be a whole number from 0 to 10"),
+        (["--spacing", "4.5"], "error: line spacing 4.5 m must be from half the swath to the swath (2 to 4 m)"),
     ],
 )
 def test_bad_parameters_give_one_error_line(samples_dir, tmp_path, capsys, args, message):

@@ -6,6 +6,7 @@ import pytest
 
 import planner
 from planner import PlanError
+from planner.dose import litres
 
 
 def test_flow_formula_by_hand():
@@ -23,16 +24,33 @@ def test_pump_rate_by_hand():
 
 
 def test_sprayer_keeps_speed_when_pump_is_big_enough():
-    s = planner.sprayer_for(planner.params_for("generic-10l-hex", swath_m=5.0))
+    s = planner.sprayer_for(planner.params_for("generic-10l-hex", swath_m=5.0, spacing_m=5.0))
     assert not s.speed_capped and s.note == ""
     assert s.speed_m_s == 5.0
     assert s.flow_l_min == pytest.approx(2.25)
     assert s.pump_rate_pct == pytest.approx(100 * 15 * 5 * 0.006 / 2.4)
 
 
+def test_the_flow_is_set_for_the_line_spacing():
+    """Lines laid 5 cm closer than the 5 m swath each spray a 4.95 m strip: the flow is cut to match,
+    so the margins the neighbours share do not add to the dose."""
+    p = planner.params_for("generic-10l-hex", swath_m=5.0)
+    assert p.line_spacing_m == pytest.approx(4.95)
+    s = planner.sprayer_for(p)
+    assert s.flow_l_min == pytest.approx(15 * 4.95 * 5 * 0.006)
+    assert s.pump_rate_pct == pytest.approx(100 * 15 * 4.95 * 0.006 / 2.4)
+    assert litres(100.0, p.line_spacing_m, 15) == pytest.approx(100 * 4.95 * 15 / 10_000)
+
+
+@pytest.mark.parametrize("spacing", [2.4, 5.01, float("nan")])
+def test_a_line_spacing_outside_half_the_swath_to_the_swath_is_refused(spacing):
+    with pytest.raises(PlanError, match="line spacing"):
+        planner.params_for("generic-10l-hex", swath_m=5.0, spacing_m=spacing)
+
+
 def test_speed_is_lowered_when_pump_is_too_small_never_the_dose():
     # 30 L/ha * 5 m * 5 m/s * 0.006 = 4.5 L/min > 2.4 L/min: v = 2.4 / (30*5*0.006) = 2.666.. -> 2.66
-    p = planner.params_for("generic-10l-hex", dose_l_ha=30, swath_m=5.0, speed_m_s=5.0)
+    p = planner.params_for("generic-10l-hex", dose_l_ha=30, swath_m=5.0, spacing_m=5.0, speed_m_s=5.0)
     s = planner.sprayer_for(p)
     assert s.speed_capped
     assert s.speed_m_s == pytest.approx(2.66)
@@ -58,9 +76,9 @@ def test_asked_speed_below_spray_speed_min_is_refused_as_such():
 def test_the_pump_follows_the_copter_down_to_its_lowest_steady_output():
     """SPRAY_SPEED_MIN sits where AC_Sprayer's demand (SPRAY_PUMP_RATE % per m/s) falls to 5 % of
     the pump's range, or to SPRAY_PUMP_MIN (under it the floor would over-dose), at most 1 m/s."""
-    s = planner.sprayer_for(planner.params_for("generic-10l-hex"))
+    s = planner.sprayer_for(planner.params_for("generic-10l-hex", spacing_m=4.0))
     assert s.pump_rate_pct == pytest.approx(15.0) and s.speed_min_cm_s == 34  # 34 cm/s x 15 %/(m/s) = 5.1 %
-    floored = planner.sprayer_for(planner.params_for("generic-10l-hex", pump_min_pct=10))
+    floored = planner.sprayer_for(planner.params_for("generic-10l-hex", spacing_m=4.0, pump_min_pct=10))
     assert floored.speed_min_cm_s == 67  # 0.67 m/s x 15 % = 10 %, SPRAY_PUMP_MIN
     big_pump = planner.sprayer_for(planner.params_for("generic-10l-hex", pump_max_l_min=40))
     assert big_pump.pump_rate_pct < 1 and big_pump.speed_min_cm_s == 100  # never above ArduPilot's default

@@ -197,7 +197,8 @@ def test_the_narrow_strip_gets_the_lap_it_is_flown_faster_with(samples):
     assert auto.edge_passes == 1 and auto.edge_mode == "auto"
     m, p = auto.metrics(), plain.metrics()
     assert m["flight_time_s"] < p["flight_time_s"] and m["outside_pct"] == 0 < p["outside_pct"]
-    assert m["coverage_pct"] >= 99.5 and m["overlap_pct"] <= 0.5
+    # nothing sprayed twice but the thin margins neighbouring lines share, at a flow set for them
+    assert m["coverage_pct"] >= 99.5 and m["dose_dev_pct"] <= 0.5
 
 
 def test_a_laps_corner_costs_a_fraction_of_a_u_turn():
@@ -220,11 +221,18 @@ def test_a_laps_corners_flown_round_leave_what_the_paddies_flights_left_dry():
     assert corner_cut_m2([np.column_stack([20 * np.cos(a), 20 * np.sin(a)])], 4.0) == 0.0
 
 
-def test_the_paddies_keep_no_lap_that_their_plots_corners_would_cost_crop(samples):
-    # at --angle 0 a lap round each of the six plots is flown faster than swaths across the
-    # bunds, but flown round, its 24 corners left 0.9 point of the rice dry (98.1 %)
+def test_the_paddies_keep_a_lap_only_where_its_corners_leave_the_rice_covered(samples):
+    # at --angle 0 a lap round each of the six plots sprays nothing across the bunds; flown round,
+    # its 24 corners leave crop dry (headlands.corner_cut_m2). With lines a swath apart the lap
+    # layout covered 99.09 % as planned and 98.1 % flown, and the planner kept none; with lines
+    # 5 cm closer it covers 99.65 % as planned and flew 99.05 % (outside 0.14 %), against 99.58 %
+    # (outside 0.76 %, on the bunds) without it (the simulator, bench/spray_quality.py's figures)
     (f,) = fields.load(samples / "dai-tu-paddies.geojson")
     params = planner.params_for("generic-10l-hex", dose_l_ha=15, angle_deg=0.0)
     auto = planner.plan(f, params)
-    laps = planner.plan(f, dataclasses.replace(params, edge_passes=1))
-    assert auto.edge_passes == 0 and laps.metrics()["flight_time_s"] < auto.metrics()["flight_time_s"]
+    assert auto.edge_passes == 1
+    head = edge_passes(f.sprayable, 4.0, 1, spacing=params.line_spacing_m)
+    flown = auto.metrics()["coverage_pct"] - 100 * corner_cut_m2(head.laps, 4.0) / f.sprayable.area
+    assert flown >= 99.0 and auto.metrics()["outside_pct"] == 0
+    plain = planner.plan(f, dataclasses.replace(params, edge_passes=0))
+    assert plain.metrics()["outside_pct"] > 0.5

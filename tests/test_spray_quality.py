@@ -95,7 +95,7 @@ def _flown_exactly(tmp_path: Path, sorties=None, name: str = "dai-tu-paddies.geo
         tmp_path / "f.tlog",
         sorties,
         start_us=1_780_000_000_000_000,
-        pump_pwm=pwm_for(15, float(plan.params.swath_m), speed, pump_max),
+        pump_pwm=pwm_for(15, float(plan.params.line_spacing_m), speed, pump_max),
         pump_max_l_min=pump_max,
         speed_m_s=speed,
         rate_hz=50.0,
@@ -113,20 +113,22 @@ def _off_cells(rec: dict, frame) -> tuple[list[np.ndarray], np.ndarray, list[str
     return rings, dev, read_dose_reasons(rec["dose_map_geojson"])
 
 
-def _assert_one_swath_by_about_10_m(rings: list[np.ndarray], swath_m: float) -> None:
-    """Every cell is a swath wide and as near 10 m long as its run of sprayable ground allows:
-    7.5-12.5 m, or the whole run where it is shorter than 15 m (dosemap.py)."""
+def _assert_one_swath_by_about_10_m(rings: list[np.ndarray], spacing_m: float) -> None:
+    """Every cell is a line spacing wide (the strip each swath line sprays for) and as near 10 m long
+    as its run of sprayable ground allows: 7.5-12.5 m, or the whole run where it is shorter than
+    15 m (dosemap.py)."""
     across = np.array([np.hypot(*(r[3] - r[0])) for r in rings])
     along = np.array([np.hypot(*(r[1] - r[0])) for r in rings])
-    assert across == pytest.approx(np.full(len(rings), swath_m), abs=1e-3)
+    assert across == pytest.approx(np.full(len(rings), spacing_m), abs=1e-3)
     assert along.max() < 15.0 and np.median(along) == pytest.approx(10.0, abs=1.5)
 
 
 def test_a_doubled_strip_shows_the_same_in_the_plan_and_in_the_record(tmp_path):
     """The paddies' top band is folded back onto the one below: flown exactly as planned, the
     record measures that overlap from the same footprints as the plan, and says why its cells
-    are over the dose."""
-    field, plan, sorties, rec = _flown_exactly(tmp_path)
+    are over the dose. (With lines a swath apart: laid 5 cm closer, the top band folds back 0.4 m,
+    not 1.2, and its cells are within 15 % of the dose.)"""
+    field, plan, sorties, rec = _flown_exactly(tmp_path, spacing_m=4.0)
     m = plan.metrics
     assert m is not None and m.overlap_pct is not None and m.sprayable_ha is not None
     planned_overlap_m2 = m.overlap_pct / 100 * m.sprayable_ha * 1e4
@@ -144,7 +146,7 @@ def test_a_doubled_strip_shows_the_same_in_the_plan_and_in_the_record(tmp_path):
     assert len(text) < 40 * rec["dose_cells"] + 400 * len(json.loads(text)["features"])
     rings, dev, why = _off_cells(rec, field.frame)
     assert len(rings) == len(why) == rec["dose_cells"]
-    _assert_one_swath_by_about_10_m(rings, plan.params.swath_m)
+    _assert_one_swath_by_about_10_m(rings, plan.params.line_spacing_m)
     centres = shapely.centroid(shapely.polygons(rings))
     assert shapely.distance(field.sprayable, centres).max() < plan.params.swath_m  # laid on the field
     # ... along the swaths themselves: each column of plots has lines of its own (planner/anchoring.py)
@@ -169,9 +171,12 @@ def test_parts_flown_at_their_own_headings_get_cells_along_their_own_swaths(tmp_
     rings, dev, why = _off_cells(rec, field.frame)
     along = np.array([np.degrees(np.arctan2(*(r[1] - r[0]))) % 180.0 for r in rings])
     nearest = [min(headings, key=lambda h: min(abs(a - h), 180 - abs(a - h))) for a in along]
-    assert max(min(abs(a - h), 180 - abs(a - h)) for a, h in zip(along, nearest)) < 0.05
+    # a run of cells is stored as its centre line to 7 decimals of a degree (about 1.1 cm): a run of
+    # one 7.5 m cell may turn by 0.1° (0.07° on the tea hill's), a long run by hundredths
+    tol = [max(0.05, float(np.degrees(np.arctan2(0.016, np.hypot(*(r[1] - r[0])))))) for r in rings]
+    assert all(min(abs(a - h), 180 - abs(a - h)) < t for a, h, t in zip(along, nearest, tol))
     assert set(nearest) == set(headings)
-    _assert_one_swath_by_about_10_m(rings, plan.params.swath_m)
+    _assert_one_swath_by_about_10_m(rings, plan.params.line_spacing_m)
     # flown exactly, every cell off the dose is so because of the plan, and says so: over where the
     # plan sprays twice (the inside of a lap's sharp corner too), under where swath ends leave a
     # wedge the plan does not spray
@@ -192,7 +197,10 @@ def test_a_cell_missed_where_the_pump_stopped_mid_swath_says_so(tmp_path):
     a, b = (np.array(field.frame.to_local(*np.array(p).T)).T for p in ([sorties[0][k][0]], [sorties[0][k][-1]]))
     length = float(np.hypot(*(b - a).ravel()))
     u = (b - a) / length
-    stop, go = (np.array(field.frame.to_wgs84(*(a + d * u).T)).ravel() for d in (length / 2 - 1.5, length / 2 + 1.5))
+    # in the middle of a cell (cut evenly along the run, about 10 m each: dosemap.py), not astride two
+    cells = max(1, round(length / 10.0))
+    centre = (cells // 2 + 0.5) * length / cells
+    stop, go = (np.array(field.frame.to_wgs84(*(a + d * u).T)).ravel() for d in (centre - 1.5, centre + 1.5))
     first, rest = sorties[0][: k + 1], sorties[0][k + 1 :]
     first[k] = (first[k][0], tuple(stop))
     resumed = [(tuple(go), sorties[0][k][-1]), *rest]
@@ -267,6 +275,11 @@ def test_every_sample_field_flown_on_the_simulator_meets_the_targets(tmp_path):
         records = dict(zip(plans, pool.map(lambda n: _fly(plans[n], "sim", plans[n] / "sim.db"), plans)))
     missed = [f"{name}: {line}" for name, rec in records.items() for line in check_targets(rec, plans[name])]
     assert not missed, "\n".join(missed)
+    # ... and the issue's own coverage and dose on every one: the tea hill, the closest, flew 99.09 %
+    # and +2.79 % since the lines are laid 5 cm closer than the swath (98.90 % before: the seams
+    # between swaths flown in opposite directions)
+    off = {n: (r["coverage_pct"], r["dose_deviation_pct"]) for n, r in records.items()}
+    assert all(c >= 99.0 and abs(d) <= 3.0 for c, d in off.values()), off
     # the issue's 0.5 % outside the field wherever the plan keeps inside it (all but the paddies, whose
     # plan sprays the bunds between its plots): swaths start against an edge lap, not the field's
     # edge, where AC_Sprayer's 1/3 s beat sprayed the Hà Châu strip's road (0.71 % before, now 0.13 %)
@@ -355,7 +368,8 @@ def test_a_buffered_field_flown_on_sitl_meets_the_targets(tmp_path):
     plan_dir = _plan(SAMPLES / "co-lung-rice-block.geojson", tmp_path / "plan")
     plan = load_plan(plan_dir)
     sorties = {1, _buffer_lap_sortie(plan)}
-    assert len(sorties) == 2
+    if len(sorties) < 2:  # the first sortie is the one along the buffer: fly the next one too
+        sorties.add(2)
     replace(plan, sorties=[s for s in plan.sorties if s.index in sorties]).write(plan_dir)
     rec = _fly(plan_dir, "sitl", tmp_path / "sitl.db")
     missed = check_targets(rec, plan_dir, whole=False)

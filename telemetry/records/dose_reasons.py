@@ -80,10 +80,16 @@ def explain(
     switches: np.ndarray,
     band_pct: float,
     sprayable: BaseGeometry,
+    swath_m: float | None = None,
 ) -> dict[tuple[int, int, int], str]:
-    """(grid, band, index) -> reason, for the cells more than `band_pct` off the target that have one."""
+    """(grid, band, index) -> reason, for the cells more than `band_pct` off the target that have one.
+
+    The plan's footprints are `swath_m` wide (the cells' width, the line spacing, when None). Lines
+    laid closer than the swath spray each footprint at spacing / swath of the dose, so a cell the
+    plan covers (1 + twice - gap) times over gets spacing / swath of that."""
     w = dmap.width_m
-    feet = footprints(_stretches(lines), w)
+    thin = w / swath_m if swath_m else 1.0
+    feet = footprints(_stretches(lines), swath_m or w)
     planned_twice = overlap_area(feet)
     unsprayed = shapely.difference(sprayable, shapely.union_all(feet))
     shapely.prepare(planned_twice)
@@ -97,11 +103,13 @@ def explain(
             continue
         ring = shapely.Polygon(dmap.ring(cell))
         share = 100.0 / max(cell.sprayable_m2, 1e-9)
-        twice_pct = share * shapely.intersection(ring, planned_twice).area if d > 0 else 0.0
-        gap_pct = share * shapely.intersection(ring, unsprayed).area if d < 0 else 0.0
-        if d > 0 and twice_pct > 0 and d - twice_pct <= band_pct:
+        twice = share * shapely.intersection(ring, planned_twice).area if d > 0 else 0.0
+        gap = share * shapely.intersection(ring, unsprayed).area if d < 0 else 0.0
+        twice_pct = 100.0 * thin * (1.0 + twice / 100.0) - 100.0  # what the plan puts over the dose
+        gap_pct = 100.0 - 100.0 * thin * (1.0 - gap / 100.0)  # and under it
+        if d > 0 and twice > 0 and d - twice_pct <= band_pct:
             out[(cell.grid, cell.band, cell.index)] = "overlap"
-        elif d < 0 and gap_pct > 0 and -d - gap_pct <= band_pct:
+        elif d < 0 and gap > 0 and -d - gap_pct <= band_pct:
             out[(cell.grid, cell.band, cell.index)] = "gap"
         elif points is not None and shapely.intersects(ring.buffer(w / 2), points).any():
             out[(cell.grid, cell.band, cell.index)] = "switch"

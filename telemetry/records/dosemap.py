@@ -345,11 +345,14 @@ def plan_dose_map(plan: PlanDocument, dep: Deposits, switches: np.ndarray | None
     the reason of each cell off the target that has one (`switches`: where the pump switched on
     or off, local metres; dose_reasons.py)."""
     sprayable = plan.field.sprayable_local
-    w = float(plan.params.swath_m)
-    grid = rasterise(dep, w, sprayable.bounds)
+    grid = rasterise(dep, float(plan.params.swath_m), sprayable.bounds)
     lines, numbers = plan_swaths(plan)
-    dmap = dose_map(grid, sprayable, lines, numbers, w, float(plan.params.dose_l_ha))
+    # a cell is as wide as the strip each line sprays for: the line spacing, not the wider swath
+    # whose margins the neighbours share (planner/params.py TRACK_MARGIN_M)
+    spacing = float(plan.params.line_spacing_m)
+    dmap = dose_map(grid, sprayable, lines, numbers, spacing, float(plan.params.dose_l_ha))
     if not dmap.cells:
         return dmap
     at = np.zeros((0, 2)) if switches is None else switches
-    return replace(dmap, why=explain(dmap, lines, numbers, at, DOSE_BAND_PCT, sprayable))
+    why = explain(dmap, lines, numbers, at, DOSE_BAND_PCT, sprayable, float(plan.params.swath_m))
+    return replace(dmap, why=why)
