@@ -25,6 +25,7 @@ from planner.anchoring import anchorings as anchorings_of
 from planner.estimates import Pace
 from planner.geometry import Rotation, apart, bearing_to_math, heading_deg
 from planner.headlands import Headland, corner_cut_m2
+from planner.metrics import margins_m2
 from planner.swath_cover import LapCover, lap_cover, swath_coverage
 from planner.swaths import END_WEIGHT, SwathSet, make_swaths, quick_estimate, ring_edges
 
@@ -73,12 +74,10 @@ class Site:
     spacing: float | None = None  # between the swath lines (planner/swaths.py band_layout); None: width
     _laps: dict[int, tuple[Headland, LapCover, float, float]] = field(default_factory=dict, repr=False)
 
-    def margin_m2(self, path_m: float) -> float:
-        """The thin margins neighbouring lines share by design along `path_m` of pump-on path (the
-        lines laid closer than the swath, planner/params.py TRACK_MARGIN_M): sprayed twice at a
-        flow set for the spacing, so not waste. Scored as overlap they would tip the search into
-        trimming the swath ends harder, leaving crop dry."""
-        return (self.width - self.spacing) * path_m if self.spacing is not None else 0.0
+    @property
+    def step(self) -> float:
+        """Between neighbouring lines: the spacing, or the width where none is given."""
+        return self.width if self.spacing is None else self.spacing
 
     @property
     def origin(self) -> tuple[float, float]:
@@ -91,7 +90,7 @@ class Site:
     def slack(self, head: Headland) -> float:
         """How far the swaths may draw back from the edge laps' inner side (band_layout): the
         margin a lap and its swath share, where laps are flown."""
-        return self.width - self.spacing if self.spacing is not None and head.passes else 0.0
+        return self.width - self.step if head.passes else 0.0
 
     def lay(
         self, parts: list[BaseGeometry], bearing: float, end_weight: float = END_WEIGHT, slack: float = 0.0
@@ -154,7 +153,9 @@ class Site:
         laps = self._lap(head)[1]
         a_m2 = self.area.area
         covered, outside, overlap = swath_coverage(laps, s, self.width, self.area)
-        overlap = max(0.0, overlap - self.margin_m2(float(s.lengths.sum()) + head.length))
+        # the margins neighbours share by design scored as waste would tip the search into trimming
+        # swath ends harder, leaving crop dry
+        overlap = max(0.0, overlap - margins_m2(self.width, self.step, float(s.lengths.sum()) + head.length))
         cov_pct, out_pct, ov_pct = (100.0 * v / a_m2 for v in (covered, outside, overlap))
         path = float(s.lengths.sum()) + head.length + (len(s) + len(head.laps) + head.corners) * self.turn_cost_m
         score = score_of(path / (a_m2 / self.width), cov_pct, out_pct, ov_pct)
@@ -171,7 +172,7 @@ class Site:
         head = layout.headland
         assert head is not None  # Site.measure always sets it
         _, _, lap_s, cut_m2 = self._lap(head)
-        seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.spacing or self.width)
+        seconds = self.pace.seconds(layout.swaths.lengths, lap_s, len(head.laps), self.step)
         ratio = seconds * self.pace.speed_m_s / (self.area.area / self.width)
         flown_pct = layout.coverage_pct - 100.0 * cut_m2 / self.area.area
         return score_of(ratio, flown_pct, layout.outside_pct, layout.overlap_pct)

@@ -45,6 +45,14 @@ def footprints(lines: list, width: float) -> np.ndarray:
     return out
 
 
+def margins_m2(width: float, spacing: float, length_m: float) -> float:
+    """What lines `spacing` apart spray twice by design along `length_m` of them: the thin margin
+    each shares with its neighbour (planner/params.py TRACK_MARGIN_M). The flow is set for the
+    spacing, so it is not a double dose; the overlap figures take it in, the waste they weigh
+    must not."""
+    return max(0.0, width - spacing) * length_m
+
+
 def overlap_area(polys: np.ndarray) -> BaseGeometry:
     """Where two or more footprints cross each other (sprayed twice or more)."""
     if len(polys) < 2:

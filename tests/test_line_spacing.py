@@ -11,6 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+import fields
 import planner
 from fields import Field, LocalFrame
 from planner.dose import litres
@@ -115,3 +116,17 @@ def test_swaths_may_draw_back_from_an_edge_lap_by_the_margin_they_share():
     # the lap's, not an eleventh
     tiles, line = band_layout(0.0, 50.1, 5.0, 1.0, 4.95, slack=0.05)
     assert len(line) == 10 and line[0] == pytest.approx(2.55) and line[-1] == pytest.approx(47.55)
+
+
+@pytest.mark.parametrize("name", ["tan-cuong-tea.geojson", "dai-tu-paddies.geojson"])
+def test_the_plans_dose_is_what_its_legs_lay_over_their_footprints(name, request):
+    """metrics.dose_dev_pct against an outside recomputation from the document's legs
+    (tests/spray_check.py): on the SITL bench the flights came out within 0.4 point of it."""
+    from spray_check import planned_dose_pct
+
+    field = fields.load(request.config.rootpath / "fields" / "samples" / name)[0]
+    doc = planner.plan(field, planner.params_for("generic-10l-hex", dose_l_ha=15)).to_document()
+    assert doc.metrics is not None and doc.metrics.dose_dev_pct is not None
+    assert doc.metrics.dose_dev_pct == pytest.approx(planned_dose_pct(doc), abs=0.05)
+    # the margins do not count: each line lays its spacing's litres
+    assert doc.metrics.dose_dev_pct < doc.metrics.overlap_pct - 0.5
