@@ -45,12 +45,13 @@ def footprints(lines: list, width: float) -> np.ndarray:
     return out
 
 
-def margins_m2(width: float, spacing: float, length_m: float) -> float:
-    """What lines `spacing` apart spray twice by design along `length_m` of them: the thin margin
-    each shares with its neighbour (planner/params.py TRACK_MARGIN_M). The flow is set for the
-    spacing, so it is not a double dose; the overlap figures take it in, the waste they weigh
-    must not."""
-    return max(0.0, width - spacing) * length_m
+def margins_m2(width: float, spacing: float | np.ndarray, length_m: float | np.ndarray) -> float:
+    """What lines `spacing` apart spray twice by design along `length_m` of them (a spacing and a
+    length for each line, or one for all): the margin each shares with its neighbour
+    (planner/params.py TRACK_MARGIN_M, and more where band_layout draws a band's lines closer to fit
+    it). The flow is set for the spacing, so it is not a double dose; the overlap figures take it
+    in, the waste they weigh must not."""
+    return float(np.sum(np.maximum(0.0, width - np.asarray(spacing)) * np.asarray(length_m)))
 
 
 def overlap_area(polys: np.ndarray) -> BaseGeometry:

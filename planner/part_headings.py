@@ -42,7 +42,7 @@ def headings_per_part(site: Site, best: Layout) -> Layout:
     for k, part in enumerate(parts):
         if part.area < MIN_PART_SHARE * site.area.area:
             break
-        own = Site(part, site.keepout, site.holes, site.width, site.turn_cost_m, site.pace, site.spacing)
+        own = Site(part, site.keepout, site.holes, site.width, site.turn_cost_m, site.pace, site.spacing, site.fit)
         quick = own.quick_ranking(Headland([], part, 0), [Anchoring((part,))], candidate_bearings(part))
         for _, b, _ in diverse(quick, TRIED_PER_PART):
             if apart(b, best.bearing_deg) < 1e-9:

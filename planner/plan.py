@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from gettext import gettext as _
 from typing import TYPE_CHECKING, Any
@@ -22,13 +22,14 @@ from planner.errors import PlanError
 from planner.estimates import Pace, leg_speed
 from planner.fleet import DEFAULT_SEPARATION_M, DronePart, check_crew, plan_fleet
 from planner.geometry import holes_of
-from planner.headlands import edge_passes
+from planner.headlands import Headland, edge_passes
 from planner.leads import LEAD_M, Leads
 from planner.metrics import Coverage, coverage, margins_m2
 from planner.params import PlanParams
 from planner.part_headings import headings_per_part
 from planner.route import Leg, build_route
 from planner.sorties import Sortie, check_tank, split_sorties
+from planner.swaths import FIT_TOLERANCE, SwathSet
 from planner.terrain import TOLERANCE_M, Ground, check_cover, follow_terrain
 from planner.transit import CLEARANCE_M, TransitPlanner
 
@@ -196,8 +197,6 @@ def plan(
 
     turn_cost = w + params.turn_s * sprayer.speed_m_s
     warnings: list[str] = []
-    if sprayer.note and not crew:
-        warnings.append(sprayer.note)
     variants = EDGE_PASS_CHOICES if params.edge_passes is None else (int(params.edge_passes),)
     # the swaths and laps keep KEEPOUT_CLEARANCE_M off every no-spray zone, so the copter's lateral
     # tracking error does not put the footprint's edge inside the buffer
@@ -210,13 +209,22 @@ def plan(
     for h in headlands:
         h.rest = _polygons(h.rest)
     pace = Pace(sprayer.speed_m_s, params.accel_m_s2, params.turn_s, LEAD_M)
-    site = Site(layout_area, guard, holes, w, turn_cost, pace, spacing)
+    # a job of several plots: a band's lines drawn closer to fit it keep its spray off the bunds
+    fit = FIT_TOLERANCE if len(shapely.get_parts(field.boundary)) > 1 else 0.0
+    site = Site(layout_area, guard, holes, w, turn_cost, pace, spacing, fit)
     layout = choose_layout(site, params.angle_deg, headlands)
     if params.angle_deg is None and not crew:  # a fleet shares one heading out in strips (planner/bands.py)
         layout = headings_per_part(site, layout)
     swaths, angle, headland = layout.swaths, layout.bearing_deg, layout.headland
     assert headland is not None  # choose_layout's layouts always have their headland
     laps = headland.laps
+    fitted = _fitted_spacing(layout.swaths, headland, spacing) if fit else None
+    if fitted is not None:  # lines drawn closer to fit their bands: the flow is set for them
+        params = replace(params, spacing_m=fitted)
+        crew = [replace(p, spacing_m=fitted) for p in crew]
+        sprayer = sprayer_for(params)
+    if sprayer.note and not crew:
+        warnings.append(sprayer.note)
     transit = TransitPlanner(field.boundary, forbidden, params.turn_margin_m)
     angle_mode = "auto" if params.angle_deg is None else "fixed"  # the layout's, before params is drone 1's
     edge_mode = "auto" if params.edge_passes is None else "fixed"
@@ -248,7 +256,7 @@ def plan(
         )
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
-    margin_m2 = margins_m2(w, spacing, sum(float(shapely.LineString(c).length) for c in lines))
+    margin_m2 = margins_m2(w, swaths.steps, swaths.lengths) + margins_m2(w, spacing, headland.length)
     doubled_m2 = max(0.0, cov.overlap_m2 - margin_m2)
     doubled = doubled_m2 / max(float(area.area), 1e-9) * 100.0
     if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
@@ -277,6 +285,18 @@ def plan(
         separation_m=float(separation_m) if parts else None,
         part_angles_deg=[round(float(b), 2) for b in layout.part_bearings],
     )
+
+
+def _fitted_spacing(swaths: SwathSet, headland: Headland, spacing: float) -> float | None:
+    """The spacing the flow is set for where band_layout drew a band's lines closer (or spread them)
+    to fit it: the mean of the swaths' and laps' spacings over their length, so the job's litres
+    are the dose over what its lines spray for; None where every line lies `spacing` apart."""
+    steps = swaths.steps
+    if len(steps) == 0 or np.allclose(steps, spacing, rtol=0.0, atol=1e-6):
+        return None
+    length = float(swaths.lengths.sum()) + headland.length
+    mean = (float((steps * swaths.lengths).sum()) + spacing * headland.length) / length
+    return round(mean, 4)
 
 
 def _one_drone(field, params, sprayer, swaths, laps, area, forbidden, transit, terrain):

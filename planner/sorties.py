@@ -268,9 +268,18 @@ def split_sorties(
                 f"is too far for the battery ({p.endurance_s:g} s hovering at {p.endurance_mass_kg:g} kg, reserve "
                 f"{p.battery_reserve_s:g} s; {energy.full_kg:g} kg with the {p.tank_l:g} L tank full)"
             )
-        back = home_path(done[-1].end)  # no run-out: the battery check counted this way home
-        done.append(Leg("transit", back))
+        back = home_path(done[-1].end)
         dt, de = clock.home(back, energy.mass_kg(vol))
+        # a straight run-out first, as between swaths, where the battery allows it: stopped at a
+        # swath's end before turning home, ArduCopter sprayed a swath-wide disc past the field's
+        # edge (6 m² of the Đại Từ paddies' 51 m² outside on SITL)
+        run_out = leads.run_out(done[-1].coords) if leads else None
+        if run_out is not None:
+            longer = np.vstack([done[-1].end, home_path(run_out)])
+            dt2, de2 = clock.home(longer, energy.mass_kg(vol))
+            if e + de2 <= budget:
+                back, dt, de = longer, dt2, de2
+        done.append(Leg("transit", back))
         t, e = t + dt, e + de
         s = Sortie(
             index=len(sorties) + 1,

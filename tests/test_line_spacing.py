@@ -104,8 +104,8 @@ def test_the_deposit_of_lines_a_spacing_apart_is_even_wherever_they_fall_on_the_
     ],
 )
 def test_lines_are_spread_rather_than_one_more_flown_nearly_all_twice(height, lines, spacing):
-    tiles, line = band_layout(0.0, height, 5.0, 1.0, 4.95)
-    assert len(line) == lines
+    tiles, line, step = band_layout(0.0, height, 5.0, 1.0, 4.95)
+    assert len(line) == lines and step == pytest.approx(spacing)
     assert np.diff(line)[:-1] == pytest.approx(np.full(lines - 2, spacing))
     assert line[0] == pytest.approx(2.5) and line[-1] + 2.5 == pytest.approx(height)  # edge to edge
     assert tiles[0, 0] == 0.0 and tiles[-1, 1] == height
@@ -114,7 +114,7 @@ def test_lines_are_spread_rather_than_one_more_flown_nearly_all_twice(height, li
 def test_swaths_may_draw_back_from_an_edge_lap_by_the_margin_they_share():
     # between two laps, a region 10 swaths and two margins high: ten lines, each footprint 5 cm into
     # the lap's, not an eleventh
-    tiles, line = band_layout(0.0, 50.1, 5.0, 1.0, 4.95, slack=0.05)
+    tiles, line, _ = band_layout(0.0, 50.1, 5.0, 1.0, 4.95, slack=0.05)
     assert len(line) == 10 and line[0] == pytest.approx(2.55) and line[-1] == pytest.approx(47.55)
 
 

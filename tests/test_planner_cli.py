@@ -158,10 +158,13 @@ def test_speed_cap_is_reported(samples_dir, tmp_path, capsys):
     )
     assert code == 0, err
     m = json.loads(out)
-    # 40 L/ha * 4.95 m (the line spacing) * 0.006 = 1.188 L/min per m/s; a 2.4 L/min pump allows 2.02 m/s
-    assert m["speed_m_s"] == pytest.approx(2.02) and m["speed_capped"] is True
-    assert m["flow_l_min"] == pytest.approx(40 * 4.95 * 2.02 * 0.006, abs=1e-3) and m["flow_l_min"] <= 2.4
     d = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    # 40 L/ha * s (the line spacing: each paddy's lines fitted to it, 4.95 m at most) * 0.006 L/min
+    # per m/s; a 2.4 L/min pump allows 2.4 / that (2.02 m/s at 4.95 m)
+    s = d["params"]["spacing_m"]
+    assert 4.95 * 0.9 <= s <= 4.95
+    assert m["speed_m_s"] == pytest.approx(2.4 / (40 * s * 0.006), abs=0.01) and m["speed_capped"] is True
+    assert m["flow_l_min"] == pytest.approx(40 * s * m["speed_m_s"] * 0.006, abs=1e-3) and m["flow_l_min"] <= 2.4
     assert "lowered" in d["sprayer"]["note"] and d["sprayer"]["note"] in d["warnings"]
 
 

@@ -235,4 +235,6 @@ def test_the_paddies_keep_a_lap_only_where_its_corners_leave_the_rice_covered(sa
     flown = auto.metrics()["coverage_pct"] - 100 * corner_cut_m2(head.laps, 4.0) / f.sprayable.area
     assert flown >= 99.0 and auto.metrics()["outside_pct"] == 0
     plain = planner.plan(f, dataclasses.replace(params, edge_passes=0))
-    assert plain.metrics()["outside_pct"] > 0.5
+    # without it, each plot's lines fitted to it (tests/test_plot_fit.py) keep all but the wedges
+    # beside slanted sides off the bunds: 0.76 % outside with lines shared across them
+    assert 0 < plain.metrics()["outside_pct"] <= 0.5

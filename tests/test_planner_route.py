@@ -13,6 +13,7 @@ import planner
 from planner.decomposition import cells_of
 from planner.geometry import Rotation, bearing_to_math, holes_of
 from planner.headlands import edge_passes
+from planner.leads import LEAD_M
 from planner.route import _order_exact, build_route
 from planner.swaths import area_right_of, edges_by_item, make_swaths
 from planner.transit import TransitPlanner
@@ -129,3 +130,26 @@ def test_plan_route_legs_connect(tea):
     # nothing left between cells: no transit of the coverage route is longer than the field
     x0, y0, x1, y1 = tea.boundary.bounds
     assert max(l.length for l in p.route if l.kind == "transit") < 2 * np.hypot(x1 - x0, y1 - y0)
+
+
+def test_each_sortie_flies_home_over_its_last_swaths_run_out(request):
+    """Stopped at a swath's end before turning home, ArduCopter sprayed a swath-wide disc past the
+    field's edge (SITL: 6 m² of the Đại Từ paddies' 51 m² outside); the way home starts straight on."""
+    field = fields.load(request.config.rootpath / "fields" / "samples" / "dai-tu-paddies.geojson")[0]
+    p = planner.plan(field, planner.params_for("generic-10l-hex", dose_l_ha=15))
+    assert len(p.sorties) >= 2
+    full = max(s.battery_s for s in p.sorties)  # a sortie cut short by the battery has no time for it
+    straight_on = 0
+    for s in p.sorties:
+        last, home = s.legs[-2], s.legs[-1]
+        assert last.kind == "swath" and home.kind == "transit"
+        assert np.allclose(home.coords[0], last.coords[-1])
+        along = last.coords[-1] - last.coords[-2]
+        out = home.coords[1] - home.coords[0]
+        if np.hypot(*out) in (pytest.approx(LEAD_M), pytest.approx(LEAD_M / 2)):
+            cross = along[0] * out[1] - along[1] * out[0]
+            assert abs(cross) < 1e-6 * np.hypot(*along) * np.hypot(*out) and along @ out > 0
+            straight_on += 1
+        else:
+            assert s.battery_s >= full - 1.0
+    assert straight_on >= len(p.sorties) - 1

@@ -124,11 +124,11 @@ def _assert_one_swath_by_about_10_m(rings: list[np.ndarray], spacing_m: float) -
 
 
 def test_a_doubled_strip_shows_the_same_in_the_plan_and_in_the_record(tmp_path):
-    """The paddies' top band is folded back onto the one below: flown exactly as planned, the
-    record measures that overlap from the same footprints as the plan, and says why its cells
-    are over the dose. (With lines a swath apart: laid 5 cm closer, the top band folds back 0.4 m,
-    not 1.2, and its cells are within 15 % of the dose.)"""
-    field, plan, sorties, rec = _flown_exactly(tmp_path, spacing_m=4.0)
+    """A field's top band folded back onto the one below: flown exactly as planned, the record
+    measures that overlap from the same footprints as the plan, and says why its cells are over
+    the dose. (The Phú Bình maize with lines a swath apart and no lap; the paddies' top band was
+    this test's until each plot's lines were fitted to it, tests/test_plot_fit.py.)"""
+    field, plan, sorties, rec = _flown_exactly(tmp_path, name="phu-binh-maize.geojson", spacing_m=4.0, edge_passes=0)
     m = plan.metrics
     assert m is not None and m.overlap_pct is not None and m.sprayable_ha is not None
     planned_overlap_m2 = m.overlap_pct / 100 * m.sprayable_ha * 1e4
@@ -149,8 +149,7 @@ def test_a_doubled_strip_shows_the_same_in_the_plan_and_in_the_record(tmp_path):
     _assert_one_swath_by_about_10_m(rings, plan.params.line_spacing_m)
     centres = shapely.centroid(shapely.polygons(rings))
     assert shapely.distance(field.sprayable, centres).max() < plan.params.swath_m  # laid on the field
-    # ... along the swaths themselves: each column of plots has lines of its own (planner/anchoring.py)
-    # and its own grid of cells (one grid for all three put two columns' cells astride two swaths)
+    # ... along the swaths themselves: each set of lines has its own grid of cells
     local = [np.column_stack(field.frame.to_local(*np.array(c).T)) for s in sorties for c in s]
     lines = shapely.STRtree([shapely.LineString(c) for c in local])
     on_a_swath = np.array([lines.geometries[lines.nearest(c)].distance(c) < 0.05 for c in centres])
@@ -208,7 +207,10 @@ def test_a_cell_missed_where_the_pump_stopped_mid_swath_says_so(tmp_path):
     _, dev, why = _off_cells(rec, field.frame)
     low = dev < -15
     assert low.any()
-    assert [w for w, x in zip(why, low) if x] == ["switch"] * int(low.sum())
+    # the dip's cells say the pump stopped there; any other cell under the dose is one the plan
+    # leaves part of dry (a plot's outermost line drawn in beside its slanted side: swaths.py)
+    reasons = [w for w, x in zip(why, low) if x]
+    assert "switch" in reasons and set(reasons) <= {"switch", "gap"}
 
 
 def test_a_dose_map_of_one_polygon_per_cell_still_reads():

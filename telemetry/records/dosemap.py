@@ -84,11 +84,17 @@ class DoseMap:
     grids: tuple[Axes, ...] = (Axes(),)
     width_m: float = 0.0
     why: dict[tuple[int, int, int], str] = field(default_factory=dict)  # (grid, band, index): dose_reasons.py
+    widths: tuple[float, ...] = ()  # each grid's cell width where they differ (a job of several plots)
+
+    def width_of(self, grid: int) -> float:
+        """Grid `grid`'s cell width across the swaths: its lines' spacing."""
+        return self.widths[grid] if self.widths else self.width_m
 
     def ring(self, cell: Cell) -> np.ndarray:
         """The cell's corners (local metres), closed."""
         a0, a1 = cell.along
-        b0, b1 = cell.band * self.width_m, (cell.band + 1) * self.width_m
+        w = self.width_of(cell.grid)
+        b0, b1 = cell.band * w, (cell.band + 1) * w
         corners = [(a0, b0), (a1, b0), (a1, b1), (a0, b1), (a0, b0)]
         axes = self.grids[cell.grid]
         return np.array([axes.point(a, b) for a, b in corners])
@@ -118,12 +124,12 @@ class DoseMap:
             cells = runs[(grid, band, run)]
             first, last = min(cells), max(cells)
             (start, first_end), end = cells[first].along, cells[last].along[1]
-            mid = (band + 0.5) * self.width_m
+            mid = (band + 0.5) * self.width_of(grid)
             axes = self.grids[grid]
             x, y = zip(axes.point(start, mid), axes.point(end, mid))
             lon, lat = frame.to_wgs84(np.array(x), np.array(y))
             props: dict[str, Any] = {
-                "width_m": round(self.width_m, 3),
+                "width_m": round(self.width_of(grid), 3),
                 "cell_m": round(first_end - start, 4),
                 "dose_l_ha": [round(cells[j].dose_l_ha, 2) if j in cells else None for j in range(first, last + 1)],
             }
@@ -286,6 +292,7 @@ def dose_map(
     swath_m: float,
     target_l_ha: float,
     cell_length_m: float = CELL_LENGTH_M,
+    plots: tuple[BaseGeometry, ...] = (),
 ) -> DoseMap:
     """Cells of one swath by about `cell_length_m` laid along the plan's swaths (a band edge on a
     band edge; along a band, each run of sprayable ground cut evenly), each with the mean dose over
@@ -296,19 +303,19 @@ def dose_map(
     px, py = np.meshgrid(grid.x, grid.y)
     inside = shapely.contains_xy(sprayable, px, py)
     dose = grid.dose_l_ha()
-    groups = swath_groups(swath_lines, swath_m)
+    groups = swath_groups(swath_lines, swath_m, plots)
     ix, iy, idose = px[inside], py[inside], dose[inside]
     owner = np.zeros(len(ix), int)
     if len(groups) > 1 and len(ix):
-        lines = [shapely.LineString(c) for g in groups for c in g]
-        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        lines = [shapely.LineString(c) for g, _ in groups for c in g]
+        group_of = np.repeat(np.arange(len(groups)), [len(g) for g, _ in groups])
         _, nearest = shapely.STRtree(lines).query_nearest(shapely.points(ix, iy), all_matches=False)
         owner = group_of[nearest]
     cells: list[Cell] = []
     grids: list[Axes] = []
-    for g, lines_g in enumerate(groups):
+    for g, (lines_g, width_g) in enumerate(groups):
         mine = owner == g
-        c, axes = _grid_cells(ix[mine], iy[mine], idose[mine], lines_g, swath_m, cell_length_m, grid.pixel_m, g)
+        c, axes = _grid_cells(ix[mine], iy[mine], idose[mine], lines_g, width_g, cell_length_m, grid.pixel_m, g)
         cells.extend(c)
         grids.append(axes)
     swaths: list[tuple[int, float]] = []
@@ -324,7 +331,9 @@ def dose_map(
         sel[sel] = shapely.contains_xy(strip, px[box][sel], py[box][sel])
         if sel.any():
             swaths.append((int(number), float(dose[box][sel].mean())))
-    return DoseMap(cells, swaths, float(target_l_ha), tuple(grids), width_m=swath_m)
+    widths = tuple(w for _, w in groups)
+    uneven = any(abs(w - swath_m) > 1e-9 for w in widths)
+    return DoseMap(cells, swaths, float(target_l_ha), tuple(grids), width_m=swath_m, widths=widths if uneven else ())
 
 
 def plan_swaths(plan: PlanDocument) -> tuple[list[np.ndarray], list[int]]:
@@ -350,7 +359,8 @@ def plan_dose_map(plan: PlanDocument, dep: Deposits, switches: np.ndarray | None
     # a cell is as wide as the strip each line sprays for: the line spacing, not the wider swath
     # whose margins the neighbours share (planner/params.py TRACK_MARGIN_M)
     spacing = float(plan.params.line_spacing_m)
-    dmap = dose_map(grid, sprayable, lines, numbers, spacing, float(plan.params.dose_l_ha))
+    plots = tuple(shapely.get_parts(plan.field.boundary_local))
+    dmap = dose_map(grid, sprayable, lines, numbers, spacing, float(plan.params.dose_l_ha), plots=plots)
     if not dmap.cells:
         return dmap
     at = np.zeros((0, 2)) if switches is None else switches
