@@ -209,8 +209,9 @@ def plan(
     for h in headlands:
         h.rest = _polygons(h.rest)
     pace = Pace(sprayer.speed_m_s, params.accel_m_s2, params.turn_s, LEAD_M)
-    # a job of several plots: a band's lines drawn closer to fit it keep its spray off the bunds
-    fit = FIT_TOLERANCE if len(shapely.get_parts(field.boundary)) > 1 else 0.0
+    # a job of several plots: a band's lines drawn closer to fit it keep its spray off the bunds (one
+    # drone: a fleet's strips are split by line, and fitted plots held three drones 3 cells under)
+    fit = FIT_TOLERANCE if len(shapely.get_parts(field.boundary)) > 1 and not crew else 0.0
     site = Site(layout_area, guard, holes, w, turn_cost, pace, spacing, fit)
     layout = choose_layout(site, params.angle_deg, headlands)
     if params.angle_deg is None and not crew:  # a fleet shares one heading out in strips (planner/bands.py)
