@@ -93,6 +93,11 @@ class Site:
         margin a lap and its swath share, where laps are flown."""
         return self.width - self.step if head.passes else 0.0
 
+    def margins_m2(self, head: Headland, s: SwathSet) -> float:
+        """What the swaths (each at its own spacing) and the laps spray twice by design
+        (metrics.margins_m2): overlap, but no double dose."""
+        return margins_m2(self.width, s.steps, s.lengths) + margins_m2(self.width, self.step, head.length)
+
     def lay(
         self, parts: list[BaseGeometry], bearing: float, end_weight: float = END_WEIGHT, slack: float = 0.0
     ) -> SwathSet:
@@ -168,8 +173,7 @@ class Site:
         covered, outside, overlap = swath_coverage(laps, s, self.width, self.area)
         # the margins neighbours share by design scored as waste would tip the search into trimming
         # swath ends harder, leaving crop dry
-        designed = margins_m2(self.width, s.steps, s.lengths) + margins_m2(self.width, self.step, head.length)
-        overlap = max(0.0, overlap - designed)
+        overlap = max(0.0, overlap - self.margins_m2(head, s))
         cov_pct, out_pct, ov_pct = (100.0 * v / a_m2 for v in (covered, outside, overlap))
         path = float(s.lengths.sum()) + head.length + (len(s) + len(head.laps) + head.corners) * self.turn_cost_m
         score = score_of(path / (a_m2 / self.width), cov_pct, out_pct, ov_pct)

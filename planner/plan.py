@@ -24,7 +24,7 @@ from planner.fleet import DEFAULT_SEPARATION_M, DronePart, check_crew, plan_flee
 from planner.geometry import holes_of
 from planner.headlands import Headland, edge_passes
 from planner.leads import LEAD_M, Leads
-from planner.metrics import Coverage, coverage, margins_m2
+from planner.metrics import Coverage, coverage
 from planner.params import PlanParams
 from planner.part_headings import headings_per_part
 from planner.route import Leg, build_route
@@ -257,8 +257,7 @@ def plan(
         )
     lines = [l.coords for s in sorties for l in s.legs if l.kind == "swath"]
     cov = coverage(lines, w, area, keepout, exact=True)
-    margin_m2 = margins_m2(w, swaths.steps, swaths.lengths) + margins_m2(w, spacing, headland.length)
-    doubled_m2 = max(0.0, cov.overlap_m2 - margin_m2)
+    doubled_m2 = max(0.0, cov.overlap_m2 - site.margins_m2(headland, swaths))
     doubled = doubled_m2 / max(float(area.area), 1e-9) * 100.0
     if doubled > OVERLAP_WARN_PCT:  # e.g. an edge lap inside the first swath of a narrow strip
         warnings.append(
